@@ -1,0 +1,24 @@
+# The two commands of the README:
+#   make run   - set up, train if needed, load demo orders, start the assistant
+#   make test  - set up, validate the Rasa data, run the whole test suite
+.PHONY: setup run test nlu-eval clean
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@$(PY) -m bot serve
+
+test: setup
+	$(RASA) data validate --quiet
+	$(PY) -m pytest
+
+nlu-eval: setup
+	$(PY) -m bot nlu-eval
+
+clean:
+	rm -rf var .pytest_cache

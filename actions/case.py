@@ -1,0 +1,198 @@
+"""A case: the facts the policy needs, the decision, the ticket and the chosen remedy."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, merged_evidence
+from actions.labels import label
+from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
+from bot.services import cases
+
+SELECTABLE_REMEDIES = {
+    Remedy.RETURN_REFUND.value,
+    Remedy.EXCHANGE.value,
+    Remedy.REPAIR.value,
+    Remedy.PAID_REPAIR.value,
+    Remedy.RESHIP.value,
+    Remedy.REFUND_ONLY.value,
+}
+
+
+def case_facts(tracker: Tracker) -> cases.CaseFacts:
+    evidence = tracker.get_slot("evidence")
+    condition = tracker.get_slot("item_condition")
+    return cases.CaseFacts(
+        category=tracker.get_slot("complaint_category"),
+        sub_issue=tracker.get_slot("sub_issue"),
+        evidence=evidence if isinstance(evidence, list) else [],
+        item_unused=None if condition is None else condition == "unused",
+        description=tracker.get_slot("description"),
+        requested_remedy=tracker.get_slot("requested_remedy"),
+    )
+
+
+def conversation_channel(tracker: Tracker) -> Text:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("input_channel") or "rest"
+    return "rest"
+
+
+class ValidateCaseForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_case_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        facts = case_facts(tracker)
+        if not facts.sub_issue:
+            return ["sub_issue"]
+        with runtime.database() as session:
+            missing = cases.missing_facts(
+                session, tracker.get_slot("order_number"), tracker.get_slot("item_sku"), facts,
+                conversation_id=tracker.sender_id, today=runtime.today(), policy=runtime.policy(),
+            )
+        slots = ["sub_issue"]
+        if "item_unused" in missing:
+            slots.append("item_condition")
+        if "evidence" in missing and tracker.get_slot("evidence") != DECLINED:
+            slots.append("evidence")
+        return slots
+
+    def validate_sub_issue(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        try:
+            sub_issue = SubIssue(value)
+        except ValueError:
+            return {"sub_issue": None}
+        slots: Dict[Text, Any] = {"sub_issue": sub_issue.value}
+        implied = SUB_ISSUE_CATEGORY[sub_issue].value
+        current = tracker.get_slot("complaint_category")
+        if current is None or current == "no_reason" or implied != "no_reason":
+            slots["complaint_category"] = implied
+        return slots
+
+    async def extract_evidence(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "evidence" or attachments_of(tracker):
+            return {}
+        if buyer_declines_evidence(tracker):
+            return {"evidence": DECLINED}
+        text = (tracker.latest_message.get("text") or "").strip()
+        if text and not text.startswith("/"):
+            dispatcher.utter_message(response="utter_description_noted")
+            earlier = tracker.get_slot("description")
+            return {"description": f"{earlier}\n{text}" if earlier else text}
+        return {}
+
+    def validate_evidence(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value == DECLINED or (isinstance(value, list) and value):
+            return {"evidence": value}
+        return {"evidence": None}
+
+
+class ActionDecideCase(Action):
+    def name(self) -> Text:
+        return "action_decide_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        facts = case_facts(tracker)
+        with runtime.database() as session:
+            outcome = cases.decide_and_open_ticket(
+                session,
+                order_number=tracker.get_slot("order_number"),
+                item_sku=tracker.get_slot("item_sku"),
+                facts=facts,
+                conversation_id=tracker.sender_id,
+                channel=conversation_channel(tracker),
+                today=runtime.today(),
+                now=runtime.now(),
+                policy=runtime.policy(),
+            )
+        decision = outcome.decision
+        dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
+        events: List[EventType] = [SlotSet("pending_task", None)]
+        ticket = outcome.ticket
+        if ticket is not None:
+            events.append(SlotSet("case_ticket_number", ticket.ticket_number))
+            times = dict(
+                ticket_number=ticket.ticket_number,
+                first_response_due=runtime.format_moment(ticket.first_response_due),
+                resolution_due=runtime.format_moment(ticket.resolution_due),
+            )
+            if not outcome.created:
+                dispatcher.utter_message(response="utter_ticket_reused", ticket_status=label(domain, "status", ticket.status), **times)
+            elif ticket.status == "awaiting_evidence":
+                dispatcher.utter_message(response="utter_ticket_awaiting_evidence", **times)
+                return events + [SlotSet("evidence", None)]
+            else:
+                dispatcher.utter_message(response="utter_ticket_opened", **times)
+        if decision.escalate:
+            return events + [FollowupAction("action_handoff")]
+        choices = [remedy.value for remedy in decision.remedies if remedy.value in SELECTABLE_REMEDIES]
+        if Remedy.REJECT in decision.remedies:
+            dispatcher.utter_message(response="utter_decision_reject_offer_human")
+            return events
+        if ticket is None:
+            return events
+        if len(choices) == 1:
+            return events + record_choice(dispatcher, domain, ticket.ticket_number, choices[0])
+        if choices:
+            buttons = [
+                {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
+                for remedy in choices
+            ]
+            dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
+            return events + [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"),
+                             SlotSet("requested_remedy", None)]
+        if Remedy.INVESTIGATE in decision.remedies:
+            dispatcher.utter_message(response="utter_next_steps_investigate", first_response_due=times["first_response_due"])
+        return events
+
+
+def record_choice(dispatcher: CollectingDispatcher, domain: DomainDict, ticket_number: Text, remedy: Text) -> List[EventType]:
+    with runtime.database() as session:
+        steps = cases.choose_remedy(session, ticket_number, remedy, today=runtime.today(), policy=runtime.policy())
+    dispatcher.utter_message(
+        response=f"utter_next_steps_{remedy}",
+        return_deadline=runtime.format_moment(steps.return_deadline),
+        return_address=steps.return_address,
+        shipping_payer_text=label(domain, "payer", steps.shipping_payer),
+        return_processing_hours=steps.return_processing_hours,
+        refund_working_days=steps.refund_working_days,
+        refund_due=runtime.format_moment(steps.refund_due),
+        first_response_due=runtime.format_moment(steps.first_response_due),
+    )
+    return [SlotSet("awaiting_reply", None), SlotSet("offered_remedies", None)]
+
+
+class ActionChooseRemedy(Action):
+    def name(self) -> Text:
+        return "action_choose_remedy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        offered = tracker.get_slot("offered_remedies") or []
+        chosen: Optional[Text] = tracker.get_slot("requested_remedy")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if chosen is None and intent == "affirm" and len(offered) >= 1:
+            chosen = offered[0]
+        if chosen not in offered:
+            dispatcher.utter_message(response="utter_remedy_not_offered")
+            return [SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
+        return record_choice(dispatcher, domain, tracker.get_slot("case_ticket_number"), chosen)

@@ -1,0 +1,72 @@
+"""Policy questions, goodbyes and the satisfaction score."""
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from bot.services import cases
+
+
+def policy_topic(tracker: Tracker) -> Text:
+    selector = (tracker.latest_message.get("response_selector") or {}).get("ask_policy") or {}
+    key = (selector.get("response") or {}).get("intent_response_key") or ""
+    return key.split("/", 1)[1] if "/" in key else ""
+
+
+class ActionAnswerPolicyQuestion(Action):
+    def name(self) -> Text:
+        return "action_answer_policy_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        topic = policy_topic(tracker)
+        response = f"utter_ask_policy/{topic}"
+        if not topic or response not in (domain.get("responses") or {}):
+            dispatcher.utter_message(response="utter_clarify")
+            return []
+        dispatcher.utter_message(response=response, **cases.policy_answer_values(runtime.policy()))
+        return []
+
+
+class ActionSayGoodbye(Action):
+    def name(self) -> Text:
+        return "action_say_goodbye"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        ticket_number = tracker.get_slot("case_ticket_number")
+        if ticket_number and tracker.get_slot("awaiting_reply") != "satisfaction":
+            with runtime.database() as session:
+                rated = cases.satisfaction_recorded(session, ticket_number)
+            if not rated:
+                dispatcher.utter_message(response="utter_ask_satisfaction")
+                return [SlotSet("awaiting_reply", "satisfaction")]
+        dispatcher.utter_message(response="utter_goodbye")
+        return [SlotSet("awaiting_reply", None)]
+
+
+class ActionRecordSatisfaction(Action):
+    def name(self) -> Text:
+        return "action_record_satisfaction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        score = tracker.get_slot("satisfaction_score")
+        if score is None or not str(score).isdigit() or not 1 <= int(score) <= 5:
+            dispatcher.utter_message(response="utter_ask_satisfaction")
+            return [SlotSet("awaiting_reply", "satisfaction"), SlotSet("satisfaction_score", None)]
+        with runtime.database() as session:
+            cases.record_buyer_satisfaction(
+                session, tracker.get_slot("case_ticket_number"), int(score), conversation_id=tracker.sender_id
+            )
+        dispatcher.utter_message(response="utter_thanks_for_score")
+        dispatcher.utter_message(response="utter_goodbye")
+        return [SlotSet("awaiting_reply", None), SlotSet("satisfaction_score", None)]

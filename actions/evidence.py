@@ -1,0 +1,67 @@
+"""Evidence (photos, videos) arriving as message metadata, on any turn.
+
+Channels put uploaded files in the user message's metadata as
+`{"attachments": [{"type": "image"|"video", "url": ..., "sha256": ..., "size": ...,
+"media_type": ..., "name": ...}]}`. Files collected before a ticket exists wait in the
+`evidence` slot; files sent after a ticket was opened are added to that ticket at once.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from bot.services import cases
+
+NO_EVIDENCE = re.compile(r"(没有|没|无|拍不了|不方便拍|不能拍|拍不到)(照片|图片|图|视频|相片)|^(没有|没)(了|呢|啊)?[。!！]?$")
+DECLINED = "declined"
+
+
+def attachments_of(tracker: Tracker) -> List[Dict[str, Any]]:
+    metadata = tracker.latest_message.get("metadata") or {}
+    attachments = metadata.get("attachments") or []
+    return [item for item in attachments if isinstance(item, dict) and (item.get("url") or item.get("sha256"))]
+
+
+def buyer_declines_evidence(tracker: Tracker) -> bool:
+    text = (tracker.latest_message.get("text") or "").strip()
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return bool(NO_EVIDENCE.search(text)) or intent == "deny"
+
+
+def merged_evidence(tracker: Tracker, new: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    earlier = tracker.get_slot("evidence")
+    earlier = earlier if isinstance(earlier, list) else []
+    seen = {item.get("sha256") or item.get("url") for item in earlier}
+    return earlier + [item for item in new if (item.get("sha256") or item.get("url")) not in seen]
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every user message (Rasa's action_validate_slot_mappings)."""
+
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def extract_evidence(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        new = attachments_of(tracker)
+        if not new:
+            return {}
+        ticket_number = tracker.get_slot("case_ticket_number")
+        if ticket_number and tracker.active_loop.get("name") != "case_form":
+            with runtime.database() as session:
+                added = cases.add_ticket_evidence(session, ticket_number, new, actor="bot")
+            dispatcher.utter_message(
+                response="utter_evidence_added_to_ticket",
+                evidence_count=added.count,
+                ticket_number=ticket_number,
+            )
+            return {}
+        dispatcher.utter_message(response="utter_evidence_received", evidence_count=len(new))
+        return {"evidence": merged_evidence(tracker, new)}

@@ -1,0 +1,62 @@
+"""A reusable form validation base: re-asks on a bad answer and offers a way out.
+
+Following the pattern of RasaHQ's financial-demo: each validate_<slot> returns None for a
+bad value (and utters why); the base counts consecutive failures of the requested slot in
+a slot of its own, and after `max_failures` it stops the form through `give_up`, whose
+default sets a flag slot the dialogue rules route to a human.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+REQUESTED_SLOT = "requested_slot"
+
+
+class RetryingFormValidationAction(FormValidationAction, ABC):
+    failure_count_slot: Text = ""
+    gave_up_slot: Text = ""
+    max_failures: int = 3
+    reset_failures_on_success: bool = True
+
+    @abstractmethod  # keeps rasa_sdk from registering the base class as an action
+    def name(self) -> Text:
+        raise NotImplementedError
+
+    async def validate(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        events = await super().validate(dispatcher, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if not requested or not self.failure_count_slot:
+            return events
+        if self._requested_slot_rejected(events, requested):
+            failures = int(tracker.get_slot(self.failure_count_slot) or 0) + 1
+            events.append(SlotSet(self.failure_count_slot, failures))
+            if failures >= self.max_failures:
+                events.extend(self.give_up(dispatcher, tracker))
+        elif self.reset_failures_on_success and self._requested_slot_accepted(events, requested):
+            events.append(SlotSet(self.failure_count_slot, 0))
+        return events
+
+    def give_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        return [SlotSet(self.gave_up_slot, True), SlotSet(REQUESTED_SLOT, None)]
+
+    @staticmethod
+    def _requested_slot_rejected(events: List[EventType], requested: Text) -> bool:
+        return any(
+            event.get("event") == "slot" and event.get("name") == requested and event.get("value") is None
+            for event in events
+        )
+
+    @staticmethod
+    def _requested_slot_accepted(events: List[EventType], requested: Text) -> bool:
+        return any(
+            event.get("event") == "slot" and event.get("name") == requested and event.get("value") is not None
+            for event in events
+        )

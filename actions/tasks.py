@@ -1,0 +1,175 @@
+"""Starting, continuing and cancelling what the buyer came for.
+
+A task is one of: a case (complaint or request that ends in a ticket), where-is-my-parcel,
+an address change, or a ticket status question. Every task that shows order details first
+runs verify_order_form; action_continue_task then does the task itself.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from actions.labels import label
+from bot.services import cases
+
+TASK_OF_INTENT = {
+    "complain_quality": "case",
+    "complain_logistics": "case",
+    "complain_service": "case",
+    "request_return": "case",
+    "request_exchange": "case",
+    "request_repair": "case",
+    "ask_order_status": "order_status",
+    "change_address": "change_address",
+    "ask_ticket_status": "ticket_status",
+}
+
+CASE_SLOTS = (
+    "sub_issue",
+    "item_condition",
+    "evidence",
+    "description",
+    "offered_remedies",
+    "awaiting_reply",
+    "case_ticket_number",
+    "product",
+)
+
+
+def slots_from_latest_message(tracker: Tracker) -> set:
+    """Slots the current message itself filled (they survive the reset of a new case)."""
+    filled = set()
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            filled.add(event.get("name"))
+    return filled
+
+
+def reset_case_slots(tracker: Tracker) -> List[EventType]:
+    keep = slots_from_latest_message(tracker)
+    return [SlotSet(name, None) for name in CASE_SLOTS if name not in keep]
+
+
+def verification_reset() -> List[EventType]:
+    return [
+        SlotSet("order_verified", False),
+        SlotSet("verified_order_number", None),
+        SlotSet("phone_last4", None),
+        SlotSet("item_sku", None),
+        SlotSet("verification_attempts", 0),
+        SlotSet("verification_failed", None),
+    ]
+
+
+class ActionStartTask(Action):
+    def name(self) -> Text:
+        return "action_start_task"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        task = TASK_OF_INTENT.get(intent, "case")
+        events: List[EventType] = [SlotSet("pending_task", task)]
+        if task == "case":
+            events += reset_case_slots(tracker)
+        order_number = tracker.get_slot("order_number")
+        switched_order = order_number and order_number != tracker.get_slot("verified_order_number")
+        if switched_order or tracker.get_slot("verification_failed"):
+            events += verification_reset()
+        if task == "ticket_status" and tracker.get_slot("ticket_number"):
+            return events + [FollowupAction("action_continue_task")]
+        return events + [FollowupAction("verify_order_form")]
+
+
+class ActionContinueTask(Action):
+    def name(self) -> Text:
+        return "action_continue_task"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if tracker.get_slot("verification_failed"):
+            dispatcher.utter_message(response="utter_verification_failed")
+            return [SlotSet("pending_task", None), *verification_reset(), SlotSet("order_number", None)]
+        task = tracker.get_slot("pending_task")
+        if task == "case":
+            return [FollowupAction("case_form")]
+        if task == "order_status":
+            return self.show_tracking(dispatcher, tracker)
+        if task == "change_address":
+            return [SlotSet("sub_issue", "address_change"), SlotSet("complaint_category", "logistics"),
+                    FollowupAction("action_decide_case")]
+        if task == "ticket_status":
+            return self.show_ticket_status(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+    def show_tracking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        with runtime.database() as session:
+            tracking = cases.tracking_report(
+                session, tracker.get_slot("order_number"), today=runtime.today(), policy=runtime.policy()
+            )
+        if not tracking.lines:
+            dispatcher.utter_message(response="utter_tracking_none", order_number_masked=tracking.masked_number)
+        else:
+            dispatcher.utter_message(
+                response="utter_tracking_status",
+                order_number_masked=tracking.masked_number,
+                carrier=tracking.carrier or "",
+                tracking_number=tracking.tracking_number or "",
+                tracking_lines="\n".join(tracking.lines),
+            )
+        if tracking.overdue:
+            # past the promised delivery time: a logistics case (L2) follows at once
+            return [
+                SlotSet("pending_task", "case"),
+                SlotSet("complaint_category", "logistics"),
+                SlotSet("sub_issue", "delay"),
+                FollowupAction("action_decide_case"),
+            ]
+        return [SlotSet("pending_task", None)]
+
+    def show_ticket_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        ticket_number = tracker.get_slot("ticket_number")
+        with runtime.database() as session:
+            if ticket_number:
+                reports = [cases.ticket_report(session, ticket_number)]
+            else:
+                reports = cases.ticket_reports_for_order(session, tracker.get_slot("order_number"))
+        if ticket_number and reports[0] is None:
+            dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=ticket_number)
+            return [SlotSet("ticket_number", None), SlotSet("pending_task", None)]
+        if not reports:
+            dispatcher.utter_message(response="utter_no_tickets_for_order")
+        for report in reports:
+            dispatcher.utter_message(
+                response=f"utter_ticket_status_{report.status}",
+                ticket_number=report.ticket_number,
+                remedy_label=label(domain, "remedy", report.chosen_remedy or "none"),
+                resolution_due=runtime.format_moment(report.resolution_due),
+            )
+        return [SlotSet("pending_task", None)]
+
+
+class ActionCancelTask(Action):
+    def name(self) -> Text:
+        return "action_cancel_task"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_cancelled")
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("pending_task", None),
+            *[SlotSet(name, None) for name in CASE_SLOTS],
+        ]

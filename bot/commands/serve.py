@@ -1,0 +1,121 @@
+"""`python -m bot serve`: the README's run command after set-up.
+
+Loads the demo orders into the embedded database, trains the model only when Rasa's
+fingerprint says the data or config changed, starts the action server and the Rasa server,
+prints where they listen, and stops both on Ctrl-C.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, get_settings
+from bot.launcher import (
+    rasa_model_loaded,
+    start_action_server,
+    start_rasa_server,
+    venv_executable,
+    wait_until_ready,
+)
+
+DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("serve", help="启动售后助手（动作服务器 + Rasa 服务器，REST 渠道）")
+    parser.add_argument("--no-demo-data", action="store_true", help="不导入演示订单")
+    parser.add_argument("--startup-timeout", type=float, default=300.0, help="等待服务就绪的秒数（默认 300）")
+    parser.set_defaults(func=serve)
+
+
+def load_demo_orders() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "orders", "import", str(DEMO_ORDERS)],
+        cwd=PROJECT_ROOT,
+    )
+    if result.returncode != 0:
+        raise SystemExit("演示订单导入失败，请查看上面的提示。")
+
+
+def train_if_changed() -> Path:
+    started = time.monotonic()
+    result = subprocess.run([venv_executable("rasa"), "train", "--out", "models"], cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        raise SystemExit("模型训练失败，请查看上面的 Rasa 输出。")
+    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    print(f"[serve] 模型就绪：{models[-1].name}（训练/检查用时 {time.monotonic() - started:.0f} 秒）")
+    return models[-1]
+
+
+def serve(args) -> int:
+    settings = get_settings()
+    logs = PROJECT_ROOT / "var" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    if not args.no_demo_data:
+        load_demo_orders()
+    model = train_if_changed()
+
+    env = {"AFTERSALES_DATABASE_URL": settings.database_url, "PYTHONPATH": str(PROJECT_ROOT)}
+    processes = []
+    stopping = False
+
+    def stop_all(*_):
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\n[serve] 正在停止所有进程……")
+        for process in reversed(processes):
+            process.stop()
+        print("[serve] 已停止。")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        actions = start_action_server(settings.actions_port, env, logs / "actions.log")
+        processes.append(actions)
+        rasa = start_rasa_server(
+            model, settings.rasa_port, settings.actions_port, settings.tracker_db, env, logs / "rasa.log"
+        )
+        processes.append(rasa)
+        print("[serve] 正在启动动作服务器和 Rasa 服务器（加载模型约需 1 分钟）……")
+        started = time.monotonic()
+        wait_until_ready(actions, args.startup_timeout)
+        wait_until_ready(rasa, args.startup_timeout, accept=rasa_model_loaded)
+        print(_ready_banner(settings, time.monotonic() - started, logs))
+        while all(process.is_running() for process in processes):
+            time.sleep(1)
+        crashed = next(process for process in processes if not process.is_running())
+        print(f"[serve] {crashed.name} 意外退出，日志末尾：\n{crashed.log_tail()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as error:
+        print(f"[serve] {error}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all()
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+def _ready_banner(settings, seconds: float, logs: Path) -> str:
+    rest = f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook"
+    return f"""
+[serve] 售后助手已就绪（启动用时 {seconds:.0f} 秒）
+  Rasa 服务器（REST 渠道 + HTTP API）  http://127.0.0.1:{settings.rasa_port}
+  动作服务器                            http://127.0.0.1:{settings.actions_port}/webhook
+  订单/工单数据库                        {settings.database_url}
+  对话记录（tracker store）              sqlite:///{settings.tracker_db}
+  日志                                  {logs}
+
+  在终端里聊天：   .venv/bin/python -m bot chat
+  或用 curl：      curl -s {rest} -H 'Content-Type: application/json' \\
+                     -d '{{"sender": "demo", "message": "你好"}}'
+
+  按 Ctrl-C 停止所有进程。
+"""

@@ -1,0 +1,81 @@
+"""Engines and transactions for the orders/tickets database (SQLite or PostgreSQL)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def resolve_database_url(url: Optional[str] = None) -> str:
+    if url:
+        return url
+    from bot.config import get_settings
+
+    return get_settings().database_url
+
+
+def make_engine(url: Optional[str] = None, **engine_options) -> Engine:
+    """A 2.0-style engine for `url` (default: the configured database URL)."""
+    url = resolve_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _create_sqlite_directory(parsed.database)
+        engine = create_engine(url, future=True, **engine_options)
+        _configure_sqlite(engine, in_memory=not parsed.database or parsed.database == ":memory:")
+        return engine
+    engine_options.setdefault("pool_pre_ping", True)
+    return create_engine(url, future=True, **engine_options)
+
+
+@lru_cache(maxsize=4)
+def shared_engine(url: Optional[str] = None) -> Engine:
+    """One engine per URL for long-running processes (the action server); its pool is reused."""
+    return make_engine(url)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: everything inside commits in a single transaction or rolls back.
+
+    Objects stay readable after the block (expire_on_commit=False) so callers can print them.
+    """
+    session = Session(engine, future=True, expire_on_commit=False)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def _create_sqlite_directory(database: Optional[str]) -> None:
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
+    # pysqlite opens transactions lazily and mishandles SAVEPOINT, so BEGIN is emitted here
+    # (the approach SQLAlchemy documents). IMMEDIATE takes the write lock up front: a
+    # read-then-write transaction (select-then-insert) then waits its turn (busy timeout)
+    # instead of failing with "database is locked" when another process wrote in between.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            # WAL lets the action server read while the CLI writes (and the other way round)
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

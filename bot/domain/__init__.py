@@ -1,0 +1,1 @@
+"""The shared vocabulary of the after-sales domain."""

@@ -1,0 +1,141 @@
+"""Starting and stopping the assistant's processes: the action server and the Rasa server.
+
+Used by `python -m bot serve` (the README's run command), by the end-to-end tests and by the
+benchmarks, so that all of them start the servers the same way. Every process is started in
+its own process group, so stopping it also stops anything it spawned.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Mapping, Optional, Sequence
+
+import requests
+
+from bot.config import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def venv_executable(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    popen: subprocess.Popen
+    ready_url: str
+    log_path: Optional[Path] = None
+
+    def is_running(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if not self.is_running():
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+
+def start_process(
+    name: str,
+    command: Sequence[str],
+    ready_url: str,
+    env: Mapping[str, str],
+    log_path: Optional[Path] = None,
+) -> ManagedProcess:
+    output: IO | int
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        output = open(log_path, "ab")
+    else:
+        output = subprocess.DEVNULL
+    popen = subprocess.Popen(
+        list(command),
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return ManagedProcess(name=name, popen=popen, ready_url=ready_url, log_path=log_path)
+
+
+def wait_until_ready(process: ManagedProcess, timeout: float, accept=lambda response: response.ok) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.is_running():
+            raise RuntimeError(
+                f"{process.name} 启动失败（退出码 {process.popen.returncode}）。日志末尾：\n{process.log_tail()}"
+            )
+        try:
+            if accept(requests.get(process.ready_url, timeout=2)):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{process.name} 在 {timeout:.0f} 秒内没有就绪（{process.ready_url}）。日志末尾：\n{process.log_tail()}")
+
+
+def action_server_environment(database_url: str) -> dict:
+    return {"AFTERSALES_DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def start_action_server(port: int, env: Mapping[str, str], log_path: Optional[Path] = None) -> ManagedProcess:
+    command = [venv_executable("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+    return start_process("action server", command, f"http://127.0.0.1:{port}/health", env, log_path)
+
+
+def start_rasa_server(
+    model: Path,
+    port: int,
+    action_port: int,
+    tracker_db: Path,
+    env: Mapping[str, str],
+    log_path: Optional[Path] = None,
+    extra_args: Sequence[str] = (),
+) -> ManagedProcess:
+    command = [
+        venv_executable("rasa"), "run",
+        "--model", str(model),
+        "--port", str(port),
+        "--interface", "127.0.0.1",
+        "--enable-api",
+        "--cors", "*",
+        "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+        *extra_args,
+    ]
+    rasa_env = {
+        **env,
+        "AFTERSALES_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
+        "AFTERSALES_TRACKER_DB": str(tracker_db),
+    }
+    return start_process("Rasa server", command, f"http://127.0.0.1:{port}/status", rasa_env, log_path)
+
+
+def rasa_model_loaded(response: requests.Response) -> bool:
+    return response.ok and bool(response.json().get("model_file"))

@@ -1,0 +1,2 @@
+"""Chinese NLU text logic in pure Python: normalisation, identifiers, lexicon entities.
+Rasa components in bot/rasa_nlu adapt these; nothing here imports Rasa."""

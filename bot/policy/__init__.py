@@ -1,0 +1,38 @@
+"""The after-sales policy engine: plain Python, no Rasa.
+
+    policy = load_policy()                      # shop/policy.yml, validated
+    decision = decide(order_facts, situation, today, policy)
+    decision.rule_id, decision.remedies, decision.explanation, decision.to_dict()
+
+Modules: `model` (OrderFacts, Situation, Decision), `config` (the policy file), `engine`
+(the rules), `explanations` (buyer-facing Chinese text), `workdays` (official working days),
+`interchange` (orders in the interchange JSON format).
+"""
+from bot.policy.config import PolicyConfig, PolicyConfigError, load_policy
+from bot.policy.engine import OrderFactsError, decide
+from bot.policy.model import (
+    ORDER_CLOSED_RULE,
+    REFUND_AFTER_APPROVAL,
+    REFUND_AFTER_RETURN,
+    REFUND_FROM_TODAY,
+    RULE_IDS,
+    Decision,
+    OrderFacts,
+    Situation,
+)
+
+__all__ = [
+    "Decision",
+    "ORDER_CLOSED_RULE",
+    "OrderFacts",
+    "OrderFactsError",
+    "PolicyConfig",
+    "PolicyConfigError",
+    "REFUND_AFTER_APPROVAL",
+    "REFUND_AFTER_RETURN",
+    "REFUND_FROM_TODAY",
+    "RULE_IDS",
+    "Situation",
+    "decide",
+    "load_policy",
+]

@@ -1,0 +1,1 @@
+"""Rasa graph components that adapt bot.nlu (normalisation, entities, lexicon features)."""

@@ -1,0 +1,333 @@
+"""The after-sales case as the dialogue drives it: verify, decide, open, follow up.
+
+One function per step the assistant takes, each working on plain values so the Rasa
+actions stay thin adapters. No Rasa imports.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.tables import Order, SatisfactionScore, Ticket
+from bot.domain.vocabulary import (
+    SUB_ISSUE_CATEGORY,
+    ComplaintCategory,
+    OrderStatus,
+    PaymentMethod,
+    Remedy,
+    SubIssue,
+    TicketStatus,
+)
+from bot.policy import Decision, PolicyConfig, Situation, decide
+from bot.services import contacts, handoffs, orders, tickets
+from bot.services.clock import shop_date, shop_zone, to_shop_time
+
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+ACTIVE_STATUSES = (
+    TicketStatus.AWAITING_EVIDENCE.value,
+    TicketStatus.OPEN.value,
+    TicketStatus.PENDING_BUYER.value,
+    TicketStatus.WITH_AGENT.value,
+)
+
+
+@dataclass(frozen=True)
+class ItemChoice:
+    sku: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    masked_number: str
+    items: Tuple[ItemChoice, ...]
+
+    @property
+    def items_text(self) -> str:
+        return "、".join(item.name for item in self.items)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    category: Optional[str]
+    sub_issue: Optional[str]
+    evidence: Sequence[Dict[str, Any]] = ()
+    item_unused: Optional[bool] = None
+    description: Optional[str] = None
+    requested_remedy: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    decision: Decision
+    ticket: Optional[Ticket]
+    created: bool
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    shipping_payer: str
+    return_deadline: Optional[date]
+    return_address: str
+    return_processing_hours: Optional[int]
+    refund_working_days: Optional[int]
+    refund_due: Optional[date]
+    first_response_due: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class TrackingReport:
+    masked_number: str
+    carrier: Optional[str]
+    tracking_number: Optional[str]
+    lines: Tuple[str, ...]
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class TicketReport:
+    ticket_number: str
+    status: str
+    chosen_remedy: Optional[str]
+    resolution_due: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class AddedEvidence:
+    count: int
+
+
+@dataclass(frozen=True)
+class QueuedHandoff:
+    wait_minutes: int
+    already_waiting: bool
+
+
+def mask_order_number(number: str) -> str:
+    return f"{number[:4]}****{number[-4:]}" if len(number) > 8 else number
+
+
+# ---- verification ------------------------------------------------------------------------
+
+
+def order_exists(session: Session, order_number: str) -> bool:
+    return orders.find_order(session, order_number) is not None
+
+
+def verify_owner(session: Session, order_number: str, phone_last4: str) -> bool:
+    return orders.verify_order_owner(session, order_number, phone_last4) is not None
+
+
+def order_items(session: Session, order_number: Optional[str]) -> List[ItemChoice]:
+    order = orders.find_order(session, order_number or "")
+    return [ItemChoice(item.sku, item.name) for item in order.items] if order else []
+
+
+def order_summary(session: Session, order_number: str) -> OrderSummary:
+    return OrderSummary(mask_order_number(order_number), tuple(order_items(session, order_number)))
+
+
+# ---- deciding --------------------------------------------------------------------------------
+
+
+def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id: str) -> Situation:
+    sub_issue = SubIssue(facts.sub_issue) if facts.sub_issue else None
+    if facts.category:
+        category = ComplaintCategory(facts.category)
+    elif sub_issue is not None:
+        category = SUB_ISSUE_CATEGORY[sub_issue]
+    else:
+        category = ComplaintCategory.QUALITY
+    return Situation(
+        category=category,
+        sub_issue=sub_issue,
+        evidence_given=bool(facts.evidence),
+        item_unused=facts.item_unused,
+        buyer_insists_ticket=facts.requested_remedy is not None,
+        repeat_contacts=contacts.earlier_contact_count(session, order, conversation_id),
+        earlier_ticket_overdue=contacts.earlier_ticket_overdue(session, order),
+    )
+
+
+def _order_and_item(session: Session, order_number: str, item_sku: Optional[str]):
+    order = orders.find_order(session, order_number)
+    if order is None:
+        raise LookupError(f"订单 {order_number} 不存在。")
+    item = orders.item_for(order, item_sku) or order.items[0]
+    return order, item
+
+
+def assess(
+    session: Session, order_number: str, item_sku: Optional[str], facts: CaseFacts, *,
+    conversation_id: str, today: date, policy: PolicyConfig, now: Optional[datetime] = None,
+) -> Decision:
+    order, item = _order_and_item(session, order_number, item_sku)
+    situation = _situation(session, order, facts, conversation_id)
+    return decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
+
+
+def missing_facts(session: Session, order_number: str, item_sku: Optional[str], facts: CaseFacts, **context) -> Tuple[str, ...]:
+    return assess(session, order_number, item_sku, facts, **context).missing_facts
+
+
+def _evidence_files(attachments: Sequence[Dict[str, Any]]) -> List[tickets.EvidenceFile]:
+    return [
+        tickets.EvidenceFile(
+            reference=str(item.get("url") or item.get("reference") or item.get("sha256")),
+            sha256=str(item.get("sha256") or ""),
+            size_bytes=item.get("size"),
+            media_type=item.get("media_type") or item.get("type"),
+            original_filename=item.get("name"),
+        )
+        for item in attachments
+        if item.get("sha256")
+    ]
+
+
+def active_ticket_for(session: Session, order: Order, category: str) -> Optional[Ticket]:
+    return session.execute(
+        select(Ticket)
+        .where(Ticket.order_id == order.id, Ticket.category == category, Ticket.status.in_(ACTIVE_STATUSES))
+        .order_by(Ticket.id)
+    ).scalars().first()
+
+
+def decide_and_open_ticket(
+    session: Session, *, order_number: str, item_sku: Optional[str], facts: CaseFacts,
+    conversation_id: str, channel: str, today: date, now: datetime, policy: PolicyConfig,
+) -> CaseOutcome:
+    """Decide the case and record it: a new ticket, or the one already open for this order
+    and category (a repeated complaint adds to it instead of opening a second one)."""
+    order, item = _order_and_item(session, order_number, item_sku)
+    situation = _situation(session, order, facts, conversation_id)
+    decision = decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
+    contacts.record_contact(session, order, conversation_id, channel=channel)
+    if not decision.opens_ticket:
+        return CaseOutcome(decision, None, False)
+    category = situation.rule_family.value
+    existing = active_ticket_for(session, order, category)
+    evidence = _evidence_files(facts.evidence)
+    if existing is not None and existing.conversation_id != conversation_id:
+        for piece in evidence:
+            tickets.add_evidence(session, existing, piece)
+        return CaseOutcome(decision, existing, False)
+    ticket, created = tickets.open_ticket(
+        session,
+        order=order,
+        item=item,
+        category=category,
+        sub_issue=situation.sub_issue.value if situation.sub_issue else None,
+        decision=decision,
+        conversation_id=conversation_id,
+        channel=channel,
+        description=facts.description,
+        evidence=evidence,
+    )
+    return CaseOutcome(decision, ticket, created)
+
+
+def choose_remedy(session: Session, ticket_number: str, remedy: str, *, today: date, policy: PolicyConfig) -> NextSteps:
+    ticket = tickets.require_ticket(session, ticket_number)
+    tickets.update_ticket(session, ticket, "bot", chosen_remedy=remedy)
+    returns_item = remedy in (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
+    if returns_item and ticket.status == TicketStatus.OPEN.value:
+        tickets.change_status(session, ticket, TicketStatus.PENDING_BUYER, "bot", "等待买家寄回商品")
+    return NextSteps(
+        shipping_payer=ticket.shipping_payer or "none",
+        return_deadline=today + timedelta(days=policy.return_ship_within_days) if returns_item else None,
+        return_address=policy.return_address,
+        return_processing_hours=policy.return_processing_hours,
+        refund_working_days=policy.refund_working_days[PaymentMethod(ticket.order.payment_method)],
+        refund_due=ticket.refund_due,
+        first_response_due=ticket.first_response_due,
+    )
+
+
+# ---- follow-up -------------------------------------------------------------------------------
+
+
+def tracking_report(session: Session, order_number: str, *, today: Optional[date] = None, policy: Optional[PolicyConfig] = None) -> TrackingReport:
+    order = orders.find_order(session, order_number)
+    zone = shop_zone()
+    lines = tuple(
+        f"{to_shop_time(event.at, zone):%m-%d %H:%M}  {event.text}" for event in orders.tracking_events(order)
+    )
+    overdue = False
+    if order.status == OrderStatus.IN_TRANSIT.value and order.shipped_at is not None and policy is not None:
+        promised = order.promised_delivery_days or (
+            policy.promised_delivery_days_cross_border if order.cross_border else policy.promised_delivery_days_domestic
+        )
+        overdue = (today - shop_date(order.shipped_at, zone)).days > promised
+    return TrackingReport(mask_order_number(order.order_number), order.carrier, order.tracking_number, lines, overdue)
+
+
+def _report(ticket: Ticket) -> TicketReport:
+    return TicketReport(ticket.ticket_number, ticket.status, ticket.chosen_remedy, ticket.resolution_due)
+
+
+def ticket_report(session: Session, ticket_number: str) -> Optional[TicketReport]:
+    ticket = tickets.find_ticket(session, ticket_number)
+    return _report(ticket) if ticket else None
+
+
+def ticket_reports_for_order(session: Session, order_number: str) -> List[TicketReport]:
+    order = orders.find_order(session, order_number)
+    return [_report(ticket) for ticket in tickets.tickets_for_order(session, order)] if order else []
+
+
+def add_ticket_evidence(session: Session, ticket_number: str, attachments: Sequence[Dict[str, Any]], *, actor: str) -> AddedEvidence:
+    ticket = tickets.require_ticket(session, ticket_number)
+    added = sum(1 for piece in _evidence_files(attachments) if tickets.add_evidence(session, ticket, piece, actor=actor)[1])
+    return AddedEvidence(added)
+
+
+def request_handoff(
+    session: Session, *, conversation_id: str, ticket_number: Optional[str], reason: str, channel: str, policy: PolicyConfig,
+) -> QueuedHandoff:
+    ticket = tickets.find_ticket(session, ticket_number) if ticket_number else None
+    priority = ticket.priority if ticket is not None else "normal"
+    handoff, created = handoffs.enqueue_handoff(
+        session, conversation_id=conversation_id, reason=reason, priority=priority, ticket=ticket, channel=channel,
+    )
+    if ticket is not None and ticket.status in (TicketStatus.OPEN.value, TicketStatus.PENDING_BUYER.value):
+        tickets.change_status(session, ticket, TicketStatus.WITH_AGENT, "bot", f"转人工：{reason}")
+    waiting = len(handoffs.waiting_handoffs(session))
+    return QueuedHandoff(wait_minutes=max(1, waiting) * policy.handoff_minutes_per_waiting_chat, already_waiting=not created)
+
+
+def satisfaction_recorded(session: Session, ticket_number: str) -> bool:
+    ticket = tickets.find_ticket(session, ticket_number)
+    return ticket is not None and session.execute(
+        select(SatisfactionScore.id).where(SatisfactionScore.ticket_id == ticket.id)
+    ).first() is not None
+
+
+def record_buyer_satisfaction(session: Session, ticket_number: str, score: int, *, conversation_id: str) -> None:
+    tickets.record_satisfaction(session, tickets.require_ticket(session, ticket_number), score, conversation_id=conversation_id)
+
+
+# ---- policy questions ------------------------------------------------------------------------
+
+def policy_answer_values(policy: PolicyConfig) -> Dict[str, Any]:
+    """Values for the ask_policy responses in domain.yml, read from the shop's policy."""
+    names = policy.category_display_names
+    warranty = "，".join(f"{names[category]}{days}天" for category, days in policy.warranty_days.items())
+    exempt = "、".join(names[category] for category in sorted(policy.no_reason_exempt_categories, key=str))
+    return {
+        "no_reason_days": policy.no_reason_window_days,
+        "online_refund_days": policy.refund_working_days[PaymentMethod.ONLINE],
+        "cod_refund_days": policy.refund_working_days[PaymentMethod.COD],
+        "warranty_summary": warranty,
+        "return_processing_hours": policy.return_processing_hours,
+        "first_response_hours": policy.first_response_hours,
+        "resolution_days": policy.resolution_days,
+        "cross_border_delivery_days": policy.promised_delivery_days_cross_border,
+        "domestic_delivery_days": policy.promised_delivery_days_domestic,
+        "not_shipped_hours": policy.ship_within_hours,
+        "exempt_summary": exempt,
+        "complaint_channels": "；".join(policy.complaint_channels),
+    }

@@ -1,0 +1,574 @@
+"""After-sales tickets: opening (idempotently), the status life cycle, changes, evidence and
+satisfaction. Every change of a ticket writes a `TicketEvent` naming the actor.
+
+Life cycle (any other change raises `InvalidTransition`):
+
+    awaiting_evidence ──> open ──> pending_buyer ──> open
+            │              │  ╲         │
+            │              │   ╲──> with_agent ──> open / pending_buyer / resolved
+            │              ╰──> resolved ──> closed
+            │                      ╰──> open (reopened)
+            ╰──> with_agent / closed (buyer never sent evidence)
+
+Evidence arriving for a ticket in `awaiting_evidence` moves it to `open` (actor: whoever added
+the evidence), because the decision was only waiting for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db.tables import ACTIVE_TICKET_STATUSES, Evidence, Order, OrderItem, SatisfactionScore, Ticket, TicketEvent
+from bot.db.types import utcnow
+from bot.domain.vocabulary import (
+    ComplaintCategory,
+    Priority,
+    Remedy,
+    ShippingPayer,
+    SubIssue,
+    TicketStatus,
+)
+from bot.services.clock import shop_date, shop_zone
+from bot.services.errors import (
+    InvalidChange,
+    InvalidScore,
+    InvalidTransition,
+    ServiceError,
+    TicketConflict,
+    TicketNotFound,
+)
+from bot.services.handoffs import (  # noqa: F401  (hand-over functions are part of the ticket API)
+    claim_handoff,
+    enqueue_handoff,
+    resolve_handoff,
+    return_handoff,
+    waiting_handoffs,
+)
+
+TICKET_NUMBER_PREFIX = "AS"
+_TICKET_NUMBER_ATTEMPTS = 8
+_SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+TICKET_TRANSITIONS: Mapping[TicketStatus, frozenset] = {
+    TicketStatus.AWAITING_EVIDENCE: frozenset({TicketStatus.OPEN, TicketStatus.WITH_AGENT, TicketStatus.CLOSED}),
+    TicketStatus.OPEN: frozenset({TicketStatus.PENDING_BUYER, TicketStatus.WITH_AGENT, TicketStatus.RESOLVED}),
+    TicketStatus.PENDING_BUYER: frozenset(
+        {TicketStatus.OPEN, TicketStatus.WITH_AGENT, TicketStatus.RESOLVED, TicketStatus.CLOSED}
+    ),
+    TicketStatus.WITH_AGENT: frozenset({TicketStatus.OPEN, TicketStatus.PENDING_BUYER, TicketStatus.RESOLVED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.OPEN}),
+    TicketStatus.CLOSED: frozenset(),
+}
+
+TICKET_STATUS_LABELS = {
+    TicketStatus.AWAITING_EVIDENCE: "待补充凭证",
+    TicketStatus.OPEN: "处理中",
+    TicketStatus.PENDING_BUYER: "等待买家回复",
+    TicketStatus.WITH_AGENT: "人工处理中",
+    TicketStatus.RESOLVED: "已解决",
+    TicketStatus.CLOSED: "已关闭",
+}
+
+# fields update_ticket may change, with the check each value must pass
+_CHANGEABLE_FIELDS = (
+    "chosen_remedy",
+    "offered_remedies",
+    "priority",
+    "escalate",
+    "shipping_payer",
+    "rule_id",
+    "sub_issue",
+    "decision_explanation",
+    "description",
+    "first_response_due",
+    "resolution_due",
+    "refund_due",
+    "warranty_end",
+)
+
+
+@dataclass(frozen=True)
+class TicketDecision:
+    """The parts of a policy decision a ticket records. `from_decision` accepts any object with
+    these attribute names (e.g. `bot.policy.Decision`, whose `remedies`/`explanation` map to
+    `offered_remedies`/`decision_explanation`)."""
+
+    rule_id: Optional[str] = None
+    remedies: Tuple[str, ...] = ()
+    shipping_payer: Optional[str] = None
+    evidence_required: bool = False
+    priority: str = Priority.NORMAL.value
+    escalate: bool = False
+    first_response_due: Optional[datetime] = None
+    resolution_due: Optional[datetime] = None
+    refund_due: Optional[date] = None
+    warranty_end: Optional[date] = None
+    explanation: Optional[str] = None
+
+    @classmethod
+    def from_decision(cls, decision: Any) -> "TicketDecision":
+        if isinstance(decision, cls):
+            return decision
+        values = {name: getattr(decision, name) for name in cls.__dataclass_fields__ if hasattr(decision, name)}
+        values["remedies"] = tuple(_text(remedy) for remedy in values.get("remedies") or ())
+        for name in ("shipping_payer", "priority"):
+            if values.get(name) is not None:
+                values[name] = _text(values[name])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A received photo/video (or other file) to attach to a ticket."""
+
+    reference: str  # path under the evidence directory, or a URL
+    sha256: str
+    size_bytes: Optional[int] = None
+    media_type: Optional[str] = None
+    original_filename: Optional[str] = None
+
+    @classmethod
+    def from_path(cls, path: Path, *, reference: Optional[str] = None, media_type: Optional[str] = None) -> "EvidenceFile":
+        path = Path(path)
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(chunk)
+        return cls(
+            reference=reference or str(path),
+            sha256=digest.hexdigest(),
+            size_bytes=path.stat().st_size,
+            media_type=media_type or mimetypes.guess_type(path.name)[0],
+            original_filename=path.name,
+        )
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+
+def normalize_ticket_number(ticket_number: str) -> str:
+    return str(ticket_number).strip().upper()
+
+
+def find_ticket(session: Session, ticket_number: str) -> Optional[Ticket]:
+    number = normalize_ticket_number(ticket_number)
+    return session.execute(select(Ticket).where(Ticket.ticket_number == number)).scalar_one_or_none()
+
+
+def require_ticket(session: Session, ticket_number: str) -> Ticket:
+    ticket = find_ticket(session, ticket_number)
+    if ticket is None:
+        raise TicketNotFound(normalize_ticket_number(ticket_number))
+    return ticket
+
+
+def tickets_for_order(session: Session, order: Order) -> List[Ticket]:
+    return list(session.execute(select(Ticket).where(Ticket.order_id == order.id).order_by(Ticket.id)).scalars())
+
+
+def open_tickets_for_conversation(session: Session, conversation_id: str) -> List[Ticket]:
+    """The conversation's tickets that are still in progress (not resolved or closed)."""
+    return list(
+        session.execute(
+            select(Ticket)
+            .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(ACTIVE_TICKET_STATUSES))
+            .order_by(Ticket.id)
+        ).scalars()
+    )
+
+
+def list_tickets(session: Session, *, status: Optional[str] = None, limit: Optional[int] = 50) -> List[Ticket]:
+    """Newest first, optionally of one status."""
+    query = select(Ticket).order_by(Ticket.id.desc())
+    if status is not None:
+        query = query.where(Ticket.status == _vocabulary_value(TicketStatus, status, "status"))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def is_active(ticket: Ticket) -> bool:
+    return ticket.status in ACTIVE_TICKET_STATUSES
+
+
+# ---- opening ----------------------------------------------------------------------------
+
+
+def open_ticket(
+    session: Session,
+    *,
+    order: Order,
+    category: str,
+    conversation_id: Optional[str] = None,
+    item: Optional[OrderItem] = None,
+    sub_issue: Optional[str] = None,
+    decision: Any = None,
+    channel: Optional[str] = None,
+    description: Optional[str] = None,
+    evidence: Iterable[EvidenceFile] = (),
+    actor: str = "bot",
+    now: Optional[datetime] = None,
+    zone: Optional[ZoneInfo] = None,
+) -> Tuple[Ticket, bool]:
+    """Open a ticket, or return the one already in progress: `(ticket, created)`.
+
+    Idempotent per (conversation_id, order, category) while that ticket is not resolved or
+    closed; a partial unique index guards the same rule against concurrent callers. Evidence
+    given with a repeated call is attached to the existing ticket (duplicates are skipped).
+    `decision` is a `bot.policy.Decision`, a `TicketDecision` or None (no rule applied yet).
+    """
+    now = now or utcnow()
+    category = _vocabulary_value(ComplaintCategory, category, "category")
+    sub_issue = _vocabulary_value(SubIssue, sub_issue, "sub_issue") if sub_issue is not None else None
+    if order.id is None:
+        session.flush()
+    if item is not None and item.order_id != order.id:
+        raise InvalidChange(f"商品 {item.sku} 不属于订单 {order.order_number}。")
+    plan = TicketDecision.from_decision(decision) if decision is not None else TicketDecision()
+    remedies = [_vocabulary_value(Remedy, remedy, "offered_remedies") for remedy in plan.remedies]
+    evidence = list(evidence)
+
+    for _ in range(_TICKET_NUMBER_ATTEMPTS):
+        existing = _active_ticket(session, conversation_id, order, category)
+        if existing is not None:
+            for piece in evidence:
+                add_evidence(session, existing, piece, actor=actor, now=now)
+            return existing, False
+        ticket = Ticket(
+            ticket_number=_next_ticket_number(session, now, zone),
+            order_id=order.id,
+            item_id=item.id if item is not None else None,
+            item_sku=item.sku if item is not None else None,
+            category=category,
+            sub_issue=sub_issue,
+            rule_id=plan.rule_id,
+            offered_remedies=remedies,
+            shipping_payer=_vocabulary_value(ShippingPayer, plan.shipping_payer, "shipping_payer")
+            if plan.shipping_payer is not None
+            else None,
+            evidence_required=bool(plan.evidence_required),
+            status=(TicketStatus.AWAITING_EVIDENCE if plan.evidence_required and not evidence else TicketStatus.OPEN).value,
+            priority=_vocabulary_value(Priority, plan.priority, "priority"),
+            escalate=bool(plan.escalate),
+            first_response_due=plan.first_response_due,
+            resolution_due=plan.resolution_due,
+            refund_due=_calendar_date(plan.refund_due, zone),
+            warranty_end=_calendar_date(plan.warranty_end, zone),
+            conversation_id=conversation_id,
+            channel=_text(channel) if channel is not None else None,
+            description=description,
+            decision_explanation=plan.explanation,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+        except IntegrityError:
+            # a concurrent caller took this ticket number or opened the same ticket: look again
+            continue
+        _write_event(
+            session,
+            ticket,
+            actor,
+            from_status=None,
+            to_status=ticket.status,
+            details={"rule_id": ticket.rule_id, "offered_remedies": remedies, "priority": ticket.priority},
+            note="工单创建",
+            now=now,
+        )
+        for piece in evidence:
+            _store_evidence(session, ticket, piece, actor, now)
+        return ticket, True
+    raise ServiceError("工单创建失败：多次尝试仍与其他请求冲突，请稍后重试。")
+
+
+def _active_ticket(session: Session, conversation_id: Optional[str], order: Order, category: str) -> Optional[Ticket]:
+    if conversation_id is None:
+        return None
+    return session.execute(
+        select(Ticket).where(
+            Ticket.conversation_id == conversation_id,
+            Ticket.order_id == order.id,
+            Ticket.category == category,
+            Ticket.status.in_(ACTIVE_TICKET_STATUSES),
+        )
+    ).scalar_one_or_none()
+
+
+def _next_ticket_number(session: Session, now: datetime, zone: Optional[ZoneInfo]) -> str:
+    """AS + shop-local date + a per-day sequence: AS202611210001, AS202611210002 ..."""
+    prefix = f"{TICKET_NUMBER_PREFIX}{shop_date(now, zone or shop_zone()):%Y%m%d}"
+    latest = session.execute(
+        select(Ticket.ticket_number)
+        .where(Ticket.ticket_number.like(prefix + "%"))
+        .order_by(func.length(Ticket.ticket_number).desc(), Ticket.ticket_number.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    sequence = int(latest[len(prefix):]) + 1 if latest and latest[len(prefix):].isdigit() else 1
+    return f"{prefix}{sequence:04d}"
+
+
+# ---- life cycle and changes ---------------------------------------------------------------
+
+
+def allowed_transitions(status: str) -> frozenset:
+    return TICKET_TRANSITIONS[TicketStatus(status)]
+
+
+def change_status(
+    session: Session,
+    ticket: Ticket,
+    new_status: str,
+    actor: str,
+    note: Optional[str] = None,
+    *,
+    now: Optional[datetime] = None,
+) -> Optional[TicketEvent]:
+    """Move `ticket` to `new_status` if the life cycle allows it; None when it is already there."""
+    now = now or utcnow()
+    target = TicketStatus(_vocabulary_value(TicketStatus, new_status, "status"))
+    current = TicketStatus(ticket.status)
+    if target == current:
+        return None
+    if target not in TICKET_TRANSITIONS[current]:
+        allowed = tuple(_status_text(status) for status in TicketStatus if status in TICKET_TRANSITIONS[current])
+        raise InvalidTransition(ticket.ticket_number, _status_text(current), _status_text(target), allowed)
+    try:
+        # the changes are made inside the savepoint: begin_nested() flushes what is pending first
+        with session.begin_nested():
+            ticket.status = target.value
+            ticket.updated_at = now
+            if target == TicketStatus.RESOLVED:
+                ticket.resolved_at = now
+            elif target == TicketStatus.CLOSED:
+                ticket.closed_at = now
+            elif current == TicketStatus.RESOLVED:
+                ticket.resolved_at = None
+    except IntegrityError:
+        # only reopening can collide: a newer ticket of the same conversation/order/category is in progress
+        raise TicketConflict(f"工单 {ticket.ticket_number} 不能重新打开：同一会话中该订单已有进行中的同类工单。") from None
+    return _write_event(session, ticket, actor, from_status=current.value, to_status=target.value, note=note, now=now)
+
+
+def update_ticket(
+    session: Session,
+    ticket: Ticket,
+    actor: str,
+    *,
+    note: Optional[str] = None,
+    now: Optional[datetime] = None,
+    **changes: Any,
+) -> Optional[TicketEvent]:
+    """Change remedy, priority, deadlines ... of `ticket`, recording old and new values.
+
+    The bot may only pick a remedy the decision offered; an agent (`agent:<name>`) may pick any.
+    Returns None when nothing actually changed.
+    """
+    now = now or utcnow()
+    unknown = sorted(set(changes) - set(_CHANGEABLE_FIELDS))
+    if unknown:
+        raise InvalidChange(f"工单字段不可修改或不存在：{', '.join(unknown)}。")
+    if ticket.status == TicketStatus.CLOSED.value:
+        raise InvalidChange(f"工单 {ticket.ticket_number} 已关闭，不能再修改。")
+    values = {name: _checked_change(ticket, name, value, actor) for name, value in changes.items()}
+    details = {}
+    for name, value in values.items():
+        old = getattr(ticket, name)
+        if old != value:
+            details[name] = {"from": _json_value(old), "to": _json_value(value)}
+            setattr(ticket, name, value)
+    if not details:
+        return None
+    ticket.updated_at = now
+    return _write_event(session, ticket, actor, details=details, note=note, now=now)
+
+
+def _checked_change(ticket: Ticket, name: str, value: Any, actor: str) -> Any:
+    if name == "chosen_remedy":
+        if value is None:
+            return None
+        remedy = _vocabulary_value(Remedy, value, name)
+        if remedy not in (ticket.offered_remedies or []) and not actor.startswith("agent:"):
+            offered = "、".join(ticket.offered_remedies or []) or "无"
+            raise InvalidChange(f"「{remedy}」不在工单 {ticket.ticket_number} 提供的方案中（可选：{offered}）。")
+        return remedy
+    if name == "offered_remedies":
+        return [_vocabulary_value(Remedy, remedy, name) for remedy in value or ()]
+    if name == "priority":
+        return _vocabulary_value(Priority, value, name)
+    if name == "shipping_payer":
+        return None if value is None else _vocabulary_value(ShippingPayer, value, name)
+    if name == "sub_issue":
+        return None if value is None else _vocabulary_value(SubIssue, value, name)
+    if name == "escalate":
+        return bool(value)
+    if name in ("refund_due", "warranty_end"):
+        return _calendar_date(value, None)
+    return value
+
+
+# ---- evidence -----------------------------------------------------------------------------
+
+
+def add_evidence(
+    session: Session, ticket: Ticket, evidence: EvidenceFile, *, actor: str = "bot", now: Optional[datetime] = None
+) -> Tuple[Evidence, bool]:
+    """Attach a file to `ticket`: `(evidence, created)`; the same content (sha256) is stored once.
+
+    A ticket waiting for evidence moves to `open`.
+    """
+    now = now or utcnow()
+    if ticket.status == TicketStatus.CLOSED.value:
+        raise InvalidChange(f"工单 {ticket.ticket_number} 已关闭，不能再补充凭证。")
+    stored, created = _store_evidence(session, ticket, evidence, actor, now)
+    if ticket.status == TicketStatus.AWAITING_EVIDENCE.value:
+        change_status(session, ticket, TicketStatus.OPEN, actor, "已收到凭证", now=now)
+    return stored, created
+
+
+def _store_evidence(session: Session, ticket: Ticket, evidence: EvidenceFile, actor: str, now: datetime) -> Tuple[Evidence, bool]:
+    digest = (evidence.sha256 or "").strip().lower()
+    if not _SHA256_PATTERN.fullmatch(digest):
+        raise InvalidChange(f"凭证的 sha256 校验值无效：{evidence.sha256!r}。")
+    existing = _evidence_by_hash(session, ticket, digest)
+    if existing is not None:
+        return existing, False
+    stored = Evidence(
+        ticket_id=ticket.id,
+        reference=evidence.reference,
+        media_type=evidence.media_type,
+        size_bytes=evidence.size_bytes,
+        sha256=digest,
+        original_filename=evidence.original_filename,
+        received_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(stored)
+    except IntegrityError:  # the same upload arrived twice at the same moment
+        return _evidence_by_hash(session, ticket, digest), False
+    _write_event(
+        session,
+        ticket,
+        actor,
+        details={"evidence_added": {"sha256": digest, "media_type": evidence.media_type, "reference": evidence.reference}},
+        note="补充凭证",
+        now=now,
+    )
+    return stored, True
+
+
+def _evidence_by_hash(session: Session, ticket: Ticket, digest: str) -> Optional[Evidence]:
+    return session.execute(
+        select(Evidence).where(Evidence.ticket_id == ticket.id, Evidence.sha256 == digest)
+    ).scalar_one_or_none()
+
+
+# ---- satisfaction -------------------------------------------------------------------------
+
+
+def record_satisfaction(
+    session: Session,
+    ticket: Ticket,
+    score: Any,
+    *,
+    comment: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    actor: str = "bot",
+    now: Optional[datetime] = None,
+) -> SatisfactionScore:
+    """The buyer's 1–5 score for `ticket`; a second score replaces the first (both audited)."""
+    now = now or utcnow()
+    value = _score_value(score)
+    existing = session.execute(
+        select(SatisfactionScore).where(SatisfactionScore.ticket_id == ticket.id)
+    ).scalar_one_or_none()
+    previous = existing.score if existing is not None else None
+    if existing is None:
+        existing = SatisfactionScore(ticket_id=ticket.id)
+        session.add(existing)
+    existing.score = value
+    existing.comment = comment
+    existing.conversation_id = conversation_id or ticket.conversation_id
+    existing.at = now
+    session.flush()
+    _write_event(session, ticket, actor, details={"satisfaction": {"from": previous, "to": value}}, note=comment, now=now)
+    return existing
+
+
+def _score_value(score: Any) -> int:
+    if isinstance(score, str) and score.strip().isdigit():
+        score = int(score.strip())
+    if isinstance(score, float) and score.is_integer():
+        score = int(score)
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise InvalidScore(score)
+    return score
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _write_event(
+    session: Session,
+    ticket: Ticket,
+    actor: str,
+    *,
+    from_status: Optional[str] = None,
+    to_status: Optional[str] = None,
+    details: Optional[Dict[str, Any]] = None,
+    note: Optional[str] = None,
+    now: datetime,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id, from_status=from_status, to_status=to_status, details=details, actor=actor, note=note, at=now
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _status_text(status: TicketStatus) -> str:
+    return f"{TICKET_STATUS_LABELS[status]} {status.value}"
+
+
+def _text(value: Any) -> str:
+    return value.value if isinstance(value, Enum) else str(value)
+
+
+def _vocabulary_value(vocabulary, value: Any, field_name: str) -> str:
+    text = _text(value)
+    allowed = [member.value for member in vocabulary]
+    if text not in allowed:
+        raise InvalidChange(f"{field_name} 的取值「{text}」无效，可选：{', '.join(allowed)}。")
+    return text
+
+
+def _calendar_date(value: Any, zone: Optional[ZoneInfo]) -> Optional[date]:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return shop_date(value, zone or shop_zone())
+    if isinstance(value, date):
+        return value
+    raise InvalidChange(f"需要日期，收到的是 {value!r}。")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return value

@@ -1,0 +1,48 @@
+"""Suite-wide fixtures. Sub-folders: unit/ (pure Python, milliseconds), db/ (SQLite and
+PostgreSQL), nlu/ (trained NLU model), e2e/ (real Rasa + action servers over HTTP)."""
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_fixture_orders() -> Path:
+    path = SHARED_DIR / "fixtures" / "orders.json"
+    if not path.exists():
+        pytest.skip(f"../shared/fixtures/orders.json 不存在（{path}），跳过依赖共享样例订单的测试")
+    return path
+
+
+VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+
+
+def rasa_executable() -> str:
+    candidate = VENV_BIN / "rasa"
+    return str(candidate) if candidate.exists() else "rasa"
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The Rasa model under test, trained at most once per session.
+
+    `rasa train` fingerprints config, domain and data: when nothing changed since the newest
+    model in models/, it returns in seconds. AFTERSALES_TEST_MODEL may name an existing model
+    archive to test instead (used while iterating on the NLU alone).
+    """
+    import os
+    import subprocess
+
+    override = os.environ.get("AFTERSALES_TEST_MODEL")
+    if override:
+        return Path(override)
+    subprocess.run(
+        [rasa_executable(), "train", "--out", "models", "--quiet"],
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    assert models, "rasa train 没有在 models/ 下生成模型"
+    return models[-1]
