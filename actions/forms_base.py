@@ -28,10 +28,10 @@ class RetryingFormValidationAction(FormValidationAction, ABC):
     def name(self) -> Text:
         raise NotImplementedError
 
-    async def validate(
+    async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        events = await super().validate(dispatcher, tracker, domain)
+        events = await super().get_validation_events(dispatcher, tracker, domain)
         requested = tracker.get_slot(REQUESTED_SLOT)
         if not requested or not self.failure_count_slot:
             return events

@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 # module names under bot.commands; each defines register(subparsers) and sets `func` defaults
 COMMAND_MODULES = (
     "orders",
+    "db",
     "policy",
     "tickets",
     "nlu_eval",

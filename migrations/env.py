@@ -27,11 +27,15 @@ POSTGRES_MIGRATION_LOCK_ID = 7_417_001
 
 
 def configure(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite can only ALTER via table copies
+        render_as_batch=sqlite,  # SQLite can only ALTER via table copies
+        # SQLite DDL is transactional once pysqlite's own transaction handling is bypassed
+        # (bot.db.engine), so a failed migration leaves no half-built schema behind
+        transactional_ddl=True if sqlite else None,
     )
 
 

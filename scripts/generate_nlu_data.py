@@ -14,7 +14,7 @@ import argparse
 import random
 import re
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 SEED = 20261121
 
@@ -122,7 +122,7 @@ NO_STORY_PRODUCTS = ("房间", "酒店", "宾馆")
 SAFETY_PRODUCTS = ["充电宝", "充电器", "电水壶", "吹风机", "电热毯", "手机", "热水器", "插线板", "电暖器", "平衡车", "电动车电池", "台灯"]
 
 QUALITY_OPENERS = [
-    "", "", "", "在你们家买的", "刚收到的", "上周买的", "这次买的", "你们店的", "网上买的", "给家里老人买的",
+    "", "", "", "收到货发现", "打开快递一看，", "拆开包裹，", "到货以后发现", "今天刚到的","在你们家买的", "刚收到的", "上周买的", "这次买的", "你们店的", "网上买的", "给家里老人买的",
     "给孩子买的", "双十一买的", "第二次回购了，这次", "朋友推荐买的",
 ]
 
@@ -284,7 +284,6 @@ SERVICE_SENTENCES = [
     "手机本身还行，售后真的差劲",
     "问客服什么都说不知道，要你们有什么用",
     "客服说会给我回电话，到现在也没打",
-    "下单前说有赠品，收到了啥也没有，问客服说活动结束了",
     "买完第二天就降价了，找客服保价说不符合条件",
     "开发票开了半个月还没开出来",
     "售后说要寄回检测，寄回去一个月了没音讯",
@@ -320,8 +319,143 @@ POSITIVE_CLAUSES = {
 }
 CONNECTORS = ["，但是", "，就是", "，可是", "，不过", "。但", "，但", "，唯一不满意的是"]
 
+# ---------------------------------------------------------------- review-style complaints
+# Review talk that says nothing about the category; shared by all three complaint intents so
+# the classifier has to look at what went wrong, not at how angry the review sounds.
+REVIEW_PREFIXES = [
+    "", "", "", "", "第一次在京东买东西，", "在天猫旗舰店买的，", "自营的居然也这样，", "一直很信任这家店，",
+    "说实话，", "本来挺期待的，", "买了这么多次，这次", "双十一囤的货，", "给爸妈买的，", "替朋友买的，",
+    "冲着好评买的，", "老顾客了，", "活动价买的，", "看了半天评论才下单，",
+]
+REVIEW_SUFFIXES = [
+    "", "", "", "差评！", "给个差评", "一星都不想给", "以后不会再来了", "太失望了", "大家慎买", "就当买个教训吧",
+    "本来想给好评的", "真心不推荐", "下次不在这买了", "越来越差了", "失望透顶", "不想多说了", "给一星是因为没有零星",
+    "心累", "郁闷", "坑爹", "无语了",
+]
+
+QUALITY_REVIEW_PROBLEMS = [
+    "开机速度慢得要命", "吃起来口感很差，跟以前买的没法比",     "鞋码偏差太大，平时穿40的这双40根本穿不进",
+    "东西很轻很廉价，一摸就知道是便宜货", "有股塑料味，放了一周都散不掉", "颜色发暗，像是旧货",     "表面全是气泡和划痕", "用了一个月就不行了",
+    "电池没用多久就鼓了", "屏幕颜色发黄，看着特别难受", "声音小得听不见", "洗完缩了一大圈",
+    "做工一般，针脚歪歪扭扭的", "材质跟描述的根本不一样", "用了几天就掉皮了", "有几个是瘪的", "里面有头发",
+    "书的印刷质量很差，有重影", "吃出来一股哈喇味", "酸奶结块了", "打开发现里面已经发霉", "房间又小又潮，被子一股味",
+    "热水器加热很慢，水温也不稳定", "洗发水用了掉发更厉害了", "面霜擦上去搓泥", "裙子透得不能穿",
+    "手机信号特别差，电梯里直接没信号", "电脑玩游戏掉帧严重", "平板充满电只能用两个小时", "机器噪音大得像在装修",
+    "插上电就没反应", "用了两次镜片就花了", "拉链一拉就掉齿", "米里有虫子", "茶叶碎末一大半", "牛排解冻后一股腥臭味",
+]
+
+LOGISTICS_REVIEW_PROBLEMS = [
+    "物流太慢了，整整五天才到", "下单一周才收到，说好的次日达呢",
+    "快递员说没时间送，让我自己去拿",
+    "箱子被压得变形，里面东西也坏了",
+    "拿到的时候外包装都湿了", "快递把东西摔坏了", "买了半个月都没发货", "说是现货结果拖了一周才发",
+    "中通的快递员态度特别差", "送货的师傅让我下楼自己搬", "配送太慢，急用的东西耽误了",
+    "冷冻的东西送到都化了", "快递放门口被人拿走了", "快递送到了别的城市", "说好的送货上门结果扔驿站",
+    "物流信息三天没动", "京东物流这次也太慢了", "打电话让我去十公里外的网点取",
+    "快递三天了还在始发地", "派件员把包裹放在门卫也不说一声", "快递给我送到隔壁村了", "泡沫都没垫，玻璃杯碎成渣",
+    "纸箱一捏就瘪，里面的东西全挤变形了", "快递员私自签收", "物流一直显示派送中，一整天没人来", "箱子明显被拆过又用胶带缠上",
+    "预约了周末送，结果周一才送", "快递员电话打不通，包裹不知道在哪", "寄过来的鸡蛋碎了一半，蛋液流得到处都是",
+    "国际物流一个月了还没清关", "说好顺丰发，换成了别的慢快递", "快递员说超区了不送", "送货的要求我先付上楼费",
+    "物流显示到了，快递员说明天再送，第二天又拖", "易碎品也不贴标识，就随便一扔",
+]
+
+SERVICE_REVIEW_PROBLEMS = [
+    "电子发票要了好几次还是没开出来", "发票到现在还没寄过来",
+    "刚买完就降价一百，申请价保被拒", "客服回复全是套话", "售后电话打了十几次都没人接", "申请退货一个星期了没人来取件",
+    "退款拖了半个多月",     "说好的送货上门安装，等了三天没人来", "安装师傅要另收材料费", "客服说会回电，一直没回", "问客服怎么处理，只会说抱歉",
+    "商家承诺的优惠没兑现", "订单被无故取消了，也没个解释", "换货申请被驳回三次", "商家不认账，说是我自己弄坏的",
+    "找客服理论，客服直接不说话了", "售后让我拍视频，拍了又说不行", "京东客服和商家互相推", "店家态度很傲慢，爱买不买的样子",
+    "在线客服排队排了一个小时", "客服说帮我申请补偿，后来不认了", "退款审核一直不通过也不说原因",
+    "打客服电话全是语音菜单，转不到人工", "积分和京豆说好返的都没到账", "以旧换新的补贴一直没给", "客服把我的问题转来转去", "售后流程太麻烦，来回跑了好几次",
+]
+
+# promotional gifts that did not come are a service complaint (the shop broke a promise);
+# bought items that did not come are logistics
+GIFT_ITEMS = ["手机壳", "贴膜", "保温杯", "数据线", "小样", "耳机", "鼠标垫", "充电头", "收纳袋", "毛巾", "试用装", "挂烫机", "购物袋"]
+GIFT_COMPLAINTS = [
+    "页面上写着送{gift}，收到货一看根本没有", "说好买就送{gift}，到手什么都没有", "活动写的赠{gift}，问客服说送完了",
+    "下单的时候还显示有{gift}赠品，发货后订单里就没了", "宣传买一送一，结果只给一个", "承诺的{gift}到现在都没补发",
+    "就是冲着送的{gift}才买的，结果没有，这不是骗人吗", "赠品{gift}呢？问了三次没人回",
+]
+QUALITY_EXTRA = [
+    "收到货打开一看，好几个都烂了", "快递很快，可惜水果是坏的", "打开包裹就一股霉味，面包都长毛了", "说明书都没有，配件也缺了根充电线",
+    "没有保修卡，也没有发票联", "衣服一洗掉一盆毛", "穿了一天身上全是掉的绒毛", "手机太卡了，点个微信都要等", "反应慢得要死，像用了五年的旧机",
+    "拍照糊成一片", "纸巾一擦就烂", "瓜是生的，一点都不甜", "橙子干巴巴的没水分",
+    "码数做得太小了，平时穿L这个XL都紧", "尺码完全不标准，同一个码两件差了一大截", "标的是均码，穿上像童装", "鞋子一只大一只小",
+    "打开箱子全是烂的，还往外流水", "有一半都长了白毛", "果子又小又干，跟图片完全两样", "收到就是蔫的，根本不新鲜",
+    "洗完头发又干又涩，一点都不顺", "用了一个月，效果完全没有", "抹上去油腻腻的，还闷痘", "喝着有股怪味，跟超市买的不一样",
+    "画面模糊，像素感很重", "屏幕分辨率太低，看字都费劲", "系统一直提示错误，解不了锁", "换了一台还是有问题，屏幕照样漏光",
+]
+SERVICE_EXTRA = [
+    "发票到底什么时候给我，问了好几遍了", "开个发票推三阻四的", "要个发票还得求着你们", "发票开错了也不给重开，态度还差",
+    "收到货才发现说好的赠品没放", "送货的时候赠品就没有，订单里也查不到了，这是玩文字游戏", "广告写买就送，到手了什么也没送",
+    "活动的赠品说没了就没了，也不通知一声", "退款退了一个多礼拜还没到，每次问都说在走流程",
+    "开个发票磨磨唧唧的，问了一天", "发票呢？到现在都没有", "没有电子发票，报销都报不了", "要发票还要我自己出邮费",
+    "退换货的过程太痛苦了，来回折腾半个月", "退回去的货签收一周了，退款还没动静", "说好的当天处理，拖了一个礼拜",
+    "下单的时候说有现货，付了钱又说没货，让我等", "客服不解决问题，就让我去评价里说",
+]
+LOGISTICS_EXTRA = [
+    "说好周五送到，到了周五一点动静都没有", "承诺的送达时间一次次往后推", "快递员也不联系我，直接显示已签收",
+    "打开快递就闻到一股味，里面的瓶子漏了，包装太差", "运输中被压坏了，壶嘴都断了", "盒子在路上摔烂了，里面东西都撒了",
+    "快递九天才到，什么心情都没了", "这次的配送真让人失望", "快递不负责任，东西扔在门口就走", "给我打电话让我自己去站点拿，态度还很差",
+]
+
+# whole reviews per product domain, written the way shoppers leave negative reviews
+DOMAIN_REVIEWS = {
+    "quality": [
+        # books
+        "这本书的纸像草稿纸，字还印歪了", "买来送人的书，封面有一道很深的折痕，里面还有几页粘在一起", "翻译得太烂了，读着像机器翻的",
+        "书里夹着别人的笔记，这是新书？", "彩页印得灰蒙蒙的，跟样图差太多", "精装书的书脊裂开了，胶都没粘牢",
+        # tablets / phones / computers
+        "平板用了两周就开始自动关机", "屏幕有一块亮斑，看视频特别明显", "这手机发热太严重了，玩个游戏能煎鸡蛋", "相机对焦老是失败，拍人全是糊的",
+        "电脑开机要三分钟，说好的固态硬盘呢", "笔记本的键盘有几个键按下去弹不起来", "指纹识别十次有八次识别不了", "无线网老掉线，别的设备都好好的",
+        "新机子喇叭有破音，音量一大就滋滋响", "触屏经常乱跳，自己点开一堆东西",
+        # fruit / dairy / food
+        "芒果一半是黑心的，根本没法吃", "苹果表面全是疤，咬一口是面的", "葡萄一提起来就掉粒，好多都裂了", "猕猴桃放了一周还是硬的，一点都不甜",
+        "牛奶喝着有股馊味，看日期也没过期啊", "酸奶打开是稀的，味道也不对", "坚果好几颗是苦的，有哈喇味", "饼干一打开全碎成渣了，还潮了",
+        # shampoo / skincare
+        "洗发水洗完头皮又红又痒", "这个洗发水洗了头发更油了，跟专柜买的感觉完全不同", "面霜涂上去有刺痛感，脸都红了", "乳液瓶子里有杂质",
+        "香水留香不到半小时，怀疑是兑了水", "防晒霜抹了还是晒黑了，还搓泥",
+        # water heaters / appliances
+        "热水器装好第二天就显示故障，洗澡洗一半没热水", "热水器出水忽冷忽热，根本没法洗", "热水器内胆漏水，墙上全湿了", "吹风机用一会外壳烫手",
+        "电饭煲煮粥溢得到处都是，盖子密封圈太差", "空气净化器开最大档声音特别吵，效果一般",
+        # clothes / shoes
+        "衣服洗了一次领口就变形了", "羽绒服钻绒钻得厉害，穿一天满身毛", "裤子的裤腿一长一短，做工太差", "鞋子穿两天鞋面就裂了",
+        "毛衣扎得皮肤发痒，根本不能贴身穿", "T恤洗一次缩了一个码", "衣服的颜色跟图片完全是两种颜色",
+        # hotel
+        "房间的空调一直滴水，晚上吵得睡不着", "卫生间下水道反味，整个房间都臭", "床垫塌了，睡一晚腰疼", "浴室的热水要放十分钟才出来",
+        "房间墙皮都掉了，设施太老旧", "酒店隔音差，走廊说话听得清清楚楚", "房间里有蟑螂", "毛巾发黄还有异味",
+    ],
+    "logistics": [
+        "书是用一个薄塑料袋寄来的，四个角全磕坏了", "书到手封面都被压皱了，包装太不用心", "平板的外箱被压出一个大坑", "快递把手机盒子摔变形了，不知道里面有没有事",
+        "电脑送了一个星期，问就是在路上", "水果在路上走了四天，到手一半都坏了，冷链形同虚设", "牛奶整箱被压爆了好几盒，箱子都湿透了", "快递员把整箱酸奶扔在门口晒了一下午",
+        "洗发水的泵头在运输中断了，漏了一箱子", "热水器送到楼下就不管了，让我自己扛上六楼", "送货师傅迟到了一整天，也不提前说一声", "衣服寄到了别人家，快递员还说我签收了",
+        "鞋盒子压扁了，鞋面都压出褶了", "下单说当天发，结果第三天才揽件", "快递在中转站躺了五天，客服说在排队", "包裹被快递员放到了菜鸟驿站，都没通知我",
+        "明明填的送货上门，快递柜一放就不管了", "送货员让我自己下楼去车上拿", "物流显示已签收，东西却在门卫室放了三天没人说",
+        "快递一路上换了三个网点，慢得要死", "配送员说我们小区不送，让我去站点取", "网购的家电送到了，外箱全是泥，还破了个洞",
+    ],
+    "service": [
+        "客服只会说亲亲抱歉，问题一点没解决", "问了三遍能不能开发票，客服一直装没看见", "买贵了申请价格保护，客服说活动商品不保价",
+        "售后说七天内给答复，半个月了还没消息", "说好的上门安装，打了五次电话才来人", "安装师傅装完要收两百块辅材费，也没提前说",
+        "热水器的安装费比买的时候说的贵了一倍", "酒店前台办入住磨蹭了四十分钟", "前台服务员爱答不理的，问个问题都不耐烦",
+        "订好的大床房到了说没有了，也不给个解释", "退房的时候押金拖了一个星期才退", "酒店答应的免费早餐，退房时又说要收费",
+        "书少了一本，找客服补发，一个星期都没人理", "买手机送的碎屏险一直没给激活，客服说在处理", "电脑有问题让我找厂家，厂家让我找店家，来回踢皮球",
+        "客服态度冷淡，回一句话要等半个小时", "在线客服打不通，电话也没人接", "售后说要我自己出运费寄回去检测，明明是质量问题",
+        "申请退款被拒了三次，每次理由都不一样", "找了客服五次，每次都要重新说一遍情况", "商家说给我补偿优惠券，到现在也没发",
+    ],
+}
+
+CROSS_CATEGORY_PRAISE = {
+    "quality": ["物流很快", "快递小哥态度很好", "客服也很耐心", "包装挺严实的", "发货速度没得说", "京东的配送还是一如既往的快"],
+    "logistics": ["东西本身还不错", "质量挺好", "商品没问题", "衣服挺好看", "手机用着还行", "味道还可以", "东西是正品", "机器运行正常"],
+    "service": ["东西还不错", "质量没问题", "物流也很快", "商品本身挺好的", "配送挺及时"],
+}
+
 # ---------------------------------------------------------------- other intents (whole sentences)
 REQUEST_RETURN = [
+    "怎么退款", "如何退货", "退款怎么弄", "要退的话怎么操作", "刚买的能退吗",
+    "申请好了，麻烦尽快退款", "衣服颜色跟我想的不一样，退了吧", "我想退掉重新拍一个",
+    "不合脚，想退", "退款申请已经提交了，麻烦同意一下", "用不习惯，想退回去", "能退吗？我还没拆", "退货寄回地址发我一下",
     "我想退货", "这个我不想要了，能退吗", "买错了，怎么退货", "申请七天无理由退货", "不喜欢，想退掉",
     "拍多了一件，退一件", "东西没问题，就是不想要了", "家里已经有一个了，退了吧", "帮我办一下退货",
     "不是质量问题，就是不想要了", "还没拆封，可以退吗", "吊牌还在，我要退", "退货退款", "我要退款，不要了",
@@ -334,6 +468,8 @@ REQUEST_RETURN = [
 ]
 
 REQUEST_EXCHANGE = [
+    "裤子M的小了，想换L的", "帽子大了点，换个小号的", "能帮我换成白色吗，黑色不好看",
+    "收到的颜色不是我要的，给我换一下", "想换一个新的，可以吗",
     "我想换货", "尺码大了，能换小一码吗", "能换个颜色吗", "鞋子有点挤脚，想换大一码", "换一个尺码",
     "帮我换个黑色的", "这个型号不合适，能换另一个型号吗", "衣服小了，换个L码", "可以换货吗",
     "申请换货", "想换成白色的", "能不能给我换一件", "换个大一号的", "码数不对，换一下", "换货怎么操作",
@@ -344,6 +480,8 @@ REQUEST_EXCHANGE = [
 ]
 
 REQUEST_REPAIR = [
+    "能不能派人上门修", "遥控器坏了，能修吗",
+    "去哪里修比较快", "修好要几天，能加急吗",
     "可以保修吗", "我要申请维修", "坏了能修吗", "在哪里可以修", "能上门维修吗", "怎么申请售后维修",
     "帮我报修一下", "屏幕不亮了，能保修吗", "能帮我修一下吗", "空调不制冷了，派个师傅来修吧",
     "保修期内能免费修吗", "寄修怎么弄", "手机摔了一下，能修吗，我自己出钱", "附近有维修点吗",
@@ -353,6 +491,7 @@ REQUEST_REPAIR = [
 ]
 
 ASK_ORDER_STATUS = [
+    "出库了没有",     "到我们这边了吗", "今天会派送吗", "快递员什么时候来", "几点能送到", "下单两天了到哪了", "什么时候配送",
     "我的快递到哪了", "什么时候发货", "发货了吗", "什么时候能到", "帮我查一下订单", "订单到哪里了",
     "物流到哪了", "今天能到吗", "帮我看下物流", "我的包裹发出了吗", "大概几天能到", "明天能送到吗",
     "查一下我的订单状态", "我的东西发了没", "到哪了", "发了没", "啥时候到啊", "单号多少", "能给个快递单号吗",
@@ -363,6 +502,9 @@ ASK_ORDER_STATUS = [
 ]
 
 ASK_TICKET_STATUS = [
+    "我那个退款怎么一直没动静", "申请的售后有人管吗", "换货到底换了没有", "退款审核什么时候能过", "我申请的取消订单成功了没",
+    "换的货发了没有",     "我的取消申请通过了没", "寄回去的东西你们收到没有", "维修的机器寄回来了吗", "退款退到哪了",
+    "上次说给我补偿，办好了吗", "申请的价保有结果了吗",
     "我的售后进度怎么样了", "退款到哪一步了", "我的退款什么时候到账", "换货寄出了吗", "维修好了吗",
     "工单处理得怎么样了", "售后审核通过了吗", "退货你们收到了吗", "我申请的退款处理了吗", "帮我查一下售后单",
     "售后单处理到哪了", "维修进度查一下", "退回去的东西签收了吗", "退款成功了吗", "换的新货什么时候发",
@@ -372,6 +514,9 @@ ASK_TICKET_STATUS = [
 ]
 
 CHANGE_ADDRESS = [
+    "能帮我改一下联系电话吗", "收货手机号换了，帮我更新一下", "电话号码不用了，改个新的", "收件人手机号写错了", "麻烦改下收件电话",
+    "收货人改成我老婆",
+    "能改送到我单位吗", "地址改到[地址x]", "送货电话写错了一位", "帮我把收货手机号改一下",
     "地址填错了，帮我改一下", "能改收货地址吗", "我想修改地址", "收货人电话改一下", "换个收货地址",
     "地址写错了，改到公司", "能送到我公司吗，地址要改", "帮我把地址改成新家的", "改一下收件人", "我要改地址",
     "收货地址能修改吗", "还没发货的话帮我改个地址", "电话号码填错了", "门牌号写错了，改成3单元", "地址能改吗",
@@ -394,12 +539,16 @@ GREET = [
 ]
 
 GOODBYE = [
+    "暂时没别的了", "没事了，回头有问题再说", "没有了，先这样", "其他没了", "就这个问题，没别的了",
+    "没有了", "暂时没有了", "没别的问题了，拜拜", "好的拜拜",
+    "那就这样", "没了谢谢再见",
     "再见", "拜拜", "没事了", "就这样吧", "没有其他问题了", "先这样", "好的再见", "byebye", "下次再说", "886",
     "没别的事了", "那先这样吧", "回头再聊", "好了没事了", "没有别的了", "走了", "结束吧", "先不聊了", "晚安",
     "没什么问题了", "就这些了", "没啥事了拜拜", "好嘞，回见", "不打扰了",
 ]
 
 THANK = [
+    "收到，谢谢", "明白了谢谢", "好的，麻烦您了", "懂了，谢谢哈", "嗯嗯，谢谢你",
     "谢谢", "多谢", "麻烦了", "辛苦了", "好的谢谢", "thx", "感谢", "谢谢你", "太感谢了", "谢谢亲", "thanks",
     "非常感谢", "谢啦", "谢了", "好的，辛苦", "感谢帮忙", "多谢多谢", "谢谢客服", "好的麻烦你了", "谢谢啦",
     "嗯谢谢", "OK谢谢", "好滴谢谢", "行，谢谢", "万分感谢",
@@ -412,12 +561,17 @@ AFFIRM = [
 ]
 
 DENY = [
+    "不用了，我自己处理", "不要换了", "不是这个订单", "不退了", "不用转", "没有这个必要",
     "不是", "不对", "不要", "算了", "不用了", "没有", "不行", "取消吧", "错了", "不需要", "不是这个", "否",
     "不可以", "不好", "拒绝", "不同意", "no", "不了", "别了", "先不用", "不要了谢谢", "算了吧", "不是的",
     "没有没有", "不用麻烦了", "不想", "不是我", "不对不对",
 ]
 
 OUT_OF_SCOPE = [
+    "发票抬头写错了，能重开吗", "电子发票在哪里下载", "发票能换成公司的吗",     "还有别的尺码吗", "账号登不上去", "白条怎么还款",
+    "能用京东卡付款吗", "账号被锁了怎么办", "换了手机号怎么登录", "会员卡能退吗", "价保怎么申请", "降价了能保价吗", "价保的钱退到哪里", "发票可以改抬头吗", "上次的发票开错了，帮我重开",
+    "要一张纸质发票", "发票什么时候寄", "E卡怎么用", "礼品卡余额怎么查", "京豆怎么抵扣", "白条能分期吗", "这款什么时候降价", "你们有线下店吗", "能送货到村里吗", "充值话费没到账",
+    "这个手机支持5G吗", "这个锅电磁炉能用吗", "帮我改一下发票信息",
     "今天天气怎么样", "给我讲个笑话", "有优惠券吗", "这个有货吗", "推荐一款手机", "能便宜点吗", "会员怎么开通",
     "你是男的女的", "你们老板是谁", "你多大了", "最近有什么活动", "双十一打几折", "帮我写个作业", "股票会涨吗",
     "这款和那款哪个好", "什么时候补货", "能开发票吗", "你吃饭了吗", "附近有什么好吃的", "你会唱歌吗",
@@ -428,6 +582,9 @@ OUT_OF_SCOPE = [
 ]
 
 INFORM = [
+    "商品编号[数字x]", "型号[数字x]", "[订单x]", "订单号[订单x]", "[电话x]", "手机号[电话x]", "SN码是[数字x]",
+    "就这个订单", "单号在上面", "订单截图发你了", "型号是[数字x]", "是[数字x]号下的单",
+    "买的是[数字x]件", "收件人是[姓名x]", "就是这个 [订单x]",
     "是那个蓝牙耳机", "就是上周买的那个电饭煲", "我买的是小米手环", "黑色的那款", "两件", "昨天收到的",
     "上周五买的", "就是这个订单", "是给我妈买的", "型号是X200", "是iPhone15", "买的是42码", "衣服是M码",
     "我叫[姓名x]", "收货地址是[地址x]", "我的手机号[电话x]", "在京东自营买的", "已经拍了照片", "视频发给你了",
@@ -447,12 +604,14 @@ INFORM_ID_TEMPLATES = [
 
 POLICY = {
     "return_window": [
+        "七天是从收货那天算吗", "拆了包装影响退货吗", "洗过了还能退吗",
         "几天内可以退货", "支持七天无理由吗", "多少天之内能退", "退货期限是多久", "拆封了还能七天无理由吗",
         "过了七天还能退吗", "无理由退货有什么条件", "签收后几天内可以退", "这个支持7天无理由退换吗", "第八天了还能退吗",
         "退货有时间限制吗", "穿过一次还能无理由退吗", "吊牌剪了能退吗", "七天无理由从哪天开始算", "你们支持无理由退换吗",
         "几天无理由", "还在七天内吗能退吗", "无理由退货要求是什么", "激活了还能退吗", "退换货期限多长",
     ],
     "return_shipping": [
+        "退货可以用到付吗", "换货寄回来能到付吗", "不满多少钱要付运费吗", "退回去的运费能补给我吗",
         "退货运费谁出", "退货要我自己出运费吗", "运费谁承担", "质量问题退货运费谁付", "退回去的邮费谁出",
         "有运费险吗", "换货的运费谁付", "无理由退货运费怎么算", "寄回来的快递费能报销吗", "退货包邮吗",
         "来回运费谁出", "退货要花运费吗", "邮费你们出吗", "运费能退吗", "退货的快递费谁来付",
@@ -463,6 +622,7 @@ POLICY = {
         "审核通过后多久退钱", "退款会退到微信吗", "退款一般要等多久", "钱是原路退吗", "退款几天能到账",
     ],
     "warranty": [
+        "保修需要带发票吗", "人为损坏保修吗",
         "保修期多久", "质保多长时间", "保修几年", "这个保修吗", "质保期从哪天算", "保修期过了怎么办",
         "耳机保修多久", "家电质保几年", "衣服有质保吗", "跨境的商品保修吗", "保修范围有哪些", "全国联保吗",
         "手机保一年吗", "质保是从签收开始算吗", "保修需要发票吗",
@@ -488,6 +648,20 @@ POLICY = {
         "对处理结果不满意怎么办", "去哪里举报",
     ],
 }
+
+# ---------------------------------------------------------------- chat wrappers
+# Chat turns often open with a greeting, close with thanks or carry a pasted order card; the
+# intent is the same, so examples are also shown wrapped.
+CHAT_PREFIXES = ["你好，", "您好 ", "在吗？", "亲，", "你好 请问", "客服你好，", "麻烦问一下，", "嗯 ", "那", "还有，", "我想问下"]
+CHAT_SUFFIXES = ["，谢谢", " 谢谢", "，麻烦了", "，急", "，在线等", " 麻烦尽快", "？？", "，麻烦看一下"]
+ORDER_CARDS = [
+    "订单号：{order}", "订单号:{order} 金额:{amount}元", "订单编号 {order}，下单时间 {date}", "[订单x]",
+    "订单号:[订单x] 订单金额:[金额x]", "订单：[订单x] 下单时间：[日期x]", "{order}", "订单 {order}",
+]
+CHAT_WRAPPED_INTENTS = (
+    "complain_quality", "complain_logistics", "complain_service", "request_return", "request_exchange", "request_repair",
+    "ask_order_status", "ask_ticket_status", "change_address", "request_human", "out_of_scope", "ask_policy/",
+)
 
 # ---------------------------------------------------------------- variation helpers
 TRAILING_PARTICLES = ["", "", "", "", "啊", "呢", "吧", "了", "哦", "呀", "啦"]
@@ -520,13 +694,39 @@ def _join(*parts: str) -> str:
     return "，".join(kept)
 
 
+def review_style(rng: random.Random, problems: List[str]) -> str:
+    problem = rng.choice(problems)
+    if rng.random() < 0.3:
+        problem = _join(problem, rng.choice(problems))
+    return _join(rng.choice(REVIEW_PREFIXES) + problem, rng.choice(REVIEW_SUFFIXES))
+
+
+def praise_then(rng: random.Random, category: str, problems: List[str]) -> str:
+    text = rng.choice(CROSS_CATEGORY_PRAISE[category]) + rng.choice(CONNECTORS) + rng.choice(problems)
+    return _join(text, rng.choice(REVIEW_SUFFIXES))
+
+
+def mixed_style(rng: random.Random, category: str, review_problems: List[str]) -> Optional[str]:
+    """A review-style or praise-then-complaint text in half of the draws, else None."""
+    draw = rng.random()
+    if draw < 0.3:
+        return review_style(rng, review_problems)
+    if draw < 0.5:
+        return praise_then(rng, category, review_problems)
+    return None
+
+
 def quality_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(QUALITY_SENTENCES)
+    examples = list(QUALITY_SENTENCES) + DOMAIN_REVIEWS["quality"]
     fault_groups = list(QUALITY_FAULTS.items())
     while len(examples) < count:
         style = rng.random()
         names, faults = rng.choice(fault_groups)
         product, fault = rng.choice(names), rng.choice(faults)
+        mixed = mixed_style(rng, "quality", QUALITY_REVIEW_PROBLEMS + QUALITY_EXTRA + DOMAIN_REVIEWS["quality"] + [f"{product}{fault}"] + GENERAL_QUALITY_PROBLEMS)
+        if mixed:
+            examples.append(_finish(rng, mixed))
+            continue
         if product in NO_STORY_PRODUCTS and 0.25 <= style < 0.88:
             style = 0.6  # rooms are reviewed, not "used for two days"
         if style < 0.25:  # terse
@@ -547,11 +747,15 @@ def quality_examples(rng: random.Random, count: int) -> List[str]:
 
 
 def logistics_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(LOGISTICS_SENTENCES)
+    examples = list(LOGISTICS_SENTENCES) + DOMAIN_REVIEWS["logistics"]
     while len(examples) < count:
         style = rng.random()
         problem = rng.choice(LOGISTICS_PROBLEMS)
         product = rng.choice(PRODUCT_MENTIONS)
+        mixed = mixed_style(rng, "logistics", LOGISTICS_REVIEW_PROBLEMS + LOGISTICS_EXTRA + DOMAIN_REVIEWS["logistics"] + LOGISTICS_PROBLEMS)
+        if mixed:
+            examples.append(_finish(rng, mixed))
+            continue
         if style < 0.3:
             text = problem
         elif style < 0.7:
@@ -567,11 +771,16 @@ def logistics_examples(rng: random.Random, count: int) -> List[str]:
 
 
 def service_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(SERVICE_SENTENCES)
+    examples = list(SERVICE_SENTENCES) + DOMAIN_REVIEWS["service"]
     while len(examples) < count:
         style = rng.random()
         problem = rng.choice(SERVICE_PROBLEMS)
         product = rng.choice(PRODUCT_MENTIONS)
+        gifts = [g.format(gift=rng.choice(GIFT_ITEMS)) for g in GIFT_COMPLAINTS]
+        mixed = mixed_style(rng, "service", SERVICE_REVIEW_PROBLEMS + SERVICE_EXTRA + DOMAIN_REVIEWS["service"] + SERVICE_PROBLEMS + gifts)
+        if mixed:
+            examples.append(_finish(rng, mixed))
+            continue
         if style < 0.3:
             text = problem
         elif style < 0.7:
@@ -586,7 +795,7 @@ def service_examples(rng: random.Random, count: int) -> List[str]:
     return examples
 
 
-def varied(rng: random.Random, sentences: List[str], count: int, product_slot: bool = False) -> List[str]:
+def varied(rng: random.Random, sentences: List[str], count: int) -> List[str]:
     """The sentences as written, then light variations (particles, punctuation) up to `count`."""
     examples = list(sentences)
     attempts = 0
@@ -594,6 +803,30 @@ def varied(rng: random.Random, sentences: List[str], count: int, product_slot: b
         attempts += 1
         examples.append(_finish(rng, rng.choice(sentences), emoji_rate=0.0))
     return examples
+
+
+def order_card(rng: random.Random) -> str:
+    return rng.choice(ORDER_CARDS).format(
+        order=_digits(rng, 16), amount=rng.randint(19, 4999), date=f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    )
+
+
+def chat_wrapped(rng: random.Random, sentences: List[str], count: int) -> List[str]:
+    """`count` copies of the sentences with a greeting, thanks or an order card around them."""
+    wrapped = []
+    for _ in range(count):
+        text = rng.choice(sentences).rstrip("。")
+        draw = rng.random()
+        if draw < 0.4:
+            text = rng.choice(CHAT_PREFIXES) + text
+        elif draw < 0.6:
+            text = text + rng.choice(CHAT_SUFFIXES)
+        elif draw < 0.8:
+            text = f"{order_card(rng)} {text}"
+        else:
+            text = f"{text} {order_card(rng)}"
+        wrapped.append(text)
+    return wrapped
 
 
 def _digits(rng: random.Random, length: int) -> str:
@@ -634,9 +867,9 @@ def _unique(examples: Iterable[str]) -> List[str]:
 def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
     rng = random.Random(seed)
     intents = {
-        "complain_quality": quality_examples(rng, 520),
-        "complain_logistics": logistics_examples(rng, 420),
-        "complain_service": service_examples(rng, 420),
+        "complain_quality": quality_examples(rng, 650),
+        "complain_logistics": logistics_examples(rng, 550),
+        "complain_service": service_examples(rng, 550),
         "request_return": varied(rng, REQUEST_RETURN, 90),
         "request_exchange": varied(rng, REQUEST_EXCHANGE, 70),
         "request_repair": varied(rng, REQUEST_REPAIR, 65),
@@ -654,6 +887,10 @@ def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
     }
     for topic, sentences in POLICY.items():
         intents[f"ask_policy/{topic}"] = varied(rng, sentences, max(22, len(sentences)))
+    for name in list(intents):
+        if name.startswith(CHAT_WRAPPED_INTENTS):
+            share = 0.12 if name.startswith("complain_") else 0.3
+            intents[name] += chat_wrapped(rng, intents[name], int(len(intents[name]) * share))
     intents = {name: _unique(examples) for name, examples in intents.items()}
     # a text listed under two intents would teach nothing and fails `rasa data validate`
     owners: Dict[str, set] = {}

@@ -53,9 +53,12 @@ class LexiconMatch:
 
 class Lexicon:
     def __init__(self, phrases: Iterable[Phrase], negation_cues: Iterable[str], negation_fillers: Iterable[str],
-                 negatable: Iterable[str]) -> None:
+                 negatable: Iterable[str], praise: Iterable[str] = (), contrast: Iterable[str] = ()) -> None:
+        self.praise = tuple(_clean(word) for word in praise)
+        self.contrast = tuple(_clean(word) for word in contrast)
         # one index per kind, so phrases of different kinds may overlap ("换大一码": size and exchange)
         phrases = list(phrases)
+        self._phrases = tuple(phrases)
         ignored = [phrase for phrase in phrases if phrase.entity == IGNORED]
         self._indexes: Dict[str, Dict[str, List[Phrase]]] = {}
         for kind in sorted({phrase.entity for phrase in phrases} - {IGNORED}):
@@ -85,7 +88,8 @@ class Lexicon:
                 phrases.extend(Phrase(_clean(text), CUE, category, category) for text in texts)
             phrases.extend(Phrase(_clean(text), IGNORED, "") for text in data.get(IGNORED) or [])
             negation = data.get("negation") or {}
-            return cls(phrases, negation.get("cues", []), negation.get("fillers", []), negation.get("applies_to", []))
+            return cls(phrases, negation.get("cues", []), negation.get("fillers", []), negation.get("applies_to", []),
+                       data.get("praise") or [], data.get("contrast") or [])
         except (AttributeError, TypeError, ValueError, IndexError) as error:
             raise LexiconError(f"词典格式不对：{error}") from error
 
@@ -98,6 +102,9 @@ class Lexicon:
         if not isinstance(data, dict):
             raise LexiconError(f"词典文件 {path} 应该是一个 YAML 映射")
         return cls.from_mapping(data)
+
+    def phrases(self) -> Tuple[Phrase, ...]:
+        return self._phrases
 
     def scan(self, text: str) -> List[LexiconMatch]:
         """Every phrase occurrence, leftmost-longest, including negated ones and cues."""

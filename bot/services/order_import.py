@@ -201,7 +201,8 @@ def _parse_order(
     record: Any, index: int, today: date, zone: ZoneInfo, number_pattern: re.Pattern
 ) -> "tuple[Optional[_ParsedOrder], _RecordProblems]":
     raw_number = record.get("order_id") if isinstance(record, Mapping) else None
-    order_number = str(raw_number).strip() if isinstance(raw_number, (str, int)) and not isinstance(raw_number, bool) else ""
+    readable_number = isinstance(raw_number, (str, int)) and not isinstance(raw_number, bool)
+    order_number = str(raw_number).strip() if readable_number else ""
     problems = _RecordProblems(order_number or f"第 {index + 1} 条")
     if not isinstance(record, Mapping):
         problems.add("订单", "必须是一个 JSON 对象。")

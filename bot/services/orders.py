@@ -56,6 +56,8 @@ def orders_for_customer(session: Session, customer_id: str) -> List[Order]:
 def mask_phone(phone: Optional[str]) -> str:
     """138****1234: enough for the buyer to recognise the number, not enough to use it."""
     digits = _NON_DIGITS.sub("", phone or "")
+    if len(digits) == 13 and digits.startswith("861"):  # +86 before a mainland mobile number
+        digits = digits[2:]
     if len(digits) >= 11:
         return f"{digits[:3]}****{digits[-4:]}"
     if len(digits) > 4:

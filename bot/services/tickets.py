@@ -1,14 +1,9 @@
 """After-sales tickets: opening (idempotently), the status life cycle, changes, evidence and
 satisfaction. Every change of a ticket writes a `TicketEvent` naming the actor.
 
-Life cycle (any other change raises `InvalidTransition`):
-
-    awaiting_evidence ──> open ──> pending_buyer ──> open
-            │              │  ╲         │
-            │              │   ╲──> with_agent ──> open / pending_buyer / resolved
-            │              ╰──> resolved ──> closed
-            │                      ╰──> open (reopened)
-            ╰──> with_agent / closed (buyer never sent evidence)
+The life cycle is `TICKET_TRANSITIONS` (drawn in docs/database.md); any other status change
+raises `InvalidTransition`. In short: awaiting_evidence → open → (pending_buyer | with_agent)
+→ resolved → closed, with resolved → open to reopen and closed as the end.
 
 Evidence arriving for a ticket in `awaiting_evidence` moves it to `open` (actor: whoever added
 the evidence), because the decision was only waiting for it.
@@ -238,6 +233,7 @@ def open_ticket(
     plan = TicketDecision.from_decision(decision) if decision is not None else TicketDecision()
     remedies = [_vocabulary_value(Remedy, remedy, "offered_remedies") for remedy in plan.remedies]
     evidence = list(evidence)
+    initial_status = TicketStatus.AWAITING_EVIDENCE if plan.evidence_required and not evidence else TicketStatus.OPEN
 
     for _ in range(_TICKET_NUMBER_ATTEMPTS):
         existing = _active_ticket(session, conversation_id, order, category)
@@ -258,7 +254,7 @@ def open_ticket(
             if plan.shipping_payer is not None
             else None,
             evidence_required=bool(plan.evidence_required),
-            status=(TicketStatus.AWAITING_EVIDENCE if plan.evidence_required and not evidence else TicketStatus.OPEN).value,
+            status=initial_status.value,
             priority=_vocabulary_value(Priority, plan.priority, "priority"),
             escalate=bool(plan.escalate),
             first_response_due=plan.first_response_due,
@@ -504,7 +500,8 @@ def record_satisfaction(
     existing.conversation_id = conversation_id or ticket.conversation_id
     existing.at = now
     session.flush()
-    _write_event(session, ticket, actor, details={"satisfaction": {"from": previous, "to": value}}, note=comment, now=now)
+    change = {"satisfaction": {"from": previous, "to": value}}
+    _write_event(session, ticket, actor, details=change, note=comment, now=now)
     return existing
 
 

@@ -81,7 +81,7 @@ def test_orders_for_customer_newest_first(two_orders):
 
 @pytest.mark.parametrize(
     "phone, masked",
-    [("13800001234", "138****1234"), ("+86 138-0000-1234", "861****1234"), ("6123456", "****3456"), ("123", "****"), (None, "****")],
+    [("13800001234", "138****1234"), ("+86 138-0000-1234", "138****1234"), ("+4915112345678", "491****5678"), ("6123456", "****3456"), ("123", "****"), (None, "****")],
 )
 def test_mask_phone(phone, masked):
     assert mask_phone(phone) == masked

@@ -1,7 +1,8 @@
 """The Alembic migrations build exactly the schema the ORM models describe, on both backends."""
 from __future__ import annotations
 
-import threading
+import subprocess
+import sys
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from bot.config import PROJECT_ROOT
 from bot.db import Base, current_revision, head_revision, make_engine, session_scope, upgrade_database
 from bot.db.tables import Order, SatisfactionScore, Ticket
 
@@ -100,20 +102,14 @@ def test_session_scope_rolls_back_everything_on_error(engine):
 
 
 def upgrade_concurrently(url: str) -> None:
-    errors = []
-
-    def upgrade():
-        try:
-            upgrade_database(url)
-        except Exception as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=upgrade) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    """Three processes (say the action server and two CLI runs) upgrading the same new database."""
+    script = "import sys; from bot.db import upgrade_database; upgrade_database(sys.argv[1])"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, url], cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    failures = [process.communicate(timeout=60)[1] for process in processes if process.wait(timeout=60) != 0]
+    assert failures == []
     assert current_revision(url) == head_revision()
     assert schema_differences(url) == []
 

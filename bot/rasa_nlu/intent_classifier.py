@@ -1,0 +1,112 @@
+"""Rasa intent classifier around bot.nlu.linear_intent_model, fed by the pipeline's featurizers."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text, Type
+
+import scipy.sparse as sparse
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.linear_intent_model import LinearIntentModel
+
+logger = logging.getLogger(__name__)
+
+
+def _origin_name(origin: Any) -> str:
+    return origin if isinstance(origin, str) else "+".join(origin)
+
+
+def sentence_feature_blocks(messages: List[Message], widths: Optional[Dict[str, int]] = None) -> Dict[str, sparse.csr_matrix]:
+    """One (messages × features) matrix per featurizer, from the sentence-level sparse features."""
+    rows: Dict[str, Dict[int, sparse.spmatrix]] = {}
+    found_widths: Dict[str, int] = dict(widths or {})
+    for index, message in enumerate(messages):
+        for feature in message.features:
+            if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE and feature.is_sparse():
+                name = _origin_name(feature.origin)
+                rows.setdefault(name, {})[index] = feature.features
+                found_widths.setdefault(name, feature.features.shape[1])
+    blocks = {}
+    for name, width in found_widths.items():
+        by_row = rows.get(name, {})
+        stacked = [sparse.csr_matrix(by_row[i]) if i in by_row else sparse.csr_matrix((1, width)) for i in range(len(messages))]
+        blocks[name] = sparse.vstack(stacked).tocsr() if stacked else sparse.csr_matrix((0, width))
+    return blocks
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(IntentClassifier, GraphComponent):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Featurizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "regularization": 10.0,
+            "max_iter": 3000,
+            # featurizers whose (binary) features are used without TF-IDF weighting
+            "raw_feature_origins": ["LexiconFeaturizer"],
+            "ranking_length": 10,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[LinearIntentModel] = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            logger.debug("No intent examples; %s not trained.", self.__class__.__name__)
+            return self._resource
+        blocks = sentence_feature_blocks(examples)
+        weighted = [name for name in blocks if not any(raw in name for raw in self._config["raw_feature_origins"])]
+        self._model = LinearIntentModel.fit(
+            blocks, [e.get(INTENT) for e in examples], weighted,
+            regularization=self._config["regularization"], max_iter=self._config["max_iter"],
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            self._model.save(directory)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = LinearIntentModel.load(directory)
+        except (ValueError, FileNotFoundError):
+            logger.debug("No trained %s in the model; it will predict nothing.", cls.__name__)
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._model is None or not messages:
+            return messages
+        widths = dict(zip(self._model.block_names, self._model.block_widths))
+        probabilities = self._model.predict_proba(sentence_feature_blocks(messages, widths))
+        for message, row in zip(messages, probabilities):
+            ranking = sorted(
+                ({"name": name, "confidence": float(p)} for name, p in zip(self._model.classes, row)),
+                key=lambda entry: -entry["confidence"],
+            )
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking[: self._config["ranking_length"]], add_to_output=True)
+        return messages

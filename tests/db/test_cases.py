@@ -1,0 +1,162 @@
+"""The case service the dialogue drives: verification, decision + ticket, remedy choice,
+hand-off, policy answers, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import Ticket, session_scope
+from bot.db.tables import Handoff
+from bot.policy import load_policy
+from bot.services import cases
+from bot.services.order_import import import_orders
+from tests.db.conftest import TODAY
+from tests.db.helpers import interchange_order
+
+NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+PHOTO = {"sha256": "c" * 64, "url": "/evidence/c.jpg", "size": 1000, "media_type": "image/jpeg", "name": "c.jpg"}
+POLICY = load_policy()
+
+
+@pytest.fixture
+def shop(engine):
+    orders = [
+        interchange_order(order_id="1000000000000001", buyer_phone="13900001111", delivered_days_ago=2),
+        interchange_order(
+            order_id="1000000000000002",
+            buyer_phone="13900002222",
+            items=[
+                {"sku": "TB-1", "name": "电动牙刷", "category": "appliance", "unit_price": 299.0, "quantity": 1},
+                {"sku": "TB-H", "name": "替换刷头", "category": "other", "unit_price": 59.0, "quantity": 1},
+            ],
+            total=358.0,
+        ),
+    ]
+    with session_scope(engine) as session:
+        assert import_orders(session, orders, TODAY).ok
+    return engine
+
+
+def decide(session, conversation_id="conv-1", **facts):
+    values = dict(category="quality", sub_issue="defect", evidence=[PHOTO])
+    values.update(facts)
+    return cases.decide_and_open_ticket(
+        session, order_number="1000000000000001", item_sku=None, facts=cases.CaseFacts(**values),
+        conversation_id=conversation_id, channel="rest", today=TODAY, now=NOW, policy=POLICY,
+    )
+
+
+def test_verification_needs_the_right_last_four_digits(shop):
+    with session_scope(shop) as session:
+        assert cases.order_exists(session, "1000000000000001")
+        assert not cases.order_exists(session, "9999999999999999")
+        assert cases.verify_owner(session, "1000000000000001", "1111")
+        assert not cases.verify_owner(session, "1000000000000001", "2222")
+        summary = cases.order_summary(session, "1000000000000002")
+    assert summary.masked_number == "1000****0002"
+    assert [item.sku for item in summary.items] == ["TB-1", "TB-H"]
+
+
+def test_quality_complaint_with_photo_opens_an_open_ticket(shop):
+    with session_scope(shop) as session:
+        outcome = decide(session)
+        assert outcome.created and outcome.decision.rule_id == "Q1"
+        assert outcome.ticket.status == "open"
+        assert outcome.ticket.conversation_id == "conv-1"
+
+
+def test_without_photo_the_ticket_waits_for_evidence_and_a_later_photo_opens_it(shop):
+    with session_scope(shop) as session:
+        outcome = decide(session, evidence=[])
+        number = outcome.ticket.ticket_number
+        assert outcome.ticket.status == "awaiting_evidence"
+    with session_scope(shop) as session:
+        assert cases.add_ticket_evidence(session, number, [PHOTO], actor="bot").count == 1
+        assert cases.add_ticket_evidence(session, number, [PHOTO], actor="bot").count == 0
+        assert cases.ticket_report(session, number).status == "open"
+
+
+def test_a_repeated_complaint_reuses_the_ticket_even_from_another_conversation(shop):
+    with session_scope(shop) as session:
+        first = decide(session, conversation_id="conv-1")
+        again = decide(session, conversation_id="conv-1")
+        other_chat = decide(session, conversation_id="conv-2")
+        assert again.ticket.id == first.ticket.id and not again.created
+        assert other_chat.ticket.id == first.ticket.id and not other_chat.created
+        assert session.execute(select(func.count(Ticket.id))).scalar_one() == 1
+
+
+def test_a_no_reason_return_asks_whether_the_item_was_used(shop):
+    with session_scope(shop) as session:
+        missing = cases.missing_facts(
+            session, "1000000000000001", None,
+            cases.CaseFacts(category="no_reason", sub_issue="no_reason"),
+            conversation_id="c", today=TODAY, policy=POLICY,
+        )
+    assert "item_unused" in missing
+
+
+def test_choosing_exchange_waits_for_the_item_to_come_back(shop):
+    with session_scope(shop) as session:
+        number = decide(session).ticket.ticket_number
+    with session_scope(shop) as session:
+        steps = cases.choose_remedy(session, number, "exchange", today=TODAY, policy=POLICY)
+        assert steps.shipping_payer == "seller"
+        assert (steps.return_deadline - TODAY).days == POLICY.return_ship_within_days
+        assert steps.return_address == POLICY.return_address
+        report = cases.ticket_report(session, number)
+    assert report.status == "pending_buyer" and report.chosen_remedy == "exchange"
+
+
+def test_handoff_is_queued_once_and_moves_the_ticket_to_an_agent(shop):
+    with session_scope(shop) as session:
+        number = decide(session).ticket.ticket_number
+    with session_scope(shop) as session:
+        first = cases.request_handoff(
+            session, conversation_id="conv-1", ticket_number=number, reason="buyer_request", channel="rest", policy=POLICY
+        )
+        second = cases.request_handoff(
+            session, conversation_id="conv-1", ticket_number=number, reason="buyer_request", channel="rest", policy=POLICY
+        )
+        assert not first.already_waiting and second.already_waiting
+        assert first.wait_minutes == POLICY.handoff_minutes_per_waiting_chat
+        assert session.execute(select(func.count(Handoff.id))).scalar_one() == 1
+        assert cases.ticket_report(session, number).status == "with_agent"
+
+
+def test_satisfaction_is_recorded_once(shop):
+    with session_scope(shop) as session:
+        number = decide(session).ticket.ticket_number
+        assert not cases.satisfaction_recorded(session, number)
+        cases.record_buyer_satisfaction(session, number, 5, conversation_id="conv-1")
+        assert cases.satisfaction_recorded(session, number)
+
+
+def test_tracking_report_lists_events_and_flags_overdue_parcels(engine):
+    overdue = interchange_order(
+        order_id="1000000000000003", status="in_transit", cross_border=True, delivered_days_ago=None,
+        placed_days_ago=22, shipped_days_ago=20, promised_delivery_days=15, tracking_events=[{"days_ago": 20, "text": "已揽收"}],
+    )
+    with session_scope(engine) as session:
+        assert import_orders(session, [overdue], TODAY).ok
+    with session_scope(engine) as session:
+        report = cases.tracking_report(session, "1000000000000003", today=TODAY, policy=POLICY)
+    assert report.overdue
+    assert len(report.lines) == 1 and report.lines[0].endswith("已揽收")
+
+
+def test_policy_answers_follow_the_policy_file(tmp_path):
+    edited = tmp_path / "policy.yml"
+    edited.write_text(
+        POLICY_TEXT().replace("  window_days: 7", "  window_days: 10"), encoding="utf-8"
+    )
+    assert cases.policy_answer_values(POLICY)["no_reason_days"] == 7
+    assert cases.policy_answer_values(load_policy(edited))["no_reason_days"] == 10
+
+
+def POLICY_TEXT() -> str:
+    from bot.config import get_settings
+
+    return get_settings().policy_file.read_text(encoding="utf-8")

@@ -1,0 +1,83 @@
+"""Order numbers, ticket numbers and phone suffixes, extracted without a model."""
+import pytest
+
+from bot.nlu.identifiers import extract_identifiers, order_numbers
+
+ORDER = "1234567890123456"
+
+
+@pytest.mark.parametrize("text", [
+    "1234567890123456",
+    "订单号：1234567890123456",
+    "订单号:1234567890123456。",
+    "单号 1234 5678 9012 3456 麻烦查下",
+    "1234-5678-9012-3456",
+    "１２３４５６７８９０１２３４５６",
+    "１２３４ ５６７８ ９０１２ ３４５６",
+    "我的订单1234567890123456还没到",
+    "你好，订单号【1234567890123456】，帮我看看",
+    "iPhone订单1234567890123456坏了",
+    "order 1234567890123456",
+    "12345678 90123456",
+])
+def test_order_number_in_many_formats(text):
+    assert order_numbers(text) == [ORDER]
+
+
+def test_order_number_offsets_point_into_the_original_text():
+    text = "单号：１２３４ ５６７８ ９０１２ ３４５６！"
+    [found] = [i for i in extract_identifiers(text) if i.entity == "order_number"]
+    assert found.value == ORDER
+    assert text[found.start:found.end] == "１２３４ ５６７８ ９０１２ ３４５６"
+
+
+@pytest.mark.parametrize("text", ["12345678901234567890", "123456789012345", "买了1234个", "[订单x]", "还没到？"])
+def test_no_order_number_from_longer_or_shorter_numbers(text):
+    assert order_numbers(text) == []
+
+
+def test_order_number_pattern_is_configurable():
+    assert order_numbers("订单 SO-20261121-0042", pattern=r"SO\d{12}") == ["SO202611210042"]
+    assert order_numbers("订单 1234567890123456", pattern=r"\d{12}") == []
+
+
+def test_bad_pattern_gives_a_clear_error():
+    with pytest.raises(ValueError, match="正则"):
+        order_numbers("1234", pattern="(")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("尾号1234", "1234"),
+    ("手机尾号是 5678", "5678"),
+    ("后四位是 5678", "5678"),
+    ("后4位：０９８７", "0987"),
+    ("5678", "5678"),
+    ("５６７８", "5678"),
+    (" 4321。", "4321"),
+    ("手机13812345678", "5678"),
+    ("1234567890123456 5678", "5678"),
+    ("订单号1234567890123456，尾号5678", "5678"),
+])
+def test_phone_last4(text, expected):
+    phones = [i.value for i in extract_identifiers(text) if i.entity == "phone_last4"]
+    assert phones == [expected]
+
+
+@pytest.mark.parametrize("text", ["2023年买的", "花了1299元", "买了1234个", "我等了1234天", "订单号1234567890123456"])
+def test_no_phone_from_dates_prices_or_order_numbers(text):
+    assert [i for i in extract_identifiers(text) if i.entity == "phone_last4"] == []
+
+
+@pytest.mark.parametrize("text", ["工单AS202611210001进度", "as 2026 1121 0001", "售后单号：ＡＳ２０２６１１２１０００１"])
+def test_ticket_number(text):
+    tickets = [i.value for i in extract_identifiers(text) if i.entity == "ticket_number"]
+    assert tickets == ["AS202611210001"]
+    assert order_numbers(text) == []
+
+
+def test_generated_order_number_benchmark_meets_target():
+    from bot.benchmarks.nlu import order_number_exact_match
+
+    rate, count, failures = order_number_exact_match()
+    assert count >= 500
+    assert rate >= 0.99, failures[:5]

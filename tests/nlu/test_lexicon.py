@@ -1,0 +1,123 @@
+"""Sub-issue, remedy, item-condition, product and score extraction, including negation."""
+import pytest
+
+from bot.domain.vocabulary import Remedy, SubIssue
+from bot.nlu.entities import extract_entities
+from bot.nlu.lexicon import Lexicon, LexiconError
+
+
+def values(text, entity):
+    return [e.value for e in extract_entities(text) if e.entity == entity]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("手机屏幕碎了", SubIssue.DEFECT),
+    ("耳机一边没声音", SubIssue.DEFECT),
+    ("显示签收了但我没收到", SubIssue.NOT_RECEIVED),
+    ("感觉不是正品", SubIssue.COUNTERFEIT),
+    ("充电器冒烟了", SubIssue.SAFETY),
+    ("手机不小心摔了", SubIssue.HUMAN_DAMAGE),
+    ("尺码不合适", SubIssue.SIZE),
+    ("就是不想要了", SubIssue.NO_REASON),
+    ("车厘子烂了好几个", SubIssue.SPOILED),
+    ("买的牛奶坏了", SubIssue.SPOILED),
+    ("快递丢了", SubIssue.LOST),
+    ("一直没到", SubIssue.DELAY),
+    ("外箱破了", SubIssue.DAMAGED_IN_TRANSIT),
+    ("压坏了", SubIssue.DAMAGED_IN_TRANSIT),
+    ("还没发货", SubIssue.NOT_SHIPPED),
+    ("想改地址", SubIssue.ADDRESS_CHANGE),
+    ("客服态度差", SubIssue.RUDE),
+    ("发消息没人回", SubIssue.NO_REPLY),
+    ("推来推去的", SubIssue.SHIRKING),
+    ("和描述不符", SubIssue.NOT_AS_DESCRIBED),
+])
+def test_sub_issue(text, expected):
+    assert expected.value in values(text, "sub_issue")
+
+
+def test_broken_electronics_is_a_defect_not_spoiled():
+    assert values("电饭煲坏了", "sub_issue") == [SubIssue.DEFECT.value]
+
+
+@pytest.mark.parametrize("text, absent", [
+    ("不是质量问题，就是不想要了", SubIssue.DEFECT),
+    ("东西没坏，就是不喜欢", SubIssue.DEFECT),
+    ("并不是什么质量问题", SubIssue.DEFECT),
+    ("也不是假货", SubIssue.COUNTERFEIT),
+    ("不是人为损坏", SubIssue.HUMAN_DAMAGE),
+    ("没几天就坏了", None),
+])
+def test_negated_sub_issue_is_not_extracted(text, absent):
+    found = values(text, "sub_issue")
+    if absent is None:
+        assert SubIssue.DEFECT.value in found  # "没几天" negates nothing
+    else:
+        assert absent.value not in found
+
+
+def test_negation_with_stated_reason():
+    assert values("不是质量问题，就是不想要了", "sub_issue") == [SubIssue.NO_REASON.value]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我要退货", Remedy.RETURN_REFUND),
+    ("退货退款", Remedy.RETURN_REFUND),
+    ("能换货吗", Remedy.EXCHANGE),
+    ("换一个新的", Remedy.EXCHANGE),
+    ("申请维修", Remedy.REPAIR),
+    ("能修吗", Remedy.REPAIR),
+    ("仅退款", Remedy.REFUND_ONLY),
+    ("退款不退货", Remedy.REFUND_ONLY),
+    ("快递丢了，补发一个吧", Remedy.RESHIP),
+    ("没收到货，我要退款", Remedy.REFUND_ONLY),
+    ("质量太差，我要退款", Remedy.RETURN_REFUND),
+])
+def test_remedy(text, expected):
+    assert values(text, "remedy") == [expected.value]
+
+
+def test_negated_remedy_is_dropped():
+    assert values("不想退货了，换个新的吧", "remedy") == [Remedy.EXCHANGE.value]
+
+
+def test_warranty_period_question_is_not_a_repair_request():
+    assert values("保修期多久", "remedy") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("没拆封", "unused"), ("还没拆", "unused"), ("吊牌还在", "unused"), ("全新的没用过", "unused"),
+    ("拆封了", "used"), ("已经激活了", "used"), ("吊牌剪了", "used"), ("用过两次", "used"),
+])
+def test_item_condition(text, expected):
+    assert values(text, "item_condition") == [expected]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("买的蓝牙耳机", "耳机"), ("AirPods有杂音", "耳机"), ("ＡｉｒＰｏｄｓ", "耳机"), ("iPhone 15", "手机"),
+    ("电饭煲", "电饭煲"), ("戴森吹风机", "吹风机"), ("羽绒服", "衣服"), ("车厘子", "水果"),
+])
+def test_product(text, expected):
+    assert values(text, "product") == [expected]
+
+
+def test_phone_number_words_are_not_a_product():
+    assert values("手机尾号1234", "product") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5分", "5"), ("五星好评", "5"), ("非常满意", "5"), ("一般", "3"), ("不满意", "2"), ("一星", "1"), ("非常不满意", "1"),
+])
+def test_satisfaction_score(text, expected):
+    assert values(text, "satisfaction_score") == [expected]
+
+
+def test_entity_offsets_point_into_the_original_text():
+    text = "ＡｉｒＰｏｄｓ有杂音，想换货"
+    for entity in extract_entities(text):
+        assert text[entity.start:entity.end] == entity.text
+
+
+def test_lexicon_rejects_unknown_product_category():
+    with pytest.raises(LexiconError):
+        Lexicon.from_mapping({"product": {"spaceships": [["飞船"]]}})
