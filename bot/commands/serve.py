@@ -72,6 +72,7 @@ def serve(args) -> int:
             process.stop()
         print("[serve] 已停止。")
 
+    signal.signal(signal.SIGINT, _interrupt)  # also when started from a shell that ignores SIGINT
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         actions = start_action_server(settings.actions_port, env, logs / "actions.log")

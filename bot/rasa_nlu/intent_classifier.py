@@ -1,4 +1,5 @@
-"""Rasa intent classifier around bot.nlu.linear_intent_model, fed by the pipeline's featurizers."""
+"""Rasa intent classifier around bot.nlu.linear_intent_model: n-grams of the normalised text,
+plus chosen featurizers' sentence features (the lexicon features)."""
 from __future__ import annotations
 
 import logging
@@ -17,6 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.linear_intent_model import LinearIntentModel
+from bot.nlu.normalization import normalize_for_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +54,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
+            "ngram_range": [1, 3],
             "regularization": 10.0,
+            "class_weight": None,  # or "balanced"
             "max_iter": 3000,
-            # featurizers whose (binary) features are used without TF-IDF weighting
-            "raw_feature_origins": ["LexiconFeaturizer"],
+            # sentence features of these featurizers (matched by name) join the n-grams, times the weight
+            "feature_weights": {"LexiconFeaturizer": 0.3},
             "ranking_length": 10,
         }
 
@@ -71,16 +75,30 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                execution_context: ExecutionContext) -> "LinearIntentClassifier":
         return cls(config, model_storage, resource)
 
+    def _used_blocks(self, blocks: Dict[str, sparse.csr_matrix]) -> Dict[str, sparse.csr_matrix]:
+        return {name: m for name, m in blocks.items() if self._weight_of(name) is not None}
+
+    def _weight_of(self, block_name: str) -> Optional[float]:
+        for origin, weight in self._config["feature_weights"].items():
+            if origin in block_name:
+                return float(weight)
+        return None
+
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if not examples:
             logger.debug("No intent examples; %s not trained.", self.__class__.__name__)
             return self._resource
-        blocks = sentence_feature_blocks(examples)
-        weighted = [name for name in blocks if not any(raw in name for raw in self._config["raw_feature_origins"])]
+        blocks = self._used_blocks(sentence_feature_blocks(examples))
         self._model = LinearIntentModel.fit(
-            blocks, [e.get(INTENT) for e in examples], weighted,
-            regularization=self._config["regularization"], max_iter=self._config["max_iter"],
+            [normalize_for_classifier(e.get(TEXT)).text for e in examples],
+            [e.get(INTENT) for e in examples],
+            blocks=blocks,
+            block_weights={name: self._weight_of(name) for name in blocks},
+            ngram_range=tuple(self._config["ngram_range"]),
+            regularization=self._config["regularization"],
+            class_weight=self._config["class_weight"],
+            max_iter=self._config["max_iter"],
         )
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory)
@@ -101,7 +119,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         if self._model is None or not messages:
             return messages
         widths = dict(zip(self._model.block_names, self._model.block_widths))
-        probabilities = self._model.predict_proba(sentence_feature_blocks(messages, widths))
+        texts = [normalize_for_classifier(m.get(TEXT) or "").text for m in messages]
+        probabilities = self._model.predict_proba(texts, sentence_feature_blocks(messages, widths))
         for message, row in zip(messages, probabilities):
             ranking = sorted(
                 ({"name": name, "confidence": float(p)} for name, p in zip(self._model.classes, row)),

@@ -30,12 +30,15 @@ class LexiconFeaturizer(SparseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**SparseFeaturizer.get_default_config(), "lexicon_path": None}
+        # feature_groups: name prefixes from bot.nlu.features.FEATURE_NAMES to emit; None = all
+        return {**SparseFeaturizer.get_default_config(), "lexicon_path": None, "feature_groups": None}
 
     def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
         super().__init__(execution_context.node_name, config)
         self._lexicon = load_lexicon(config.get("lexicon_path"))
-        self._index = {name: column for column, name in enumerate(FEATURE_NAMES)}
+        groups = config.get("feature_groups")
+        names = [n for n in FEATURE_NAMES if not groups or n.split(":")[0] in groups]
+        self._index = {name: column for column, name in enumerate(names)}
 
     @classmethod
     def create(
@@ -63,11 +66,13 @@ class LexiconFeaturizer(SparseFeaturizer, GraphComponent):
         return messages
 
     def _featurize(self, message: Message, tokens: List[Any]) -> None:
-        width = len(FEATURE_NAMES)
+        width = len(self._index)
         sequence = np.zeros((len(tokens), width), dtype=np.float32)
         sentence = np.zeros((1, width), dtype=np.float32)
         for name, start, end in lexicon_feature_spans(message.get(TEXT), self._lexicon):
-            column = self._index[name]
+            column = self._index.get(name)
+            if column is None:
+                continue
             sentence[0, column] = 1.0
             for row, token in enumerate(tokens):
                 if token.start < end and start < token.end:
