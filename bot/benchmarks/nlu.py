@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -351,49 +352,59 @@ def _free_port() -> int:
 
 
 def http_latency(model_path: Path, texts: Sequence[str], startup_timeout: float = 240.0) -> Dict[str, float]:
-    """Starts `rasa run --enable-api` on a free loopback port, times /model/parse, stops it."""
+    """Starts `rasa run --enable-api` on a free loopback port, times /model/parse, stops it.
+
+    The server gets empty endpoint and credential files: parsing needs no action server,
+    tracker store or channel, and the project's own files expect deployment variables."""
     import requests
 
     port = _free_port()
-    log = tempfile.NamedTemporaryFile(prefix="rasa-run-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--enable-api", "-m", str(model_path), "-i", "127.0.0.1",
-         "--port", str(port)],
-        cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + startup_timeout
-        while True:
-            if server.poll() is not None:
-                raise BenchmarkError(f"rasa run 启动失败（退出码 {server.returncode}），日志：{log.name}")
-            try:
-                if requests.get(f"{base}/status", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                raise BenchmarkError(f"rasa run 在 {startup_timeout:.0f} 秒内没有就绪，日志：{log.name}")
-            time.sleep(1)
-        session = requests.Session()
-        for text in texts[:5]:
-            session.post(f"{base}/model/parse", json={"text": text}, timeout=30)
-        timings = []
-        for text in texts:
-            started = time.perf_counter()
-            response = session.post(f"{base}/model/parse", json={"text": text}, timeout=30)
-            timings.append(time.perf_counter() - started)
-            response.raise_for_status()
-        return percentiles(timings)
-    finally:
-        server.terminate()
+    workdir = Path(tempfile.mkdtemp(prefix="nlu-http-"))
+    (workdir / "endpoints.yml").write_text("{}\n", encoding="utf-8")
+    (workdir / "credentials.yml").write_text("rest:\n", encoding="utf-8")
+    log_path = workdir / "rasa-run.log"
+    failed = True
+    with log_path.open("w", encoding="utf-8") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "rasa", "run", "--enable-api", "-m", str(Path(model_path).resolve()),
+             "-i", "127.0.0.1", "--port", str(port), "--endpoints", str(workdir / "endpoints.yml"),
+             "--credentials", str(workdir / "credentials.yml")],
+            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-        os.unlink(log.name)
+            deadline = time.time() + startup_timeout
+            while True:
+                if server.poll() is not None:
+                    raise BenchmarkError(f"rasa run 启动失败（退出码 {server.returncode}），日志：{log_path}")
+                try:
+                    if requests.get(f"{base}/status", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.time() > deadline:
+                    raise BenchmarkError(f"rasa run 在 {startup_timeout:.0f} 秒内没有就绪，日志：{log_path}")
+                time.sleep(1)
+            session = requests.Session()
+            for text in texts[:5]:
+                session.post(f"{base}/model/parse", json={"text": text}, timeout=30)
+            timings = []
+            for text in texts:
+                started = time.perf_counter()
+                response = session.post(f"{base}/model/parse", json={"text": text}, timeout=30)
+                timings.append(time.perf_counter() - started)
+                response.raise_for_status()
+            failed = False
+            return percentiles(timings)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+            if not failed:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- machine and plots
