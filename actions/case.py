@@ -10,7 +10,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, merged_evidence
+from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
 from bot.services import cases

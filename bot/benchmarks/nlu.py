@@ -60,6 +60,7 @@ class Prediction:
     confidence: float
     final_intent: str  # after the FallbackClassifier (may be nlu_fallback)
     complaint_intent: str  # the best of the complain_* intents
+    second_confidence: float = 0.0  # of the runner-up intent (the fallback's ambiguity check)
     seconds: float = 0.0
 
 
@@ -72,6 +73,7 @@ class ClassificationScore:
     gold: List[str]
     predicted: List[str]
     confidences: List[float] = field(default_factory=list)
+    margins: List[float] = field(default_factory=list)  # best minus runner-up confidence
 
 
 # ---------------------------------------------------------------- input files
@@ -184,12 +186,25 @@ def prediction_from_parse(text: str, result: dict, seconds: float = 0.0) -> Pred
         confidence=float(best.get("confidence") or 0.0),
         final_intent=result["intent"]["name"],
         complaint_intent=complaints[0]["name"] if complaints else best["name"],
+        second_confidence=float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0,
         seconds=seconds,
     )
 
 
+def fallback_settings() -> Dict[str, float]:
+    """The FallbackClassifier thresholds configured in config.yml (Rasa's defaults when unset)."""
+    import yaml
+
+    for component in yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8")).get("pipeline") or []:
+        if component.get("name") == "FallbackClassifier":
+            return {"threshold": float(component.get("threshold", 0.3)),
+                    "ambiguity_threshold": float(component.get("ambiguity_threshold", 0.1))}
+    return {"threshold": 0.0, "ambiguity_threshold": 0.0}
+
+
 # ---------------------------------------------------------------- scoring
-def score(gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[float] = ()) -> ClassificationScore:
+def score(gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[float] = (),
+          margins: Sequence[float] = ()) -> ClassificationScore:
     from sklearn.metrics import accuracy_score, f1_score
 
     labels = sorted(set(gold))
@@ -201,6 +216,7 @@ def score(gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[f
         gold=list(gold),
         predicted=list(predicted),
         confidences=list(confidences),
+        margins=list(margins),
     )
 
 
@@ -245,13 +261,19 @@ def baseline_classifier(train: Sequence[LabelledText]) -> Callable[[Sequence[str
 
 
 # ---------------------------------------------------------------- fallback threshold
-def threshold_table(correct: Sequence[bool], confidences: Sequence[float],
-                    thresholds: Sequence[float] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> List[Dict[str, float]]:
-    """Per threshold: coverage (answered share), accuracy of the answered, wrong answers given."""
+def threshold_table(correct: Sequence[bool], confidences: Sequence[float], margins: Optional[Sequence[float]] = None,
+                    ambiguity: float = 0.0,
+                    thresholds: Sequence[float] = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7)) -> List[Dict[str, float]]:
+    """Per threshold: coverage (answered share), accuracy of the answered, wrong answers given.
+
+    Like Rasa's FallbackClassifier, a message is not answered when its best confidence is below
+    the threshold or, with `ambiguity` > 0, when the runner-up is within `ambiguity` of it."""
+    margins = list(margins) if margins is not None else [1.0] * len(correct)
     rows = []
     total = len(correct) or 1
     for threshold in thresholds:
-        answered = [ok for ok, confidence in zip(correct, confidences) if confidence >= threshold]
+        answered = [ok for ok, confidence, margin in zip(correct, confidences, margins)
+                    if confidence >= threshold and not margin < ambiguity]
         rows.append({
             "threshold": threshold,
             "coverage": len(answered) / total,
@@ -297,10 +319,10 @@ def cross_validate(folds: int = 5, seed: int = 0, progress: Callable[[str], None
                 prediction = model.predict(examples[i].text)
                 records.append({
                     "fold": fold,
-                    "text": examples[i].text,
                     "gold": examples[i].label.split("/")[0],
                     "predicted": prediction.intent,
-                    "confidence": prediction.confidence,
+                    "confidence": round(prediction.confidence, 4),
+                    "margin": round(prediction.confidence - prediction.second_confidence, 4),
                 })
     gold = [r["gold"] for r in records]
     predicted = [r["predicted"] for r in records]

@@ -29,6 +29,7 @@ def _preserved_findings(report_path: Path) -> str:
 
 
 def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -> str:
+    fallback = results.get("fallback") or {"threshold": "?", "ambiguity_threshold": 0.0}
     lines: List[str] = [
         "# NLU report",
         "",
@@ -125,17 +126,23 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
         lines += [f"| {label} | {_fmt(value, 2)} |" for label, value in cv["per_intent_f1"].items()]
         correct = [r["gold"] == r["predicted"] for r in cv["records"]]
         confidences = [r["confidence"] for r in cv["records"]]
+        margins = [r.get("margin", 1.0) for r in cv["records"]]
         lines += ["", "### Fallback threshold (cross-validated predictions)", "",
-                  "A message whose best intent confidence is below the threshold is answered with a clarifying "
-                  "question instead of an intent.", ""]
-        lines += _threshold_lines(threshold_table(correct, confidences))
+                  "A message whose best intent confidence is below the threshold (or, with an ambiguity threshold, "
+                  "whose runner-up is that close) gets a clarifying question instead of an intent. "
+                  f"Configured now: threshold {fallback['threshold']}, ambiguity_threshold {fallback['ambiguity_threshold']}.", ""]
+        for ambiguity in (0.0, fallback["ambiguity_threshold"]) if fallback["ambiguity_threshold"] else (0.0,):
+            lines += [f"ambiguity_threshold {ambiguity}:", ""]
+            lines += _threshold_lines(threshold_table(correct, confidences, margins, ambiguity))
+            lines.append("")
     else:
         lines.append("Not run yet: `python -m bot nlu-eval --cross-validation` (five NLU trainings).")
     lines.append("")
     if intents and intents["ours"].confidences:
         ours = intents["ours"]
         lines += ["### The same trade-off on intents_dev (measured, not tuned on)", ""]
-        lines += _threshold_lines(threshold_table([g == p for g, p in zip(ours.gold, ours.predicted)], ours.confidences))
+        lines += _threshold_lines(threshold_table([g == p for g, p in zip(ours.gold, ours.predicted)], ours.confidences,
+                                                  ours.margins, fallback["ambiguity_threshold"]))
         lines.append("")
 
     entities = results.get("entities")
@@ -178,6 +185,6 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
 def _threshold_lines(rows: List[Dict[str, float]]) -> List[str]:
     lines = ["| threshold | answered | accuracy of answered | wrong answers | clarifications |", "|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['threshold']:.1f} | {row['coverage']:.1%} | {row['accuracy_answered']:.3f} | "
+        lines.append(f"| {row['threshold']:.2f} | {row['coverage']:.1%} | {row['accuracy_answered']:.3f} | "
                      f"{row['wrong_rate']:.1%} | {row['clarify_rate']:.1%} |")
     return lines

@@ -105,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     train = nlu.training_examples()
     baseline = nlu.baseline_classifier(train)
     results["training_counts"] = _counts(train)
+    results["fallback"] = nlu.fallback_settings()
     figures_dir = args.report.parent / FIGURES_DIR_NAME
 
     if complaints:
@@ -112,7 +113,8 @@ def _run(args: argparse.Namespace) -> int:
         gold = nlu.complaint_gold(complaints)
         texts = [item.text for item in complaints]
         results["complaints"] = {
-            "ours": nlu.score(gold, [p.intent for p in predictions], [p.confidence for p in predictions]),
+            "ours": nlu.score(gold, [p.intent for p in predictions], [p.confidence for p in predictions],
+                              [p.confidence - p.second_confidence for p in predictions]),
             "ours_complaint_only": nlu.score(gold, [p.complaint_intent for p in predictions]),
             "baseline": nlu.score(gold, baseline(texts)),
             "baseline_complaint_only": nlu.score(gold, baseline(texts, complaints_only=True)),
@@ -123,7 +125,8 @@ def _run(args: argparse.Namespace) -> int:
         predictions = [model.predict(item.text) for item in intents]
         gold = [item.label for item in intents]
         results["intents"] = {
-            "ours": nlu.score(gold, [p.intent for p in predictions], [p.confidence for p in predictions]),
+            "ours": nlu.score(gold, [p.intent for p in predictions], [p.confidence for p in predictions],
+                              [p.confidence - p.second_confidence for p in predictions]),
             "baseline": nlu.score(gold, baseline([item.text for item in intents])),
             "fallback_rate": sum(p.final_intent == nlu.FALLBACK_INTENT for p in predictions) / len(predictions),
         }

@@ -164,12 +164,14 @@ def _clean(text: object) -> str:
 
 
 def _on_ascii_boundary(text: str, start: int, end: int) -> bool:
-    def is_word(char: str) -> bool:
-        return char.isascii() and char.isalnum()
+    """An ASCII phrase must not start or end inside an ASCII word ("mate" in "ultimate"); a
+    letter/digit change is a boundary, so "iphone15" still holds "iphone"."""
+    def same_kind(a: str, b: str) -> bool:
+        return a.isascii() and b.isascii() and ((a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit()))
 
-    if is_word(text[start]) and start > 0 and is_word(text[start - 1]):
+    if start > 0 and same_kind(text[start - 1], text[start]):
         return False
-    if is_word(text[end - 1]) and end < len(text) and is_word(text[end]):
+    if end < len(text) and same_kind(text[end - 1], text[end]):
         return False
     return True
 

@@ -3,6 +3,7 @@ plus chosen featurizers' sentence features (the lexicon features)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text, Type
 
 import scipy.sparse as sparse
@@ -21,6 +22,7 @@ from bot.nlu.linear_intent_model import LinearIntentModel
 from bot.nlu.normalization import normalize_for_classifier
 
 logger = logging.getLogger(__name__)
+WORD_CHARACTER = re.compile(r"[^\W_]")
 
 
 def _origin_name(origin: Any) -> str:
@@ -121,6 +123,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         widths = dict(zip(self._model.block_names, self._model.block_widths))
         texts = [normalize_for_classifier(m.get(TEXT) or "").text for m in messages]
         probabilities = self._model.predict_proba(texts, sentence_feature_blocks(messages, widths))
+        for text, row in zip(texts, probabilities):
+            if not WORD_CHARACTER.search(text):  # only punctuation or unknown emoji: no evidence
+                row[:] = 1.0 / len(row)
         for message, row in zip(messages, probabilities):
             ranking = sorted(
                 ({"name": name, "confidence": float(p)} for name, p in zip(self._model.classes, row)),

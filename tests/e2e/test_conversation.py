@@ -2,7 +2,6 @@
 replies and the database."""
 from __future__ import annotations
 
-import json
 
 import pytest
 from sqlalchemy import select

@@ -78,6 +78,16 @@ def test_parse_returns_rule_entities_with_canonical_values(nlu_parser):
         assert 0 <= entity["start"] < entity["end"] <= len(text)
 
 
-def test_low_confidence_gibberish_goes_to_fallback(nlu_parser):
-    result = nlu_parser.parse("嗯嗯啊啊哦哦")
-    assert result["intent"]["name"] in {"nlu_fallback", "affirm", "out_of_scope"}
+@pytest.mark.parametrize("text", ["？？？", "……", "🫠🫠"])
+def test_message_without_words_goes_to_clarification(nlu_parser, text):
+    assert nlu_parser.parse(text)["intent"]["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("iPhone１５ Pro Max 屏幕闪屏了！！", "complain_quality"),
+    ("还没到?", "complain_logistics"),
+    ("[订单x]", "inform"),
+    ("５６７８", "inform"),
+])
+def test_full_width_placeholders_and_terse_messages(nlu_parser, text, intent):
+    assert classifier_intent(nlu_parser.parse(text)) == intent

@@ -94,11 +94,16 @@ def test_item_condition(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("买的蓝牙耳机", "耳机"), ("AirPods有杂音", "耳机"), ("ＡｉｒＰｏｄｓ", "耳机"), ("iPhone 15", "手机"),
+    ("买的蓝牙耳机", "耳机"), ("AirPods有杂音", "耳机"), ("ＡｉｒＰｏｄｓ", "耳机"), ("iPhone 15", "手机"), ("iPhone１５坏了", "手机"),
+    ("mate60", "手机"),
     ("电饭煲", "电饭煲"), ("戴森吹风机", "吹风机"), ("羽绒服", "衣服"), ("车厘子", "水果"),
 ])
 def test_product(text, expected):
     assert values(text, "product") == [expected]
+
+
+def test_ascii_brand_inside_another_word_is_not_a_product():
+    assert values("ultimate版", "product") == []
 
 
 def test_phone_number_words_are_not_a_product():
