@@ -5,6 +5,7 @@
 | AFTERSALES_DATABASE_URL           | sqlite:///<repo>/var/aftersales.db | orders/tickets database (SQLAlchemy URL; postgresql+psycopg2://... for PostgreSQL) |
 | AFTERSALES_POLICY_FILE            | <repo>/shop/policy.yml           | the shop's after-sales policy (windows, warranties, SLAs ...) |
 | AFTERSALES_ORDER_NUMBER_PATTERN   | \\d{16}                          | regular expression of the shop's order numbers, applied to digits after normalisation |
+| AFTERSALES_TICKET_NUMBER_PATTERN  | AS\\d{12}                        | regular expression of ticket numbers (AS + date + daily sequence) |
 | AFTERSALES_TIMEZONE               | Asia/Shanghai                    | the shop's time zone: "today" and day counts are taken there |
 | AFTERSALES_EVIDENCE_DIR           | <repo>/var/evidence              | where uploaded evidence files are stored |
 | AFTERSALES_RASA_PORT              | 5005                             | Rasa server port (REST channel and HTTP API) |
@@ -30,6 +31,7 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     policy_file: Path = PROJECT_ROOT / "shop" / "policy.yml"
     order_number_pattern: str = r"\d{16}"
+    ticket_number_pattern: str = r"AS\d{12}"
     timezone: str = "Asia/Shanghai"
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
     rasa_port: int = 5005
@@ -55,6 +57,7 @@ class Settings:
             database_url=text("AFTERSALES_DATABASE_URL", defaults.database_url),
             policy_file=Path(text("AFTERSALES_POLICY_FILE", str(defaults.policy_file))),
             order_number_pattern=text("AFTERSALES_ORDER_NUMBER_PATTERN", defaults.order_number_pattern),
+            ticket_number_pattern=text("AFTERSALES_TICKET_NUMBER_PATTERN", defaults.ticket_number_pattern),
             timezone=text("AFTERSALES_TIMEZONE", defaults.timezone),
             evidence_dir=Path(text("AFTERSALES_EVIDENCE_DIR", str(defaults.evidence_dir))),
             rasa_port=port("AFTERSALES_RASA_PORT", defaults.rasa_port),

@@ -146,9 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         cv_file.write_text(json.dumps(cross_validation, ensure_ascii=False, indent=1), encoding="utf-8")
     results["cross_validation"] = _stored_cross_validation(cv_file)
 
-    latency_texts = (LATENCY_TEXTS * (args.latency_requests // len(LATENCY_TEXTS) + 1))[: args.latency_requests]
-    if intents:
-        latency_texts = [(item.text) for item in (intents * 3)][: args.latency_requests // 2] + latency_texts[: args.latency_requests // 2]
+    latency_texts = _latency_texts(args.latency_requests, [item.text for item in intents or []])
     print(f"测延迟：进程内 {len(latency_texts)} 次 ...")
     results["latency_in_process"] = nlu.in_process_latency(model, latency_texts)
     if not args.no_http:
@@ -167,6 +165,15 @@ def _run(args: argparse.Namespace) -> int:
     print(_summary(results))
     print(f"报告已写入 {args.report}")
     return 0
+
+
+def _latency_texts(count: int, real_texts: List[str]) -> List[str]:
+    """Half real chat turns (when available), half our fixed sample, `count` in all."""
+    fixed = (LATENCY_TEXTS * (count // len(LATENCY_TEXTS) + 1))[:count]
+    if not real_texts:
+        return fixed
+    real = (real_texts * (count // len(real_texts) + 1))[: count // 2]
+    return real + fixed[: count - len(real)]
 
 
 def _counts(examples: List) -> Dict[str, int]:

@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
-from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, ProductCategory, Remedy, SubIssue
+from bot.domain.vocabulary import ProductCategory, Remedy, SubIssue
 from bot.nlu.normalization import NormalizedText, normalize_case_and_width
 
 DEFAULT_LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
@@ -206,21 +206,3 @@ def resolve_entities(matches: List[LexiconMatch]) -> List[LexiconMatch]:
 
 def _with_value(match: LexiconMatch, value: str) -> LexiconMatch:
     return LexiconMatch(match.entity, value, match.start, match.end, match.text, match.negated, match.category)
-
-
-def category_signals(matches: List[LexiconMatch]) -> Dict[str, Tuple[int, int]]:
-    """Per complaint category (and `return`): (stated hits, negated hits), for classifier features."""
-    signals: Dict[str, List[int]] = {}
-    for match in matches:
-        if match.entity == "sub_issue":
-            category = str(SUB_ISSUE_CATEGORY[SubIssue(match.value)])
-            category = "return" if category == "no_reason" else category
-        elif match.entity == CUE:
-            category = match.value
-        elif match.entity == "remedy":
-            category = "return"
-        else:
-            continue
-        counts = signals.setdefault(category, [0, 0])
-        counts[1 if match.negated else 0] += 1
-    return {category: (counts[0], counts[1]) for category, counts in signals.items()}

@@ -13,7 +13,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.entities import extract_entities
-from bot.nlu.identifiers import DEFAULT_ORDER_NUMBER_PATTERN, DEFAULT_TICKET_NUMBER_PATTERN
 from bot.nlu.lexicon import load_lexicon
 
 
@@ -23,8 +22,8 @@ def _shop_patterns() -> Dict[str, str]:
 
     settings = get_settings()
     return {
-        "order_number_pattern": getattr(settings, "order_number_pattern", DEFAULT_ORDER_NUMBER_PATTERN),
-        "ticket_number_pattern": getattr(settings, "ticket_number_pattern", DEFAULT_TICKET_NUMBER_PATTERN),
+        "order_number_pattern": settings.order_number_pattern,
+        "ticket_number_pattern": settings.ticket_number_pattern,
     }
 
 
