@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make run   - set up, train if needed, load demo orders, start the assistant
 #   make test  - set up, validate the Rasa data, run the whole test suite
-.PHONY: setup run test nlu-eval clean
+.PHONY: setup browser run test nlu-eval clean
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -13,7 +13,11 @@ setup:
 run: setup
 	@$(PY) -m bot serve
 
-test: setup
+# Debian chromium + a Chinese font for the browser test (apt-get; skipped when present)
+browser:
+	@bash scripts/ensure_browser.sh
+
+test: setup browser
 	$(RASA) data validate --quiet
 	$(PY) -m pytest
 

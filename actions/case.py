@@ -4,17 +4,18 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence
+from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, latest_input_channel
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
 from bot.services import cases
 
+KNOWN_SUB_ISSUES = {sub_issue.value for sub_issue in SubIssue}
 SELECTABLE_REMEDIES = {
     Remedy.RETURN_REFUND.value,
     Remedy.EXCHANGE.value,
@@ -38,11 +39,14 @@ def case_facts(tracker: Tracker) -> cases.CaseFacts:
     )
 
 
+def buyer_text(tracker: Tracker) -> Text:
+    """What the buyer typed this turn; button payloads ("/inform{...}") are not text."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
 def conversation_channel(tracker: Tracker) -> Text:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return event.get("input_channel") or "rest"
-    return "rest"
+    return latest_input_channel(tracker) or "rest"
 
 
 class ValidateCaseForm(FormValidationAction):
@@ -53,7 +57,7 @@ class ValidateCaseForm(FormValidationAction):
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
         facts = case_facts(tracker)
-        if not facts.sub_issue:
+        if facts.sub_issue not in KNOWN_SUB_ISSUES:  # unset, or a typed payload validate_sub_issue refuses
             return ["sub_issue"]
         with runtime.database() as session:
             missing = cases.missing_facts(
@@ -63,7 +67,7 @@ class ValidateCaseForm(FormValidationAction):
         slots = ["sub_issue"]
         if "item_unused" in missing:
             slots.append("item_condition")
-        if "evidence" in missing and tracker.get_slot("evidence") != DECLINED:
+        if "evidence" in missing:  # "declined" fills it too: rasa_sdk validates only listed slots
             slots.append("evidence")
         return slots
 
@@ -81,19 +85,43 @@ class ValidateCaseForm(FormValidationAction):
             slots["complaint_category"] = implied
         return slots
 
+    async def extract_sub_issue(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A quality problem the lexicon has no word for ("屏幕中间一条绿线") is still a fault."""
+        if tracker.get_slot("requested_slot") != "sub_issue" or tracker.get_slot("sub_issue"):
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = buyer_text(tracker)
+        if tracker.get_slot("complaint_category") == "quality" and intent in ("complain_quality", "inform") and len(text) >= 4:
+            return {"sub_issue": SubIssue.DEFECT.value, "description": text}
+        return {}
+
     async def extract_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "evidence" or attachments_of(tracker):
+        if attachments_of(tracker):
             return {}
-        if buyer_declines_evidence(tracker):
-            return {"evidence": DECLINED}
-        text = (tracker.latest_message.get("text") or "").strip()
-        if text and not text.startswith("/"):
+        asked = tracker.get_slot("requested_slot") == "evidence"
+        if buyer_declines_evidence(tracker, asked=asked):
+            text = buyer_text(tracker)
+            return {"evidence": DECLINED, **({"description": text} if len(text) > 6 else {})}
+        text = buyer_text(tracker)
+        if asked and text:
             dispatcher.utter_message(response="utter_description_noted")
             earlier = tracker.get_slot("description")
             return {"description": f"{earlier}\n{text}" if earlier else text}
         return {}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """rasa_sdk returns only required slots; the buyer's own words (`description`) go too."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        description = tracker.slots_to_validate().get("description")
+        if description and not any(event.get("name") == "description" for event in events):
+            events.append(SlotSet("description", description))
+        return events
 
     def validate_evidence(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -127,6 +155,8 @@ class ActionDecideCase(Action):
         dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
         events: List[EventType] = [SlotSet("pending_task", None)]
         ticket = outcome.ticket
+        offered = list(ticket.offered_remedies or []) if ticket is not None else [r.value for r in decision.remedies]
+        rejected = Remedy.REJECT.value in offered
         if ticket is not None:
             events.append(SlotSet("case_ticket_number", ticket.ticket_number))
             times = dict(
@@ -136,19 +166,23 @@ class ActionDecideCase(Action):
             )
             if not outcome.created:
                 dispatcher.utter_message(response="utter_ticket_reused", ticket_status=label(domain, "status", ticket.status), **times)
+            elif rejected:
+                dispatcher.utter_message(response="utter_ticket_recorded_rejected", **times)
             elif ticket.status == "awaiting_evidence":
                 dispatcher.utter_message(response="utter_ticket_awaiting_evidence", **times)
-                return events + [SlotSet("evidence", None)]
+                events.append(SlotSet("evidence", None))
             else:
                 dispatcher.utter_message(response="utter_ticket_opened", **times)
         if decision.escalate:
-            return events + [FollowupAction("action_handoff")]
-        choices = [remedy.value for remedy in decision.remedies if remedy.value in SELECTABLE_REMEDIES]
-        if Remedy.REJECT in decision.remedies:
+            return events + [SlotSet("pending_task", "handoff")]  # the rules hand over next
+        if ticket is not None and ticket.status == "awaiting_evidence":
+            return events  # the remedies are offered once the photos are in
+        if rejected:
             dispatcher.utter_message(response="utter_decision_reject_offer_human")
             return events
-        if ticket is None:
+        if ticket is None or ticket.chosen_remedy:
             return events
+        choices = [remedy for remedy in offered if remedy in SELECTABLE_REMEDIES]
         if len(choices) == 1:
             return events + record_choice(dispatcher, domain, ticket.ticket_number, choices[0])
         if choices:
@@ -159,7 +193,7 @@ class ActionDecideCase(Action):
             dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
             return events + [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"),
                              SlotSet("requested_remedy", None)]
-        if Remedy.INVESTIGATE in decision.remedies:
+        if Remedy.INVESTIGATE.value in offered:
             dispatcher.utter_message(response="utter_next_steps_investigate", first_response_due=times["first_response_due"])
         return events
 

@@ -8,7 +8,7 @@ Channels put uploaded files in the user message's metadata as
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,9 +16,11 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from bot.config import get_settings
 from bot.services import cases
 
-NO_EVIDENCE = re.compile(r"(没有|没|无|拍不了|不方便拍|不能拍|拍不到)(照片|图片|图|视频|相片)|^(没有|没)(了|呢|啊)?[。!！]?$")
+NO_PHOTO = re.compile(r"(没有|没|无|拍不了|不方便拍|不能拍|拍不到)(照片|图片|图|视频|相片)")
+BARE_NO = re.compile(r"^(没有|没)(了|呢|啊)?[。!！]?$")
 DECLINED = "declined"
 
 
@@ -28,10 +30,11 @@ def attachments_of(tracker: Tracker) -> List[Dict[str, Any]]:
     return [item for item in attachments if isinstance(item, dict) and (item.get("url") or item.get("sha256"))]
 
 
-def buyer_declines_evidence(tracker: Tracker) -> bool:
+def buyer_declines_evidence(tracker: Tracker, *, asked: bool) -> bool:
+    """"没有照片" at any time; a plain "no" only as the answer to the evidence question."""
     text = (tracker.latest_message.get("text") or "").strip()
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return bool(NO_EVIDENCE.search(text)) or intent == "deny"
+    return bool(NO_PHOTO.search(text)) or (asked and (intent == "deny" or bool(BARE_NO.match(text))))
 
 
 def merged_evidence(tracker: Tracker, new: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -41,11 +44,35 @@ def merged_evidence(tracker: Tracker, new: List[Dict[str, Any]]) -> List[Dict[st
     return earlier + [item for item in new if (item.get("sha256") or item.get("url")) not in seen]
 
 
+def vouched_customer_id(tracker: Tracker) -> Optional[Text]:
+    """The customer id a channel verified (a shop-signed identity); other channels can't vouch."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    customer_id = metadata.get("customer_id")
+    if not customer_id or latest_input_channel(tracker) not in get_settings().identity_channels:
+        return None
+    return str(customer_id)
+
+
+def latest_input_channel(tracker: Tracker) -> Text:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("input_channel") or ""
+    return ""
+
+
 class ValidateSlotMappings(ValidationAction):
     """Runs after every user message (Rasa's action_validate_slot_mappings)."""
 
     def name(self) -> Text:
         return "action_validate_slot_mappings"
+
+    async def extract_customer_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        customer_id = vouched_customer_id(tracker)
+        if customer_id is None or customer_id == tracker.get_slot("customer_id"):
+            return {}
+        return {"customer_id": customer_id}
 
     async def extract_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -57,11 +84,12 @@ class ValidateSlotMappings(ValidationAction):
         if ticket_number and tracker.active_loop.get("name") != "case_form":
             with runtime.database() as session:
                 added = cases.add_ticket_evidence(session, ticket_number, new, actor="bot")
-            dispatcher.utter_message(
-                response="utter_evidence_added_to_ticket",
-                evidence_count=added.count,
-                ticket_number=ticket_number,
-            )
+            if added.count:
+                dispatcher.utter_message(
+                    response="utter_evidence_added_to_ticket", evidence_count=added.count, ticket_number=ticket_number
+                )
+            else:
+                dispatcher.utter_message(response="utter_evidence_already_on_ticket", ticket_number=ticket_number)
             return {}
         dispatcher.utter_message(response="utter_evidence_received", evidence_count=len(new))
         return {"evidence": merged_evidence(tracker, new)}

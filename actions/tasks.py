@@ -2,19 +2,21 @@
 
 A task is one of: a case (complaint or request that ends in a ticket), where-is-my-parcel,
 an address change, or a ticket status question. Every task that shows order details first
-runs verify_order_form; action_continue_task then does the task itself.
+runs verify_order_form; action_continue_task then does the task itself. Which step follows
+which is written in data/stories/rules.yml, keyed on the `pending_task` slot.
 """
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.labels import label
+from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, SubIssue
 from bot.services import cases
 
 TASK_OF_INTENT = {
@@ -28,6 +30,16 @@ TASK_OF_INTENT = {
     "change_address": "change_address",
     "ask_ticket_status": "ticket_status",
 }
+
+CATEGORY_OF_INTENT = {
+    "complain_quality": "quality",
+    "complain_logistics": "logistics",
+    "complain_service": "service",
+    "request_return": "no_reason",
+    "request_repair": "quality",
+}
+# An `inform` that carries an order number often hides the buyer's real aim in second place.
+RUNNER_UP_MIN_CONFIDENCE = 0.15
 
 CASE_SLOTS = (
     "sub_issue",
@@ -59,6 +71,7 @@ def reset_case_slots(tracker: Tracker) -> List[EventType]:
 
 def verification_reset() -> List[EventType]:
     return [
+        SlotSet("order_number", None),
         SlotSet("order_verified", False),
         SlotSet("verified_order_number", None),
         SlotSet("phone_last4", None),
@@ -68,25 +81,49 @@ def verification_reset() -> List[EventType]:
     ]
 
 
+def task_intent(tracker: Tracker) -> Text:
+    """The intent that says what the buyer came for, also when the message was an `inform`."""
+    message = tracker.latest_message
+    intent = (message.get("intent") or {}).get("name")
+    if intent in TASK_OF_INTENT:
+        return intent
+    for ranked in (message.get("intent_ranking") or [])[1:3]:
+        if ranked.get("name") in TASK_OF_INTENT and ranked.get("confidence", 0) >= RUNNER_UP_MIN_CONFIDENCE:
+            return ranked["name"]
+    if tracker.get_slot("ticket_number") and not tracker.get_slot("sub_issue"):
+        return "ask_ticket_status"
+    return _intent_of_sub_issue(tracker.get_slot("sub_issue"))
+
+
+def _intent_of_sub_issue(sub_issue: Optional[Text]) -> Text:
+    """`inform` when nothing says what the problem is: the case form then asks for it."""
+    try:
+        category = SUB_ISSUE_CATEGORY[SubIssue(sub_issue)].value
+    except ValueError:
+        return "inform"
+    return {"no_reason": "request_return"}.get(category, f"complain_{category}")
+
+
 class ActionStartTask(Action):
+    """Notes the task; the rules then run verify_order_form (which asks nothing it already has)."""
+
     def name(self) -> Text:
         return "action_start_task"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = task_intent(tracker)
         task = TASK_OF_INTENT.get(intent, "case")
         events: List[EventType] = [SlotSet("pending_task", task)]
         if task == "case":
             events += reset_case_slots(tracker)
-        order_number = tracker.get_slot("order_number")
-        switched_order = order_number and order_number != tracker.get_slot("verified_order_number")
-        if switched_order or tracker.get_slot("verification_failed"):
-            events += verification_reset()
-        if task == "ticket_status" and tracker.get_slot("ticket_number"):
-            return events + [FollowupAction("action_continue_task")]
-        return events + [FollowupAction("verify_order_form")]
+            if intent in CATEGORY_OF_INTENT and "complaint_category" not in slots_from_latest_message(tracker):
+                events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
+        # every task names its order again (one tap for an order verified earlier in this chat),
+        # so a buyer who moves on to another order is never answered about the previous one
+        keep = slots_from_latest_message(tracker)
+        return events + [event for event in verification_reset() if event["name"] not in keep]
 
 
 class ActionContinueTask(Action):
@@ -98,25 +135,23 @@ class ActionContinueTask(Action):
     ) -> List[EventType]:
         if tracker.get_slot("verification_failed"):
             dispatcher.utter_message(response="utter_verification_failed")
-            return [SlotSet("pending_task", None), *verification_reset(), SlotSet("order_number", None)]
+            return [SlotSet("pending_task", None), *verification_reset()]
         task = tracker.get_slot("pending_task")
         if task == "case":
-            return [FollowupAction("case_form")]
+            return []  # the rules go on with case_form
         if task == "order_status":
             return self.show_tracking(dispatcher, tracker)
         if task == "change_address":
-            return [SlotSet("sub_issue", "address_change"), SlotSet("complaint_category", "logistics"),
-                    FollowupAction("action_decide_case")]
+            return [SlotSet("pending_task", "case"), SlotSet("sub_issue", "address_change"),
+                    SlotSet("complaint_category", "logistics")]
         if task == "ticket_status":
             return self.show_ticket_status(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_anything_else")
-        return []
+        return [SlotSet("pending_task", None)]
 
     def show_tracking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         with runtime.database() as session:
-            tracking = cases.tracking_report(
-                session, tracker.get_slot("order_number"), today=runtime.today(), policy=runtime.policy()
-            )
+            tracking = cases.tracking_report(session, tracker.get_slot("order_number"))
         if not tracking.lines:
             dispatcher.utter_message(response="utter_tracking_none", order_number_masked=tracking.masked_number)
         else:
@@ -127,13 +162,12 @@ class ActionContinueTask(Action):
                 tracking_number=tracking.tracking_number or "",
                 tracking_lines="\n".join(tracking.lines),
             )
-        if tracking.overdue:
-            # past the promised delivery time: a logistics case (L2) follows at once
+        if tracking.follow_up_sub_issue:
+            # not delivered yet: the logistics rules (L1 in time, L2 late, L3 lost, L7 not shipped) follow
             return [
                 SlotSet("pending_task", "case"),
                 SlotSet("complaint_category", "logistics"),
-                SlotSet("sub_issue", "delay"),
-                FollowupAction("action_decide_case"),
+                SlotSet("sub_issue", tracking.follow_up_sub_issue),
             ]
         return [SlotSet("pending_task", None)]
 

@@ -1,7 +1,8 @@
 """Identifying the buyer's order: order number, then the last 4 digits of the phone.
 
-Nothing about the order is shown before both match. Several items in the order → the buyer
-picks one with buttons.
+Nothing about the order is shown before both match. A buyer whom the shop's website vouched
+for (a signed identity: the `customer_id` slot) skips the phone question for their own
+orders and picks one with buttons. Several items in the order → the buyer picks one.
 """
 from __future__ import annotations
 
@@ -26,6 +27,30 @@ def normalise_digits(value: Any) -> str:
     return "".join(DIGITS.findall(text))
 
 
+def verified_orders(tracker: Tracker) -> List[Text]:
+    """Orders this buyer already proved in this chat: asking about them again needs no phone."""
+    return list(tracker.get_slot("verified_orders") or [])
+
+
+def verified_order_slots(
+    dispatcher: CollectingDispatcher, tracker: Tracker, order_number: Text, summary: cases.OrderSummary
+) -> Dict[Text, Any]:
+    dispatcher.utter_message(
+        response="utter_order_verified",
+        order_number_masked=summary.masked_number,
+        item_name=summary.items_text,
+    )
+    known = verified_orders(tracker)
+    slots: Dict[Text, Any] = {
+        "order_verified": True,
+        "verified_order_number": order_number,
+        "verified_orders": known if order_number in known else known + [order_number],
+    }
+    if len(summary.items) == 1:
+        slots["item_sku"] = summary.items[0].sku
+    return slots
+
+
 def order_needs_item_choice(tracker: Tracker) -> bool:
     return tracker.get_slot("pending_task") == "case"
 
@@ -43,8 +68,12 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
     ) -> List[Text]:
         if tracker.get_slot("verification_failed"):
             return []
+        if tracker.get_slot("pending_task") == "ticket_status" and tracker.get_slot("ticket_number"):
+            return []  # a ticket number is enough to ask about that ticket
         slots = list(domain_slots)
         order_number = tracker.get_slot("order_number")
+        if tracker.get_slot("order_verified") and order_number == tracker.get_slot("verified_order_number"):
+            slots = [slot for slot in slots if slot != "phone_last4"]  # e.g. vouched for by the shop
         if tracker.get_slot("order_verified") and order_number and order_needs_item_choice(tracker):
             with runtime.database() as session:
                 if len(cases.order_items(session, order_number)) > 1:
@@ -63,9 +92,18 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         if not exists:
             dispatcher.utter_message(response="utter_order_not_found", order_number=number)
             return {"order_number": None}
-        if number != tracker.get_slot("verified_order_number"):
-            return {"order_number": number, "order_verified": False, "item_sku": None}
-        return {"order_number": number}
+        phone_given_first = tracker.get_slot("phone_last4")
+        with runtime.database() as session:
+            known = number in verified_orders(tracker) or cases.belongs_to_customer(
+                session, number, tracker.get_slot("customer_id")
+            )
+            if not known and phone_given_first:
+                known = cases.verify_owner(session, number, phone_given_first)
+            summary = cases.order_summary(session, number) if known else None
+        if summary is not None:
+            return {"order_number": number, **verified_order_slots(dispatcher, tracker, number, summary)}
+        # digits given before the number were never checked against this order: ask again
+        return {"order_number": number, "order_verified": False, "item_sku": None, "phone_last4": None}
 
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -83,19 +121,7 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         if not verified:
             dispatcher.utter_message(response="utter_phone_mismatch")
             return {"phone_last4": None}
-        dispatcher.utter_message(
-            response="utter_order_verified",
-            order_number_masked=summary.masked_number,
-            item_name=summary.items_text,
-        )
-        slots: Dict[Text, Any] = {
-            "phone_last4": digits,
-            "order_verified": True,
-            "verified_order_number": order_number,
-        }
-        if len(summary.items) == 1:
-            slots["item_sku"] = summary.items[0].sku
-        return slots
+        return {"phone_last4": digits, **verified_order_slots(dispatcher, tracker, order_number, summary)}
 
     def validate_item_sku(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -103,6 +129,32 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         with runtime.database() as session:
             skus = [item.sku for item in cases.order_items(session, tracker.get_slot("order_number"))]
         return {"item_sku": value if value in skus else None}
+
+
+class ActionAskOrderNumber(Action):
+    """Orders verified earlier in this chat, or the own orders of a buyer the shop identified,
+    are offered as buttons; the buyer may always type another number."""
+
+    def name(self) -> Text:
+        return "action_ask_order_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        customer_id = tracker.get_slot("customer_id")
+        with runtime.database() as session:
+            choices = [(number, cases.order_summary(session, number).items_text) for number in verified_orders(tracker)]
+            if customer_id:
+                choices += [choice for choice in cases.customer_orders(session, customer_id) if choice[0] not in dict(choices)]
+        if not choices:
+            dispatcher.utter_message(response="utter_ask_order_number")
+            return []
+        buttons = [
+            {"title": f"{cases.mask_order_number(number)} {items}", "payload": f'/inform{{"order_number":"{number}"}}'}
+            for number, items in choices
+        ]
+        dispatcher.utter_message(response="utter_ask_which_order", buttons=buttons)
+        return []
 
 
 class ActionAskItemSku(Action):

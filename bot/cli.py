@@ -16,8 +16,10 @@ COMMAND_MODULES = (
     "policy",
     "tickets",
     "nlu_eval",
+    "dialogue_eval",
     "serve",
     "chat",
+    "agents",
 )
 
 

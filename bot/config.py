@@ -11,6 +11,15 @@
 | AFTERSALES_RASA_PORT              | 5005                             | Rasa server port (REST channel and HTTP API) |
 | AFTERSALES_ACTIONS_PORT           | 5055                             | action server port |
 | AFTERSALES_TRACKER_DB             | <repo>/var/tracker.db            | SQLite file of Rasa's SQL tracker store (conversations) |
+| AFTERSALES_IDENTITY_CHANNELS      | webchat                          | comma-separated input channels whose `customer_id` metadata is a verified, shop-signed identity |
+| AFTERSALES_TRACKER_STORE_URL      | (empty: SQLite AFTERSALES_TRACKER_DB) | SQLAlchemy URL of the tracker store, e.g. postgresql://user@host/rasa |
+| AFTERSALES_MAX_IMAGE_BYTES        | 10485760 (10 MB)                 | largest evidence photo accepted by the upload endpoint |
+| AFTERSALES_MAX_VIDEO_BYTES        | 52428800 (50 MB)                 | largest evidence video accepted by the upload endpoint |
+| AFTERSALES_RELAY_TOKEN            | (empty: generated once into var/relay_token) | bearer token of the agent relay API /webhooks/agent_relay/* |
+| AFTERSALES_SHOP_JWT_SECRET        | (empty: signed identity off)     | HS256 secret the shop signs buyer identities (JWT) with |
+| AFTERSALES_CONSOLE_SESSION_HOURS  | 8                                | how long an agent console login lasts |
+| AFTERSALES_REDIS_URL              | (empty: files under AFTERSALES_MESSAGING_STATE_DIR) | Redis shared by all processes for messaging-app state (access tokens, retry de-duplication, last buttons) |
+| AFTERSALES_MESSAGING_STATE_DIR    | <repo>/var/messaging             | that state as fcntl-locked files when no Redis URL is set |
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +47,15 @@ class Settings:
     rasa_port: int = 5005
     actions_port: int = 5055
     tracker_db: Path = PROJECT_ROOT / "var" / "tracker.db"
+    identity_channels: Tuple[str, ...] = ("webchat",)
+    tracker_store_url: str = ""
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 50 * 1024 * 1024
+    relay_token: str = ""
+    shop_jwt_secret: str = ""
+    console_session_hours: int = 8
+    redis_url: str = ""
+    messaging_state_dir: Path = PROJECT_ROOT / "var" / "messaging"
 
     @classmethod
     def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
@@ -53,6 +72,12 @@ class Settings:
                 raise ValueError(f"环境变量 {name}={raw!r} 不是有效端口号（1–65535）。")
             return int(raw)
 
+        def positive(name: str, default: int) -> int:
+            raw = text(name, str(default))
+            if not raw.isdigit() or int(raw) <= 0:
+                raise ValueError(f"环境变量 {name}={raw!r} 必须是正整数。")
+            return int(raw)
+
         return cls(
             database_url=text("AFTERSALES_DATABASE_URL", defaults.database_url),
             policy_file=Path(text("AFTERSALES_POLICY_FILE", str(defaults.policy_file))),
@@ -63,6 +88,18 @@ class Settings:
             rasa_port=port("AFTERSALES_RASA_PORT", defaults.rasa_port),
             actions_port=port("AFTERSALES_ACTIONS_PORT", defaults.actions_port),
             tracker_db=Path(text("AFTERSALES_TRACKER_DB", str(defaults.tracker_db))),
+            identity_channels=tuple(
+                name.strip() for name in text("AFTERSALES_IDENTITY_CHANNELS", ",".join(defaults.identity_channels)).split(",")
+                if name.strip()
+            ),
+            tracker_store_url=text("AFTERSALES_TRACKER_STORE_URL", defaults.tracker_store_url),
+            max_image_bytes=positive("AFTERSALES_MAX_IMAGE_BYTES", defaults.max_image_bytes),
+            max_video_bytes=positive("AFTERSALES_MAX_VIDEO_BYTES", defaults.max_video_bytes),
+            relay_token=text("AFTERSALES_RELAY_TOKEN", defaults.relay_token),
+            shop_jwt_secret=text("AFTERSALES_SHOP_JWT_SECRET", defaults.shop_jwt_secret),
+            console_session_hours=positive("AFTERSALES_CONSOLE_SESSION_HOURS", defaults.console_session_hours),
+            redis_url=text("AFTERSALES_REDIS_URL", defaults.redis_url),
+            messaging_state_dir=Path(text("AFTERSALES_MESSAGING_STATE_DIR", str(defaults.messaging_state_dir))),
         )
 
 

@@ -12,9 +12,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Mapping, Optional, Sequence
+from typing import IO, Iterator, Mapping, Optional, Sequence
 
 import requests
 
@@ -113,11 +114,13 @@ def start_rasa_server(
     model: Path,
     port: int,
     action_port: int,
-    tracker_db: Path,
+    tracker_db: "Path | str",
     env: Mapping[str, str],
     log_path: Optional[Path] = None,
     extra_args: Sequence[str] = (),
+    credentials: "Path | str" = "credentials.yml",
 ) -> ManagedProcess:
+    """`credentials`: the channels file (tests pass one naming their messaging-app fakes)."""
     command = [
         venv_executable("rasa"), "run",
         "--model", str(model),
@@ -126,16 +129,80 @@ def start_rasa_server(
         "--enable-api",
         "--cors", "*",
         "--endpoints", "endpoints.yml",
-        "--credentials", "credentials.yml",
+        "--credentials", str(credentials),
         *extra_args,
     ]
     rasa_env = {
         **env,
         "AFTERSALES_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
-        "AFTERSALES_TRACKER_DB": str(tracker_db),
+        "AFTERSALES_TRACKER_STORE_URL": tracker_store_url(tracker_db),
     }
     return start_process("Rasa server", command, f"http://127.0.0.1:{port}/status", rasa_env, log_path)
 
 
+def tracker_store_url(tracker: "Path | str") -> str:
+    """The tracker store's SQLAlchemy URL: a URL is kept, a file path becomes SQLite."""
+    text = str(tracker)
+    if "://" in text:
+        return text
+    path = Path(text).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
 def rasa_model_loaded(response: requests.Response) -> bool:
     return response.ok and bool(response.json().get("model_file"))
+
+
+def import_orders(database_url: str, path: Path) -> None:
+    """`python -m bot orders import`, as a shop would run it."""
+    subprocess.run(
+        [sys.executable, "-m", "bot", "orders", "import", str(path)],
+        cwd=PROJECT_ROOT, env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
+        check=True, capture_output=True,
+    )
+
+
+@dataclass(frozen=True)
+class RunningAssistant:
+    rest_url: str
+    api_url: str
+    database_url: str
+
+
+@contextmanager
+def running_assistant(
+    model: Path,
+    workdir: Path,
+    order_files: Sequence[Path] = (),
+    credentials: "Path | str" = "credentials.yml",
+    extra_env: Optional[Mapping[str, str]] = None,
+    tracker_store: "Path | str | None" = None,
+) -> Iterator[RunningAssistant]:
+    """Both servers on free ports with a fresh SQLite database in `workdir` holding
+    `order_files`; stopped on exit. For the end-to-end tests and the conversation benchmark.
+    `credentials`/`extra_env`: another channels file and settings (the messaging-app tests).
+    `tracker_store`: a file or SQLAlchemy URL (default `workdir/tracker.db`); entering again
+    with the same `workdir` and store is a restart that keeps every conversation."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{workdir / 'aftersales.db'}"
+    for path in order_files:
+        import_orders(database_url, path)
+    env = {**action_server_environment(database_url), **(extra_env or {})}
+    action_port, rasa_port = free_port(), free_port()
+    actions = start_action_server(action_port, env, workdir / "actions.log")
+    rasa = start_rasa_server(
+        model, rasa_port, action_port, tracker_store or workdir / "tracker.db", env, workdir / "rasa.log",
+        credentials=credentials,
+    )
+    try:
+        wait_until_ready(actions, 120)
+        wait_until_ready(rasa, 300, accept=rasa_model_loaded)
+        yield RunningAssistant(
+            rest_url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+            api_url=f"http://127.0.0.1:{rasa_port}",
+            database_url=database_url,
+        )
+    finally:
+        rasa.stop()
+        actions.stop()

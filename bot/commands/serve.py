@@ -2,7 +2,8 @@
 
 Loads the demo orders into the embedded database, trains the model only when Rasa's
 fingerprint says the data or config changed, starts the action server and the Rasa server,
-prints where they listen, and stops both on Ctrl-C.
+prints where they listen (REST, the buyers' web chat /chat/, the agent console /console/),
+and stops both on Ctrl-C.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot.commands.db import printable_url
 from bot.config import PROJECT_ROOT, get_settings
 from bot.launcher import (
     rasa_model_loaded,
@@ -25,7 +27,7 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("serve", help="启动售后助手（动作服务器 + Rasa 服务器，REST 渠道）")
+    parser = subparsers.add_parser("serve", help="启动售后助手（动作服务器 + Rasa 服务器：REST、网页聊天、人工客服控制台）")
     parser.add_argument("--no-demo-data", action="store_true", help="不导入演示订单")
     parser.add_argument("--startup-timeout", type=float, default=300.0, help="等待服务就绪的秒数（默认 300）")
     parser.set_defaults(func=serve)
@@ -78,7 +80,8 @@ def serve(args) -> int:
         actions = start_action_server(settings.actions_port, env, logs / "actions.log")
         processes.append(actions)
         rasa = start_rasa_server(
-            model, settings.rasa_port, settings.actions_port, settings.tracker_db, env, logs / "rasa.log"
+            model, settings.rasa_port, settings.actions_port, settings.tracker_store_url or settings.tracker_db, env,
+            logs / "rasa.log",
         )
         processes.append(rasa)
         print("[serve] 正在启动动作服务器和 Rasa 服务器（加载模型约需 1 分钟）……")
@@ -104,6 +107,12 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
+def _shown_tracker_store(settings) -> str:
+    if settings.tracker_store_url:
+        return printable_url(settings.tracker_store_url)
+    return f"sqlite:///{settings.tracker_db}"
+
+
 def _ready_banner(settings, seconds: float, logs: Path) -> str:
     rest = f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook"
     return f"""
@@ -111,7 +120,10 @@ def _ready_banner(settings, seconds: float, logs: Path) -> str:
   Rasa 服务器（REST 渠道 + HTTP API）  http://127.0.0.1:{settings.rasa_port}
   动作服务器                            http://127.0.0.1:{settings.actions_port}/webhook
   订单/工单数据库                        {settings.database_url}
-  对话记录（tracker store）              sqlite:///{settings.tracker_db}
+  对话记录（tracker store）              {_shown_tracker_store(settings)}
+  买家网页聊天（演示商店页面）            http://127.0.0.1:{settings.rasa_port}/chat/
+  人工客服控制台                          http://127.0.0.1:{settings.rasa_port}/console/
+  （第一个控制台账号：.venv/bin/python -m bot agents create 用户名 --role supervisor）
   日志                                  {logs}
 
   在终端里聊天：   .venv/bin/python -m bot chat

@@ -285,3 +285,50 @@ class Handoff(Base):
 
     def __repr__(self) -> str:
         return f"<Handoff {self.id} {self.conversation_id} {self.status}>"
+
+
+class Agent(Base):
+    """A person who works in the agent console (migration 0002)."""
+
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor')", name="role_known"),)
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    role = Column(String(16), nullable=False)
+    password_hash = Column(String(255), nullable=False)  # scrypt, see bot/console/accounts.py
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_login_at = Column(UtcDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Agent {self.username} {self.role}>"
+
+
+class AgentSession(Base):
+    """A console login; only the SHA-256 of the cookie token is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    expires_at = Column(UtcDateTime, nullable=False)
+    ended_at = Column(UtcDateTime)
+
+    agent = relationship("Agent")
+
+
+class ConversationNote(Base):
+    """An internal note agents leave on a conversation; buyers never see it."""
+
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="SET NULL"))
+    author = Column(String(128), nullable=False)
+    body = Column(Text, nullable=False)
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -19,6 +19,15 @@ ENTITY_NAMES = (
 )
 
 
+# When one message names several problems, the most telling one is the case: "外箱压扁了，锅都变形了"
+# is transit damage, "摔了一下屏幕碎了" is the buyer's own damage, "冒烟了还坏了" is a safety hazard.
+SUB_ISSUE_PRECEDENCE = (
+    "safety", "counterfeit", "human_damage", "spoiled", "damaged_in_transit", "not_received", "lost",
+    "delay", "not_shipped", "address_change", "not_as_described", "size", "defect",
+    "rude", "shirking", "no_reply", "slow", "where_to_complain", "no_reason",
+)
+
+
 @dataclass(frozen=True)
 class Entity:
     entity: str
@@ -45,4 +54,13 @@ def extract_entities(
         if any(match.start < end and start < match.end for start, end in identifier_spans):
             continue
         found.append(Entity(match.entity, match.value, match.start, match.end, match.text))
-    return sorted(found, key=lambda entity: (entity.start, entity.end))
+    return sorted(_most_telling_sub_issue(found), key=lambda entity: (entity.start, entity.end))
+
+
+def _most_telling_sub_issue(entities: List[Entity]) -> List[Entity]:
+    values = {e.value for e in entities if e.entity == "sub_issue"}
+    if len(values) < 2:
+        return entities
+    rank = {value: index for index, value in enumerate(SUB_ISSUE_PRECEDENCE)}
+    best = min(values, key=lambda value: rank.get(value, len(rank)))
+    return [e for e in entities if e.entity != "sub_issue" or e.value == best]

@@ -18,6 +18,7 @@ from bot.domain.vocabulary import (
     ComplaintCategory,
     OrderStatus,
     PaymentMethod,
+    Priority,
     Remedy,
     SubIssue,
     TicketStatus,
@@ -85,7 +86,7 @@ class TrackingReport:
     carrier: Optional[str]
     tracking_number: Optional[str]
     lines: Tuple[str, ...]
-    overdue: bool
+    follow_up_sub_issue: Optional[str]  # a parcel not yet delivered: the logistics rule decides next
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,20 @@ def order_exists(session: Session, order_number: str) -> bool:
 
 def verify_owner(session: Session, order_number: str, phone_last4: str) -> bool:
     return orders.verify_order_owner(session, order_number, phone_last4) is not None
+
+
+def belongs_to_customer(session: Session, order_number: str, customer_id: Optional[str]) -> bool:
+    """The shop vouched for `customer_id` (a signed identity) and the order is theirs."""
+    if not customer_id:
+        return False
+    order = orders.find_order(session, order_number)
+    return order is not None and order.customer_id == customer_id
+
+
+def customer_orders(session: Session, customer_id: str, *, limit: int = 5) -> List[Tuple[str, str]]:
+    """`(order_number, items text)` of the customer's latest orders, newest first."""
+    found = orders.orders_for_customer(session, customer_id)[:limit]
+    return [(order.order_number, "、".join(item.name for item in order.items)) for order in found]
 
 
 def order_items(session: Session, order_number: Optional[str]) -> List[ItemChoice]:
@@ -214,6 +229,7 @@ def decide_and_open_ticket(
     if existing is not None and existing.conversation_id != conversation_id:
         for piece in evidence:
             tickets.add_evidence(session, existing, piece)
+        _apply_new_decision(session, existing, decision, situation)
         return CaseOutcome(decision, existing, False)
     ticket, created = tickets.open_ticket(
         session,
@@ -228,6 +244,24 @@ def decide_and_open_ticket(
         evidence=evidence,
     )
     return CaseOutcome(decision, ticket, created)
+
+
+def _apply_new_decision(session: Session, ticket: Ticket, decision: Decision, situation: Situation) -> None:
+    """A repeated complaint may change the facts (now overdue, now the third contact ...): the
+    open ticket takes the new decision, unless the buyer already chose a remedy on it, and
+    never becomes less urgent."""
+    changes: Dict[str, Any] = {"priority": _more_urgent(ticket.priority, decision.priority.value)}
+    if decision.escalate:
+        changes["escalate"] = True
+    if ticket.chosen_remedy is None and decision.rule_id != ticket.rule_id:
+        changes.update(
+            rule_id=decision.rule_id,
+            offered_remedies=[remedy.value for remedy in decision.remedies],
+            shipping_payer=decision.shipping_payer.value if decision.shipping_payer else None,
+            sub_issue=situation.sub_issue.value if situation.sub_issue else ticket.sub_issue,
+            decision_explanation=decision.explanation,
+        )
+    tickets.update_ticket(session, ticket, "bot", note=f"同一订单再次反映（规则 {decision.rule_id}）", **changes)
 
 
 def choose_remedy(session: Session, ticket_number: str, remedy: str, *, today: date, policy: PolicyConfig) -> NextSteps:
@@ -250,19 +284,21 @@ def choose_remedy(session: Session, ticket_number: str, remedy: str, *, today: d
 # ---- follow-up -------------------------------------------------------------------------------
 
 
-def tracking_report(session: Session, order_number: str, *, today: Optional[date] = None, policy: Optional[PolicyConfig] = None) -> TrackingReport:
+def tracking_report(session: Session, order_number: str) -> TrackingReport:
     order = orders.find_order(session, order_number)
     zone = shop_zone()
     lines = tuple(
         f"{to_shop_time(event.at, zone):%m-%d %H:%M}  {event.text}" for event in orders.tracking_events(order)
     )
-    overdue = False
-    if order.status == OrderStatus.IN_TRANSIT.value and order.shipped_at is not None and policy is not None:
-        promised = order.promised_delivery_days or (
-            policy.promised_delivery_days_cross_border if order.cross_border else policy.promised_delivery_days_domestic
-        )
-        overdue = (today - shop_date(order.shipped_at, zone)).days > promised
-    return TrackingReport(mask_order_number(order.order_number), order.carrier, order.tracking_number, lines, overdue)
+    follow_up = _UNDELIVERED_SUB_ISSUE.get(order.status)
+    return TrackingReport(mask_order_number(order.order_number), order.carrier, order.tracking_number, lines, follow_up)
+
+
+_UNDELIVERED_SUB_ISSUE = {
+    OrderStatus.IN_TRANSIT.value: SubIssue.DELAY.value,
+    OrderStatus.AWAITING_SHIPMENT.value: SubIssue.NOT_SHIPPED.value,
+    OrderStatus.LOST.value: SubIssue.LOST.value,
+}
 
 
 def _report(ticket: Ticket) -> TicketReport:
@@ -287,9 +323,11 @@ def add_ticket_evidence(session: Session, ticket_number: str, attachments: Seque
 
 def request_handoff(
     session: Session, *, conversation_id: str, ticket_number: Optional[str], reason: str, channel: str, policy: PolicyConfig,
+    at_least: str = Priority.NORMAL.value,
 ) -> QueuedHandoff:
+    """Queue the chat for a person, as urgent as its ticket or `at_least` (an angry buyer: high)."""
     ticket = tickets.find_ticket(session, ticket_number) if ticket_number else None
-    priority = ticket.priority if ticket is not None else "normal"
+    priority = _more_urgent(ticket.priority if ticket is not None else Priority.NORMAL.value, at_least)
     handoff, created = handoffs.enqueue_handoff(
         session, conversation_id=conversation_id, reason=reason, priority=priority, ticket=ticket, channel=channel,
     )
@@ -297,6 +335,13 @@ def request_handoff(
         tickets.change_status(session, ticket, TicketStatus.WITH_AGENT, "bot", f"转人工：{reason}")
     waiting = len(handoffs.waiting_handoffs(session))
     return QueuedHandoff(wait_minutes=max(1, waiting) * policy.handoff_minutes_per_waiting_chat, already_waiting=not created)
+
+
+_URGENCY = (Priority.NORMAL.value, Priority.HIGH.value, Priority.URGENT.value)
+
+
+def _more_urgent(first: str, second: str) -> str:
+    return max(first, second, key=lambda value: _URGENCY.index(value) if value in _URGENCY else 0)
 
 
 def satisfaction_recorded(session: Session, ticket_number: str) -> bool:

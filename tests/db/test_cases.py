@@ -134,7 +134,7 @@ def test_satisfaction_is_recorded_once(shop):
         assert cases.satisfaction_recorded(session, number)
 
 
-def test_tracking_report_lists_events_and_flags_overdue_parcels(engine):
+def test_tracking_report_lists_events_and_hands_undelivered_parcels_to_the_logistics_rules(engine):
     overdue = interchange_order(
         order_id="1000000000000003", status="in_transit", cross_border=True, delivered_days_ago=None,
         placed_days_ago=22, shipped_days_ago=20, promised_delivery_days=15, tracking_events=[{"days_ago": 20, "text": "已揽收"}],
@@ -142,8 +142,8 @@ def test_tracking_report_lists_events_and_flags_overdue_parcels(engine):
     with session_scope(engine) as session:
         assert import_orders(session, [overdue], TODAY).ok
     with session_scope(engine) as session:
-        report = cases.tracking_report(session, "1000000000000003", today=TODAY, policy=POLICY)
-    assert report.overdue
+        report = cases.tracking_report(session, "1000000000000003")
+    assert report.follow_up_sub_issue == "delay"
     assert len(report.lines) == 1 and report.lines[0].endswith("已揽收")
 
 

@@ -81,3 +81,14 @@ def test_generated_order_number_benchmark_meets_target():
     rate, count, failures = order_number_exact_match()
     assert count >= 500
     assert rate >= 0.99, failures[:5]
+
+
+def test_the_most_telling_problem_wins_when_a_message_names_several():
+    from bot.nlu.entities import extract_entities
+
+    def sub_issues(text):
+        return [e.value for e in extract_entities(text) if e.entity == "sub_issue"]
+
+    assert sub_issues("电饭煲今天到的，外箱压扁了，锅都变形了") == ["damaged_in_transit"]
+    assert sub_issues("充电宝坏了，还冒烟了") == ["safety"]
+    assert sub_issues("耳机坏了") == ["defect"]

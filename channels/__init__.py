@@ -1,0 +1,1 @@
+"""Rasa input channels: web chat, agent relay, agent console, messaging apps."""

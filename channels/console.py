@@ -1,0 +1,253 @@
+"""The human agents' console, served by the Rasa server itself (`/console/`).
+
+Running inside the Rasa server lets an agent's reply go out in-process through the agent
+relay (channels/agent_relay.py) on the buyer's own channel, and lets the console read
+transcripts straight from the tracker store, with no second server to run or secure.
+
+The page (web/console/) is static; everything it shows comes from the JSON API below and is
+put on the page as text (never as HTML), so a buyer's `<script>` is shown, not run.
+
+    POST /console/api/login {username, password}      sets the HttpOnly session cookie
+    POST /console/api/logout                 GET /console/api/me
+    GET  /console/api/queue?view=waiting|mine|all
+    POST /console/api/handoffs/<id>/claim
+    GET  /console/api/conversations/<id>?since=N      details + transcript lines from N on
+    POST /console/api/conversations/<id>/reply   {text}
+    POST /console/api/conversations/<id>/notes   {body}
+    POST /console/api/conversations/<id>/return | /resolve
+    POST /console/api/tickets/<number>  {status?, chosen_remedy?, priority?, note?}
+    GET  /console/api/dashboard
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.config import PROJECT_ROOT, get_settings
+from bot.console import accounts, desk
+from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
+from bot.console.transcript import transcript
+from bot.services.errors import ServiceError
+from channels import agent_relay
+from channels.database import in_database, policy
+from channels.http import error_response, json_body, json_response
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
+
+
+_error = error_response
+_body = json_body
+
+
+def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+    """Only for a valid, unexpired login; POSTs must be JSON (a cross-site form cannot send it)."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        token = request.cookies.get(SESSION_COOKIE)
+        agent = await in_database(lambda session: accounts.agent_for_token(session, token)) if token else None
+        if agent is None:
+            return _error(401, "请先登录（登录已过期或尚未登录）。")
+        if request.method == "POST" and not (request.content_type or "").startswith("application/json"):
+            return _error(415, "请求必须是 JSON（Content-Type: application/json）。")
+        return await handler(request, agent, *args, **kwargs)
+
+    return wrapper
+
+
+class AgentConsoleInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "console"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/console"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None  # agents do not chat with the bot; their replies go through the relay
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        console = Blueprint("agent_console", __name__)
+        lifetime = timedelta(hours=get_settings().console_session_hours)
+
+        console.static("/", str(CONSOLE_ROOT / "index.html"), name="console_page")
+        console.static("/static", str(CONSOLE_ROOT), name="console_files")
+
+        @console.route("/api/login", methods=["POST"])
+        async def login(request: Request) -> HTTPResponse:
+            body = _body(request)
+            if body is None:
+                return _error(400, "请求必须是 JSON 对象。")
+            username, password = str(body.get("username") or ""), str(body.get("password") or "")
+            if not username or not password:
+                return _error(400, "请输入用户名和密码。")
+            try:
+                token, agent = await in_database(
+                    lambda session: accounts.log_in(session, username, password, lifetime=lifetime)
+                )
+            except AccountError as refused:
+                return _error(401, refused.message)
+            result = json_response({"agent": _agent_json(agent)})
+            result.cookies[SESSION_COOKIE] = token
+            cookie = result.cookies[SESSION_COOKIE]
+            cookie["httponly"] = True
+            cookie["samesite"] = "Strict"
+            cookie["path"] = "/"
+            cookie["max-age"] = int(lifetime.total_seconds())
+            if request.scheme == "https":
+                cookie["secure"] = True
+            return result
+
+        @console.route("/api/logout", methods=["POST"])
+        async def logout(request: Request) -> HTTPResponse:
+            token = request.cookies.get(SESSION_COOKIE)
+            await in_database(lambda session: accounts.log_out(session, token))
+            result = json_response({"ok": True})
+            del result.cookies[SESSION_COOKIE]
+            return result
+
+        @console.route("/api/me", methods=["GET"])
+        @signed_in
+        async def me(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            return json_response({"agent": _agent_json(agent)})
+
+        @console.route("/api/queue", methods=["GET"])
+        @signed_in
+        async def queue(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            view = request.args.get("view", "waiting")
+            try:
+                rows = await in_database(lambda session: desk.queue(session, view, agent, policy()))
+            except ServiceError as refused:
+                return _error(400, refused.message)
+            return json_response({"view": view, "handoffs": rows})
+
+        @console.route("/api/handoffs/<handoff_id:int>/claim", methods=["POST"])
+        @signed_in
+        async def claim(request: Request, agent: SignedInAgent, handoff_id: int) -> HTTPResponse:
+            try:
+                conversation_id = await in_database(
+                    lambda session: desk.claim(session, handoff_id, agent).conversation_id
+                )
+            except ServiceError as refused:
+                return _error(409, refused.message)
+            return json_response({"claimed": True, "conversation_id": conversation_id})
+
+        @console.route("/api/conversations/<conversation_id>", methods=["GET"])
+        @signed_in
+        async def conversation(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation_id)
+            if tracker is None or not tracker.events:
+                return _error(404, f"找不到会话 {conversation_id}。")
+            lines = transcript([event.as_dict() for event in tracker.events])
+            since = request.args.get("since", "0")
+            since = int(since) if since.isdigit() else 0
+            details = await in_database(
+                lambda session: desk.conversation_details(
+                    session,
+                    conversation_id,
+                    policy(),
+                    verified_order_number=tracker.get_slot("verified_order_number"),
+                    ticket_numbers=[tracker.get_slot("case_ticket_number") or ""],
+                )
+            )
+            details.update(
+                {
+                    "paused": tracker.is_paused(),
+                    "channel": tracker.get_latest_input_channel(),
+                    "customer_id": tracker.get_slot("customer_id"),
+                    "total_lines": len(lines),
+                    "lines": lines[since:],
+                    "since": since,
+                }
+            )
+            return json_response(details)
+
+        @console.route("/api/conversations/<conversation_id>/reply", methods=["POST"])
+        @signed_in
+        async def reply(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
+            body = _body(request) or {}
+            try:
+                await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
+                result = await agent_relay.send_agent_message(
+                    request.app, conversation_id, str(body.get("text") or ""), agent.username
+                )
+            except agent_relay.RelayError as refused:
+                return _error(refused.status, refused.message)
+            except ServiceError as refused:
+                return _error(409, refused.message)
+            return json_response(result)
+
+        @console.route("/api/conversations/<conversation_id>/notes", methods=["POST"])
+        @signed_in
+        async def note(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
+            body = _body(request) or {}
+            try:
+                note_id = await in_database(
+                    lambda session: desk.add_note(session, conversation_id, agent, str(body.get("body") or "")).id
+                )
+            except ServiceError as refused:
+                return _error(400, refused.message)
+            return json_response({"id": note_id})
+
+        async def hand_over(request: Request, agent: SignedInAgent, conversation_id: str, action) -> HTTPResponse:
+            try:
+                await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
+                result = await action(request.app, conversation_id, agent.username)
+            except agent_relay.RelayError as refused:
+                return _error(refused.status, refused.message)
+            except ServiceError as refused:
+                return _error(409, refused.message)
+            return json_response(result)
+
+        @console.route("/api/conversations/<conversation_id>/return", methods=["POST"])
+        @signed_in
+        async def give_back(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
+            return await hand_over(request, agent, conversation_id, agent_relay.resume_conversation)
+
+        @console.route("/api/conversations/<conversation_id>/resolve", methods=["POST"])
+        @signed_in
+        async def resolve(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
+            return await hand_over(request, agent, conversation_id, agent_relay.resolve_conversation)
+
+        @console.route("/api/tickets/<ticket_number>", methods=["POST"])
+        @signed_in
+        async def edit_ticket(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            body = _body(request)
+            if body is None:
+                return _error(400, "请求必须是 JSON 对象。")
+            try:
+                details = await in_database(
+                    lambda session: desk.ticket_details(desk.edit_ticket(session, ticket_number, agent, body))
+                )
+            except ServiceError as refused:
+                return _error(400, refused.message)
+            return json_response({"ticket": details})
+
+        @console.route("/api/dashboard", methods=["GET"])
+        @signed_in
+        async def dashboard(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            return json_response(await in_database(lambda session: desk.dashboard(session, policy())))
+
+        return console
+
+
+def _agent_json(agent: SignedInAgent) -> Dict[str, Any]:
+    return {
+        "username": agent.username,
+        "display_name": agent.display_name,
+        "role": agent.role,
+        "role_label": accounts.ROLE_LABELS[agent.role],
+    }

@@ -1,0 +1,262 @@
+"""The buyers' web chat: Rasa's socket.io channel with what a shop's website needs.
+
+On top of `SocketIOInput` (same events `user_uttered` / `bot_uttered`; channel name `webchat`,
+which tickets record and which `Settings.identity_channels` trusts for `customer_id`):
+- session persistence: the widget keeps its session id; the sender id is that id, and the
+  socket joins the room of that id, so agent replies reach every open tab of the buyer;
+- signed identity: a shop-signed JWT (bot/services/identity.py) sent at connect time puts
+  `customer_id` into every message's metadata; any customer_id the browser sends is dropped;
+- evidence upload  POST /webhooks/webchat/upload  (multipart field `file`): type judged by
+  content, size limits from Settings, stored by hash (bot/services/evidence_store.py);
+- history          GET  /webhooks/webchat/history?session_id=...  (transcript from the tracker);
+- evidence files   GET  /evidence/<sha256>.<ext>  for signed-in agents, or for the buyer of a
+  conversation that contains the file (?session_id=...);
+- the widget and the demo shop page: GET /chat/ (demo), /chat/widget.js, ... from web/.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.config import PROJECT_ROOT, get_settings
+from bot.console.accounts import SESSION_COOKIE, agent_for_token
+from bot.console.transcript import transcript
+from bot.services.evidence_store import EvidenceLimits, EvidenceRejected, media_type_of, open_evidence, store_evidence
+from bot.services.identity import verified_customer_id
+from channels.database import in_database
+from channels.http import json_response
+
+logger = logging.getLogger(__name__)
+
+WEB_ROOT = PROJECT_ROOT / "web"
+MAX_MESSAGE_LENGTH = 2000
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_EVIDENCE_NAME = re.compile(r"([0-9a-f]{64})\.([a-z0-9]{2,5})")
+
+
+def _valid_session_id(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
+
+
+class WebChatOutput(SocketIOOutput):
+    """Socket.io output that also marks messages written by a human agent."""
+
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> None:
+        await self._send_message(recipient_id, {"text": text, "from_agent": True})
+
+
+class WebChatInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            cors_allowed_origins=credentials.get("cors_allowed_origins", "*"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        socketio_path: Text = "/socket.io",
+        cors_allowed_origins: Any = "*",
+    ) -> None:
+        super().__init__(
+            user_message_evt=user_message_evt,
+            bot_message_evt=bot_message_evt,
+            namespace=None,
+            session_persistence=True,
+            socketio_path=socketio_path,
+        )
+        self.cors_allowed_origins = cors_allowed_origins
+        settings = get_settings()
+        self.shop_jwt_secret = settings.shop_jwt_secret
+        self.evidence_dir = Path(settings.evidence_dir)
+        self.limits = EvidenceLimits.from_settings(settings)
+        self.console_session_hours = settings.console_session_hours
+
+    def url_prefix(self) -> Text:
+        return "/"  # the routes below carry their full paths (/chat/, /evidence/, /webhooks/webchat/)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WebChatOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
+
+    # ---- socket.io ----------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        self.sio = sio
+        web = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
+
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            token = auth.get("identity") if isinstance(auth, dict) else None
+            customer_id = verified_customer_id(token, self.shop_jwt_secret)
+            if token and customer_id is None:
+                logger.info("web chat %s: identity token refused (bad signature, expired or malformed)", sid)
+            await sio.save_session(sid, {"customer_id": customer_id, "session_id": None})
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
+            session_id = _valid_session_id((data or {}).get("session_id")) or uuid.uuid4().hex
+            state = await sio.get_session(sid)
+            if state.get("session_id") and state["session_id"] != session_id:
+                await sio.leave_room(sid, state["session_id"])
+            await sio.save_session(sid, {**state, "session_id": session_id})
+            await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            state = await sio.get_session(sid)
+            session_id = state.get("session_id")
+            if session_id is None or data.get("session_id") != session_id:  # only the session this socket joined
+                await sio.emit("chat_error", {"error": "会话已失效，请刷新页面后重试。"}, room=sid)
+                return
+            text = str(data.get("message") or "")[:MAX_MESSAGE_LENGTH]
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            metadata = _trusted_metadata(metadata if isinstance(metadata, dict) else {})
+            customer_id = state.get("customer_id")
+            if customer_id:
+                metadata["customer_id"] = customer_id
+            if not text and not metadata.get("attachments"):
+                return
+            message = UserMessage(
+                text,
+                WebChatOutput(sio, self.bot_message_evt),
+                session_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            await on_new_message(message)
+            # the turn is over (also when the bot stays silent because a person has the chat)
+            await sio.emit("bot_idle", room=sid)
+
+        self._add_http_routes(web)
+        return web
+
+    # ---- HTTP ---------------------------------------------------------------------------
+
+    def _add_http_routes(self, web: Blueprint) -> None:
+        @web.route("/webhooks/webchat/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return json_response({"status": "ok"})
+
+        @web.route("/webhooks/webchat/upload", methods=["POST"])
+        async def upload(request: Request) -> HTTPResponse:
+            uploaded = request.files.get("file") if request.files else None
+            if uploaded is None:
+                return _with_cors(json_response({"error": "没有收到文件，请选择一张照片或一段视频再上传。"}, status=400))
+            try:
+                stored = store_evidence(
+                    uploaded.body, evidence_dir=self.evidence_dir, declared_name=uploaded.name, limits=self.limits
+                )
+            except EvidenceRejected as refused:
+                status = 413 if "太大" in refused.message else 415
+                return _with_cors(json_response({"error": refused.message}, status=status))
+            return _with_cors(json_response({"attachment": stored.attachment(_display_name(uploaded.name, stored))}))
+
+        @web.route("/webhooks/webchat/history", methods=["GET"])
+        async def history(request: Request) -> HTTPResponse:
+            session_id = _valid_session_id(request.args.get("session_id"))
+            if session_id is None:
+                return _with_cors(json_response({"error": "会话编号无效。"}, status=400))
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            events = [event.as_dict() for event in tracker.events] if tracker is not None else []
+            lines = [_buyer_view(line) for line in transcript(events, include_system=False)]
+            return _with_cors(json_response({"session_id": session_id, "messages": lines}))
+
+        @web.route("/evidence/<name>", methods=["GET"])
+        async def evidence(request: Request, name: str) -> HTTPResponse:
+            match = _EVIDENCE_NAME.fullmatch(name)
+            path = open_evidence(self.evidence_dir, match.group(1)) if match else None
+            if path is None:
+                return json_response({"error": "找不到这个凭证文件。"}, status=404)
+            if not await self._may_view(request, match.group(1)):
+                return json_response({"error": "无权查看这个凭证文件。"}, status=403)
+            return await response.file(
+                path, mime_type=media_type_of(path), headers={"Cache-Control": "private, max-age=3600",
+                                                             "X-Content-Type-Options": "nosniff"}
+            )
+
+        web.static("/chat/", str(WEB_ROOT / "demo" / "index.html"), name="demo_page")
+        web.static("/chat/widget", str(WEB_ROOT / "widget"), name="widget_files")
+        web.static("/chat/vendor", str(WEB_ROOT / "vendor"), name="vendor_files")
+
+    async def _may_view(self, request: Request, sha256: str) -> bool:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token and await in_database(lambda session: agent_for_token(session, token)) is not None:
+            return True
+        session_id = _valid_session_id(request.args.get("session_id"))
+        if session_id is None:
+            return False
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+        if tracker is None:
+            return False
+        for event in tracker.events:
+            attachments = (getattr(event, "metadata", None) or {}).get("attachments") or []
+            if any(isinstance(item, dict) and item.get("sha256") == sha256 for item in attachments):
+                return True
+        return False
+
+
+def _trusted_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
+    """Only what a browser may say about its own message: the attachments it uploaded (as
+    returned by the upload endpoint) and the title of a clicked button. Identity never."""
+    trusted: Dict[str, Any] = {}
+    attachments = []
+    for item in metadata.get("attachments") or []:
+        if not isinstance(item, dict):
+            continue
+        match = _EVIDENCE_NAME.fullmatch(str(item.get("url") or "").removeprefix("/evidence/"))
+        if match and match.group(1) == item.get("sha256") and item.get("type") in ("image", "video"):
+            attachments.append({key: item.get(key) for key in ("type", "url", "sha256", "size", "media_type", "name")})
+    if attachments:
+        trusted["attachments"] = attachments[:10]
+    shown = metadata.get("shown_text")
+    if isinstance(shown, str) and shown.strip():
+        trusted["shown_text"] = shown[:200]
+    return trusted
+
+
+def _display_name(declared: Optional[str], stored) -> str:
+    name = Path(declared or "").name.strip()[:120]
+    return name or f"{stored.sha256[:12]}.{stored.extension}"
+
+
+def _buyer_view(line: Dict[str, Any]) -> Dict[str, Any]:
+    shown = {key: value for key, value in line.items() if key not in ("intent", "agent")}
+    if line.get("from") == "agent":
+        shown["from_agent"] = True
+    return shown
+
+
+def _with_cors(result: HTTPResponse) -> HTTPResponse:
+    """Cross-origin headers come from Rasa's own CORS set-up (`rasa run --cors`, which the
+    launcher sets to "*"), so that the widget works when embedded on the shop's domain."""
+    return result

@@ -1,0 +1,322 @@
+"""case_form, action_decide_case and action_choose_remedy against the real policy and database."""
+from __future__ import annotations
+
+import pytest
+
+from actions.case import ActionChooseRemedy, ActionDecideCase
+from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, template_values, tickets_of
+from tests.actions.flows import (
+    answer_case_form,
+    decided_quality_case,
+    photo,
+    start_case_form,
+    verified_case,
+)
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+COUNTERFEIT_ORDER, COUNTERFEIT_PHONE = "6632904718832147", "4428"  # 兰蔻 精华, delivered 4 days ago
+BLENDER_ORDER, BLENDER_PHONE = "2739054618826159", "8823"  # 九阳 料理机, delivered yesterday
+LAPTOP_ORDER, LAPTOP_PHONE = "8267103954412096", "7753"  # MacBook, delivered 40 days ago
+SHOES_ORDER, SHOES_PHONE = "2468135790246813", "0918"  # 跑步鞋, delivered 3 days ago
+CHERRIES_ORDER, CHERRIES_PHONE = "9015527348816024", "5563"  # 车厘子 (fresh: no returns without reason)
+
+
+def choose(chat, remedy, text="/inform"):
+    chat.user(text, "inform", entities=[{"entity": "remedy", "value": remedy}], slots={"requested_remedy": remedy})
+    return chat.run(ActionChooseRemedy())
+
+
+def test_a_quality_complaint_with_a_photo_opens_a_q1_ticket_and_offers_two_remedies(conversation, db, domain):
+    chat = conversation()
+    decided = decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4)
+
+    assert decided.responses == ["utter_decision", "utter_ticket_opened", "utter_choose_remedy"]
+    assert "Q1" in template_values(decided.message("utter_decision"))["explanation"]
+    buttons = decided.message("utter_choose_remedy")["buttons"]
+    assert buttons == [
+        {"title": "退货退款", "payload": '/inform{"remedy":"return_refund"}'},
+        {"title": "换货", "payload": '/inform{"remedy":"exchange"}'},
+    ]
+    slots = decided.slots_set()
+    assert slots["pending_task"] is None
+    assert slots["offered_remedies"] == ["return_refund", "exchange"]
+    assert slots["awaiting_reply"] == "remedy_choice"
+    opened = template_values(decided.message("utter_ticket_opened"))
+    assert opened["ticket_number"] == slots["case_ticket_number"]
+    assert "月" in opened["first_response_due"] and "月" in opened["resolution_due"]
+
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert ticket.ticket_number == slots["case_ticket_number"]
+        assert (ticket.rule_id, ticket.category, ticket.sub_issue) == ("Q1", "quality", "defect")
+        assert ticket.status == "open"
+        assert ticket.offered_remedies == ["return_refund", "exchange"]
+        assert ticket.chosen_remedy is None
+        assert ticket.channel == "webchat"
+        assert ticket.item_sku == "AT-M50X-BK"
+        assert [piece.sha256 for piece in ticket.evidence] == [photo()["sha256"]]
+        assert ticket.evidence[0].media_type == "image/jpeg"
+
+
+def test_choosing_an_offered_remedy_records_it_and_tells_the_next_steps(conversation, db):
+    chat = conversation()
+    number = decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4).slots_set()["case_ticket_number"]
+
+    turn = choose(chat, "exchange", text="换货吧")
+    assert turn.responses == ["utter_next_steps_exchange"]
+    values = template_values(turn.messages[0])
+    assert values["shipping_payer_text"] == domain_label(chat, "payer", "seller")
+    assert "文一西路" in values["return_address"]
+    assert values["return_processing_hours"] == 72
+    assert "月" in values["return_deadline"]
+    assert turn.slots_set() == {"awaiting_reply": None, "offered_remedies": None}
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert ticket.ticket_number == number
+        assert ticket.chosen_remedy == "exchange"
+        assert ticket.status == "pending_buyer"  # waiting for the item to come back
+
+
+def test_a_remedy_that_was_not_offered_is_refused_and_nothing_is_recorded(conversation, db):
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4)
+
+    turn = choose(chat, "repair", text="给我修一下")
+    assert turn.responses == ["utter_remedy_not_offered"]
+    assert turn.slots_set() == {"awaiting_reply": "remedy_choice", "requested_remedy": None}
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert ticket.chosen_remedy is None and ticket.status == "open"
+
+    again = choose(chat, "return_refund")
+    assert again.responses == ["utter_next_steps_return_refund"]
+    with db() as session:
+        assert tickets_of(session, chat.sender_id)[0].chosen_remedy == "return_refund"
+
+
+def test_a_plain_yes_takes_the_first_offered_remedy(conversation, db):
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4)
+    chat.user("好的", "affirm")
+    turn = chat.run(ActionChooseRemedy())
+    assert turn.responses == ["utter_next_steps_return_refund"]
+    with db() as session:
+        assert tickets_of(session, chat.sender_id)[0].chosen_remedy == "return_refund"
+
+
+def test_a_repeated_complaint_from_another_chat_reuses_the_open_ticket(conversation, db, domain):
+    first = conversation()
+    number = decided_quality_case(first, OWN_ORDER, OWN_ORDER_PHONE_LAST4).slots_set()["case_ticket_number"]
+    choose(first, "exchange")
+
+    second = conversation()
+    verified_case(second, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机还是没声音",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(second)
+    answer_case_form(second, "", metadata={"attachments": [photo("second-angle.jpg")]})
+    turn = second.run(ActionDecideCase())
+
+    assert turn.responses == ["utter_decision", "utter_ticket_reused"]  # a remedy was chosen already
+    reused = template_values(turn.message("utter_ticket_reused"))
+    assert reused["ticket_number"] == number
+    assert reused["ticket_status"] == domain["responses"]["utter_label_status_pending_buyer"][0]["text"]
+    assert turn.slots_set()["case_ticket_number"] == number
+    with db() as session:
+        assert tickets_of(session, second.sender_id) == []
+        [ticket] = tickets_of(session, first.sender_id)
+        assert ticket.chosen_remedy == "exchange"
+        assert {piece.sha256 for piece in ticket.evidence} == {photo()["sha256"], photo("second-angle.jpg")["sha256"]}
+
+
+def test_the_same_chat_deciding_twice_keeps_one_ticket(conversation, db):
+    chat = conversation()
+    number = decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4).slots_set()["case_ticket_number"]
+    again = chat.run(ActionDecideCase())
+    assert "utter_ticket_reused" in again.responses
+    assert again.slots_set()["case_ticket_number"] == number
+    with db() as session:
+        assert len(tickets_of(session, chat.sender_id)) == 1
+
+
+def test_without_a_photo_the_ticket_waits_for_evidence(conversation, db):
+    chat = conversation()
+    decided = decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=False)
+    assert decided.responses == ["utter_decision", "utter_ticket_awaiting_evidence"]
+    assert decided.slots_set()["evidence"] is None
+    assert "awaiting_reply" not in decided.slots_set()  # nothing to choose before the evidence
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert ticket.status == "awaiting_evidence"
+        assert ticket.evidence == []
+
+
+
+def test_the_words_of_a_buyer_without_photos_reach_the_ticket(conversation, db):
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=False)
+    with db() as session:
+        assert tickets_of(session, chat.sender_id)[0].description == "没有照片，拍不了"
+
+
+def test_a_counterfeit_claim_is_q7_urgent_and_goes_to_a_person(conversation, db):
+    chat = conversation()
+    decided = decided_quality_case(chat, COUNTERFEIT_ORDER, COUNTERFEIT_PHONE, "counterfeit", text="这精华是假货吧")
+    slots = decided.slots_set()
+    assert slots["pending_task"] == "handoff"  # the rules run action_handoff next
+    assert "utter_choose_remedy" not in decided.responses
+    assert "Q7" in template_values(decided.message("utter_decision"))["explanation"]
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert (ticket.rule_id, ticket.priority, ticket.escalate) == ("Q7", "urgent", True)
+        assert ticket.offered_remedies == ["return_refund"]
+
+
+def test_a_safety_hazard_without_photos_still_goes_to_a_person_at_once(conversation, db):
+    chat = conversation()
+    decided = decided_quality_case(chat, BLENDER_ORDER, BLENDER_PHONE, "safety", evidence=False, text="料理机冒烟了")
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert (ticket.rule_id, ticket.escalate, ticket.status) == ("Q8", True, "awaiting_evidence")
+    assert decided.slots_set()["pending_task"] == "handoff"
+
+
+def test_a_single_possible_remedy_is_recorded_without_asking(conversation, db):
+    chat = conversation()
+    decided = decided_quality_case(chat, LAPTOP_ORDER, LAPTOP_PHONE, text="电脑屏幕闪烁")
+    assert decided.responses == ["utter_decision", "utter_ticket_opened", "utter_next_steps_repair"]
+    assert decided.slots_set()["awaiting_reply"] is None
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert (ticket.rule_id, ticket.chosen_remedy) == ("Q3", "repair")
+        assert ticket.priority == "high"  # an order worth more than 2000 CNY
+
+
+def test_a_rejected_request_is_recorded_and_a_person_offered(conversation, db):
+    chat = conversation()
+    verified_case(chat, CHERRIES_ORDER, CHERRIES_PHONE, text="车厘子不想要了，退了吧", intent="request_return")
+    assert chat.current_slots()["complaint_category"] == "no_reason"
+    asked = start_case_form(chat)
+    assert asked.requested_slot == "sub_issue"
+    answered = answer_case_form(chat, "不想要了", slots={"sub_issue": "no_reason"})
+    assert answered.requested_slot is None
+    decided = chat.run(ActionDecideCase())
+    assert decided.responses == ["utter_decision", "utter_ticket_recorded_rejected", "utter_decision_reject_offer_human"]
+    assert "awaiting_reply" not in decided.slots_set()
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert (ticket.rule_id, ticket.offered_remedies) == ("N2", ["reject"])
+
+
+def test_a_return_without_reason_asks_whether_the_item_is_unused(conversation, db):
+    chat = conversation()
+    verified_case(chat, SHOES_ORDER, SHOES_PHONE, text="鞋子不想要了", intent="request_return",
+                  entities=[{"entity": "sub_issue", "value": "no_reason"}], slots={"sub_issue": "no_reason"})
+    asked = start_case_form(chat)
+    assert asked.requested_slot == "item_condition"
+    assert asked.slots_set()["complaint_category"] == "no_reason"
+    answered = answer_case_form(chat, "没穿过，吊牌都在", slots={"item_condition": "unused"})
+    assert answered.requested_slot is None
+    decided = chat.run(ActionDecideCase())
+    assert decided.responses == ["utter_decision", "utter_ticket_opened", "utter_next_steps_return_refund"]
+    values = template_values(decided.message("utter_next_steps_return_refund"))
+    assert values["shipping_payer_text"] == domain_label(chat, "payer", "buyer")
+    assert values["refund_working_days"] == 3  # paid online
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert (ticket.rule_id, ticket.chosen_remedy, ticket.status) == ("N1", "return_refund", "pending_buyer")
+        assert ticket.shipping_payer == "buyer"
+
+
+def test_a_fault_the_lexicon_has_no_word_for_is_read_as_a_defect(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机有问题")
+    asked = start_case_form(chat)
+    assert asked.requested_slot == "sub_issue"
+    turn = answer_case_form(chat, "右耳一直有滋滋的电流声", intent="complain_quality")
+    slots = turn.slots_set()
+    assert slots["sub_issue"] == "defect"
+    assert slots["complaint_category"] == "quality"
+    assert turn.requested_slot == "evidence"
+
+
+
+def test_a_fault_described_in_own_words_keeps_the_words(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机有问题")
+    start_case_form(chat)
+    turn = answer_case_form(chat, "右耳一直有滋滋的电流声", intent="complain_quality")
+    assert turn.slots_set()["description"] == "右耳一直有滋滋的电流声"
+
+
+def test_an_unknown_sub_issue_is_refused_and_asked_again(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机有问题")
+    start_case_form(chat)
+    turn = answer_case_form(chat, "/inform", slots={"sub_issue": "broken_heart"})
+    assert turn.slots_set()["sub_issue"] is None
+    assert turn.requested_slot == "sub_issue"
+
+
+def test_text_instead_of_a_photo_is_noted_and_the_photo_asked_again(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(chat)
+    turn = answer_case_form(chat, "左边耳罩里面有异响")
+    assert turn.responses == ["utter_description_noted"]
+    assert chat.current_slots()["evidence"] is None
+    assert turn.requested_slot == "evidence"
+    sent = answer_case_form(chat, "", metadata={"attachments": [photo("a.jpg"), photo("b.jpg")]})
+    assert sent.responses == ["utter_evidence_received"]
+    assert template_values(sent.messages[0])["evidence_count"] == 2
+    assert [item["name"] for item in sent.slots_set()["evidence"]] == ["a.jpg", "b.jpg"]
+    assert sent.requested_slot is None
+
+
+
+def test_text_instead_of_a_photo_is_kept_as_description(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(chat)
+    turn = answer_case_form(chat, "左边耳罩里面有异响")
+    assert turn.slots_set()["description"] == "左边耳罩里面有异响"
+
+
+def domain_label(chat, kind, value):
+    return chat.domain["responses"][f"utter_label_{kind}_{value}"][0]["text"]
+
+
+LATE_PARCEL_ORDER, LATE_PARCEL_PHONE = "5521873046617724", "6740"  # shipped 22 days ago, 15 promised
+ON_TIME_PARCEL_ORDER, ON_TIME_PARCEL_PHONE = "3390618275546108", "8806"  # shipped 5 days ago
+
+
+def where_is_my_parcel(chat, order_number, phone):
+    shown = verified_case(chat, order_number, phone, text="我的快递到哪了", intent="ask_order_status")
+    assert shown.responses == ["utter_tracking_status"]
+    assert shown.slots_set()["sub_issue"] == "delay"
+    done = start_case_form(chat)
+    assert done.requested_slot is None  # the logistics rules need nothing more
+    return chat.run(ActionDecideCase())
+
+
+def test_a_parcel_on_its_way_in_time_gets_the_facts_and_no_ticket(conversation, db):
+    chat = conversation()
+    decided = where_is_my_parcel(chat, ON_TIME_PARCEL_ORDER, ON_TIME_PARCEL_PHONE)
+    assert decided.responses == ["utter_decision"]
+    assert "L1" in template_values(decided.messages[0])["explanation"]
+    assert decided.slots_set() == {"pending_task": None}
+    with db() as session:
+        assert tickets_of(session, chat.sender_id) == []
+
+
+def test_a_late_parcel_opens_an_l2_ticket_and_offers_reship_or_refund(conversation, db):
+    chat = conversation()
+    decided = where_is_my_parcel(chat, LATE_PARCEL_ORDER, LATE_PARCEL_PHONE)
+    assert decided.responses == ["utter_decision", "utter_ticket_opened", "utter_choose_remedy"]
+    assert decided.slots_set()["offered_remedies"] == ["reship", "refund_only"]
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert (ticket.rule_id, ticket.category, ticket.sub_issue) == ("L2", "logistics", "delay")
+        assert ticket.offered_remedies == ["investigate", "reship", "refund_only"]

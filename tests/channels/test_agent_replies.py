@@ -1,0 +1,59 @@
+"""A human agent's reply, sent through the agent relay (channels/agent_relay.py), reaches the
+buyer on the messaging app the buyer wrote on: WeChat through the customer-service message
+API, Telegram through sendMessage."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.engine import make_engine, session_scope
+from bot.db.tables import Handoff
+
+pytestmark = pytest.mark.rasa
+
+
+def agent_utterances(servers, conversation_id):
+    return [
+        (e["text"], (e.get("metadata") or {}).get("agent"))
+        for e in servers.tracker(conversation_id)["events"]
+        if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")
+    ]
+
+
+def handoff_channel(servers, conversation_id):
+    with session_scope(make_engine(servers.database_url)) as session:
+        return session.execute(select(Handoff.channel).where(Handoff.conversation_id == conversation_id)).scalar_one()
+
+
+def test_agent_reply_reaches_the_wechat_user_and_the_bot_takes_over_again(servers, wechat_user):
+    assert "人工客服" in "\n".join(wechat_user.say("转人工"))
+    assert servers.tracker(wechat_user.openid)["paused"] is True
+    assert handoff_channel(servers, wechat_user.openid) == "wechat"
+
+    answer = servers.relay("send", {"conversation_id": wechat_user.openid, "text": "您好，我是客服小王，马上为您查看。", "agent": "小王"})
+    assert answer.status_code == 200, answer.text
+    assert servers.wechat.texts_to(wechat_user.openid)[-1] == "您好，我是客服小王，马上为您查看。"
+    assert agent_utterances(servers, wechat_user.openid) == [("您好，我是客服小王，马上为您查看。", "小王")]
+
+    before = len(servers.wechat.texts_to(wechat_user.openid))
+    assert servers.relay("resume", {"conversation_id": wechat_user.openid, "agent": "小王"}).status_code == 200
+    assert "售后助手" in "\n".join(servers.wechat.texts_to(wechat_user.openid)[before:])
+
+
+def test_agent_reply_reaches_the_telegram_user(servers, telegram_user):
+    assert "人工客服" in "\n".join(m["text"] for m in telegram_user.say("转人工"))
+    assert handoff_channel(servers, telegram_user.conversation_id) == "telegram"
+
+    answer = servers.relay("send", {"conversation_id": telegram_user.conversation_id, "text": "您好，这里是客服小李。", "agent": "小李"})
+    assert answer.status_code == 200, answer.text
+    assert servers.telegram.sent_to(telegram_user.chat_id)[-1]["text"] == "您好，这里是客服小李。"
+    assert agent_utterances(servers, telegram_user.conversation_id) == [("您好，这里是客服小李。", "小李")]
+
+
+def test_a_reply_wechat_refuses_is_reported_to_the_agent_and_not_recorded(servers, wechat_user):
+    wechat_user.say("转人工")
+    servers.wechat.refuse_sending_to(wechat_user.openid)
+    answer = servers.relay("send", {"conversation_id": wechat_user.openid, "text": "还在吗？", "agent": "小王"})
+    assert answer.status_code == 502
+    assert "没有送达" in answer.json()["error"]
+    assert agent_utterances(servers, wechat_user.openid) == []

@@ -1,0 +1,456 @@
+/*
+ * 售后人工客服控制台 (agent console). Talks to channels/console.py's JSON API.
+ * Everything from the server is put on the page with textContent or as attributes of
+ * elements built here, never parsed as HTML: a buyer's "<script>" is shown as text.
+ */
+(function () {
+  "use strict";
+
+  var QUEUE_POLL_MS = 3000;
+  var CONVERSATION_POLL_MS = 1500;
+  var state = { me: null, view: "waiting", page: "desk", open: null, lines: 0, timers: [] };
+
+  function $(id) { return document.getElementById(id); }
+
+  function make(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function api(method, path, body) {
+    var options = { method: method, credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch("/console/api" + path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.status === 401 && path !== "/login") showLogin();
+        if (!response.ok) {
+          var error = new Error(data.error || "请求失败（HTTP " + response.status + "），请稍后重试。");
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function flash(message, bad) {
+    var box = $("flash");
+    box.textContent = message;
+    box.className = "flash" + (bad ? " bad" : "");
+    box.hidden = !message;
+    clearTimeout(flash.timer);
+    if (message) flash.timer = setTimeout(function () { box.hidden = true; }, 6000);
+  }
+
+  function when(iso) {
+    if (!iso) return "—";
+    var date = new Date(iso);
+    return date.toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function duration(seconds) {
+    if (seconds < 60) return seconds + " 秒";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " 分钟";
+    return Math.floor(seconds / 3600) + " 小时 " + Math.floor((seconds % 3600) / 60) + " 分";
+  }
+
+  function definitionList(pairs) {
+    var list = make("dl", "kv");
+    pairs.forEach(function (pair) {
+      if (pair[1] === null || pair[1] === undefined || pair[1] === "") return;
+      list.appendChild(make("dt", null, pair[0]));
+      list.appendChild(make("dd", null, pair[1]));
+    });
+    return list;
+  }
+
+  function every(ms, work) {
+    work();
+    state.timers.push(setInterval(work, ms));
+  }
+
+  // ---- login -------------------------------------------------------------------------------
+
+  function showLogin() {
+    state.timers.forEach(clearInterval);
+    state.timers = [];
+    state.me = null;
+    $("app-view").hidden = true;
+    $("login-view").hidden = false;
+  }
+
+  function showApp(me) {
+    state.me = me;
+    $("login-view").hidden = true;
+    $("app-view").hidden = false;
+    $("who").textContent = me.display_name + "（" + me.role_label + "）";
+    every(QUEUE_POLL_MS, loadQueue);
+    every(CONVERSATION_POLL_MS, refreshConversation);
+  }
+
+  $("login-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    $("login-error").textContent = "";
+    api("POST", "/login", { username: $("login-username").value, password: $("login-password").value })
+      .then(function (data) { $("login-password").value = ""; showApp(data.agent); })
+      .catch(function (error) { $("login-error").textContent = error.message; });
+  });
+
+  $("logout").addEventListener("click", function () {
+    api("POST", "/logout", {}).finally(showLogin);
+  });
+
+  // ---- pages -------------------------------------------------------------------------------
+
+  document.querySelectorAll(".tab").forEach(function (tab) {
+    tab.addEventListener("click", function () {
+      state.page = tab.getAttribute("data-page");
+      document.querySelectorAll(".tab").forEach(function (t) { t.classList.toggle("active", t === tab); });
+      $("desk-page").hidden = state.page !== "desk";
+      $("dashboard-page").hidden = state.page !== "dashboard";
+      if (state.page === "dashboard") loadDashboard();
+    });
+  });
+
+  // ---- queue -------------------------------------------------------------------------------
+
+  document.querySelectorAll(".view").forEach(function (button) {
+    button.addEventListener("click", function () {
+      state.view = button.getAttribute("data-view");
+      document.querySelectorAll(".view").forEach(function (b) { b.classList.toggle("active", b === button); });
+      loadQueue();
+    });
+  });
+
+  function loadQueue() {
+    if (!state.me) return;
+    api("GET", "/queue?view=" + state.view).then(function (data) {
+      var list = $("queue-list");
+      list.textContent = "";
+      if (!data.handoffs.length) list.appendChild(make("li", "queue-item muted", "队列是空的。"));
+      data.handoffs.forEach(function (item) { list.appendChild(queueItem(item)); });
+    }).catch(function () {});
+  }
+
+  function queueItem(item) {
+    var row = make("li", "queue-item" + (state.open === item.conversation_id ? " selected" : ""));
+    row.setAttribute("data-conversation", item.conversation_id);
+    var first = make("div", "line");
+    var title = make("span");
+    title.appendChild(make("span", "badge " + item.priority, item.priority_label));
+    title.appendChild(document.createTextNode(" " + item.reason_label));
+    first.appendChild(title);
+    first.appendChild(make("span", "muted", item.status_label));
+    row.appendChild(first);
+    var meta = make("div", "meta");
+    meta.appendChild(make("div", null, "渠道：" + item.channel_label + (item.ticket_number ? " · 工单 " + item.ticket_number : "")));
+    meta.appendChild(make("div", null, (item.status === "waiting" ? "已等待 " : "等待了 ") + duration(item.waiting_seconds)));
+    var sla = make("div", null, "SLA 截止：" + when(item.sla_deadline) + " ");
+    if (item.sla_breached) sla.appendChild(make("span", "badge late", "已超时"));
+    meta.appendChild(sla);
+    if (item.agent) meta.appendChild(make("div", null, "接手人：" + item.agent));
+    row.appendChild(meta);
+    if (item.status === "waiting") {
+      var claim = make("button", "primary", "接手");
+      claim.type = "button";
+      claim.setAttribute("data-claim", item.id);
+      claim.addEventListener("click", function (event) {
+        event.stopPropagation();
+        api("POST", "/handoffs/" + item.id + "/claim", {})
+          .then(function () { flash("已接手会话。"); openConversation(item.conversation_id); loadQueue(); })
+          .catch(function (error) { flash(error.message, true); loadQueue(); });
+      });
+      row.appendChild(claim);
+    }
+    row.addEventListener("click", function () { openConversation(item.conversation_id); });
+    return row;
+  }
+
+  // ---- conversation ------------------------------------------------------------------------
+
+  function openConversation(conversationId) {
+    state.open = conversationId;
+    state.lines = 0;
+    $("transcript").textContent = "";
+    $("conversation").hidden = false;
+    $("details").hidden = false;
+    $("empty-hint").hidden = true;
+    document.querySelectorAll(".queue-item").forEach(function (row) {
+      row.classList.toggle("selected", row.getAttribute("data-conversation") === conversationId);
+    });
+    refreshConversation();
+  }
+
+  function refreshConversation() {
+    var id = state.open;
+    if (!state.me || !id || state.page !== "desk") return;
+    api("GET", "/conversations/" + encodeURIComponent(id) + "?since=" + state.lines).then(function (data) {
+      if (state.open !== id || data.since !== state.lines) return;
+      data.lines.forEach(function (line) { $("transcript").appendChild(transcriptLine(line)); });
+      if (data.lines.length) $("transcript").scrollTop = $("transcript").scrollHeight;
+      state.lines = data.total_lines;
+      renderHeader(data);
+      renderDetails(data);
+    }).catch(function (error) { if (error.status !== 401) flash(error.message, true); });
+  }
+
+  function transcriptLine(line) {
+    var who = { buyer: "买家", bot: "机器人", agent: "客服 " + (line.agent || ""), system: "" }[line.from];
+    var row = make("div", "msg " + line.from);
+    row.setAttribute("data-from", line.from);
+    if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
+    if (line.text) row.appendChild(make("div", "text", line.text));
+    (line.attachments || []).forEach(function (attachment) {
+      if (attachment.type === "image") {
+        var img = make("img", "evidence-img");
+        img.src = attachment.url;
+        img.alt = attachment.name || "凭证照片";
+        img.addEventListener("load", function () { $("transcript").scrollTop = $("transcript").scrollHeight; });
+        row.appendChild(img);
+      } else {
+        var link = make("a", null, "视频：" + (attachment.name || attachment.url));
+        link.href = attachment.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        row.appendChild(link);
+      }
+    });
+    if (line.buttons && line.buttons.length) {
+      row.appendChild(make("div", "choices", "按钮：" + line.buttons.map(function (b) { return b.title; }).join(" / ")));
+    }
+    return row;
+  }
+
+  function renderHeader(data) {
+    var handoff = data.handoff;
+    $("conv-title").textContent = "会话 " + data.conversation_id;
+    var text = (data.paused ? "机器人已暂停" : "机器人接待中") + (data.channel ? " · 渠道 " + data.channel : "");
+    if (handoff) text += " · " + handoff.status_label + (handoff.agent ? "（" + handoff.agent + "）" : "");
+    $("conv-state").textContent = text;
+    var mine = handoff && handoff.status === "claimed" && (handoff.agent === state.me.username || state.me.role === "supervisor");
+    $("reply-send").disabled = !mine;
+    $("return-to-bot").disabled = !mine;
+    $("resolve").disabled = !mine;
+    $("reply-text").placeholder = mine ? "输入回复，Enter 发送，Shift+Enter 换行" : "接手这个会话后才能回复买家。";
+  }
+
+  function renderDetails(data) {
+    var order = data.verified_order || (data.tickets.length ? data.tickets[data.tickets.length - 1].order : null);
+    var orderBox = $("order-box");
+    orderBox.textContent = "";
+    if (!order) {
+      orderBox.appendChild(make("span", "muted", "买家尚未核实订单。"));
+    } else {
+      orderBox.appendChild(definitionList([
+        ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
+        ["客户编号", order.customer_id], ["状态", order.status], ["金额", "¥ " + order.total],
+        ["签收", when(order.delivered_at)], ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
+        ["商品", order.items.map(function (i) { return i.name + " ×" + i.quantity; }).join("；")],
+      ]));
+    }
+    if (data.customer_id) orderBox.appendChild(make("div", "muted", "已由商城签名认证的客户：" + data.customer_id));
+
+    var box = $("tickets-box");
+    var focused = document.activeElement && box.contains(document.activeElement);
+    if (!focused) {
+      box.textContent = "";
+      if (!data.tickets.length) box.appendChild(make("div", "box muted", "这个会话还没有工单。"));
+      data.tickets.slice().reverse().forEach(function (ticket) { box.appendChild(ticketCard(ticket)); });
+    }
+
+    var notes = $("notes-list");
+    notes.textContent = "";
+    data.notes.forEach(function (note) {
+      var item = make("li");
+      item.appendChild(make("div", "muted", note.author + " · " + when(note.created_at)));
+      item.appendChild(make("div", null, note.body));
+      notes.appendChild(item);
+    });
+  }
+
+  function ticketCard(ticket) {
+    var card = make("div", "ticket");
+    card.setAttribute("data-ticket", ticket.ticket_number);
+    card.appendChild(make("strong", null, ticket.ticket_number + " · " + ticket.category_label));
+    card.appendChild(definitionList([
+      ["状态", ticket.status_label], ["优先级", ticket.priority_label],
+      ["政策规则", ticket.rule_id], ["决定", ticket.decision_explanation],
+      ["可选方案", ticket.offered_remedies.map(function (r) { return r.label; }).join("、")],
+      ["已选方案", ticket.chosen_remedy_label], ["首次响应", when(ticket.first_response_due)],
+      ["处理时限", when(ticket.resolution_due)], ["商品", ticket.item && (ticket.item.name || ticket.item.sku)],
+    ]));
+    ticket.evidence.forEach(function (piece) {
+      if ((piece.media_type || "").indexOf("video") === 0) {
+        var link = make("a", null, "视频凭证：" + (piece.name || piece.sha256.slice(0, 12)));
+        link.href = piece.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        card.appendChild(link);
+      } else {
+        var img = make("img", "evidence-img");
+        img.src = piece.url;
+        img.alt = piece.name || "凭证照片";
+        card.appendChild(img);
+      }
+    });
+    card.appendChild(ticketForm(ticket));
+    var audit = make("details");
+    audit.appendChild(make("summary", null, "处理记录（" + ticket.events.length + "）"));
+    var list = make("ul", "audit");
+    ticket.events.forEach(function (event) {
+      var change = event.from_status || event.to_status ? (event.from_status || "—") + " → " + (event.to_status || "—") : "";
+      var fields = event.details ? Object.keys(event.details).map(function (key) {
+        var value = event.details[key];
+        return key + (value && value.from !== undefined ? "：" + value.from + " → " + value.to : "");
+      }).join("，") : "";
+      list.appendChild(make("li", null, when(event.at) + " " + event.actor + " " + [change, fields, event.note || ""].filter(Boolean).join(" · ")));
+    });
+    audit.appendChild(list);
+    card.appendChild(audit);
+    return card;
+  }
+
+  function select(options, current, blank) {
+    var node = make("select");
+    if (blank) node.appendChild(option("", blank));
+    options.forEach(function (o) { node.appendChild(option(o.value, o.label)); });
+    node.value = current || "";
+    return node;
+  }
+
+  function option(value, label) {
+    var node = make("option", null, label);
+    node.value = value;
+    return node;
+  }
+
+  function ticketForm(ticket) {
+    var form = make("form", "ticket-form");
+    var status = select(ticket.allowed_statuses, "", "（不变）");
+    var remedy = select(ticket.remedy_choices, ticket.chosen_remedy, "（未选择）");
+    var priority = select(ticket.priority_choices, ticket.priority);
+    var note = make("input");
+    note.placeholder = "变更说明（可选）";
+    [["状态", status], ["方案", remedy], ["优先级", priority], ["说明", note]].forEach(function (pair) {
+      form.appendChild(make("label", null, pair[0]));
+      form.appendChild(pair[1]);
+    });
+    var save = make("button", null, "保存工单");
+    save.type = "submit";
+    form.appendChild(save);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var changes = { note: note.value };
+      if (status.value) changes.status = status.value;
+      if (remedy.value && remedy.value !== ticket.chosen_remedy) changes.chosen_remedy = remedy.value;
+      if (priority.value !== ticket.priority) changes.priority = priority.value;
+      api("POST", "/tickets/" + encodeURIComponent(ticket.ticket_number), changes)
+        .then(function () { flash("工单 " + ticket.ticket_number + " 已更新。"); document.activeElement.blur(); refreshConversation(); })
+        .catch(function (error) { flash(error.message, true); });
+    });
+    return form;
+  }
+
+  $("reply-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = $("reply-text").value.trim();
+    if (!text || !state.open) return;
+    api("POST", "/conversations/" + encodeURIComponent(state.open) + "/reply", { text: text })
+      .then(function () { $("reply-text").value = ""; refreshConversation(); })
+      .catch(function (error) { flash(error.message, true); });
+  });
+
+  $("reply-text").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("reply-form").requestSubmit();
+    }
+  });
+
+  function handBack(path, done) {
+    if (!state.open) return;
+    api("POST", "/conversations/" + encodeURIComponent(state.open) + path, {})
+      .then(function () { flash(done); refreshConversation(); loadQueue(); })
+      .catch(function (error) { flash(error.message, true); });
+  }
+
+  $("return-to-bot").addEventListener("click", function () { handBack("/return", "已交还机器人，机器人已告知买家。"); });
+  $("resolve").addEventListener("click", function () { handBack("/resolve", "已标记为解决，工单已关闭，并已请买家评价。"); });
+
+  $("note-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = $("note-text").value.trim();
+    if (!body || !state.open) return;
+    api("POST", "/conversations/" + encodeURIComponent(state.open) + "/notes", { body: body })
+      .then(function () { $("note-text").value = ""; refreshConversation(); })
+      .catch(function (error) { flash(error.message, true); });
+  });
+
+  // ---- dashboard ---------------------------------------------------------------------------
+
+  var SVG = "http://www.w3.org/2000/svg";
+  var PRIORITY_COLOURS = { urgent: "#cb2634", high: "#f7811e", normal: "#4080ff" };
+
+  function svg(tag, attributes, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attributes).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function loadDashboard() {
+    api("GET", "/dashboard").then(function (data) {
+      $("stat-open").textContent = data.open_tickets;
+      $("stat-waiting").textContent = data.waiting_handoffs;
+      var breaches = data.sla_breaches.tickets_past_resolution_due + data.sla_breaches.handoffs_past_deadline;
+      $("stat-breaches").textContent = breaches;
+      $("stat-breaches-detail").textContent = "工单超过处理时限 " + data.sla_breaches.tickets_past_resolution_due +
+        "，转人工超过响应时限 " + data.sla_breaches.handoffs_past_deadline;
+      $("stat-satisfaction").textContent = data.satisfaction.average === null ? "暂无" : data.satisfaction.average.toFixed(2) + " / 5";
+      $("stat-satisfaction-count").textContent = "共 " + data.satisfaction.count + " 条评价";
+      drawChart(data.open_by_category);
+    }).catch(function (error) { flash(error.message, true); });
+  }
+
+  function drawChart(categories) {
+    var box = $("chart");
+    box.textContent = "";
+    if (!categories.length) {
+      box.appendChild(make("p", "muted", "当前没有进行中的工单。"));
+      return;
+    }
+    var rowHeight = 36, left = 110, width = 640, top = 30;
+    var max = Math.max.apply(null, categories.map(function (c) { return c.total; }));
+    var chart = svg("svg", { width: left + width + 60, height: top + categories.length * rowHeight + 10, role: "img", "aria-label": "进行中的工单按类别和优先级" });
+    var legendX = left;
+    ["urgent", "high", "normal"].forEach(function (priority) {
+      chart.appendChild(svg("rect", { x: legendX, y: 4, width: 12, height: 12, fill: PRIORITY_COLOURS[priority] }));
+      chart.appendChild(svg("text", { x: legendX + 16, y: 15, "font-size": 12 }, { urgent: "紧急", high: "高", normal: "普通" }[priority]));
+      legendX += 70;
+    });
+    categories.forEach(function (category, index) {
+      var y = top + index * rowHeight;
+      chart.appendChild(svg("text", { x: left - 8, y: y + 19, "text-anchor": "end", "font-size": 13 }, category.label));
+      var x = left;
+      category.priorities.forEach(function (part) {
+        if (!part.count) return;
+        var w = (part.count / max) * width;
+        var bar = svg("rect", { x: x, y: y + 4, width: w, height: rowHeight - 12, fill: PRIORITY_COLOURS[part.priority] });
+        bar.appendChild(svg("title", {}, category.label + " · " + part.label + "：" + part.count));
+        chart.appendChild(bar);
+        x += w;
+      });
+      chart.appendChild(svg("text", { x: x + 6, y: y + 19, "font-size": 12 }, category.total));
+    });
+    box.appendChild(chart);
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  api("GET", "/me").then(function (data) { showApp(data.agent); }).catch(showLogin);
+})();
