@@ -1,6 +1,6 @@
 """Evidence (photos, videos) arriving as message metadata, on any turn.
 
-Channels put uploaded files in the user message's metadata as
+Channels store uploaded files in the evidence store and put them in the user message's metadata as
 `{"attachments": [{"type": "image"|"video", "url": ..., "sha256": ..., "size": ...,
 "media_type": ..., "name": ...}]}`. Files collected before a ticket exists wait in the
 `evidence` slot; files sent after a ticket was opened are added to that ticket at once.
@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from bot.config import get_settings
 from bot.services import cases
+from bot.services.evidence_store import stored_attachments
 
 NO_PHOTO = re.compile(r"(没有|没|无|拍不了|不方便拍|不能拍|拍不到)(照片|图片|图|视频|相片)")
 BARE_NO = re.compile(r"^(没有|没)(了|呢|啊)?[。!！]?$")
@@ -25,9 +26,11 @@ DECLINED = "declined"
 
 
 def attachments_of(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Files of this message that are really in the evidence store (a channel stored them);
+    a reference to anything else, e.g. typed into the REST channel's metadata, is ignored."""
     metadata = tracker.latest_message.get("metadata") or {}
     attachments = metadata.get("attachments") or []
-    return [item for item in attachments if isinstance(item, dict) and (item.get("url") or item.get("sha256"))]
+    return stored_attachments(get_settings().evidence_dir, attachments if isinstance(attachments, list) else [])
 
 
 def buyer_declines_evidence(tracker: Tracker, *, asked: bool) -> bool:
@@ -60,6 +63,11 @@ def latest_input_channel(tracker: Tracker) -> Text:
     return ""
 
 
+def files_belong_to_open_ticket(tracker: Tracker) -> bool:
+    """Files sent after this chat's ticket was opened, outside a new case, go onto that ticket."""
+    return bool(tracker.get_slot("case_ticket_number")) and tracker.active_loop.get("name") != "case_form"
+
+
 class ValidateSlotMappings(ValidationAction):
     """Runs after every user message (Rasa's action_validate_slot_mappings)."""
 
@@ -74,6 +82,14 @@ class ValidateSlotMappings(ValidationAction):
             return {}
         return {"customer_id": customer_id}
 
+    async def extract_files_went_to_ticket(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        went = bool(attachments_of(tracker)) and files_belong_to_open_ticket(tracker)
+        if went == bool(tracker.get_slot("files_went_to_ticket")):
+            return {}
+        return {"files_went_to_ticket": went}
+
     async def extract_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -81,9 +97,12 @@ class ValidateSlotMappings(ValidationAction):
         if not new:
             return {}
         ticket_number = tracker.get_slot("case_ticket_number")
-        if ticket_number and tracker.active_loop.get("name") != "case_form":
+        with_a_person = tracker.is_paused()  # an agent has the chat: keep the files, say nothing
+        if files_belong_to_open_ticket(tracker):
             with runtime.database() as session:
                 added = cases.add_ticket_evidence(session, ticket_number, new, actor="bot")
+            if with_a_person:
+                return {}
             if added.count:
                 dispatcher.utter_message(
                     response="utter_evidence_added_to_ticket", evidence_count=added.count, ticket_number=ticket_number
@@ -91,5 +110,6 @@ class ValidateSlotMappings(ValidationAction):
             else:
                 dispatcher.utter_message(response="utter_evidence_already_on_ticket", ticket_number=ticket_number)
             return {}
-        dispatcher.utter_message(response="utter_evidence_received", evidence_count=len(new))
+        if not with_a_person:
+            dispatcher.utter_message(response="utter_evidence_received", evidence_count=len(new))
         return {"evidence": merged_evidence(tracker, new)}

@@ -168,6 +168,7 @@ class RunningAssistant:
     rest_url: str
     api_url: str
     database_url: str
+    evidence_dir: Path
 
 
 @contextmanager
@@ -188,7 +189,11 @@ def running_assistant(
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"
     for path in order_files:
         import_orders(database_url, path)
-    env = {**action_server_environment(database_url), **(extra_env or {})}
+    env = {
+        **action_server_environment(database_url),
+        "AFTERSALES_EVIDENCE_DIR": str(workdir / "evidence"),
+        **(extra_env or {}),
+    }
     action_port, rasa_port = free_port(), free_port()
     actions = start_action_server(action_port, env, workdir / "actions.log")
     rasa = start_rasa_server(
@@ -202,6 +207,7 @@ def running_assistant(
             rest_url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
             api_url=f"http://127.0.0.1:{rasa_port}",
             database_url=database_url,
+            evidence_dir=Path(env["AFTERSALES_EVIDENCE_DIR"]),
         )
     finally:
         rasa.stop()

@@ -4,7 +4,10 @@ A human agent's reply goes out through the output channel of the input channel t
 last wrote on (`tracker.get_latest_input_channel()`), and is recorded in the tracker as a
 `BotUttered` with metadata `{"agent": name}`, so the transcript shows who answered. Handing
 back appends `ConversationResumed` and the bot tells the buyer (`utter_handoff_returned`);
-resolving also closes the tickets and asks for the satisfaction score.
+resolving also closes the tickets and asks for the satisfaction score. Both run under the
+conversation's lock (a second click is refused with 409), and both give the chat back to the
+bot even when the buyer cannot be told: the answer then says `"buyer_notified": false` with a
+Chinese `note` for the agent.
 
 HTTP API (bearer token AFTERSALES_RELAY_TOKEN, or the one generated into var/relay_token):
     POST /webhooks/agent_relay/send     {"conversation_id", "text", "agent"}
@@ -105,65 +108,81 @@ async def send_agent_message(app: Sanic, conversation_id: Text, text: Text, agen
     return {"delivered": True, "channel": tracker.get_latest_input_channel(), "at": event.timestamp}
 
 
+NOT_NOTIFIED = "已交还机器人，但通知买家的消息没有送达（{reason}）。买家下次发消息时机器人会照常接待；如需告知买家，请改用其他方式联系。"
+
+
 async def resume_conversation(app: Sanic, conversation_id: Text, agent: Text) -> Dict[str, Any]:
     """The bot takes the conversation back and tells the buyer so."""
-    tracker = await _existing_tracker(app, conversation_id)
-    if not tracker.is_paused():
-        raise RelayError(409, "这个会话没有转人工，机器人本来就在回复。")
-    await in_database(lambda session: desk.hand_back(session, conversation_id, agent))
-    await _resume_and_say(app, conversation_id, [RESPONSE_RETURNED])
-    return {"resumed": True}
+    async with app.ctx.agent.lock_store.lock(conversation_id):
+        tracker = await _paused_tracker(app, conversation_id)
+        await in_database(lambda session: desk.hand_back(session, conversation_id, agent))
+        delivery = await _resume_and_say(app, tracker, [RESPONSE_RETURNED])
+    return {"resumed": True, **delivery}
 
 
 async def resolve_conversation(app: Sanic, conversation_id: Text, agent: Text) -> Dict[str, Any]:
     """Close the conversation's tickets, give the chat back to the bot and ask for a score."""
+    async with app.ctx.agent.lock_store.lock(conversation_id):
+        tracker = await _paused_tracker(app, conversation_id)
+        slot_ticket = tracker.get_slot("case_ticket_number")
+
+        def close(session) -> Dict[str, Any]:
+            number = desk.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [])
+            return {"ticket_number": number, "rated": bool(number) and cases.satisfaction_recorded(session, number)}
+
+        outcome = await in_database(close)
+        ask = bool(outcome["ticket_number"]) and not outcome["rated"]
+        slots = [SlotSet("case_ticket_number", outcome["ticket_number"]), SlotSet("awaiting_reply", "satisfaction")] if ask else []
+        responses = [RESPONSE_RESOLVED] + ([RESPONSE_ASK_SATISFACTION] if ask else [])
+        delivery = await _resume_and_say(app, tracker, responses, slots)
+    return {"resumed": True, "ticket_number": outcome["ticket_number"], "satisfaction_asked": ask, **delivery}
+
+
+async def _paused_tracker(app: Sanic, conversation_id: Text):
+    """The tracker of a conversation a person has; called under the conversation's lock, so
+    that a second click on "return"/"resolve" finds it resumed and is refused."""
     tracker = await _existing_tracker(app, conversation_id)
-    slot_ticket = tracker.get_slot("case_ticket_number")
-
-    def close(session) -> Dict[str, Any]:
-        number = desk.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [])
-        return {"ticket_number": number, "rated": bool(number) and cases.satisfaction_recorded(session, number)}
-
-    outcome = await in_database(close)
-    ask = bool(outcome["ticket_number"]) and not outcome["rated"]
-    slots = [SlotSet("case_ticket_number", outcome["ticket_number"]), SlotSet("awaiting_reply", "satisfaction")] if ask else []
-    await _resume_and_say(app, conversation_id, [RESPONSE_RESOLVED] + ([RESPONSE_ASK_SATISFACTION] if ask else []), slots)
-    return {"resumed": True, "ticket_number": outcome["ticket_number"], "satisfaction_asked": ask}
+    if not tracker.is_paused():
+        raise RelayError(409, "这个会话没有转人工，机器人本来就在回复。")
+    return tracker
 
 
-async def _resume_and_say(app: Sanic, conversation_id: Text, responses: List[Text], slots: List[SlotSet] = ()) -> None:
+async def _resume_and_say(app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = ()) -> Dict[str, Any]:
     """ConversationResumed, the slots, the bot's messages, then action_listen: the tracker
     looks as if the bot had just spoken and now waits for the buyer, so the next message is
-    predicted as in any other turn."""
+    predicted as in any other turn. The conversation is resumed even when the buyer cannot be
+    reached: a failed delivery is logged and reported to the agent (`buyer_notified: false`)."""
     rasa_agent = app.ctx.agent
-    async with rasa_agent.lock_store.lock(conversation_id):
-        tracker = await rasa_agent.processor.get_tracker(conversation_id)
-        output = output_channel_for(app, tracker.get_latest_input_channel())
-        tracker.update(ConversationResumed())
-        for slot in slots:
-            tracker.update(slot)
-        for name in responses:
-            message = await rasa_agent.nlg.generate(name, tracker, output.name() if output else "")
-            if message is None:
-                logger.error("response %s is missing from the domain; the buyer was not told", name)
-                continue
-            utterance = create_bot_utterance(dict(message))
-            if output is not None:
+    conversation_id = tracker.sender_id
+    output = output_channel_for(app, tracker.get_latest_input_channel())
+    failure = None if output is not None else "买家所在的渠道不支持主动推送消息"
+    tracker.update(ConversationResumed())
+    for slot in slots:
+        tracker.update(slot)
+    for name in responses:
+        message = await rasa_agent.nlg.generate(name, tracker, output.name() if output else "")
+        if message is None:
+            logger.error("response %s is missing from the domain; the buyer was not told", name)
+            continue
+        if output is not None and failure is None:
+            try:
                 await output.send_response(conversation_id, dict(message))
-            tracker.update(utterance)
-        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-        await rasa_agent.processor.save_tracker(tracker)
-    if output is None:
-        logger.warning("conversation %s resumed; its channel cannot be reached outside a request", conversation_id)
+            except Exception as error:  # the messaging platform refused; the chat still goes back to the bot
+                logger.exception("telling buyer %s that the bot is back failed", conversation_id)
+                failure = f"发送失败：{type(error).__name__}"
+        tracker.update(create_bot_utterance(dict(message)))
+    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    await rasa_agent.processor.save_tracker(tracker)
+    if failure is None:
+        return {"buyer_notified": True}
+    logger.warning("conversation %s resumed without telling the buyer: %s", conversation_id, failure)
+    return {"buyer_notified": False, "note": NOT_NOTIFIED.format(reason=failure)}
 
 
 def _authorised(request: Request, token: Text) -> bool:
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-
-
-_error = error_response
 
 
 class AgentRelayInput(InputChannel):
@@ -186,23 +205,23 @@ class AgentRelayInput(InputChannel):
 
         async def handle(request: Request, needs_text: bool, action) -> HTTPResponse:
             if not _authorised(request, self.token):
-                return _error(401, "缺少或错误的访问令牌（Authorization: Bearer ...）。")
+                return error_response(401, "缺少或错误的访问令牌（Authorization: Bearer ...）。")
             body = json_body(request)
             if body is None:
-                return _error(400, "请求体必须是 JSON 对象。")
+                return error_response(400, "请求体必须是 JSON 对象。")
             conversation_id = str(body.get("conversation_id") or "").strip()
             agent = str(body.get("agent") or "").strip()
             if not conversation_id or not agent:
-                return _error(400, "缺少 conversation_id 或 agent。")
+                return error_response(400, "缺少 conversation_id 或 agent。")
             try:
                 if needs_text:
                     result = await action(request.app, conversation_id, str(body.get("text") or ""), agent)
                 else:
                     result = await action(request.app, conversation_id, agent)
             except RelayError as error:
-                return _error(error.status, error.message)
+                return error_response(error.status, error.message)
             except ServiceError as error:
-                return _error(409, error.message)
+                return error_response(409, error.message)
             return json_response(result)
 
         @relay.route("/", methods=["GET"])

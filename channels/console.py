@@ -21,7 +21,6 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
 from __future__ import annotations
 
 import functools
-import logging
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -39,13 +38,7 @@ from channels import agent_relay
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
-logger = logging.getLogger(__name__)
-
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
-
-
-_error = error_response
-_body = json_body
 
 
 def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -56,9 +49,9 @@ def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., 
         token = request.cookies.get(SESSION_COOKIE)
         agent = await in_database(lambda session: accounts.agent_for_token(session, token)) if token else None
         if agent is None:
-            return _error(401, "请先登录（登录已过期或尚未登录）。")
+            return error_response(401, "请先登录（登录已过期或尚未登录）。")
         if request.method == "POST" and not (request.content_type or "").startswith("application/json"):
-            return _error(415, "请求必须是 JSON（Content-Type: application/json）。")
+            return error_response(415, "请求必须是 JSON（Content-Type: application/json）。")
         return await handler(request, agent, *args, **kwargs)
 
     return wrapper
@@ -88,18 +81,18 @@ class AgentConsoleInput(InputChannel):
 
         @console.route("/api/login", methods=["POST"])
         async def login(request: Request) -> HTTPResponse:
-            body = _body(request)
+            body = json_body(request)
             if body is None:
-                return _error(400, "请求必须是 JSON 对象。")
+                return error_response(400, "请求必须是 JSON 对象。")
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
             if not username or not password:
-                return _error(400, "请输入用户名和密码。")
+                return error_response(400, "请输入用户名和密码。")
             try:
                 token, agent = await in_database(
                     lambda session: accounts.log_in(session, username, password, lifetime=lifetime)
                 )
             except AccountError as refused:
-                return _error(401, refused.message)
+                return error_response(401, refused.message)
             result = json_response({"agent": _agent_json(agent)})
             result.cookies[SESSION_COOKIE] = token
             cookie = result.cookies[SESSION_COOKIE]
@@ -131,7 +124,7 @@ class AgentConsoleInput(InputChannel):
             try:
                 rows = await in_database(lambda session: desk.queue(session, view, agent, policy()))
             except ServiceError as refused:
-                return _error(400, refused.message)
+                return error_response(400, refused.message)
             return json_response({"view": view, "handoffs": rows})
 
         @console.route("/api/handoffs/<handoff_id:int>/claim", methods=["POST"])
@@ -142,7 +135,7 @@ class AgentConsoleInput(InputChannel):
                     lambda session: desk.claim(session, handoff_id, agent).conversation_id
                 )
             except ServiceError as refused:
-                return _error(409, refused.message)
+                return error_response(409, refused.message)
             return json_response({"claimed": True, "conversation_id": conversation_id})
 
         @console.route("/api/conversations/<conversation_id>", methods=["GET"])
@@ -150,10 +143,11 @@ class AgentConsoleInput(InputChannel):
         async def conversation(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
             tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation_id)
             if tracker is None or not tracker.events:
-                return _error(404, f"找不到会话 {conversation_id}。")
+                return error_response(404, f"找不到会话 {conversation_id}。")
+            since = _line_number(request.args.get("since", "0"))
+            if since is None:
+                return error_response(400, "参数 since 必须是不小于 0 的整数（已显示的记录条数）。")
             lines = transcript([event.as_dict() for event in tracker.events])
-            since = request.args.get("since", "0")
-            since = int(since) if since.isdigit() else 0
             details = await in_database(
                 lambda session: desk.conversation_details(
                     session,
@@ -178,28 +172,28 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/conversations/<conversation_id>/reply", methods=["POST"])
         @signed_in
         async def reply(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            body = _body(request) or {}
+            body = json_body(request) or {}
             try:
                 await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
                 result = await agent_relay.send_agent_message(
                     request.app, conversation_id, str(body.get("text") or ""), agent.username
                 )
             except agent_relay.RelayError as refused:
-                return _error(refused.status, refused.message)
+                return error_response(refused.status, refused.message)
             except ServiceError as refused:
-                return _error(409, refused.message)
+                return error_response(409, refused.message)
             return json_response(result)
 
         @console.route("/api/conversations/<conversation_id>/notes", methods=["POST"])
         @signed_in
         async def note(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            body = _body(request) or {}
+            body = json_body(request) or {}
             try:
                 note_id = await in_database(
                     lambda session: desk.add_note(session, conversation_id, agent, str(body.get("body") or "")).id
                 )
             except ServiceError as refused:
-                return _error(400, refused.message)
+                return error_response(400, refused.message)
             return json_response({"id": note_id})
 
         async def hand_over(request: Request, agent: SignedInAgent, conversation_id: str, action) -> HTTPResponse:
@@ -207,9 +201,9 @@ class AgentConsoleInput(InputChannel):
                 await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
                 result = await action(request.app, conversation_id, agent.username)
             except agent_relay.RelayError as refused:
-                return _error(refused.status, refused.message)
+                return error_response(refused.status, refused.message)
             except ServiceError as refused:
-                return _error(409, refused.message)
+                return error_response(409, refused.message)
             return json_response(result)
 
         @console.route("/api/conversations/<conversation_id>/return", methods=["POST"])
@@ -225,15 +219,15 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/tickets/<ticket_number>", methods=["POST"])
         @signed_in
         async def edit_ticket(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
-            body = _body(request)
+            body = json_body(request)
             if body is None:
-                return _error(400, "请求必须是 JSON 对象。")
+                return error_response(400, "请求必须是 JSON 对象。")
             try:
                 details = await in_database(
                     lambda session: desk.ticket_details(desk.edit_ticket(session, ticket_number, agent, body))
                 )
             except ServiceError as refused:
-                return _error(400, refused.message)
+                return error_response(400, refused.message)
             return json_response({"ticket": details})
 
         @console.route("/api/dashboard", methods=["GET"])
@@ -242,6 +236,14 @@ class AgentConsoleInput(InputChannel):
             return json_response(await in_database(lambda session: desk.dashboard(session, policy())))
 
         return console
+
+
+def _line_number(value: str) -> Optional[int]:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    return number if number >= 0 else None
 
 
 def _agent_json(agent: SignedInAgent) -> Dict[str, Any]:

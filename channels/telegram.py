@@ -14,6 +14,9 @@ credentials.yml:
 
 Telegram posts updates to https://<host>/webhooks/telegram/webhook with the header
 X-Telegram-Bot-Api-Secret-Token; requests without the right value are refused with 403.
+Only private chats are served (a group would share one conversation between its members);
+other updates are acknowledged and ignored. The Rasa conversation id is `telegram:<chat id>`
+(bot.messaging.conversation_ids).
 """
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from aiogram import Bot, types
 from aiogram.bot.api import TelegramAPIServer
-from aiogram.utils.exceptions import TelegramAPIError
-from aiohttp import ClientError
+from aiogram.utils.exceptions import NetworkError, TelegramAPIError
+from aiohttp import ClientError, ClientResponseError
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramOutput
 from rasa.shared.exceptions import RasaException
@@ -32,6 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.messaging.conversation_ids import TELEGRAM, conversation_id, platform_id
 from bot.services.evidence_store import EvidenceRejected
 from channels.messaging_support import ATTACHMENT_ONLY_TEXT, domain_text, store_attachment
 
@@ -49,18 +53,44 @@ class EvidenceNotDownloaded(Exception):
     pass
 
 
+class TelegramNetworkError(TelegramAPIError):
+    """A Bot API call that got no answer. str() names the method and the error type only:
+    aiohttp's messages quote the request URL, which contains the bot token."""
+
+
 class AfterSalesTelegramOutput(TelegramOutput):
-    """Rasa's Telegram output on a configurable Bot API server; buttons one per row."""
+    """Rasa's Telegram output on a configurable Bot API server; buttons one per row. Recipients
+    are conversation ids (`telegram:<chat id>`) or chat ids."""
 
     def __init__(self, access_token: str, api_base_url: str = OFFICIAL_API) -> None:
         Bot.__init__(self, access_token, server=TelegramAPIServer.from_base(api_base_url))
+
+    async def request(
+        self, method: str, data: Optional[Dict] = None, files: Optional[Dict] = None, **kwargs: Any
+    ) -> Any:
+        try:
+            return await super().request(method, data, files, **kwargs)
+        except NetworkError as error:
+            cause = type(error.__context__).__name__ if error.__context__ else type(error).__name__
+            raise TelegramNetworkError(f"Telegram 接口 {method} 网络错误：{cause}") from None
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await super().send_text_message(platform_id(TELEGRAM, recipient_id), text, **kwargs)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await super().send_image_url(platform_id(TELEGRAM, recipient_id), image, **kwargs)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await super().send_custom_json(platform_id(TELEGRAM, recipient_id), json_message, **kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         # Chinese button titles are long: one per row reads better than Rasa's single row
         button_type = kwargs.pop("button_type", "vertical")
-        await super().send_text_with_buttons(recipient_id, text, buttons, button_type=button_type, **kwargs)
+        await super().send_text_with_buttons(
+            platform_id(TELEGRAM, recipient_id), text, buttons, button_type=button_type, **kwargs
+        )
 
     async def download(self, file_id: str) -> Tuple[bytes, Optional[str]]:
         """The bytes of a file the buyer sent, and its path on Telegram's server."""
@@ -69,8 +99,12 @@ class AfterSalesTelegramOutput(TelegramOutput):
             async with self.session.get(self.get_file_url(file.file_path)) as answer:
                 answer.raise_for_status()
                 return await answer.read(), file.file_path
-        except (TelegramAPIError, ClientError) as error:
-            raise EvidenceNotDownloaded(str(error)) from error
+        except TelegramAPIError as error:  # Telegram's own description, or TelegramNetworkError
+            raise EvidenceNotDownloaded(f"getFile 失败：{error}") from None
+        except ClientResponseError as error:  # its str() holds the file URL with the token
+            raise EvidenceNotDownloaded(f"下载文件失败：HTTP {error.status}") from None
+        except ClientError as error:
+            raise EvidenceNotDownloaded(f"下载文件失败：{type(error).__name__}") from None
 
 
 class TelegramInput(InputChannel):
@@ -114,7 +148,8 @@ class TelegramInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), self.secret_token):
+            given = request.headers.get(SECRET_HEADER, "").encode("utf-8", errors="replace")
+            if not hmac.compare_digest(given, self.secret_token.encode("utf-8")):
                 return response.text(f"{SECRET_HEADER} 不正确，更新未处理。", status=403)
             try:
                 update = types.Update.to_object(request.json)
@@ -133,14 +168,13 @@ class TelegramInput(InputChannel):
     ) -> None:
         output = self.get_output_channel()
         metadata: Dict[str, Any] = {}
+        message = update.callback_query.message if update.callback_query else (update.message or update.edited_message)
+        if message is None or message.chat.type != types.ChatType.PRIVATE:
+            return  # channel posts, inline queries, groups: a group would share one conversation
         if update.callback_query:
-            message = update.callback_query.message
             text = update.callback_query.data or ""
             await _quietly(output.answer_callback_query(update.callback_query.id))
         else:
-            message = update.message or update.edited_message
-            if message is None:
-                return
             text = (message.text or message.caption or "").strip()
             media = _media_of(message)
             if media:
@@ -153,15 +187,17 @@ class TelegramInput(InputChannel):
                     return
                 text = text or ATTACHMENT_ONLY_TEXT
             elif not text:
-                if message.chat.type == types.ChatType.PRIVATE:
-                    await self._tell(output, message.chat.id, app, SEND_TEXT_OR_PHOTO)
+                await self._tell(output, message.chat.id, app, SEND_TEXT_OR_PHOTO)
                 return
-        if message is None or not text:
+        if not text:
             return
         if text.split("@", 1)[0] == START_COMMAND:
             text = GREETING
         await on_new_message(
-            UserMessage(text, output, str(message.chat.id), input_channel=self.name(), metadata=metadata or None)
+            UserMessage(
+                text, output, conversation_id(TELEGRAM, message.chat.id), input_channel=self.name(),
+                metadata=metadata or None,
+            )
         )
 
     @staticmethod

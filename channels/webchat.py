@@ -7,7 +7,8 @@ which tickets record and which `Settings.identity_channels` trusts for `customer
 - signed identity: a shop-signed JWT (bot/services/identity.py) sent at connect time puts
   `customer_id` into every message's metadata; any customer_id the browser sends is dropped;
 - evidence upload  POST /webhooks/webchat/upload  (multipart field `file`): type judged by
-  content, size limits from Settings, stored by hash (bot/services/evidence_store.py);
+  content, size limits from Settings (GET /webhooks/webchat/limits), stored by hash
+  (bot/services/evidence_store.py); a body over the video limit + 1 MB is refused unread (413);
 - history          GET  /webhooks/webchat/history?session_id=...  (transcript from the tracker);
 - evidence files   GET  /evidence/<sha256>.<ext>  for signed-in agents, or for the buyer of a
   conversation that contains the file (?session_id=...);
@@ -15,9 +16,11 @@ which tickets record and which `Settings.identity_channels` trusts for `customer
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -32,15 +35,25 @@ from socketio import AsyncServer
 from bot.config import PROJECT_ROOT, get_settings
 from bot.console.accounts import SESSION_COOKIE, agent_for_token
 from bot.console.transcript import transcript
-from bot.services.evidence_store import EvidenceLimits, EvidenceRejected, media_type_of, open_evidence, store_evidence
-from bot.services.identity import verified_customer_id
+from bot.services.evidence_store import (
+    EvidenceLimits,
+    EvidenceRejected,
+    media_type_of,
+    megabytes,
+    open_evidence,
+    store_evidence,
+)
+from bot.services.identity import verified_identity
 from channels.database import in_database
-from channels.http import json_response
+from channels.http import error_response, json_response
 
 logger = logging.getLogger(__name__)
 
 WEB_ROOT = PROJECT_ROOT / "web"
 MAX_MESSAGE_LENGTH = 2000
+MAX_NAME_LENGTH = 120
+MULTIPART_ALLOWANCE = 1024 * 1024  # form boundaries and headers around the file itself
+SESSION_INVALID = "session_invalid"  # chat_error code; the widget shows its own Chinese text
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _EVIDENCE_NAME = re.compile(r"([0-9a-f]{64})\.([a-z0-9]{2,5})")
 
@@ -108,10 +121,17 @@ class WebChatInput(SocketIOInput):
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
             token = auth.get("identity") if isinstance(auth, dict) else None
-            customer_id = verified_customer_id(token, self.shop_jwt_secret)
-            if token and customer_id is None:
+            identity = verified_identity(token, self.shop_jwt_secret)
+            if token and identity is None:
                 logger.info("web chat %s: identity token refused (bad signature, expired or malformed)", sid)
-            await sio.save_session(sid, {"customer_id": customer_id, "session_id": None})
+            await sio.save_session(
+                sid,
+                {
+                    "customer_id": identity.customer_id if identity else None,
+                    "identity_expires_at": identity.expires_at if identity else None,
+                    "session_id": None,
+                },
+            )
             return True
 
         @sio.on("session_request")
@@ -131,7 +151,7 @@ class WebChatInput(SocketIOInput):
             state = await sio.get_session(sid)
             session_id = state.get("session_id")
             if session_id is None or data.get("session_id") != session_id:  # only the session this socket joined
-                await sio.emit("chat_error", {"error": "会话已失效，请刷新页面后重试。"}, room=sid)
+                await sio.emit("chat_error", {"code": SESSION_INVALID}, room=sid)
                 return
             text = str(data.get("message") or "")[:MAX_MESSAGE_LENGTH]
             metadata = data.get(self.metadata_key) or {}
@@ -140,8 +160,8 @@ class WebChatInput(SocketIOInput):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            metadata = _trusted_metadata(metadata if isinstance(metadata, dict) else {})
-            customer_id = state.get("customer_id")
+            metadata = _trusted_metadata(metadata if isinstance(metadata, dict) else {}, self.evidence_dir)
+            customer_id = _unexpired_customer_id(state)
             if customer_id:
                 metadata["customer_id"] = customer_id
             if not text and not metadata.get("attachments"):
@@ -167,38 +187,50 @@ class WebChatInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return json_response({"status": "ok"})
 
-        @web.route("/webhooks/webchat/upload", methods=["POST"])
+        @web.route("/webhooks/webchat/limits", methods=["GET"])
+        async def limits(_: Request) -> HTTPResponse:
+            """What the widget checks before uploading."""
+            return json_response(
+                {"max_image_bytes": self.limits.max_image_bytes, "max_video_bytes": self.limits.max_video_bytes}
+            )
+
+        @web.route("/webhooks/webchat/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
+            # streamed, so that an oversized upload is refused before it is read into memory
+            body = await self._upload_body(request)
+            if body is None:
+                return error_response(413, self._too_large_message())
+            request.body = body
             uploaded = request.files.get("file") if request.files else None
             if uploaded is None:
-                return _with_cors(json_response({"error": "没有收到文件，请选择一张照片或一段视频再上传。"}, status=400))
+                return error_response(400, "没有收到文件，请选择一张照片或一段视频再上传。")
             try:
-                stored = store_evidence(
-                    uploaded.body, evidence_dir=self.evidence_dir, declared_name=uploaded.name, limits=self.limits
+                stored = await asyncio.to_thread(
+                    store_evidence, uploaded.body, evidence_dir=self.evidence_dir, declared_name=uploaded.name,
+                    limits=self.limits,
                 )
             except EvidenceRejected as refused:
-                status = 413 if "太大" in refused.message else 415
-                return _with_cors(json_response({"error": refused.message}, status=status))
-            return _with_cors(json_response({"attachment": stored.attachment(_display_name(uploaded.name, stored))}))
+                return error_response(413 if refused.too_large else 415, refused.message)
+            return json_response({"attachment": stored.attachment(_display_name(uploaded.name, stored))})
 
         @web.route("/webhooks/webchat/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
             session_id = _valid_session_id(request.args.get("session_id"))
             if session_id is None:
-                return _with_cors(json_response({"error": "会话编号无效。"}, status=400))
+                return error_response(400, "会话编号无效。")
             tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
             events = [event.as_dict() for event in tracker.events] if tracker is not None else []
             lines = [_buyer_view(line) for line in transcript(events, include_system=False)]
-            return _with_cors(json_response({"session_id": session_id, "messages": lines}))
+            return json_response({"session_id": session_id, "messages": lines})
 
         @web.route("/evidence/<name>", methods=["GET"])
         async def evidence(request: Request, name: str) -> HTTPResponse:
             match = _EVIDENCE_NAME.fullmatch(name)
             path = open_evidence(self.evidence_dir, match.group(1)) if match else None
             if path is None:
-                return json_response({"error": "找不到这个凭证文件。"}, status=404)
+                return error_response(404, "找不到这个凭证文件。")
             if not await self._may_view(request, match.group(1)):
-                return json_response({"error": "无权查看这个凭证文件。"}, status=403)
+                return error_response(403, "无权查看这个凭证文件。")
             return await response.file(
                 path, mime_type=media_type_of(path), headers={"Cache-Control": "private, max-age=3600",
                                                              "X-Content-Type-Options": "nosniff"}
@@ -207,6 +239,34 @@ class WebChatInput(SocketIOInput):
         web.static("/chat/", str(WEB_ROOT / "demo" / "index.html"), name="demo_page")
         web.static("/chat/widget", str(WEB_ROOT / "widget"), name="widget_files")
         web.static("/chat/vendor", str(WEB_ROOT / "vendor"), name="vendor_files")
+
+    def _max_upload_bytes(self) -> int:
+        return self.limits.largest + MULTIPART_ALLOWANCE
+
+    def _too_large_message(self) -> str:
+        return (
+            f"文件太大了，无法上传：照片最大 {megabytes(self.limits.max_image_bytes)}，"
+            f"视频最大 {megabytes(self.limits.max_video_bytes)}。请压缩或截取后重新上传。"
+        )
+
+    async def _upload_body(self, request: Request) -> Optional[bytes]:
+        """The request body, or None as soon as it is known to exceed the upload limit (by its
+        Content-Length, or while reading a body sent without one)."""
+        if request.stream is None:
+            return request.body
+        limit = self._max_upload_bytes()
+        declared = request.headers.get("content-length", "")
+        if declared.isdecimal() and int(declared) > limit:
+            return None
+        chunks, received = [], 0
+        while True:
+            chunk = await request.stream.read()
+            if chunk is None:
+                return b"".join(chunks)
+            received += len(chunk)
+            if received > limit:
+                return None
+            chunks.append(chunk)
 
     async def _may_view(self, request: Request, sha256: str) -> bool:
         token = request.cookies.get(SESSION_COOKIE)
@@ -225,17 +285,42 @@ class WebChatInput(SocketIOInput):
         return False
 
 
-def _trusted_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
-    """Only what a browser may say about its own message: the attachments it uploaded (as
-    returned by the upload endpoint) and the title of a clicked button. Identity never."""
+def _unexpired_customer_id(state: Dict[str, Any]) -> Optional[str]:
+    """The signed customer id of the socket, while its token has not expired."""
+    expires_at = state.get("identity_expires_at")
+    if not state.get("customer_id") or expires_at is None or time.time() >= expires_at:
+        return None
+    return state["customer_id"]
+
+
+def _trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str, Any]:
+    """Only what a browser may say about its own message: the attachments it uploaded (really
+    in the evidence store; size and type read from the stored file, not from the browser) and
+    the title of a clicked button. Identity never."""
     trusted: Dict[str, Any] = {}
     attachments = []
     for item in metadata.get("attachments") or []:
         if not isinstance(item, dict):
             continue
         match = _EVIDENCE_NAME.fullmatch(str(item.get("url") or "").removeprefix("/evidence/"))
-        if match and match.group(1) == item.get("sha256") and item.get("type") in ("image", "video"):
-            attachments.append({key: item.get(key) for key in ("type", "url", "sha256", "size", "media_type", "name")})
+        path = open_evidence(evidence_dir, match.group(1)) if match else None  # uploaded here
+        if path is None or match.group(1) != item.get("sha256"):
+            continue
+        media_type = media_type_of(path)
+        kind = media_type.split("/")[0]
+        if kind not in ("image", "video"):
+            continue
+        name = item.get("name")
+        attachments.append(
+            {
+                "type": kind,
+                "url": f"/evidence/{path.name}",
+                "sha256": match.group(1),
+                "size": path.stat().st_size,
+                "media_type": media_type,
+                "name": name.strip()[:MAX_NAME_LENGTH] if isinstance(name, str) and name.strip() else path.name,
+            }
+        )
     if attachments:
         trusted["attachments"] = attachments[:10]
     shown = metadata.get("shown_text")
@@ -245,7 +330,7 @@ def _trusted_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _display_name(declared: Optional[str], stored) -> str:
-    name = Path(declared or "").name.strip()[:120]
+    name = Path(declared or "").name.strip()[:MAX_NAME_LENGTH]
     return name or f"{stored.sha256[:12]}.{stored.extension}"
 
 
@@ -254,9 +339,3 @@ def _buyer_view(line: Dict[str, Any]) -> Dict[str, Any]:
     if line.get("from") == "agent":
         shown["from_agent"] = True
     return shown
-
-
-def _with_cors(result: HTTPResponse) -> HTTPResponse:
-    """Cross-origin headers come from Rasa's own CORS set-up (`rasa run --cors`, which the
-    launcher sets to "*"), so that the widget works when embedded on the shop's domain."""
-    return result

@@ -14,14 +14,19 @@ WeChat's server calls https://<host>/webhooks/wechat/webhook: GET once to verify
 answer within 5 seconds, so every message is acknowledged at once with "success" and handled
 in the background; the assistant's answers go out through the customer-service message API.
 Retries are recognised by MsgId (events: FromUserName + CreateTime) in the state shared by all
-processes. Signatures and AES (safe mode) use wechatpy.
+processes. Signatures and AES (safe mode) use wechatpy. In plain mode the signature covers only
+token, timestamp and nonce, not the body, so requests whose timestamp is more than
+MAX_CLOCK_SKEW_SECONDS away from now are refused (a captured request cannot be replayed later).
+The Rasa conversation id is `wechat:<openid>` (bot.messaging.conversation_ids).
 """
 from __future__ import annotations
 
 import asyncio
 import binascii
 import logging
+import time
 import weakref
+from xml.parsers.expat import ExpatError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import xmltodict
@@ -36,6 +41,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot.messaging.buttons import ButtonMemory, number_buttons, payload_for_reply, render_numbered
+from bot.messaging.conversation_ids import WECHAT, conversation_id, platform_id
 from bot.messaging.dedupe import first_delivery, wechat_delivery_key
 from bot.services.evidence_store import EvidenceRejected
 from channels.messaging_support import (
@@ -54,11 +60,13 @@ GREETING = "/greet"
 SEND_TEXT_OR_PHOTO = "utter_send_text_or_photo"
 EVIDENCE_NOT_SAVED = "utter_evidence_not_saved"
 CHOOSE_BY_NUMBER = "utter_choose_by_number"
+MAX_CLOCK_SKEW_SECONDS = 300
 
 
 class WeChatOutput(OutputChannel):
     """Sends through the customer-service message API. Buttons become numbered lines; the
-    options are remembered so that a digit reply maps back to the button's payload.
+    options are remembered so that a digit reply maps back to the button's payload. Recipients
+    are conversation ids (`wechat:<openid>`) or openids.
 
     `strict`: raise when WeChat refuses a message (the agent relay reports it to the agent);
     otherwise log it, so that a refused message never loses the conversation's state."""
@@ -75,19 +83,21 @@ class WeChatOutput(OutputChannel):
         self._shown: List = []
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        openid = platform_id(WECHAT, recipient_id)
         try:
-            await asyncio.to_thread(self._api.send_text, recipient_id, text)
-        except (WeChatApiError, OSError) as error:
+            await asyncio.to_thread(self._api.send_text, openid, text)
+        except WeChatApiError as error:
             if self._strict:
                 raise
-            logger.error("没能把回复发给微信用户 %s：%s", recipient_id, error)
+            logger.error("没能把回复发给微信用户 %s：%s", openid, error)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         options = number_buttons(buttons, first_number=len(self._shown) + 1)
         self._shown += options
-        await asyncio.to_thread(self._memory.remember, conversation_key(self._api.appid, recipient_id), self._shown)
+        key = conversation_key(self._api.appid, platform_id(WECHAT, recipient_id))
+        await asyncio.to_thread(self._memory.remember, key, self._shown)
         await self.send_text_message(recipient_id, render_numbered(text, options, self._choose_hint))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -157,18 +167,26 @@ class WeChatInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not _recent(request.args.get("timestamp", "")):
+                return response.text(
+                    f"timestamp 缺失或与服务器时间相差超过 {MAX_CLOCK_SKEW_SECONDS} 秒，消息未处理"
+                    "（请检查服务器时钟）。",
+                    status=403,
+                )
             try:
                 xml = self._verified_xml(request)
             except (InvalidSignatureException, InvalidAppIdException):
                 return response.text("签名校验失败，消息未处理。", status=403)
             except MissingAesKey:
                 return response.text("收到安全模式的加密消息，但未配置 encoding_aes_key。", status=400)
+            except (ExpatError, KeyError, TypeError, ValueError):  # wechatpy on a bad envelope / ciphertext
+                return response.text("加密消息格式错误（不是有效的 XML，或缺少 Encrypt），消息未处理。", status=400)
             try:
                 message = xmltodict.parse(xml)["xml"]
                 if not isinstance(message, dict) or not message.get("FromUserName"):
                     raise ValueError("no sender")
-            except Exception:  # xmltodict raises expat errors and others for malformed XML
-                return response.text("消息不是有效的微信 XML。", status=400)
+            except (ExpatError, KeyError, TypeError, ValueError):
+                return response.text("消息不是有效的微信 XML（或缺少 FromUserName），消息未处理。", status=400)
             key = wechat_delivery_key(self.appid, message)
             if await asyncio.to_thread(first_delivery, self.state, key):
                 self.tasks.start(
@@ -245,7 +263,9 @@ class WeChatInput(InputChannel):
             return
         if not text:
             return
-        await on_new_message(UserMessage(text, output, openid, input_channel=self.name(), metadata=metadata or None))
+        await on_new_message(UserMessage(
+            text, output, conversation_id(WECHAT, openid), input_channel=self.name(), metadata=metadata or None
+        ))
 
     async def _chosen_button(self, openid: str, text: str) -> Optional[str]:
         """The payload of the numbered option the buyer answered with, if any; the options of
@@ -260,6 +280,14 @@ class WeChatInput(InputChannel):
 
 class MissingAesKey(Exception):
     pass
+
+
+def _recent(timestamp: str) -> bool:
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return False
+    return abs(time.time() - sent_at) <= MAX_CLOCK_SKEW_SECONDS
 
 
 def _crypto(token: str, encoding_aes_key: str, appid: str) -> WeChatCrypto:

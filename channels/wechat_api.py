@@ -20,6 +20,9 @@ _FILENAME = re.compile(r'filename="?([^";]+)"?')
 
 
 class WeChatApiError(Exception):
+    """str() names the API, the platform's errcode/errmsg or the HTTP status / network error
+    type, never the request URL: its query holds the AppSecret or the access token."""
+
     def __init__(self, what: str, errcode: Optional[int], errmsg: str) -> None:
         super().__init__(f"微信接口 {what} 失败：errcode={errcode} errmsg={errmsg}")
         self.errcode = errcode
@@ -45,8 +48,8 @@ class WeChatApi:
 
     def send_text(self, openid: str, content: str) -> None:
         body = {"touser": openid, "msgtype": "text", "text": {"content": content}}
-        self._with_token("message/custom/send", lambda token: self._http.post(
-            f"{self._base}/cgi-bin/message/custom/send",
+        self._with_token("message/custom/send", lambda token: self._request(
+            "message/custom/send", "POST", f"{self._base}/cgi-bin/message/custom/send",
             params={"access_token": token},
             # WeChat wants UTF-8 JSON, not \\u escapes
             data=_json_utf8(body),
@@ -55,22 +58,22 @@ class WeChatApi:
         ))
 
     def download_media(self, media_id: str) -> Media:
-        response = self._with_token("media/get", lambda token: self._http.get(
-            f"{self._base}/cgi-bin/media/get",
+        response = self._with_token("media/get", lambda token: self._request(
+            "media/get", "GET", f"{self._base}/cgi-bin/media/get",
             params={"access_token": token, "media_id": media_id},
             timeout=self._timeout,
         ))
         video = _json_error_or_none(response, "media/get") or {}
         if video.get("video_url"):  # videos come as a download link instead of the bytes
-            response = self._http.get(video["video_url"], timeout=self._timeout)
+            response = self._request("media/get video_url", "GET", video["video_url"], timeout=self._timeout)
             if response.status_code >= 400:
                 raise WeChatApiError("media/get video_url", None, f"HTTP {response.status_code}")
         match = _FILENAME.search(response.headers.get("Content-Disposition", ""))
         return Media(response.content, match.group(1) if match else None, response.headers.get("Content-Type", ""))
 
     def _fetch_token(self) -> Tuple[str, float]:
-        response = self._http.get(
-            f"{self._base}/cgi-bin/token",
+        response = self._request(
+            "token", "GET", f"{self._base}/cgi-bin/token",
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
             timeout=self._timeout,
         )
@@ -78,6 +81,13 @@ class WeChatApi:
         if not result.get("access_token"):
             raise WeChatApiError("token", result.get("errcode"), str(result.get("errmsg", "没有返回 access_token")))
         return str(result["access_token"]), float(result.get("expires_in") or 7200)
+
+    def _request(self, what: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._http.request(method, url, **kwargs)
+        except requests.RequestException as error:
+            # requests' messages quote the URL with its secret= / access_token= query
+            raise WeChatApiError(what, None, f"网络错误 {type(error).__name__}") from None
 
     def _with_token(self, what: str, call) -> requests.Response:
         token = self.tokens.get()

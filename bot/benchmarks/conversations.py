@@ -20,10 +20,13 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Evidence, Handoff, Order, SatisfactionScore, Ticket
+from bot.services.evidence_store import store_evidence
 
 SCENARIOS_PATH = Path(__file__).with_name("conversation_scenarios.yml")
 TARGET_SUCCESS_RATE = 0.95
 TARGET_MEDIAN_TURNS_TO_TICKET = 6
+JPEG_START = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+PHOTO_SIZE = 51234
 
 
 @dataclass(frozen=True)
@@ -109,19 +112,17 @@ def load_scenarios(path: Path = SCENARIOS_PATH) -> List[Scenario]:
     return scenarios
 
 
-def photo_metadata(conversation_id: str, turn_index: int) -> Dict[str, Any]:
-    digest = uuid.uuid5(uuid.NAMESPACE_URL, f"{conversation_id}/{turn_index}").hex * 2
-    return {
-        "attachments": [
-            {"type": "image", "url": f"/evidence/{digest}.jpg", "sha256": digest, "size": 51234,
-             "media_type": "image/jpeg", "name": "问题照片.jpg"}
-        ]
-    }
+def photo_metadata(evidence_dir: Path, conversation_id: str, turn_index: int) -> Dict[str, Any]:
+    """A photo as a channel delivers it: stored in the servers' evidence store, then named in
+    the message metadata. Each conversation and turn sends different bytes."""
+    data = (JPEG_START + f"{conversation_id}/{turn_index}".encode()).ljust(PHOTO_SIZE, b"\0")
+    return {"attachments": [store_evidence(data, evidence_dir=evidence_dir).attachment("问题照片.jpg")]}
 
 
 class ConversationHarness:
-    def __init__(self, rest_url: str, database_url: str, timeout: float = 120.0) -> None:
+    def __init__(self, rest_url: str, database_url: str, evidence_dir: Path, timeout: float = 120.0) -> None:
         self.rest_url = rest_url
+        self.evidence_dir = evidence_dir
         self.engine = make_engine(database_url)
         self.timeout = timeout
 
@@ -158,7 +159,7 @@ class ConversationHarness:
             text = turn.text.format(**values)
             body: Dict[str, Any] = {"sender": conversation_id, "message": text}
             if turn.photo:
-                body["metadata"] = photo_metadata(conversation_id, number)
+                body["metadata"] = photo_metadata(self.evidence_dir, conversation_id, number)
             response = requests.post(self.rest_url, json=body, timeout=self.timeout)
             response.raise_for_status()
             replies = response.json()
@@ -237,7 +238,7 @@ class ConversationHarness:
 
 
 # slots the dialogue policies see (influence_conversation) plus the form's requested slot
-STORY_SLOTS = {"requested_slot", "order_verified", "verification_failed", "pending_task", "awaiting_reply"}
+STORY_SLOTS = {"requested_slot", "order_verified", "verification_failed", "pending_task", "awaiting_reply", "files_went_to_ticket"}
 
 
 def recorded_story(api_url: str, outcome: Outcome) -> Dict[str, Any]:

@@ -56,7 +56,7 @@ def handler(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="dialogue-eval-") as workdir:
         print("启动服务器……")
         with running_assistant(model, Path(workdir), [DEMO_ORDERS, args.orders]) as running:
-            harness = ConversationHarness(running.rest_url, running.database_url)
+            harness = ConversationHarness(running.rest_url, running.database_url, running.evidence_dir)
             started = time.monotonic()
             report = harness.run_all(
                 scenarios,

@@ -17,6 +17,7 @@ from bot.db.tables import (
     Handoff,
     SatisfactionScore,
     Ticket,
+    TicketEvent,
 )
 from bot.db.types import utcnow
 from bot.domain.vocabulary import Priority, Remedy, TicketStatus
@@ -298,19 +299,37 @@ def add_note(session: Session, conversation_id: str, agent: SignedInAgent, body:
 
 
 def edit_ticket(session: Session, ticket_number: str, agent: SignedInAgent, changes: Dict[str, Any]) -> Ticket:
-    """Status, remedy and priority changes by an agent; each one lands in the audit trail."""
+    """Status, remedy and priority changes by an agent, and notes; each lands in the audit trail."""
     ticket = tickets.require_ticket(session, ticket_number)
     actor = agent_actor(agent.username)
-    note = (changes.get("note") or "").strip() or None
     unknown = sorted(set(changes) - {"status", "chosen_remedy", "priority", "note"})
     if unknown:
         raise InvalidChange(f"不能在控制台修改这些字段：{', '.join(unknown)}。")
+    note = _ticket_note(changes.get("note"))
     fields = {name: changes[name] for name in ("chosen_remedy", "priority") if changes.get(name)}
+    recorded = []
     if fields:
-        tickets.update_ticket(session, ticket, actor, note=note, **fields)
+        recorded.append(tickets.update_ticket(session, ticket, actor, note=note, **fields))
     if changes.get("status"):
-        tickets.change_status(session, ticket, changes["status"], actor, note)
+        recorded.append(tickets.change_status(session, ticket, changes["status"], actor, note))
+    if not any(recorded):
+        if note is None:
+            raise InvalidChange("没有需要保存的修改：请修改状态、方案、优先级，或填写说明。")
+        session.add(TicketEvent(ticket_id=ticket.id, actor=actor, note=note, at=utcnow()))
+        session.flush()
+        session.expire(ticket, ["events"])
     return ticket
+
+
+def _ticket_note(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidChange("变更说明（note）必须是文字。")
+    text = value.strip()
+    if len(text) > MAX_NOTE_LENGTH:
+        raise InvalidChange(f"变更说明太长了（{len(text)} 字），最多 {MAX_NOTE_LENGTH} 字。")
+    return text or None
 
 
 # ---- hand back and resolve ------------------------------------------------------------------

@@ -139,7 +139,7 @@ class TicketStatus(StrEnum):
 
 class Channel(StrEnum):
     REST = "rest"
-    WEB = "socketio"
+    WEB = "webchat"
     WECHAT = "wechat"
     TELEGRAM = "telegram"
     CONSOLE = "console"

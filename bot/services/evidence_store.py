@@ -13,7 +13,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Iterable, List, Optional
 
 from bot.services.errors import ServiceError
 
@@ -32,7 +32,12 @@ _MP4_BRANDS = {
 
 
 class EvidenceRejected(ServiceError, ValueError):
-    """The upload is not an accepted photo/video or too large; the message is Chinese."""
+    """The upload is not an accepted photo/video or too large; the message is Chinese.
+    `too_large` tells a file over the size limit from one of a refused type."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class EvidenceLimits:
 
     def for_kind(self, kind: str) -> int:
         return self.max_image_bytes if kind == IMAGE else self.max_video_bytes
+
+    @property
+    def largest(self) -> int:
+        return max(self.max_image_bytes, self.max_video_bytes)
 
 
 DEFAULT_LIMITS = EvidenceLimits()
@@ -128,7 +137,8 @@ def store_evidence(
     if len(data) > limit:
         what = "照片" if detected.kind == IMAGE else "视频"
         raise EvidenceRejected(
-            f"{shown}太大了（{_megabytes(len(data))}），{what}最大 {_megabytes(limit)}。请压缩或截取后重新上传。"
+            f"{shown}太大了（{megabytes(len(data))}），{what}最大 {megabytes(limit)}。请压缩或截取后重新上传。",
+            too_large=True,
         )
     digest = hashlib.sha256(data).hexdigest()
     stored = StoredEvidence(digest, detected.kind, detected.media_type, len(data), detected.extension)
@@ -173,6 +183,29 @@ def _path_of(evidence_dir: Path, digest: str, extension: str) -> Path:
     return evidence_dir / digest[:2] / f"{digest}.{extension}"
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
     value = size / _MEGABYTE
     return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
+
+
+def stored_attachments(evidence_dir: Path, attachments: Iterable[Any]) -> List[dict]:
+    """The attachments of a message that name a file really in the store, described from the
+    stored file itself (type, size, media type, URL); the client's name is only cut to length.
+    Anything else (a made-up hash, a file never uploaded) is dropped."""
+    found = []
+    for item in attachments:
+        if not isinstance(item, dict):
+            continue
+        path = open_evidence(evidence_dir, str(item.get("sha256") or ""))
+        detected = detect_type(_head_of(path)) if path is not None else None
+        if detected is None:
+            continue
+        stored = StoredEvidence(path.stem, detected.kind, detected.media_type, path.stat().st_size, detected.extension)
+        name = Path(str(item.get("name") or "")).name.strip()[:120]
+        found.append(stored.attachment(name or None))
+    return found
+
+
+def _head_of(path: Path) -> bytes:
+    with path.open("rb") as stored:
+        return stored.read(32)

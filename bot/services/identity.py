@@ -12,6 +12,7 @@ token had been sent, so a bad token never grants anything.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Optional
 
 import jwt
@@ -20,7 +21,13 @@ ALGORITHM = "HS256"
 MAX_CUSTOMER_ID_LENGTH = 128
 
 
-def verified_customer_id(token: Optional[str], secret: Optional[str], *, leeway_seconds: int = 30) -> Optional[str]:
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    customer_id: str
+    expires_at: float  # the token's `exp`: the identity is not to be trusted after it
+
+
+def verified_identity(token: Optional[str], secret: Optional[str], *, leeway_seconds: int = 30) -> Optional[VerifiedIdentity]:
     if not token or not secret or not isinstance(token, str):
         return None
     try:
@@ -32,7 +39,12 @@ def verified_customer_id(token: Optional[str], secret: Optional[str], *, leeway_
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_CUSTOMER_ID_LENGTH:
         return None
-    return subject.strip()
+    return VerifiedIdentity(subject.strip(), float(claims["exp"]))
+
+
+def verified_customer_id(token: Optional[str], secret: Optional[str], *, leeway_seconds: int = 30) -> Optional[str]:
+    identity = verified_identity(token, secret, leeway_seconds=leeway_seconds)
+    return identity.customer_id if identity else None
 
 
 def sign_customer_token(customer_id: str, secret: str, *, lifetime_seconds: int = 3600, now: Optional[float] = None) -> str:

@@ -77,6 +77,7 @@ def database_url(demo_database: Path, tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{path}"
     patch = pytest.MonkeyPatch()
     patch.setenv("AFTERSALES_DATABASE_URL", url)
+    patch.setenv("AFTERSALES_EVIDENCE_DIR", str(tmp_path / "evidence"))
     patch.delenv("AFTERSALES_IDENTITY_CHANNELS", raising=False)
     _clear_caches()
     try:

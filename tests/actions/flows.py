@@ -2,19 +2,33 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 from typing import Any, Dict, Optional
 
 from actions.case import ActionDecideCase, ValidateCaseForm
 from actions.evidence import ValidateSlotMappings
 from actions.tasks import ActionContinueTask, ActionStartTask
 from actions.verification import ValidateVerifyOrderForm
+from bot.services.evidence_store import store_evidence
 from tests.actions.conftest import Turn
+
+JPEG_START = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+PHOTO_SIZE = 48213
 
 
 def photo(name: str = "crack.jpg") -> Dict[str, Any]:
-    """An attachment as the channels put it into message metadata (shared contract 1)."""
+    """A photo as a channel delivers it: stored in the test's evidence store, then described in
+    the message metadata (shared contract 1). The same name gives the same bytes."""
+    data = (JPEG_START + name.encode()).ljust(PHOTO_SIZE, b"\0")
+    stored = store_evidence(data, evidence_dir=Path(os.environ["AFTERSALES_EVIDENCE_DIR"]), declared_name=name)
+    return stored.attachment(name)
+
+
+def not_uploaded(name: str = "made-up.jpg") -> Dict[str, Any]:
+    """An attachment naming a file that no channel ever stored."""
     digest = hashlib.sha256(name.encode()).hexdigest()
-    return {"type": "image", "url": f"/evidence/{digest}.jpg", "sha256": digest, "size": 48213,
+    return {"type": "image", "url": f"/evidence/{digest}.jpg", "sha256": digest, "size": PHOTO_SIZE,
             "media_type": "image/jpeg", "name": name}
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from actions.evidence import ValidateSlotMappings
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_CUSTOMER, OWN_ORDER_PHONE_LAST4, template_values, tickets_of
-from tests.actions.flows import decided_quality_case, photo
+from tests.actions.flows import decided_quality_case, not_uploaded, photo
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -25,7 +25,7 @@ def test_files_sent_after_the_ticket_was_opened_are_added_to_it(conversation, db
     turn = send(chat, photo("front.jpg"), photo("back.jpg"))
     assert turn.responses == ["utter_evidence_added_to_ticket"]
     assert template_values(turn.messages[0]) == {"evidence_count": 2, "ticket_number": number}
-    assert turn.events == []  # nothing waits in the slot: it is on the ticket
+    assert turn.slots_set() == {"files_went_to_ticket": True}  # on the ticket, not waiting in `evidence`
     with db() as session:
         [ticket] = tickets_of(session, chat.sender_id)
         assert [piece.original_filename for piece in ticket.evidence] == ["front.jpg", "back.jpg"]
@@ -38,6 +38,9 @@ def test_files_sent_after_the_ticket_was_opened_are_added_to_it(conversation, db
     assert again.responses == ["utter_evidence_already_on_ticket"]
     with db() as session:
         assert len(tickets_of(session, chat.sender_id)[0].evidence) == 2
+    chat.slot("files_went_to_ticket", True)
+    chat.user("谢谢", "thank")
+    assert chat.run(ValidateSlotMappings()).slots_set() == {"files_went_to_ticket": False}  # only for that message
 
 
 def test_files_before_a_ticket_wait_in_the_slot_without_duplicates(conversation):
@@ -76,3 +79,38 @@ def test_the_customer_id_is_set_once(conversation):
     assert chat.run(ValidateSlotMappings()).slots_set() == {"customer_id": OWN_ORDER_CUSTOMER}
     chat.user("耳机坏了", "complain_quality", metadata={"customer_id": OWN_ORDER_CUSTOMER})
     assert chat.run(ValidateSlotMappings()).events == []
+
+
+def test_while_a_person_has_the_chat_files_are_kept_without_a_bot_reply(conversation, db):
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=False)
+    chat.paused = True  # ConversationPaused: an agent is answering
+    turn = send(chat, photo("for-the-agent.jpg"))
+    assert turn.messages == []
+    with db() as session:
+        assert [piece.original_filename for piece in tickets_of(session, chat.sender_id)[0].evidence] == ["for-the-agent.jpg"]
+
+    before_a_ticket = conversation()
+    before_a_ticket.paused = True
+    turn = send(before_a_ticket, photo("early.jpg"))
+    assert turn.messages == []
+    assert [item["name"] for item in turn.slots_set()["evidence"]] == ["early.jpg"]
+
+
+def test_a_file_no_channel_stored_is_not_evidence(conversation, db):
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=False)
+    turn = send(chat, not_uploaded("forged.jpg"))
+    assert turn.messages == [] and turn.events == []
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert ticket.evidence == [] and ticket.status == "awaiting_evidence"
+
+
+def test_what_is_recorded_comes_from_the_stored_file_not_from_the_message(conversation):
+    chat = conversation()
+    claimed = {**photo("real.jpg"), "size": 1, "media_type": "text/html", "type": "video", "name": "x" * 500}
+    turn = send(chat, claimed)
+    [kept] = turn.slots_set()["evidence"]
+    assert (kept["size"], kept["media_type"], kept["type"]) == (48213, "image/jpeg", "image")
+    assert len(kept["name"]) == 120

@@ -143,7 +143,7 @@ def test_a_phone_number_that_is_not_four_digits_is_asked_again(conversation):
     assert turn.slots_set()["phone_last4"] is None
 
 
-def test_a_signed_customer_from_webchat_skips_the_phone_for_own_order(conversation):
+def test_a_signed_customer_from_the_web_chat_skips_the_phone_for_own_order(conversation):
     chat = conversation()
     chat.user("耳机坏了", "complain_quality", channel="webchat", metadata={"customer_id": OWN_ORDER_CUSTOMER})
     mapped = chat.run(ValidateSlotMappings())

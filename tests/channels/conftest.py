@@ -84,6 +84,7 @@ class Servers:
     evidence_dir: Path
     wechat: FakeWeChatApi
     telegram: FakeTelegramBotApi
+    rasa_log: Path
 
     def tracker(self, conversation_id: str) -> Dict[str, Any]:
         response = requests.get(f"{self.rasa_url}/conversations/{conversation_id}/tracker", timeout=30)
@@ -168,7 +169,7 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
     with FakeWeChatApi(WECHAT_APPID, WECHAT_SECRET) as wechat, FakeTelegramBotApi(TELEGRAM_TOKEN) as telegram:
         credentials = write_credentials(workdir / "credentials.yml", wechat.url, telegram.url)
         with running_assistant(trained_model, workdir, orders, credentials=credentials, extra_env=settings) as running:
-            yield Servers(running.api_url, running.database_url, evidence_dir, wechat, telegram)
+            yield Servers(running.api_url, running.database_url, evidence_dir, wechat, telegram, workdir / "rasa.log")
 
 
 # ---------------------------------------------------------------- WeChat's side of the wire
@@ -191,6 +192,10 @@ class WeChatUser:
     turns: int = 0
 
     @property
+    def conversation_id(self) -> str:
+        return f"wechat:{self.openid}"
+
+    @property
     def webhook(self) -> str:
         return f"{self.servers.rasa_url}/webhooks/wechat/webhook"
 
@@ -206,8 +211,10 @@ class WeChatUser:
             body["MsgId"] = str(msg_id if msg_id is not None else next(_msg_ids))
         return xmltodict.unparse({"xml": body}, full_document=False)
 
-    def post_xml(self, xml: str, token: str = WECHAT_TOKEN, aes_key: str = WECHAT_AES_KEY) -> requests.Response:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+    def post_xml(
+        self, xml: str, token: str = WECHAT_TOKEN, aes_key: str = WECHAT_AES_KEY, timestamp: Optional[str] = None
+    ) -> requests.Response:
+        timestamp, nonce = timestamp or str(int(time.time())), secrets.token_hex(5)
         params = {"signature": plain_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                   "openid": self.openid}
         if self.safe_mode:
@@ -232,7 +239,7 @@ class WeChatUser:
         before = len(self.servers.wechat.texts_to(self.openid))
         self.send(msg_type, fields)
         self.turns += 1
-        self.servers.wait_until_answered(self.openid, self.turns)
+        self.servers.wait_until_answered(self.conversation_id, self.turns)
         return self.servers.wechat.texts_to(self.openid)[before:]
 
 
@@ -257,14 +264,14 @@ class TelegramUser:
 
     @property
     def conversation_id(self) -> str:
-        return str(self.chat_id)
+        return f"telegram:{self.chat_id}"
 
-    def _message(self, **content: Any) -> Dict[str, Any]:
+    def _message(self, chat: Optional[Dict[str, Any]] = None, **content: Any) -> Dict[str, Any]:
         user = {"id": self.chat_id, "is_bot": False, "first_name": "买家", "language_code": "zh-hans"}
         return {
             "message_id": next(_message_ids),
             "from": user,
-            "chat": {"id": self.chat_id, "first_name": "买家", "type": "private"},
+            "chat": chat or {"id": self.chat_id, "first_name": "买家", "type": "private"},
             "date": int(time.time()),
             **content,
         }

@@ -27,16 +27,16 @@ def handoff_channel(servers, conversation_id):
 
 def test_agent_reply_reaches_the_wechat_user_and_the_bot_takes_over_again(servers, wechat_user):
     assert "人工客服" in "\n".join(wechat_user.say("转人工"))
-    assert servers.tracker(wechat_user.openid)["paused"] is True
-    assert handoff_channel(servers, wechat_user.openid) == "wechat"
+    assert servers.tracker(wechat_user.conversation_id)["paused"] is True
+    assert handoff_channel(servers, wechat_user.conversation_id) == "wechat"
 
-    answer = servers.relay("send", {"conversation_id": wechat_user.openid, "text": "您好，我是客服小王，马上为您查看。", "agent": "小王"})
+    answer = servers.relay("send", {"conversation_id": wechat_user.conversation_id, "text": "您好，我是客服小王，马上为您查看。", "agent": "小王"})
     assert answer.status_code == 200, answer.text
     assert servers.wechat.texts_to(wechat_user.openid)[-1] == "您好，我是客服小王，马上为您查看。"
-    assert agent_utterances(servers, wechat_user.openid) == [("您好，我是客服小王，马上为您查看。", "小王")]
+    assert agent_utterances(servers, wechat_user.conversation_id) == [("您好，我是客服小王，马上为您查看。", "小王")]
 
     before = len(servers.wechat.texts_to(wechat_user.openid))
-    assert servers.relay("resume", {"conversation_id": wechat_user.openid, "agent": "小王"}).status_code == 200
+    assert servers.relay("resume", {"conversation_id": wechat_user.conversation_id, "agent": "小王"}).status_code == 200
     assert "售后助手" in "\n".join(servers.wechat.texts_to(wechat_user.openid)[before:])
 
 
@@ -53,7 +53,7 @@ def test_agent_reply_reaches_the_telegram_user(servers, telegram_user):
 def test_a_reply_wechat_refuses_is_reported_to_the_agent_and_not_recorded(servers, wechat_user):
     wechat_user.say("转人工")
     servers.wechat.refuse_sending_to(wechat_user.openid)
-    answer = servers.relay("send", {"conversation_id": wechat_user.openid, "text": "还在吗？", "agent": "小王"})
+    answer = servers.relay("send", {"conversation_id": wechat_user.conversation_id, "text": "还在吗？", "agent": "小王"})
     assert answer.status_code == 502
     assert "没有送达" in answer.json()["error"]
-    assert agent_utterances(servers, wechat_user.openid) == []
+    assert agent_utterances(servers, wechat_user.conversation_id) == []

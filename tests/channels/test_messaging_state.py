@@ -11,6 +11,7 @@ import redis
 
 from bot.messaging.access_token import AccessTokenCache, TokenPolicy
 from bot.messaging.buttons import ButtonMemory, chosen_number, number_buttons, payload_for_reply, render_numbered
+from bot.messaging.conversation_ids import TELEGRAM, WECHAT, conversation_id, platform_id
 from bot.messaging.dedupe import first_delivery, wechat_delivery_key
 from bot.messaging.shared_state import FileState, RedisState
 from channels.wechat_api import WeChatApi, WeChatApiError
@@ -201,3 +202,14 @@ def test_api_client_downloads_media_and_reports_wechat_errors(wechat_fake, tmp_p
     with pytest.raises(WeChatApiError) as refused:
         wrong_secret.send_text("openid-1", "您好")
     assert refused.value.errcode == 40125
+
+
+# ---------------------------------------------------------------------- conversation ids
+
+def test_conversation_ids_carry_the_platform_and_give_the_platform_id_back():
+    assert conversation_id(WECHAT, "oAbc_123-x") == "wechat:oAbc_123-x"
+    assert conversation_id(TELEGRAM, -100123) == "telegram:-100123"
+    assert platform_id(WECHAT, "wechat:oAbc_123-x") == "oAbc_123-x"
+    assert platform_id(TELEGRAM, "telegram:-100123") == "-100123"
+    assert platform_id(TELEGRAM, 4242) == "4242"  # a chat id addressed directly inside a request
+    assert platform_id(WECHAT, "telegram:4242") == "telegram:4242"  # another platform's prefix is kept

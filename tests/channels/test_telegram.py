@@ -11,6 +11,7 @@ import pytest
 from tests.channels.conftest import (
     TELEGRAM_HEADPHONES_ORDER,
     HEADPHONES_PHONE_LAST4,
+    TELEGRAM_TOKEN,
     TelegramUser,
     jpeg_photo,
     mp4_video,
@@ -42,8 +43,39 @@ def test_update_without_the_webhook_secret_is_refused_with_403_and_not_processed
     assert servers.telegram.sent_to(intruder.chat_id) == []
 
 
-def test_start_command_greets(telegram_user):
+def test_a_non_ascii_secret_header_is_refused_with_403(servers):
+    intruder = TelegramUser(servers)
+    response = intruder.post(intruder.update(text="转人工"), secret="密钥".encode("utf-8"))
+    assert response.status_code == 403
+    assert servers.user_turns(intruder.conversation_id) == []
+
+
+def test_start_command_greets_in_a_conversation_named_after_the_platform(servers, telegram_user):
     assert "售后助手" in texts(telegram_user.say("/start"))
+    assert telegram_user.conversation_id == f"telegram:{telegram_user.chat_id}"
+    assert [turn["text"] for turn in servers.user_turns(telegram_user.conversation_id)] == ["/greet"]
+    assert servers.user_turns(str(telegram_user.chat_id)) == []
+
+
+def test_group_chats_are_acknowledged_and_ignored(servers, telegram_user):
+    group = {"id": -1001234567890, "title": "售后讨论群", "type": "supergroup"}
+    joined_member = {"new_chat_members": [{"id": 1, "is_bot": False, "first_name": "A"}]}
+    for content in ({"text": f"我的订单 {TELEGRAM_HEADPHONES_ORDER} 坏了"}, joined_member):
+        response = telegram_user.post(telegram_user.update(chat=group, **content))
+        assert response.status_code == 200
+    assert servers.user_turns(f"telegram:{group['id']}") == []
+    assert servers.telegram.sent_to(group["id"]) == []
+
+
+def test_an_expired_file_link_is_answered_without_the_bot_token_reaching_the_log(servers, telegram_user):
+    servers.telegram.add_expired_file("AgADexpired", "photos/file_77.jpg")
+    sizes = [{"file_id": "AgADexpired", "file_unique_id": "x1", "width": 800, "height": 600}]
+    assert telegram_user.post(telegram_user.update(photo=sizes)).status_code == 200
+    [reply] = servers.telegram.sent_to(telegram_user.chat_id)
+    assert "没能保存为凭证" in reply["text"]
+    log = servers.rasa_log.read_text(encoding="utf-8", errors="replace")
+    assert "AgADexpired 没能保存为凭证：下载文件失败：HTTP 404" in log
+    assert TELEGRAM_TOKEN not in log
 
 
 def test_photo_becomes_evidence_on_a_ticket_and_a_later_video_is_added_to_it(servers, telegram_user):

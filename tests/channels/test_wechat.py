@@ -52,7 +52,10 @@ def test_safe_mode_message_is_decrypted_and_answered(servers):
     user = WeChatUser(servers, safe_mode=True)
     reply = joined(user.say("你好"))
     assert "售后助手" in reply
-    assert servers.user_turns(user.openid)[0]["text"] == "你好"
+    assert servers.user_turns(user.conversation_id)[0]["text"] == "你好"
+    assert user.conversation_id == f"wechat:{user.openid}"
+    # a web chat session id may not contain ':', so it cannot name this conversation
+    assert servers.user_turns(user.openid) == []
 
 
 def test_photo_opens_a_ticket_as_evidence_a_digit_picks_the_remedy_and_a_video_is_added(servers):
@@ -69,7 +72,7 @@ def test_photo_opens_a_ticket_as_evidence_a_digit_picks_the_remedy_and_a_video_i
     reply = joined(buyer.exchange("image", {"PicUrl": "http://mmbiz.qpic.cn/right.jpg", "MediaId": "MEDIA_right_earcup"}))
     assert "Q1" in reply and "AS" in reply
 
-    [ticket] = servers.tickets_of(buyer.openid)
+    [ticket] = servers.tickets_of(buyer.conversation_id)
     digest = hashlib.sha256(photo).hexdigest()
     assert ticket["evidence"] == [digest]
     assert ticket["channel"] == "wechat"
@@ -81,14 +84,14 @@ def test_photo_opens_a_ticket_as_evidence_a_digit_picks_the_remedy_and_a_video_i
     exchange_number = next(number for number, title in options.items() if "换货" in title)
     reply = joined(buyer.say(exchange_number))
     assert "换货" in reply and "寄回" in reply
-    assert servers.tickets_of(buyer.openid)[0]["chosen_remedy"] == "exchange"
-    assert servers.user_turns(buyer.openid)[-1]["text"] == '/inform{"remedy":"exchange"}'
+    assert servers.tickets_of(buyer.conversation_id)[0]["chosen_remedy"] == "exchange"
+    assert servers.user_turns(buyer.conversation_id)[-1]["text"] == '/inform{"remedy":"exchange"}'
 
     video = mp4_video(5)
     servers.wechat.add_media("MEDIA_unboxing", video, content_type="video/mp4", filename="unboxing.mp4")
     reply = joined(buyer.exchange("shortvideo", {"MediaId": "MEDIA_unboxing", "ThumbMediaId": "THUMB1"}))
     assert ticket["number"] in reply
-    assert servers.tickets_of(buyer.openid)[0]["evidence"] == [digest, hashlib.sha256(video).hexdigest()]
+    assert servers.tickets_of(buyer.conversation_id)[0]["evidence"] == [digest, hashlib.sha256(video).hexdigest()]
 
 
 def test_retried_message_is_processed_once(wechat_user, servers):
@@ -97,9 +100,9 @@ def test_retried_message_is_processed_once(wechat_user, servers):
     for _ in range(3):  # WeChat re-sends the same MsgId when the answer is late
         response = wechat_user.post_xml(xml)
         assert response.status_code == 200 and response.text == "success"
-    servers.wait_until_answered(wechat_user.openid, 1)
+    servers.wait_until_answered(wechat_user.conversation_id, 1)
     time.sleep(1.5)  # a duplicate processed in the background would show up by now
-    assert [e["text"] for e in servers.user_turns(wechat_user.openid)] == ["你好"]
+    assert [e["text"] for e in servers.user_turns(wechat_user.conversation_id)] == ["你好"]
     assert len(servers.wechat.texts_to(wechat_user.openid)) == 1
 
 
@@ -113,7 +116,7 @@ def test_badly_signed_message_is_refused_with_403_and_not_processed(servers, saf
         response = intruder.post_xml(xml, token="forged-token", aes_key=WECHAT_AES_KEY)
     assert response.status_code == 403
     time.sleep(1.0)
-    assert servers.user_turns(intruder.openid) == []
+    assert servers.user_turns(intruder.conversation_id) == []
     assert servers.wechat.texts_to(intruder.openid) == []
 
 
@@ -125,13 +128,13 @@ def test_subscribing_is_welcomed(wechat_user):
 def test_voice_uses_wechat_recognition_or_asks_for_text(wechat_user, servers):
     reply = joined(wechat_user.exchange("voice", {"MediaId": "VOICE1", "Format": "amr", "Recognition": "你好"}))
     assert "售后助手" in reply
-    assert servers.user_turns(wechat_user.openid)[-1]["text"] == "你好"
+    assert servers.user_turns(wechat_user.conversation_id)[-1]["text"] == "你好"
 
     before = len(servers.wechat.texts_to(wechat_user.openid))
     wechat_user.send("voice", {"MediaId": "VOICE2", "Format": "amr"})
     [asked] = servers.wechat.wait_for_texts(wechat_user.openid, before + 1)[before:]
     assert "文字" in asked
-    assert len(servers.user_turns(wechat_user.openid)) == 1
+    assert len(servers.user_turns(wechat_user.conversation_id)) == 1
 
 
 def test_expired_access_token_is_refreshed_once_and_the_answer_still_arrives(wechat_user, servers):
@@ -141,3 +144,29 @@ def test_expired_access_token_is_refreshed_once_and_the_answer_still_arrives(wec
     reply = joined(wechat_user.say("你好"))
     assert "售后助手" in reply
     assert len(servers.wechat.tokens_issued) == issued + 1
+
+
+def test_a_replayed_message_with_a_stale_timestamp_is_refused_with_403_and_not_processed(servers):
+    buyer = WeChatUser(servers)
+    stale = str(int(time.time()) - 301)  # correctly signed, but captured more than 5 minutes ago
+    response = buyer.post_xml(buyer.message_xml("text", {"Content": "转人工"}), timestamp=stale)
+    assert response.status_code == 403 and "300 秒" in response.text
+    time.sleep(1.0)
+    assert servers.user_turns(buyer.conversation_id) == []
+    assert servers.wechat.texts_to(buyer.openid) == []
+
+
+@pytest.mark.parametrize("safe_mode, body", [
+    (True, "<xml><ToUserName>gh_aftersales0001</ToUserName></xml>"),  # no Encrypt
+    (True, "<xml><Encrypt>abc"),  # truncated XML
+    (False, "这不是 XML"),
+], ids=["safe-mode-without-encrypt", "safe-mode-truncated", "plain-not-xml"])
+def test_malformed_messages_are_answered_400_with_a_chinese_reason(servers, safe_mode, body):
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+    params = {"signature": plain_signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    if safe_mode:
+        params.update(encrypt_type="aes", msg_signature="0" * 40)
+    response = requests.post(f"{servers.rasa_url}/webhooks/wechat/webhook", params=params,
+                             data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=10)
+    assert response.status_code == 400
+    assert "消息未处理" in response.text

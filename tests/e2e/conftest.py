@@ -21,6 +21,7 @@ class Assistant:
     rest_url: str
     api_url: str
     database_url: str
+    evidence_dir: Path
 
     def say(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -42,7 +43,7 @@ def assistant(trained_model: Path, tmp_path_factory) -> Assistant:
     shared_orders = PROJECT_ROOT.parent / "shared" / "fixtures" / "orders.json"
     order_files = [DEMO_ORDERS] + ([shared_orders] if shared_orders.exists() else [])
     with running_assistant(trained_model, tmp_path_factory.mktemp("assistant"), order_files) as running:
-        yield Assistant(rest_url=running.rest_url, api_url=running.api_url, database_url=running.database_url)
+        yield Assistant(running.rest_url, running.api_url, running.database_url, running.evidence_dir)
 
 
 @pytest.fixture

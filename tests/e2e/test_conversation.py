@@ -8,24 +8,20 @@ from sqlalchemy import select
 
 from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Evidence, Handoff, SatisfactionScore, Ticket
+from bot.services.evidence_store import store_evidence
 
 pytestmark = pytest.mark.rasa
 
 # shop/demo_orders.json: cross-border headphones, delivered 2 days ago (rule Q1)
 HEADPHONES_ORDER = "6201458839270153"
 HEADPHONES_PHONE_LAST4 = "4086"
-PHOTO = {
-    "attachments": [
-        {
-            "type": "image",
-            "url": "/evidence/" + "b" * 64 + ".jpg",
-            "sha256": "b" * 64,
-            "size": 48213,
-            "media_type": "image/jpeg",
-            "name": "右耳罩.jpg",
-        }
-    ]
-}
+PHOTO_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + "右耳罩没声音".encode() + b"\0" * 48000
+
+
+def stored_photo(assistant):
+    """The photo as the web chat's upload endpoint would have stored it."""
+    stored = store_evidence(PHOTO_BYTES, evidence_dir=assistant.evidence_dir)
+    return {"attachments": [stored.attachment("右耳罩.jpg")]}, stored.sha256
 
 
 def texts(replies):
@@ -81,7 +77,8 @@ def test_quality_complaint_ends_in_a_recorded_ticket(assistant, buyer_id):
         replies = assistant.say(buyer_id, '/inform{"sub_issue":"defect"}')
         assert "照片" in texts(replies)
 
-    replies = assistant.say(buyer_id, "这是照片", metadata=PHOTO)
+    photo, photo_sha256 = stored_photo(assistant)
+    replies = assistant.say(buyer_id, "这是照片", metadata=photo)
     reply = texts(replies)
     assert "Q1" in reply
     assert "AS" in reply
@@ -91,7 +88,7 @@ def test_quality_complaint_ends_in_a_recorded_ticket(assistant, buyer_id):
     assert ticket["rule_id"] == "Q1"
     assert ticket["category"] == "quality"
     assert ticket["status"] == "open"
-    assert ticket["evidence"] == ["b" * 64]
+    assert ticket["evidence"] == [photo_sha256]
     assert ticket["channel"] == "rest"
     assert ticket["number"] in reply
 

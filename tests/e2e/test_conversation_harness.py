@@ -27,7 +27,7 @@ UNHAPPY_PATHS = {
 
 @pytest.fixture(scope="module")
 def harness_report(assistant, shared_fixture_orders) -> Report:
-    harness = ConversationHarness(assistant.rest_url, assistant.database_url)
+    harness = ConversationHarness(assistant.rest_url, assistant.database_url, assistant.evidence_dir)
     return harness.run_all(SCENARIOS)
 
 

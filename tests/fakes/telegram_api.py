@@ -30,6 +30,12 @@ class FakeTelegramBotApi(FakeServer):
         with self.lock:
             self.files[file_id] = {"data": data, "file_path": file_path}
 
+    def add_expired_file(self, file_id: str, file_path: str) -> None:
+        """getFile still answers, the download URL answers 404 (Telegram keeps file links
+        for an hour)."""
+        with self.lock:
+            self.files[file_id] = {"data": None, "file_path": file_path}
+
     def sent_to(self, chat_id: int) -> List[Dict[str, Any]]:
         with self.lock:
             return [c["params"] for c in self.calls if c["method"] == "sendMessage" and str(c["params"].get("chat_id")) == str(chat_id)]
@@ -74,7 +80,7 @@ class FakeTelegramBotApi(FakeServer):
         return _ok({
             "file_id": params["file_id"],
             "file_unique_id": f"u{params['file_id']}",
-            "file_size": len(file["data"]),
+            "file_size": len(file["data"] or b""),
             "file_path": file["file_path"],
         })
 
@@ -102,7 +108,7 @@ class FakeTelegramBotApi(FakeServer):
 
     def _download(self, file_path: str) -> Answer:
         for file in self.files.values():
-            if file["file_path"] == file_path:
+            if file["file_path"] == file_path and file["data"] is not None:
                 return Answer(200, file["data"], "application/octet-stream")
         return _error(404, "Not Found")
 

@@ -31,6 +31,7 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 RELAY_TOKEN = "relay-token-for-tests-" + uuid.uuid4().hex
 SHOP_SECRET = "shop-secret-for-tests-" + uuid.uuid4().hex
 MAX_IMAGE_BYTES = 200_000
+MAX_VIDEO_BYTES = 1_000_000  # small, so that the refusal of an oversized upload is quick to test
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/aftersales_test"
 AGENTS = {"wang": ("小王", "agent", "wang-password-1"), "li": ("李主管", "supervisor", "li-password-22")}
 
@@ -205,6 +206,7 @@ def web_assistant(trained_model: Path, tmp_path_factory) -> Iterator[WebAssistan
         "AFTERSALES_SHOP_JWT_SECRET": SHOP_SECRET,
         "AFTERSALES_EVIDENCE_DIR": str(evidence_dir),
         "AFTERSALES_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+        "AFTERSALES_MAX_VIDEO_BYTES": str(MAX_VIDEO_BYTES),
         # Sanic reads SANIC_* settings: do not wait 15 s for the tests' idle socket.io polls when stopping
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1",
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.web.conftest import AGENTS, domain_text
+from tests.web.conftest import AGENTS, MAX_VIDEO_BYTES, domain_text
 from tests.web.media import photo_bytes
 
 pytestmark = pytest.mark.rasa
@@ -90,6 +90,14 @@ def test_buyer_and_agent_complete_the_loop(web_assistant, browser, tmp_path):
     shop.wait_for_selector("[data-testid=chat-user-image] img", timeout=TIMEOUT_MS)
     wait_for_new_text(shop, BOT, before, "Q1")
     shop.wait_for_selector("[data-testid=chat-buttons] button", timeout=TIMEOUT_MS)
+
+    # a file over the limit is refused by the widget itself, before anything is uploaded
+    uploads = []
+    shop.on("request", lambda request: uploads.append(request.url) if "/webchat/upload" in request.url else None)
+    too_long = {"name": "长视频.mp4", "mimeType": "video/mp4", "buffer": b"\0" * (MAX_VIDEO_BYTES + 1)}
+    shop.set_input_files("[data-testid=chat-file]", files=[too_long])
+    shop.locator("[data-testid=chat-system-message]", has_text="文件太大了").wait_for(timeout=TIMEOUT_MS)
+    assert uploads == []
 
     buyer_says(shop, "转人工", "人工客服")
     paused_at = count(shop, BOT)

@@ -233,3 +233,34 @@ def test_transcript_marks_agents_and_shows_button_titles():
     assert lines[0]["text"] == "<script>x</script>" and lines[2]["text"] == "换货"
     assert lines[4]["agent"] == "wang" and lines[1]["buttons"][0]["title"] == "换货"
     assert [line["from"] for line in transcript(events, include_system=False)] == ["buyer", "bot", "buyer", "agent"]
+
+
+def test_a_note_alone_is_kept_in_the_audit_trail_and_bad_notes_are_refused(engine, policy):
+    with session_scope(engine) as session:
+        wang = agent(session)
+        ticket, _ = open_case(session)
+        desk.edit_ticket(session, ticket.ticket_number, wang, {"note": "  已电话联系买家，等回复  "})
+        desk.edit_ticket(session, ticket.ticket_number, wang, {"priority": "normal", "note": "优先级不变，仅补充说明"})
+        with pytest.raises(InvalidChange, match="必须是文字"):
+            desk.edit_ticket(session, ticket.ticket_number, wang, {"note": {"text": "x"}})
+        with pytest.raises(InvalidChange, match="没有需要保存的修改"):
+            desk.edit_ticket(session, ticket.ticket_number, wang, {"note": "   "})
+        events = desk.conversation_details(session, "c-1", policy)["tickets"][0]["events"]
+        notes = [(event["actor"], event["note"]) for event in events if event["actor"] == "agent:wang"]
+        assert notes == [("agent:wang", "已电话联系买家，等回复"), ("agent:wang", "优先级不变，仅补充说明")]
+
+
+def test_transcript_shows_only_the_projects_own_evidence_urls():
+    digest = "ab" * 32
+    events = [
+        {"event": "user", "text": "看图", "timestamp": 1, "metadata": {"attachments": [
+            {"type": "image", "url": "javascript:alert(document.cookie)", "sha256": digest, "name": "x" * 300},
+            {"type": "video", "url": "javascript:alert(1)", "name": "点我"},
+            {"type": "video", "url": f"/evidence/{digest}.mp4", "sha256": "../../etc/passwd"},
+            {"type": "<b>", "url": f"https://evil.example/{digest}.jpg", "sha256": digest.upper()},
+        ]}},
+    ]
+    [line] = transcript(events)
+    assert [a["url"] for a in line["attachments"]] == [f"/evidence/{digest}.bin", f"/evidence/{digest}.jpg"]
+    assert [a["type"] for a in line["attachments"]] == ["image", "image"]
+    assert len(line["attachments"][0]["name"]) == 120

@@ -55,7 +55,7 @@ def test_other_content_is_refused_even_with_a_photo_name(tmp_path, data):
     with pytest.raises(EvidenceRejected) as refused:
         store_evidence(data, evidence_dir=tmp_path, declared_name="photo.jpg")
     assert "不是支持的照片或视频格式" in str(refused.value)
-    assert "「photo.jpg」" in str(refused.value)
+    assert "「photo.jpg」" in str(refused.value) and not refused.value.too_large
     assert not any(tmp_path.rglob("*.*"))
 
 
@@ -70,7 +70,7 @@ def test_size_limits_apply_per_kind(tmp_path):
     assert len(big_photo) > 2_000
     with pytest.raises(EvidenceRejected) as refused:
         store_evidence(big_photo, evidence_dir=tmp_path, declared_name="big.png", limits=limits)
-    assert "太大了" in str(refused.value) and "照片最大" in str(refused.value)
+    assert "太大了" in str(refused.value) and "照片最大" in str(refused.value) and refused.value.too_large
     video = iso_media_bytes(b"isom", payload_size=4_000)
     assert store_evidence(video, evidence_dir=tmp_path, limits=limits).kind == "video"
     with pytest.raises(EvidenceRejected, match="视频最大"):

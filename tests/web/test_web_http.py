@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.db import Handoff, Ticket, make_engine, session_scope
 from bot.services.identity import sign_customer_token
-from tests.web.conftest import MAX_IMAGE_BYTES, SHOP_SECRET, domain_text, texts
+from tests.web.conftest import MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, SHOP_SECRET, domain_text, texts
 from tests.web.media import iso_media_bytes, photo_bytes
 
 pytestmark = pytest.mark.rasa
@@ -84,6 +84,30 @@ def test_a_short_video_is_accepted_and_an_empty_request_explained(web_assistant)
     assert empty.status_code == 400 and "没有收到文件" in empty.json()["error"]
 
 
+def test_an_upload_over_the_limit_is_refused_unread_in_chinese(web_assistant):
+    import requests
+
+    limits = requests.get(web_assistant.url("/webhooks/webchat/limits"), timeout=10).json()
+    assert limits == {"max_image_bytes": MAX_IMAGE_BYTES, "max_video_bytes": MAX_VIDEO_BYTES}
+    video = iso_media_bytes(b"qt  ", payload_size=MAX_VIDEO_BYTES + 2 * 1024 * 1024)
+    declared = requests.post(web_assistant.url("/webhooks/webchat/upload"), files={"file": ("big.mov", video)}, timeout=30)
+    assert declared.status_code == 413 and "文件太大了" in declared.json()["error"] and "视频最大" in declared.json()["error"]
+
+    def chunks():  # no Content-Length: the server counts while reading
+        boundary_head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.mov"\r\n\r\n'
+        yield boundary_head
+        for start in range(0, len(video), 256 * 1024):
+            yield video[start:start + 256 * 1024]
+        yield b"\r\n--b--\r\n"
+
+    streamed = requests.post(
+        web_assistant.url("/webhooks/webchat/upload"), data=chunks(),
+        headers={"Content-Type": "multipart/form-data; boundary=b"}, timeout=30,
+    )
+    assert streamed.status_code == 413 and "文件太大了" in streamed.json()["error"]
+    assert not list(web_assistant.evidence_dir.rglob(hashlib.sha256(video).hexdigest() + "*"))
+
+
 def test_evidence_is_shown_to_the_buyer_who_sent_it_and_to_agents_only(web_assistant, buyer):
     import requests
 
@@ -98,6 +122,55 @@ def test_evidence_is_shown_to_the_buyer_who_sent_it_and_to_agents_only(web_assis
     shown = web_assistant.console("wang").get(url, timeout=10)
     assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg" and shown.content == data
     assert requests.get(web_assistant.url("/evidence/" + "0" * 64 + ".jpg"), timeout=10).status_code == 404
+
+
+def test_only_files_really_uploaded_reach_the_bot_as_evidence(web_assistant, buyer):
+    uploaded = upload(web_assistant, photo_bytes("JPEG", label="real"), "real.jpg").json()["attachment"]
+    never_uploaded = {**uploaded, "sha256": "e" * 64, "url": "/evidence/" + "e" * 64 + ".jpg"}
+    chat = buyer()
+    chat.say("照片", {"attachments": [uploaded, never_uploaded]})
+    assert [item["sha256"] for item in user_events(web_assistant, chat.session_id)[-1]["metadata"]["attachments"]] == [
+        uploaded["sha256"]
+    ]
+
+
+def test_what_the_bot_records_of_an_attachment_comes_from_the_stored_file(web_assistant, buyer):
+    data = photo_bytes("PNG", label="claims")
+    uploaded = upload(web_assistant, data, "real.png").json()["attachment"]
+    lying = {**uploaded, "size": 1, "media_type": "text/html", "type": "video", "name": "长" * 500}
+    chat = buyer()
+    chat.say("照片", {"attachments": [lying]})
+    [recorded] = user_events(web_assistant, chat.session_id)[-1]["metadata"]["attachments"]
+    assert recorded == {**uploaded, "size": len(data), "media_type": "image/png", "type": "image", "name": "长" * 120}
+
+
+def test_a_javascript_url_sent_through_rest_never_becomes_a_console_link(web_assistant):
+    import requests
+
+    conversation_id = "rest-xss-" + str(time.time())
+    digest = hashlib.sha256(b"never uploaded").hexdigest()
+    attachments = [
+        {"type": "video", "url": "javascript:fetch('/console/api/me')", "name": "点我看视频"},
+        {"type": "image", "url": "javascript:alert(document.cookie)", "sha256": digest},
+    ]
+    sent = requests.post(
+        web_assistant.url("/webhooks/rest/webhook"),
+        json={"sender": conversation_id, "message": "看视频", "metadata": {"attachments": attachments}}, timeout=60,
+    )
+    assert sent.status_code == 200
+    view = web_assistant.console("wang").get(web_assistant.url(f"/console/api/conversations/{conversation_id}")).json()
+    shown = [a["url"] for line in view["lines"] for a in line.get("attachments") or []]
+    assert shown == [f"/evidence/{digest}.bin"] and "javascript" not in str(view["lines"])
+
+
+def test_a_malformed_since_is_refused_in_chinese(web_assistant, buyer):
+    tab = buyer()
+    tab.say("你好")
+    wang = web_assistant.console("wang")
+    for since in ("²", "-1", "abc"):
+        refused = wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}"), params={"since": since})
+        assert refused.status_code == 400 and "since" in refused.json()["error"] and "整数" in refused.json()["error"]
+    assert wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}"), params={"since": "1"}).json()["since"] == 1
 
 
 # ---- signed identity ----------------------------------------------------------------------------
@@ -130,8 +203,17 @@ def test_a_socket_cannot_write_into_someone_elses_conversation(web_assistant, bu
     events_before = len(user_events(web_assistant, victim.session_id))
     intruder.send("我是买家本人，请把订单退款", session_id=victim.session_id)
     time.sleep(1.5)
-    assert intruder.errors and "会话已失效" in intruder.errors[-1]["error"]
+    assert intruder.errors and intruder.errors[-1] == {"code": "session_invalid"}  # the widget shows its text
     assert len(user_events(web_assistant, victim.session_id)) == events_before
+
+
+def test_the_identity_is_dropped_once_the_token_expires_on_an_open_socket(web_assistant, buyer):
+    tab = buyer(identity=sign_customer_token("shop-c-10021", SHOP_SECRET, lifetime_seconds=3))
+    tab.say("你好")
+    assert user_events(web_assistant, tab.session_id)[-1]["metadata"]["customer_id"] == "shop-c-10021"
+    time.sleep(3.5)
+    tab.say("还在吗")
+    assert "customer_id" not in user_events(web_assistant, tab.session_id)[-1]["metadata"]
 
 
 def test_expired_or_unsigned_tokens_are_ignored(web_assistant, buyer):
@@ -235,6 +317,40 @@ def test_relay_send_reaches_the_buyer_and_resume_hands_back_to_the_bot(web_assis
     assert "运费" in texts(tab.say("退货运费谁出？"))
 
 
+def test_a_double_click_on_return_hands_back_once(web_assistant, buyer):
+    tab = buyer()
+    tab.say("转人工")
+    wang = web_assistant.console("wang")
+    handoff = handoff_of(web_assistant, tab.session_id)
+    assert wang.post(web_assistant.url(f"/console/api/handoffs/{handoff['id']}/claim"), json={}).status_code == 200
+    before = len(tab.received)
+    give_back = web_assistant.url(f"/console/api/conversations/{tab.session_id}/return")
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: wang.post(give_back, json={}), range(2)))
+    assert sorted(r.status_code for r in results) == [200, 409]
+    assert next(r for r in results if r.status_code == 200).json()["buyer_notified"] is True
+    time.sleep(1.0)
+    returned = [m for m in tab.received[before:] if m.get("text") == domain_text("utter_handoff_returned")]
+    assert len(returned) == 1
+    assert sum(1 for e in web_assistant.tracker(tab.session_id)["events"] if e["event"] == "resume") == 1
+
+
+def test_handing_back_a_buyer_who_cannot_be_reached_still_resumes_the_bot(web_assistant):
+    import requests
+
+    conversation_id = "rest-return-" + str(time.time())
+    said = requests.post(web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "转人工"}, timeout=60)
+    assert said.status_code == 200 and web_assistant.tracker(conversation_id)["paused"] is True
+    wang = web_assistant.console("wang")
+    handoff = handoff_of(web_assistant, conversation_id)
+    assert wang.post(web_assistant.url(f"/console/api/handoffs/{handoff['id']}/claim"), json={}).status_code == 200
+    returned = wang.post(web_assistant.url(f"/console/api/conversations/{conversation_id}/return"), json={})
+    assert returned.status_code == 200, returned.text
+    assert returned.json()["buyer_notified"] is False and "没有送达" in returned.json()["note"]
+    assert web_assistant.tracker(conversation_id)["paused"] is False
+    assert handoff_of(web_assistant, conversation_id)["status"] == "returned"
+
+
 def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     tab = buyer()
     tab.say("我买的耳机坏了，右边没声音")
@@ -264,6 +380,10 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     assert events[-1]["actor"] == "agent:wang" and events[-1]["details"]["priority"] == {"from": "normal", "to": "urgent"}
     refused = wang.post(web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"status": "closed"})
     assert refused.status_code == 400 and "不能从" in refused.json()["error"]
+    not_text = wang.post(web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"note": ["x"]})
+    assert not_text.status_code == 400 and "必须是文字" in not_text.json()["error"]
+    noted = wang.post(web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"note": "已电话联系买家"})
+    assert noted.status_code == 200 and noted.json()["ticket"]["events"][-1]["note"] == "已电话联系买家"
     note = wang.post(web_assistant.url(f"/console/api/conversations/{tab.session_id}/notes"), json={"body": "<b>已电话联系</b>"})
     assert note.status_code == 200
 

@@ -199,6 +199,27 @@
     }).catch(function (error) { if (error.status !== 401) flash(error.message, true); });
   }
 
+  // only the server's own evidence route is ever put into href/src: a buyer-given URL such as
+  // "javascript:..." must not become a link an agent clicks
+  function isEvidenceUrl(url) {
+    return typeof url === "string" && /^\/evidence\/[0-9a-f]{64}\.[a-z0-9]{2,5}$/.test(url);
+  }
+
+  function evidenceImage(url, name) {
+    var img = make("img", "evidence-img");
+    img.src = url;
+    img.alt = name || "凭证照片";
+    return img;
+  }
+
+  function evidenceLink(label, url) {
+    var link = make("a", null, label);
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    return link;
+  }
+
   function transcriptLine(line) {
     var who = { buyer: "买家", bot: "机器人", agent: "客服 " + (line.agent || ""), system: "" }[line.from];
     var row = make("div", "msg " + line.from);
@@ -206,18 +227,13 @@
     if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
     if (line.text) row.appendChild(make("div", "text", line.text));
     (line.attachments || []).forEach(function (attachment) {
+      if (!isEvidenceUrl(attachment.url)) return;
       if (attachment.type === "image") {
-        var img = make("img", "evidence-img");
-        img.src = attachment.url;
-        img.alt = attachment.name || "凭证照片";
+        var img = evidenceImage(attachment.url, attachment.name);
         img.addEventListener("load", function () { $("transcript").scrollTop = $("transcript").scrollHeight; });
         row.appendChild(img);
       } else {
-        var link = make("a", null, "视频：" + (attachment.name || attachment.url));
-        link.href = attachment.url;
-        link.target = "_blank";
-        link.rel = "noopener";
-        row.appendChild(link);
+        row.appendChild(evidenceLink("视频：" + (attachment.name || "凭证视频"), attachment.url));
       }
     });
     if (line.buttons && line.buttons.length) {
@@ -285,17 +301,11 @@
       ["处理时限", when(ticket.resolution_due)], ["商品", ticket.item && (ticket.item.name || ticket.item.sku)],
     ]));
     ticket.evidence.forEach(function (piece) {
+      if (!isEvidenceUrl(piece.url)) return;
       if ((piece.media_type || "").indexOf("video") === 0) {
-        var link = make("a", null, "视频凭证：" + (piece.name || piece.sha256.slice(0, 12)));
-        link.href = piece.url;
-        link.target = "_blank";
-        link.rel = "noopener";
-        card.appendChild(link);
+        card.appendChild(evidenceLink("视频凭证：" + (piece.name || piece.sha256.slice(0, 12)), piece.url));
       } else {
-        var img = make("img", "evidence-img");
-        img.src = piece.url;
-        img.alt = piece.name || "凭证照片";
-        card.appendChild(img);
+        card.appendChild(evidenceImage(piece.url, piece.name));
       }
     });
     card.appendChild(ticketForm(ticket));
@@ -375,7 +385,12 @@
   function handBack(path, done) {
     if (!state.open) return;
     api("POST", "/conversations/" + encodeURIComponent(state.open) + path, {})
-      .then(function () { flash(done); refreshConversation(); loadQueue(); })
+      .then(function (data) {
+        if (data.buyer_notified === false) flash(data.note, true);
+        else flash(done);
+        refreshConversation();
+        loadQueue();
+      })
       .catch(function (error) { flash(error.message, true); });
   }
 

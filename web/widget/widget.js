@@ -30,7 +30,11 @@
     photoSent: "这是照片",
     videoSent: "这是视频",
     uploadFailed: "上传失败，请检查网络后重试。",
+    uploadRefused: "上传没有成功（服务器返回 HTTP {status}），请稍后重试。",
+    tooLarge: "文件太大了（{size}），照片最大 {image}，视频最大 {video}。请压缩或截取后重新上传。",
     notConnected: "还没有连上服务器，请稍候再发送。",
+    sendFailed: "消息没有发出去，请稍后重试。",
+    chatErrors: { session_invalid: "会话已失效，请刷新页面后重试。" },
   };
   var STORAGE_SESSION_PREFIX = "aftersales.chat.session_id";
   var STORAGE_OPEN = "aftersales.chat.open";
@@ -55,7 +59,7 @@
     }
   }
 
-  var state = { socket: null, sessionId: null, historyLoaded: false, typingTimer: null };
+  var state = { socket: null, sessionId: null, historyLoaded: false, typingTimer: null, limits: null };
   var el = {};
 
   function make(tag, className, text) {
@@ -327,21 +331,62 @@
     return true;
   }
 
+  function megabytes(size) {
+    var value = size / (1024 * 1024);
+    return (value >= 10 || value === Math.floor(value) ? value.toFixed(0) : value.toFixed(1)) + " MB";
+  }
+
+  function tooLargeText(size) {
+    var limits = state.limits || {};
+    return UI.tooLarge.replace("{size}", size ? megabytes(size) : "—")
+      .replace("{image}", limits.max_image_bytes ? megabytes(limits.max_image_bytes) : "—")
+      .replace("{video}", limits.max_video_bytes ? megabytes(limits.max_video_bytes) : "—");
+  }
+
+  // checked here so that a buyer does not wait for a long upload the server would refuse;
+  // a file of unknown type (some phones send HEIC without one) gets the larger limit
+  function overLimit(file) {
+    var limits = state.limits;
+    if (!limits) return false;
+    var isVideo = /^video\//.test(file.type || "");
+    var isImage = /^image\//.test(file.type || "");
+    var limit = isVideo ? limits.max_video_bytes : isImage ? limits.max_image_bytes
+      : Math.max(limits.max_image_bytes, limits.max_video_bytes);
+    return file.size > limit;
+  }
+
+  function loadLimits() {
+    fetch(config.server + "/webhooks/webchat/limits")
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (limits) { state.limits = limits; })
+      .catch(function () {});
+  }
+
   function upload(file) {
+    if (overLimit(file)) {
+      addText("system", tooLargeText(file.size));
+      return;
+    }
     var form = new FormData();
     form.append("file", file, file.name);
     var note = addText("system", UI.uploading);
     fetch(config.server + "/webhooks/webchat/upload", { method: "POST", body: form })
-      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (r) {
+        // a proxy in front of the server may answer with an HTML page instead of JSON
+        return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+      })
       .then(function (result) {
         note.parentNode.remove();
-        if (!result.ok) {
-          addText("system", result.data.error || UI.uploadFailed);
+        var attachment = result.data.attachment;
+        if (!result.ok || !attachment) {
+          var fallback = result.status === 413 ? tooLargeText(file.size) : UI.uploadRefused.replace("{status}", result.status);
+          addText("system", result.data.error || fallback);
           return;
         }
-        var attachment = result.data.attachment;
-        var text = attachment.type === "video" ? UI.videoSent : UI.photoSent;
-        if (emit(text, { attachments: [attachment] })) {
+        // sent as a plain intent with the buyer-facing words as shown_text: the files speak,
+        // not the NLU's reading of a caption
+        var shown = attachment.type === "video" ? UI.videoSent : UI.photoSent;
+        if (emit("/inform", { attachments: [attachment], shown_text: shown })) {
           if (attachment.type === "video") addVideo("user", URL.createObjectURL(file));
           else addImage("user", URL.createObjectURL(file));
         }
@@ -380,10 +425,14 @@
     });
     socket.on("bot_idle", function () { showTyping(false); });
     socket.on("chat_error", function (data) {
-      addText("system", (data && data.error) || UI.uploadFailed);
+      showTyping(false);
+      addText("system", UI.chatErrors[data && data.code] || UI.sendFailed);
     });
     socket.on("disconnect", function () {
       setStatus(UI.reconnecting);
+      // until the server confirms the session again, messages are refused here instead of
+      // being shown as sent and then dropped by the server
+      state.sessionId = null;
       state.historyLoaded = false;  // reload on reconnect: replies sent meanwhile appear too
     });
     socket.io.on("reconnect_attempt", function () { setStatus(UI.reconnecting); });
@@ -393,6 +442,7 @@
     loadStyles();
     build();
     setStatus(UI.connecting);
+    loadLimits();
     loadScript(config.server + "/chat/vendor/socket.io-client-4.8.1/socket.io.min.js")
       .then(connect)
       .catch(function () { setStatus(UI.reconnecting); });
