@@ -182,19 +182,46 @@ class ActionDecideCase(Action):
             return events
         if ticket is None or ticket.chosen_remedy:
             return events
-        choices = [remedy for remedy in offered if remedy in SELECTABLE_REMEDIES]
-        if len(choices) == 1:
-            return events + record_choice(dispatcher, domain, ticket.ticket_number, choices[0])
-        if choices:
-            buttons = [
-                {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
-                for remedy in choices
-            ]
-            dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
-            return events + [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"),
-                             SlotSet("requested_remedy", None)]
-        if Remedy.INVESTIGATE.value in offered:
-            dispatcher.utter_message(response="utter_next_steps_investigate", first_response_due=times["first_response_due"])
+        return events + offer_remedies(dispatcher, domain, ticket.ticket_number, offered, ticket.first_response_due)
+
+
+def offer_remedies(
+    dispatcher: CollectingDispatcher, domain: DomainDict, ticket_number: Text, offered: List[Text], first_response_due: Any
+) -> List[EventType]:
+    """One remedy is recorded at once; several become buttons; an investigation is announced."""
+    choices = [remedy for remedy in offered if remedy in SELECTABLE_REMEDIES]
+    if len(choices) == 1:
+        return record_choice(dispatcher, domain, ticket_number, choices[0])
+    if choices:
+        buttons = [
+            {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
+            for remedy in choices
+        ]
+        dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
+        return [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
+    if Remedy.INVESTIGATE.value in offered:
+        dispatcher.utter_message(response="utter_next_steps_investigate", first_response_due=runtime.format_moment(first_response_due))
+    return []
+
+
+class ActionOfferRemedies(Action):
+    """After photos completed a ticket that waited for them: the buyer now picks the remedy."""
+
+    def name(self) -> Text:
+        return "action_offer_remedies"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        ticket_number = tracker.get_slot("case_ticket_number")
+        with runtime.database() as session:
+            ticket = cases.ticket_report(session, ticket_number) if ticket_number else None
+        if ticket is None or ticket.chosen_remedy or ticket.status != "open" or Remedy.REJECT.value in ticket.offered_remedies:
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
+        events = offer_remedies(dispatcher, domain, ticket.ticket_number, list(ticket.offered_remedies), ticket.first_response_due)
+        if not events:
+            dispatcher.utter_message(response="utter_anything_else")
         return events
 
 

@@ -95,6 +95,8 @@ class TicketReport:
     status: str
     chosen_remedy: Optional[str]
     resolution_due: Optional[datetime]
+    offered_remedies: Tuple[str, ...] = ()
+    first_response_due: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,10 @@ _UNDELIVERED_SUB_ISSUE = {
 
 
 def _report(ticket: Ticket) -> TicketReport:
-    return TicketReport(ticket.ticket_number, ticket.status, ticket.chosen_remedy, ticket.resolution_due)
+    return TicketReport(
+        ticket.ticket_number, ticket.status, ticket.chosen_remedy, ticket.resolution_due,
+        tuple(ticket.offered_remedies or ()), ticket.first_response_due,
+    )
 
 
 def ticket_report(session: Session, ticket_number: str) -> Optional[TicketReport]:

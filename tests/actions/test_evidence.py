@@ -114,3 +114,34 @@ def test_what_is_recorded_comes_from_the_stored_file_not_from_the_message(conver
     [kept] = turn.slots_set()["evidence"]
     assert (kept["size"], kept["media_type"], kept["type"]) == (48213, "image/jpeg", "image")
     assert len(kept["name"]) == 120
+
+
+def test_photos_that_complete_a_waiting_ticket_bring_the_remedy_choice(conversation, db):
+    from actions.case import ActionOfferRemedies
+
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=False)  # Q1, awaiting_evidence
+    send(chat, photo("later.jpg"), text="照片拍好了")
+    offered = chat.run(ActionOfferRemedies())
+    assert offered.responses == ["utter_choose_remedy"]
+    assert offered.slots_set()["awaiting_reply"] == "remedy_choice"
+    assert set(offered.slots_set()["offered_remedies"]) == {"return_refund", "exchange"}
+
+    chat.user("谢谢", "thank")
+    again = chat.run(ActionOfferRemedies())
+    assert again.responses == ["utter_choose_remedy"]  # still no remedy chosen on the ticket
+
+
+def test_nothing_to_choose_once_a_remedy_is_on_the_ticket(conversation, db):
+    from actions.case import ActionOfferRemedies
+
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=True)
+    number = chat.current_slots()["case_ticket_number"]
+    with db() as session:
+        from bot.services import tickets
+
+        tickets.update_ticket(session, tickets.require_ticket(session, number), "bot", chosen_remedy="exchange")
+    chat.user("补一张照片", "inform")
+    turn = chat.run(ActionOfferRemedies())
+    assert turn.responses == ["utter_anything_else"] and turn.events == []
