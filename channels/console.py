@@ -172,17 +172,12 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/conversations/<conversation_id>/reply", methods=["POST"])
         @signed_in
         async def reply(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            body = json_body(request) or {}
-            try:
-                await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
-                result = await agent_relay.send_agent_message(
-                    request.app, conversation_id, str(body.get("text") or ""), agent.username
-                )
-            except agent_relay.RelayError as refused:
-                return error_response(refused.status, refused.message)
-            except ServiceError as refused:
-                return error_response(409, refused.message)
-            return json_response(result)
+            text = str((json_body(request) or {}).get("text") or "")
+
+            def send(app, conversation: str, who: str):
+                return agent_relay.send_agent_message(app, conversation, text, who)
+
+            return await on_owned_conversation(request, agent, conversation_id, send)
 
         @console.route("/api/conversations/<conversation_id>/notes", methods=["POST"])
         @signed_in
@@ -196,7 +191,8 @@ class AgentConsoleInput(InputChannel):
                 return error_response(400, refused.message)
             return json_response({"id": note_id})
 
-        async def hand_over(request: Request, agent: SignedInAgent, conversation_id: str, action) -> HTTPResponse:
+        async def on_owned_conversation(request: Request, agent: SignedInAgent, conversation_id: str, action) -> HTTPResponse:
+            """`action(app, conversation_id, agent)` on a conversation this agent (or a supervisor) holds."""
             try:
                 await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
                 result = await action(request.app, conversation_id, agent.username)
@@ -209,12 +205,12 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/conversations/<conversation_id>/return", methods=["POST"])
         @signed_in
         async def give_back(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            return await hand_over(request, agent, conversation_id, agent_relay.resume_conversation)
+            return await on_owned_conversation(request, agent, conversation_id, agent_relay.resume_conversation)
 
         @console.route("/api/conversations/<conversation_id>/resolve", methods=["POST"])
         @signed_in
         async def resolve(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            return await hand_over(request, agent, conversation_id, agent_relay.resolve_conversation)
+            return await on_owned_conversation(request, agent, conversation_id, agent_relay.resolve_conversation)
 
         @console.route("/api/tickets/<ticket_number>", methods=["POST"])
         @signed_in

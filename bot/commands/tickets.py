@@ -18,7 +18,7 @@ from bot.db import Ticket, session_scope
 from bot.domain.vocabulary import REMEDY_LABELS_ZH, Remedy, TicketStatus
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
-from bot.services.tickets import TICKET_STATUS_LABELS, change_status, list_tickets, require_ticket
+from bot.services.tickets import TICKET_STATUS_LABELS, audit_record, change_status, list_tickets, require_ticket
 
 PRIORITY_ZH = {"normal": "普通", "high": "高", "urgent": "紧急"}
 CATEGORY_ZH = {"quality": "质量", "logistics": "物流", "service": "服务", "no_reason": "无理由退货"}
@@ -158,17 +158,7 @@ def ticket_detail(ticket: Ticket) -> dict:
             "updated_at": _when(ticket.updated_at),
             "resolved_at": _when(ticket.resolved_at),
             "closed_at": _when(ticket.closed_at),
-            "events": [
-                {
-                    "at": _when(event.at),
-                    "actor": event.actor,
-                    "from_status": event.from_status,
-                    "to_status": event.to_status,
-                    "details": event.details,
-                    "note": event.note,
-                }
-                for event in ticket.events
-            ],
+            "events": [audit_record(event, _when) for event in ticket.events],
             "evidence": [
                 {
                     "reference": piece.reference,

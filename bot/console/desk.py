@@ -227,17 +227,7 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
             }
             for piece in ticket.evidence
         ],
-        "events": [
-            {
-                "at": _iso(event.at),
-                "actor": event.actor,
-                "from_status": event.from_status,
-                "to_status": event.to_status,
-                "details": event.details,
-                "note": event.note,
-            }
-            for event in ticket.events
-        ],
+        "events": [tickets.audit_record(event, _iso) for event in ticket.events],
         "remedy_choices": [{"value": r.value, "label": REMEDY_LABELS.get(r.value, r.value)} for r in Remedy],
         "priority_choices": [{"value": p.value, "label": PRIORITY_LABELS[p.value]} for p in Priority],
     }

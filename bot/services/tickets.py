@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -513,6 +513,18 @@ def _score_value(score: Any) -> int:
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise InvalidScore(score)
     return score
+
+
+def audit_record(event: TicketEvent, show_time: Callable[[Optional[datetime]], Optional[str]]) -> Dict[str, Any]:
+    """One line of a ticket's audit trail as the console and the CLI show it."""
+    return {
+        "at": show_time(event.at),
+        "actor": event.actor,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "details": event.details,
+        "note": event.note,
+    }
 
 
 # ---- helpers ------------------------------------------------------------------------------
