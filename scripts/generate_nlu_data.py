@@ -2,9 +2,12 @@
 
 Complaint intents are composed from product-specific faults, openers, verdicts and demands in
 several styles (terse, story, review listing, mixed "good part, but ..."); the other intents
-are hand-written sentences with light variation (particles, punctuation). Every sentence and
-fragment was written for this project from general knowledge of how buyers on Chinese
-shopping platforms write; nothing comes from the evaluation sets under ../shared/eval.
+are hand-written sentences with light variation (particles, punctuation). On top come the
+hand-written chat turns and reviews in scripts/phrasebank/*.yml (intent -> sentences), used as
+written: real chat turns are terse, chatty and placeholder-laden in ways composed sentences are
+not. Every sentence and fragment was written for this project from general knowledge of how
+buyers on Chinese shopping platforms write; nothing comes from the evaluation sets under
+../shared/eval, which the writers never opened.
 
     python scripts/generate_nlu_data.py          # rewrites data/nlu/*.yml (fixed seed)
 """
@@ -16,7 +19,10 @@ import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+import yaml
+
 SEED = 20261121
+PHRASEBANK_DIR = Path(__file__).resolve().parent / "phrasebank"
 
 # ---------------------------------------------------------------- quality
 # product names buyers use, with faults typical for that kind of product
@@ -658,6 +664,11 @@ POLICY = {
         "可以找消协吗", "还能去哪投诉", "怎么找平台介入", "有没有投诉渠道", "投诉找哪个部门",
         "对处理结果不满意怎么办", "去哪里举报",
     ],
+    "quality_problem": [
+        "怎样才算质量问题", "质量问题怎么界定", "掉漆算不算质量问题", "摔坏了算质量问题吗", "进水了算你们的问题吗",
+        "少配件算质量问题吗", "做工有瑕疵能按质量问题处理吗", "质量问题和无理由退货有什么区别",
+        "按质量问题退要什么凭证", "质量问题需要我提供视频吗", "什么情况属于人为损坏", "收到就有裂痕算质量问题吧",
+    ],
 }
 
 # ---------------------------------------------------------------- chat wrappers
@@ -878,6 +889,18 @@ def _unique(examples: Iterable[str]) -> List[str]:
     return kept
 
 
+def phrasebank(known_intents: Iterable[str], directory: Path = PHRASEBANK_DIR) -> Dict[str, List[str]]:
+    """The hand-written sentences of scripts/phrasebank/*.yml, by intent."""
+    known = set(known_intents)
+    sentences: Dict[str, List[str]] = {}
+    for path in sorted(directory.glob("*.yml")):
+        for intent, examples in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if intent not in known:
+                raise SystemExit(f"{path.name}: 未知意图 {intent!r}（ask_policy 要写成 ask_policy/<话题>）")
+            sentences.setdefault(intent, []).extend(str(example).strip() for example in examples)
+    return sentences
+
+
 def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
     rng = random.Random(seed)
     intents = {
@@ -905,6 +928,8 @@ def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
         if name.startswith(CHAT_WRAPPED_INTENTS):
             share = 0.12 if name.startswith("complain_") else 0.3
             intents[name] += chat_wrapped(rng, intents[name], int(len(intents[name]) * share))
+    for name, examples in phrasebank(intents).items():
+        intents[name] += examples
     intents = {name: _unique(examples) for name, examples in intents.items()}
     # a text listed under two intents would teach nothing and fails `rasa data validate`
     owners: Dict[str, set] = {}

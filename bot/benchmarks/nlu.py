@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -24,6 +25,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot.benchmarks.order_number_cases import generate_cases
 from bot.nlu.identifiers import extract_identifiers
+from bot.nlu.normalization import normalize_for_classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 NLU_DATA_DIR = PROJECT_ROOT / "data" / "nlu"
@@ -337,6 +339,45 @@ def cross_validate(folds: int = 5, seed: int = 0, progress: Callable[[str], None
         "per_intent_f1": per_label_f1(gold, predicted),
         "records": records,
     }
+
+
+PLACEHOLDER = re.compile(r"\[[^\[\]]{1,8}x\]")
+WORD_CHARACTER = re.compile(r"[^\W_]")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", normalize_for_classifier(text).text)
+
+
+def _trigrams(compact: str) -> frozenset:
+    return frozenset(compact[i : i + 3] for i in range(len(compact) - 2)) or frozenset([compact])
+
+
+def training_overlap(train: Sequence[LabelledText], evaluated: Sequence[LabelledText],
+                     near_threshold: float = 0.6, min_chars: int = 6) -> Dict[str, int]:
+    """How many evaluation texts have a training text that is the same, or nearly the same
+    (character-trigram Jaccard >= near_threshold), after normalisation: a leak guard, since the
+    training data must never come from the evaluation sets. Turns shorter than `min_chars`
+    ("好的", "谢谢", a bare "[订单x]") are everyone's and are not counted. Counts only; no text is reported."""
+    train_grams = {_trigrams(_compact(item.text)) for item in train}
+    index: Dict[str, List[frozenset]] = {}
+    for grams in train_grams:
+        for gram in grams:
+            index.setdefault(gram, []).append(grams)
+    identical = near = checked = 0
+    for item in evaluated:
+        if len(WORD_CHARACTER.findall(PLACEHOLDER.sub("", item.text))) < min_chars:
+            continue
+        compact = _compact(item.text)
+        checked += 1
+        grams = _trigrams(compact)
+        if grams in train_grams:
+            identical += 1
+            continue
+        candidates = {id(c): c for gram in grams for c in index.get(gram, ())}.values()
+        if any(len(grams & c) / len(grams | c) >= near_threshold for c in candidates):
+            near += 1
+    return {"evaluated": checked, "identical": identical, "near": near}
 
 
 def per_label_f1(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, float]:

@@ -64,6 +64,10 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
     latency = results["latency_in_process"]
     lines.append(f"| parse latency in-process p50 | ≤ {targets['in_process_p50_ms']:.0f} ms | {latency['p50_ms']:.1f} ms | | "
                  f"{_met(latency['p50_ms'], targets['in_process_p50_ms'], higher_is_better=False)} |")
+    for name, overlap in (results.get("overlap") or {}).items():
+        lines.append(f"| {name} texts of 6+ characters found in the training data / nearly (leak guard) | 0 / 0 | "
+                     f"{overlap['identical']} / {overlap['near']} of {overlap['evaluated']} | | "
+                     f"{'✅' if overlap['identical'] + overlap['near'] == 0 else '❌'} |")
     lines += ["", "## Findings", "", _preserved_findings(report_path), ""]
 
     if complaints:

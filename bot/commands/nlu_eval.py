@@ -105,6 +105,8 @@ def _run(args: argparse.Namespace) -> int:
     train = nlu.training_examples()
     baseline = nlu.baseline_classifier(train)
     results["training_counts"] = _counts(train)
+    results["overlap"] = {name: nlu.training_overlap(train, items)
+                          for name, items in (("complaints_dev", complaints), ("intents_dev", intents)) if items}
     results["fallback"] = nlu.fallback_settings()
     figures_dir = args.report.parent / FIGURES_DIR_NAME
 

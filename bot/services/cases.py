@@ -369,6 +369,8 @@ def policy_answer_values(policy: PolicyConfig) -> Dict[str, Any]:
     exempt = "、".join(names[category] for category in sorted(policy.no_reason_exempt_categories, key=str))
     return {
         "no_reason_days": policy.no_reason_window_days,
+        "quality_return_days": policy.quality_return_window_days,
+        "quality_exchange_days": policy.quality_exchange_window_days,
         "online_refund_days": policy.refund_working_days[PaymentMethod.ONLINE],
         "cod_refund_days": policy.refund_working_days[PaymentMethod.COD],
         "warranty_summary": warranty,

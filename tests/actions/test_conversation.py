@@ -28,6 +28,7 @@ def selected(topic: str, confidence: float = 0.93):
         ("退款多久到账", "refund_time", {"online_refund_days": 3, "cod_refund_days": 7}),
         ("保修多久", "warranty", {}),
         ("哪些东西不能退", "exempt_goods", {}),
+        ("什么算质量问题", "quality_problem", {"quality_return_days": 7, "quality_exchange_days": 15}),
     ],
 )
 def test_a_policy_question_is_answered_from_the_shop_policy(conversation, question, topic, values):

@@ -13,7 +13,7 @@ CONTRACT_INTENTS = [
     "inform", "greet", "goodbye", "thank", "affirm", "deny", "out_of_scope",
 ]
 POLICY_TOPICS = ["return_window", "return_shipping", "refund_time", "warranty", "exchange_time", "delivery_time",
-                 "exempt_goods", "complaint_channel"]
+                 "exempt_goods", "complaint_channel", "quality_problem"]
 MINIMUM_COMPLAINT_EXAMPLES = 60
 MINIMUM_OTHER_EXAMPLES = 25
 
@@ -73,12 +73,31 @@ def test_no_example_under_two_intents():
     assert [text for text, intents in owners.items() if len(intents) > 1] == []
 
 
-def test_data_files_are_what_the_generator_writes(tmp_path):
+def load_generator():
     spec = importlib.util.spec_from_file_location("generate_nlu_data", PROJECT_ROOT / "scripts" / "generate_nlu_data.py")
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
+    return generator
+
+
+def test_data_files_are_what_the_generator_writes(tmp_path):
+    generator = load_generator()
     generator.write(tmp_path)
     for path in tmp_path.glob("*.yml"):
         committed = PROJECT_ROOT / "data" / "nlu" / path.name
         assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), \
             f"{committed} differs from the generator output: run scripts/generate_nlu_data.py"
+
+
+def test_every_phrasebank_sentence_reaches_the_training_data():
+    examples = set(nlu_examples())
+    bank = load_generator().phrasebank(known_intents={intent for intent, _ in examples})
+    # a sentence two writers put under different intents is dropped, so allow those
+    missing = [(intent, text) for intent, texts in bank.items() for text in texts if (intent, text) not in examples]
+    assert len(missing) <= 5, missing
+
+
+def test_phrasebank_rejects_an_unknown_intent(tmp_path):
+    (tmp_path / "bad.yml").write_text("ask_policy:\n  - 保修多久\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="ask_policy/<话题>"):
+        load_generator().phrasebank(known_intents={"ask_policy/warranty"}, directory=tmp_path)
