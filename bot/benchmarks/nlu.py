@@ -25,7 +25,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot.benchmarks.order_number_cases import generate_cases
 from bot.nlu.identifiers import extract_identifiers
-from bot.nlu.normalization import normalize_for_classifier
+from bot.nlu.normalization import PLACEHOLDER_PATTERN, normalize_for_classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 NLU_DATA_DIR = PROJECT_ROOT / "data" / "nlu"
@@ -341,7 +341,6 @@ def cross_validate(folds: int = 5, seed: int = 0, progress: Callable[[str], None
     }
 
 
-PLACEHOLDER = re.compile(r"\[[^\[\]]{1,8}x\]")
 WORD_CHARACTER = re.compile(r"[^\W_]")
 
 
@@ -366,7 +365,7 @@ def training_overlap(train: Sequence[LabelledText], evaluated: Sequence[Labelled
             index.setdefault(gram, []).append(grams)
     identical = near = checked = 0
     for item in evaluated:
-        if len(WORD_CHARACTER.findall(PLACEHOLDER.sub("", item.text))) < min_chars:
+        if len(WORD_CHARACTER.findall(PLACEHOLDER_PATTERN.sub("", item.text))) < min_chars:
             continue
         compact = _compact(item.text)
         checked += 1
