@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from bot.nlu.answers import score_in_text
 from bot.services import cases
 
 
@@ -59,7 +60,7 @@ class ActionRecordSatisfaction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        score = tracker.get_slot("satisfaction_score")
+        score = tracker.get_slot("satisfaction_score") or score_in_text(tracker.latest_message.get("text") or "")
         if score is None or not str(score).isdigit() or not 1 <= int(score) <= 5:
             dispatcher.utter_message(response="utter_ask_satisfaction")
             return [SlotSet("awaiting_reply", "satisfaction"), SlotSet("satisfaction_score", None)]

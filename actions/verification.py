@@ -115,6 +115,8 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         order_number = tracker.get_slot("order_number")
         if not order_number:
             return {"phone_last4": digits}
+        if tracker.get_slot("order_verified") and tracker.get_slot("verified_order_number") == order_number:
+            return {"phone_last4": digits}  # checked together with the number, already confirmed
         with runtime.database() as session:
             verified = cases.verify_owner(session, order_number, digits)
             summary = cases.order_summary(session, order_number) if verified else None
