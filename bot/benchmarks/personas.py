@@ -90,6 +90,7 @@ class Persona:
     why: str = ""
     depends_on: Optional[str] = None
     second_order_id: Optional[str] = None
+    second_phone_last4: Optional[str] = None  # the second order's phone, when not the same
     source: str = ""
 
     @property
@@ -150,6 +151,7 @@ def _persona(item: Any, path: Path) -> Persona:
         why=str(item.get("why") or ""),
         depends_on=str(item["depends_on"]) if item.get("depends_on") else None,
         second_order_id=str(item["second_order_id"]) if item.get("second_order_id") else None,
+        second_phone_last4=str(item["second_phone_last4"]) if item.get("second_phone_last4") else None,
         source=Path(path).name,
     )
 
@@ -245,7 +247,7 @@ QUESTION_CUES: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
 )
 # a sentence that asks the buyer for something: a question mark, or a request word together
 # with a cue of the table above (a bare 请 is no request: "请在…前寄回至…" is an instruction)
-REQUEST_CUES = ("请问", "告诉我", "提供", "发给我", "发我", "上传", "请选择", "输入", "回复", "说说", "说一下", "核对", "确认一下")
+REQUEST_CUES = ("请问", "请为", "告诉我", "提供", "发给我", "发我", "上传", "请选择", "输入", "回复", "说说", "说一下", "核对", "确认一下")
 # questions that only offer more help: nothing is asked
 CLOSING_CUES = ("还有其他", "还有什么", "其他问题", "其他需要", "别的问题", "其他可以")
 # the assistant did not accept the order number / the phone digits just given
@@ -434,6 +436,7 @@ class SimulatedBuyer:
         self.turns = 0
         self.misunderstandings = 0
         self.order = persona.order_id
+        self.phone = persona.phone_last4
         self.gave_order = False
         self.gave_phone = False
         self.verified = False
@@ -561,6 +564,7 @@ class SimulatedBuyer:
             if "switches_order" in pending:
                 self._play("switches_order")
                 self.order = self.persona.second_order_id or self.order
+                self.phone = self.persona.second_phone_last4 or self.phone
                 return Move(self._fact("correction_line"), note="行为 switches_order：换成另一单")
             if "gives_new_address" in pending:
                 self._play("gives_new_address")
@@ -601,7 +605,7 @@ class SimulatedBuyer:
             return Move(self.style.order_number(self.order), note="答：订单号")
         if kind == "phone":
             self.gave_phone = True
-            return Move(self.style.short_number(self.persona.phone_last4), note="答：手机尾号")
+            return Move(self.style.short_number(self.phone), note="答：手机尾号")
         if kind == "problem":
             return self.problem_again("答：问题")
         if kind == "used":
@@ -831,6 +835,7 @@ def reset_database(
     wanted = None if orders is None else {str(number) for number in orders}
     table = decisions_table(engine)
     with session_scope(engine) as session:
+        session = _NoSync(session)
         if wanted is None:
             if table is not None:
                 session.execute(delete(table))
@@ -870,6 +875,19 @@ def reset_database(
                 report = import_orders(session, {"orders": records}, day)
                 if not report.ok:
                     raise RuntimeError(f"{path}：重新导入订单失败：{'；'.join(str(e) for e in report.errors)}")
+
+
+class _NoSync:
+    """A session whose bulk deletes do not try to update objects in memory (there are none)."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    def execute(self, statement, *args, **kwargs):
+        return self._session.execute(statement.execution_options(synchronize_session=False), *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
 
 
 def chain_orders(chain: Sequence[Persona]) -> List[str]:
