@@ -247,7 +247,10 @@ QUESTION_CUES: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
 )
 # a sentence that asks the buyer for something: a question mark, or a request word together
 # with a cue of the table above (a bare 请 is no request: "请在…前寄回至…" is an instruction)
-REQUEST_CUES = ("请问", "请为", "告诉我", "提供", "发给我", "发我", "上传", "请选择", "输入", "回复", "说说", "说一下", "核对", "确认一下")
+REQUEST_CUES = (
+    "请问", "请为", "请提供", "请上传", "请输入", "请选择", "请告诉", "告诉我", "麻烦提供", "麻烦上传", "麻烦发",
+    "麻烦告诉", "提供一下", "发给我", "发我", "回复", "说说", "说一下", "核对一下", "确认一下",
+)
 # questions that only offer more help: nothing is asked
 CLOSING_CUES = ("还有其他", "还有什么", "其他问题", "其他需要", "别的问题", "其他可以")
 # the assistant did not accept the order number / the phone digits just given

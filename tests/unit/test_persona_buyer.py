@@ -334,3 +334,8 @@ def test_a_broken_persona_file_is_refused_in_chinese(tmp_path):
                     "    facts: {problem: p}\n    behaviour: [dances]\n    expect: {rule: Q1}\n", encoding="utf-8")
     with pytest.raises(harness.PersonaFormatError, match="不认识的行为"):
         harness.load_personas(path)
+
+
+def test_acknowledgements_and_next_steps_ask_nothing():
+    done = turn("已收到您上传的 1 个文件，谢谢！", "好的，已为您登记免费维修。售后同事会在12月8日前联系您安排寄修。")
+    assert understand(done).kind == "none"
