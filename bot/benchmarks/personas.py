@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import requests
 import yaml
-from sqlalchemy import MetaData, Table, delete, inspect, or_, select
+from sqlalchemy import Integer, MetaData, Table, delete, inspect, or_, select
 from sqlalchemy.engine import Engine
 
 from bot.benchmarks.conversations import photo_metadata
@@ -854,8 +854,9 @@ def reset_database(
                 select(Ticket.conversation_id).where(Ticket.id.in_(ticket_ids))
             ).scalars().all() if c}
             if table is not None:
+                by_id = isinstance(table.c.order_id.type, Integer)  # orders.id, or the order number
                 session.execute(delete(table).where(or_(
-                    table.c.order_id.in_(list(order_ids) + sorted(wanted)),
+                    table.c.order_id.in_(list(order_ids) if by_id else sorted(wanted)),
                     table.c.ticket_id.in_(ticket_ids),
                     table.c.conversation_id.like(f"{CONVERSATION_PREFIX}%"),
                 )))

@@ -301,13 +301,20 @@ def test_the_reset_removes_a_chains_rows_and_restores_the_orders(engine, tmp_pat
         "delivered_days_ago": 2, "items": [{"sku": "A", "name": "耳机", "category": "digital", "unit_price": 1.0, "quantity": 1}],
         "total": 1.0,
     }]}), encoding="utf-8")
-    add_ticket(engine, "persona-x", category="quality", rule_id="Q1")
+    decisions = Table(harness.DECISIONS_TABLE, MetaData(), Column("id", Integer, primary_key=True),
+                      Column("conversation_id", String), Column("order_id", Integer), Column("ticket_id", Integer))
+    decisions.create(engine)
+    ticket_id = add_ticket(engine, "persona-x", category="quality", rule_id="Q1")
+    with engine.begin() as connection:
+        connection.execute(insert(decisions), [{"conversation_id": "chat-1", "order_id": 1, "ticket_id": ticket_id}])
     with session_scope(engine) as session:
         session.query(Order).one().status = "refunded"
     harness.reset_database(engine, [orders_file], orders=["1234567812345678"], today=date(2026, 12, 7))
     with session_scope(engine) as session:
         assert session.query(Ticket).count() == 0
         assert session.query(Order).one().status == "delivered"
+    with engine.connect() as connection:
+        assert connection.execute(decisions.select()).first() is None
 
 
 # -- the persona files --------------------------------------------------------------------------
