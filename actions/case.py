@@ -379,7 +379,8 @@ class ActionTakeNewAddress(Action):
 
 
 class ActionAddRemark(Action):
-    """Something the buyer adds after a decision that opened a ticket: it goes onto the ticket."""
+    """Something the buyer adds after a decision without disagreeing: onto the ticket; after a
+    decision that left no work (a "no", or information), a person is offered once more."""
 
     def name(self) -> Text:
         return "action_add_remark"
@@ -388,9 +389,13 @@ class ActionAddRemark(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         ticket_number = (tracker.get_slot("last_decision") or {}).get("ticket")
+        if not ticket_number:
+            dispatcher.utter_message(response="utter_decision_reject_offer_human")
+            return [SlotSet("awaiting_reply", AFTER_DECISION)]
         with runtime.database() as session:
-            added = bool(ticket_number) and cases.add_remark(session, ticket_number, buyer_text(tracker))
+            added = cases.add_remark(session, ticket_number, buyer_text(tracker))
         if not added:
-            return [FollowupAction("action_handoff")]
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("awaiting_reply", None)]
         dispatcher.utter_message(response="utter_remark_added_to_ticket", ticket_number=ticket_number)
         return [SlotSet("awaiting_reply", AFTER_DECISION)]

@@ -19,6 +19,7 @@ from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, SubIssue
 from bot.nlu.reaction import says_order_was_wrong
 from bot.services import cases
+from actions.case import conversation_channel
 
 TASK_OF_INTENT = {
     "complain_quality": "case",
@@ -192,16 +193,10 @@ class ActionContinueTask(Action):
 
     def show_tracking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         order_number = tracker.get_slot("order_number")
+        if self.answer_closed_order(dispatcher, tracker):
+            return [SlotSet("pending_task", None)]
         with runtime.database() as session:
             tracking = cases.tracking_report(session, order_number)
-            closed = cases.closed_order_status(session, order_number)
-        if closed:
-            # "退款到了没" about a refunded order: its state is the answer, not its old tracking
-            dispatcher.utter_message(
-                response=f"utter_order_already_{closed}", order_number_masked=tracking.masked_number,
-                **cases.policy_answer_values(runtime.policy()),
-            )
-            return [SlotSet("pending_task", None)]
         if not tracking.lines:
             dispatcher.utter_message(response="utter_tracking_none", order_number_masked=tracking.masked_number)
         else:
@@ -221,6 +216,20 @@ class ActionContinueTask(Action):
             ]
         return [SlotSet("pending_task", None)]
 
+    @staticmethod
+    def answer_closed_order(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """A refunded or cancelled order: its state is the answer (X1), not old tracking lines."""
+        with runtime.database() as session:
+            decision = cases.closed_order_answer(
+                session, order_number=tracker.get_slot("order_number"), conversation_id=tracker.sender_id,
+                channel=conversation_channel(tracker), today=runtime.today(), now=runtime.now(), policy=runtime.policy(),
+            )
+        if decision is None:
+            return False
+        dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
+        dispatcher.utter_message(response="utter_refund_timing", **cases.policy_answer_values(runtime.policy()))
+        return True
+
     def show_ticket_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ticket_number = tracker.get_slot("ticket_number")
         order_number = tracker.get_slot("order_number")
@@ -229,13 +238,7 @@ class ActionContinueTask(Action):
                 reports = [cases.ticket_report(session, ticket_number)]
             else:
                 reports = cases.ticket_reports_for_order(session, order_number)
-            closed = cases.closed_order_status(session, order_number) if order_number and not ticket_number else None
-        if closed and not reports:
-            # "退款成功了没": an order refunded or cancelled has its answer without any ticket
-            dispatcher.utter_message(
-                response=f"utter_order_already_{closed}", order_number_masked=cases.mask_order_number(order_number),
-                **cases.policy_answer_values(runtime.policy()),
-            )
+        if not ticket_number and not reports and self.answer_closed_order(dispatcher, tracker):
             return [SlotSet("pending_task", None)]
         if ticket_number and reports[0] is None:
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=ticket_number)

@@ -155,7 +155,7 @@ class CaseDecision(Base):
     conversation_id = Column(String(128), nullable=False)
     order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
     item_sku = Column(String(64))
-    category = Column(String(32), nullable=False)
+    category = Column(String(32))  # none for a status question answered by the order's state (X1)
     sub_issue = Column(String(32))
     rule_id = Column(String(16), nullable=False)
     remedies = Column(JSON, nullable=False, default=list)

@@ -52,11 +52,12 @@ def problem_from_answer(
     text: str, *, intent: Optional[str], ranking: Sequence[Mapping] = (), case_category: Optional[str] = None
 ) -> Optional[str]:
     """The sub-issue a free-text answer to the problem question describes, when the lexicon found
-    none: the usual problem of the category the answer clearly reads as, else of the case's
-    category. None when the answer describes nothing (too short, a greeting, a question ...)."""
+    none: the usual problem of the case's category (the question asked about it), else of the
+    category the answer reads as. None when the answer describes nothing (too short, a greeting,
+    a question ...)."""
     if intent in NOT_A_DESCRIPTION or not describes_something(text):
         return None
-    category = CATEGORY_OF_INTENT.get(intent or "") or case_category or category_of_message(intent, ranking)
+    category = case_category or category_of_message(intent, ranking)
     return USUAL_SUB_ISSUE.get(category) if category else None
 
 

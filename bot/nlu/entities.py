@@ -24,7 +24,7 @@ ENTITY_NAMES = (
 SUB_ISSUE_PRECEDENCE = (
     "safety", "counterfeit", "human_damage", "spoiled", "damaged_in_transit", "not_received", "lost",
     "delay", "not_shipped", "address_change", "not_as_described", "size", "defect",
-    "rude", "shirking", "no_reply", "slow", "where_to_complain", "no_reason",
+    "where_to_complain", "rude", "shirking", "no_reply", "slow", "no_reason",
 )
 
 

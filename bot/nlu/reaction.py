@@ -36,7 +36,7 @@ class Reaction(str, Enum):
     NEW_ADDRESS = "new_address"        # the address an address change asked for
     ORDER_CORRECTION = "order_correction"  # the same case, on another order number
     NEW_TASK = "new_task"              # another order or another problem: a task of its own
-    REMARK = "remark"                  # about the decision, no new facts
+    REMARK = "remark"                  # about the decision, no new facts and no disagreement
     OTHER = "other"                    # a question or request the dialogue rules answer
 
 
@@ -87,11 +87,13 @@ def classify_reaction(
     intent: Optional[str],
     order_numbers: Collection[str] = (),
     sub_issues: Collection[str] = (),
+    facts: Collection[str] = (),
     context: DecisionContext,
     lexicon: Optional[ReactionLexicon] = None,
 ) -> Reaction:
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
+    said_facts = bool(order_numbers or sub_issues or facts)  # "已经用过了" is no "no" to the decision
     new_orders = [number for number in order_numbers if number != context.decided_order]
     if new_orders:
         return Reaction.ORDER_CORRECTION if says_order_was_wrong(text, lexicon) else Reaction.NEW_TASK
@@ -99,7 +101,7 @@ def classify_reaction(
         return Reaction.OTHER
     if context.wants_address and looks_like_address(text, lexicon):
         return Reaction.NEW_ADDRESS
-    if intent == "deny" or any(cue in normalized for cue in lexicon.objection):
+    if any(cue in normalized for cue in lexicon.objection) or (intent == "deny" and not said_facts):
         return Reaction.OBJECTION
     if any(value not in context.decided_sub_issues for value in sub_issues):
         return Reaction.NEW_TASK

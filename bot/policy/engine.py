@@ -232,7 +232,7 @@ def _not_shipped_rule(
 
 
 def _service_rule(situation: Situation, policy: PolicyConfig) -> _Outcome:
-    if situation.sub_issue is SubIssue.WHERE_TO_COMPLAIN:
+    if SubIssue.WHERE_TO_COMPLAIN in situation.mentioned:
         return _Outcome("S3", "S3", (Remedy.INFO,), ShippingPayer.NONE)
     if _s2_applies(situation, policy):
         return _Outcome("S2", "S2", (Remedy.INVESTIGATE,), ShippingPayer.NONE)

@@ -31,6 +31,7 @@ ACTION_FOR_REACTION = {
 }
 # while a remedy is being picked, "好的" or a remedy's name is the pick: the rules answer those
 LEFT_TO_THE_RULES_WHILE_CHOOSING = {Reaction.ACKNOWLEDGEMENT, Reaction.REMARK, Reaction.OTHER}
+FACT_ENTITIES = {"item_condition", "product", "remedy"}
 ANSWERS_THAT_END_THE_TURN = {"action_acknowledge_decision", "action_take_new_address", "action_add_remark"}
 
 
@@ -59,6 +60,7 @@ def reaction_to_decision(tracker: DialogueStateTracker) -> Optional[Reaction]:
         intent=(message.intent or {}).get("name"),
         order_numbers=[e.get("value") for e in entities if e.get("entity") == "order_number"],
         sub_issues=[e.get("value") for e in entities if e.get("entity") == "sub_issue"],
+        facts=[e.get("entity") for e in entities if e.get("entity") in FACT_ENTITIES],
         context=context,
     )
 
@@ -78,9 +80,7 @@ def action_for(tracker: DialogueStateTracker) -> Optional[Text]:
     if tracker.get_slot("awaiting_reply") == CHOOSING_REMEDY and reaction in LEFT_TO_THE_RULES_WHILE_CHOOSING:
         return None
     if reaction is Reaction.REMARK:
-        context = decision_context(tracker)
-        # a remark on a "no" (reject / info) is a disagreement; on a ticket it is one more detail
-        return "action_add_remark" if context is not None and context.leaves_work else "action_handoff"
+        return "action_add_remark"  # onto the ticket; after a "no", a person is offered again
     return ACTION_FOR_REACTION.get(reaction)
 
 

@@ -524,3 +524,23 @@ def closed_order_status(session: Session, order_number: str) -> Optional[str]:
     if order is not None and order.status in (OrderStatus.REFUNDED.value, OrderStatus.CANCELLED.value):
         return order.status
     return None
+
+
+def closed_order_answer(
+    session: Session, *, order_number: str, conversation_id: str, channel: str, today: date, now: datetime,
+    policy: PolicyConfig,
+) -> Optional[Decision]:
+    """"退款到了没" about a refunded or cancelled order: the order's state is the answer (rule X1,
+    information only), recorded like every decision; None for an order still in progress."""
+    if closed_order_status(session, order_number) is None:
+        return None
+    order, item = _order_and_item(session, order_number, None)
+    # a status question names no problem: any family but service leads to X1 on a closed order
+    decision = decide(orders.order_facts_for(order, item), Situation(category=ComplaintCategory.LOGISTICS), today, policy, now=now)
+    contacts.record_contact(session, order, conversation_id, channel=channel)
+    session.add(CaseDecision(
+        conversation_id=conversation_id, order_id=order.id, item_sku=item.sku, category=None,
+        rule_id=decision.rule_id, remedies=[remedy.value for remedy in decision.remedies],
+    ))
+    session.flush()
+    return decision

@@ -20,7 +20,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.String(128), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("item_sku", sa.String(64), nullable=True),
-        sa.Column("category", sa.String(32), nullable=False),
+        sa.Column("category", sa.String(32), nullable=True),
         sa.Column("sub_issue", sa.String(32), nullable=True),
         sa.Column("rule_id", sa.String(16), nullable=False),
         sa.Column("remedies", sa.JSON(), nullable=False),

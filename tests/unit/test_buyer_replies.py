@@ -10,8 +10,10 @@ from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction, looks
 DECIDED = DecisionContext(decided_order="6201458839270153", decided_sub_issues=("no_reason",), leaves_work=False)
 
 
-def react(text, intent="inform", *, orders=(), sub_issues=(), context=DECIDED):
-    return classify_reaction(text, intent=intent, order_numbers=orders, sub_issues=sub_issues, context=context)
+def react(text, intent="inform", *, orders=(), sub_issues=(), facts=(), context=DECIDED):
+    return classify_reaction(
+        text, intent=intent, order_numbers=orders, sub_issues=sub_issues, facts=facts, context=context
+    )
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -27,6 +29,12 @@ def test_disagreement_with_the_decision_is_an_objection(text, intent):
 @pytest.mark.parametrize("text, intent", [("好的谢谢", "inform"), ("知道了", "affirm"), ("ok, thanks", "inform")])
 def test_thanks_and_okay_acknowledge(text, intent):
     assert react(text, intent) is Reaction.ACKNOWLEDGEMENT
+
+
+def test_restating_a_fact_is_no_objection():
+    # "已经用过了" often reads as "deny"; it confirms the facts the decision was made on
+    assert react("已经用过了，拆开用了", "deny", facts=["item_condition"]) is Reaction.REMARK
+    assert react("不要", "deny") is Reaction.OBJECTION
 
 
 def test_another_order_number_is_a_correction_only_when_the_buyer_says_the_first_was_wrong():
@@ -54,7 +62,8 @@ def test_an_address_answers_an_address_change_only():
 @pytest.mark.parametrize("text, intent, category, expected", [
     ("屏幕中间有一条绿线", "inform", "quality", "defect"),
     ("物流好几天都不动", "complain_logistics", None, "delay"),
-    ("客服一直不理人", "complain_service", "quality", "slow"),  # the answer's own reading wins
+    ("火星溅到衣服上烧了几处", "complain_logistics", "quality", "defect"),  # the question's context wins
+    ("客服一直不理人", "complain_service", None, "slow"),
     ("不想要了", "request_return", None, "no_reason"),
 ])
 def test_a_free_text_problem_is_read_in_the_context_of_the_case(text, intent, category, expected):
