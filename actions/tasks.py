@@ -53,6 +53,7 @@ CASE_SLOTS = (
     "case_ticket_number",
     "product",
     "last_decision",
+    "complaint_category",
 )
 
 
@@ -131,7 +132,7 @@ class ActionStartTask(Action):
         events: List[EventType] = [SlotSet("pending_task", task)]
         if task == "case":
             events += reset_case_slots(tracker)
-            if intent in CATEGORY_OF_INTENT and "complaint_category" not in slots_from_latest_message(tracker):
+            if intent in CATEGORY_OF_INTENT:
                 events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
         # every task names its order again (one tap for an order verified earlier in this chat),
         # so a buyer who moves on to another order is never answered about the previous one

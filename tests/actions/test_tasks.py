@@ -35,8 +35,16 @@ def test_the_intent_names_the_task(conversation, intent, task, category):
     slots = chat.current_slots()
     assert slots.get("complaint_category") == category
     if task == "case":
-        assert all(slots.get(name) is None for name in CASE_SLOTS)
+        assert all(slots.get(name) is None for name in CASE_SLOTS if name != "complaint_category")
     assert not slots.get("order_verified") and slots.get("order_number") is None
+
+
+def test_a_new_task_forgets_the_category_of_the_previous_case(conversation):
+    chat = conversation()
+    chat.slots(complaint_category="service")
+    chat.user("我想换货", "request_exchange")
+    chat.run(ActionStartTask())
+    assert chat.current_slots().get("complaint_category") is None  # asked afresh, not a service case
 
 
 def test_a_fresh_task_clears_only_what_was_set(conversation):
