@@ -284,7 +284,9 @@ REMEDY_WORDS = {
     "refund_only": "仅退款",
 }
 
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+# a clause that only says what the buyer may do if something holds ("如果…，请告诉我们") asks nothing now
+CONDITIONAL_STARTS = ("如果", "如需", "如有", "若", "要是", "假如", "万一")
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 
 
@@ -360,6 +362,8 @@ def sentence_question(sentence: str) -> Optional[str]:
     if any(cue in sentence for cue in CLOSING_CUES):
         return None
     asks = "？" in sentence or "?" in sentence
+    if not asks and sentence.startswith(CONDITIONAL_STARTS):
+        return None
     kind = _cue_kind(sentence)
     if kind and (asks or any(cue in sentence for cue in REQUEST_CUES)):
         return kind
