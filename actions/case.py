@@ -14,6 +14,7 @@ from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, 
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
 from bot.nlu.answers import problem_from_answer, sub_issues_in
+from bot.nlu.entities import most_telling_sub_issue
 from bot.nlu.reaction import looks_like_address
 from bot.services import cases
 
@@ -46,14 +47,19 @@ def sub_issues_mentioned_in_task(tracker: Tracker) -> List[Text]:
 def case_facts(tracker: Tracker) -> cases.CaseFacts:
     evidence = tracker.get_slot("evidence")
     condition = tracker.get_slot("item_condition")
+    mentioned = sub_issues_mentioned_in_task(tracker)
+    sub_issue = tracker.get_slot("sub_issue")
+    if sub_issue in KNOWN_SUB_ISSUES:
+        # "箱子压扁了" in the opening, "机身裂了" as the answer: the most telling problem is the case
+        sub_issue = most_telling_sub_issue([sub_issue, *mentioned])
     return cases.CaseFacts(
         category=tracker.get_slot("complaint_category"),
-        sub_issue=tracker.get_slot("sub_issue"),
+        sub_issue=sub_issue,
         evidence=evidence if isinstance(evidence, list) else [],
         item_unused=None if condition is None else condition == "unused",
         description=tracker.get_slot("description"),
         requested_remedy=tracker.get_slot("requested_remedy"),
-        also_mentioned=tuple(sub_issues_mentioned_in_task(tracker)),
+        also_mentioned=tuple(mentioned),
     )
 
 

@@ -7,10 +7,11 @@ which is written in data/stories/rules.yml, keyed on the `pending_task` slot.
 """
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -97,6 +98,8 @@ def task_intent(tracker: Tracker) -> Text:
     """The intent that says what the buyer came for, also when the message was an `inform`."""
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
+    if any(entity.get("entity") == "ticket_number" for entity in message.get("entities") or []):
+        return "ask_ticket_status"  # "售后单AS…补发了没": about that ticket, whatever else it reads like
     if intent in TASK_OF_INTENT:
         return intent
     for ranked in (message.get("intent_ranking") or [])[1:3]:
@@ -257,6 +260,15 @@ class ActionContinueTask(Action):
         return [SlotSet("pending_task", None)]
 
 
+def answers_the_open_question(tracker: Tracker) -> bool:
+    """The message carries what the form asked for (a number after "不对不对")."""
+    requested = tracker.get_slot("requested_slot")
+    if requested in ("order_number", "phone_last4"):
+        text = str(tracker.latest_message.get("text") or "").translate(cases.FULL_WIDTH_DIGITS)
+        return bool(re.search(r"\d{4}", text))
+    return any(entity.get("entity") == requested for entity in tracker.latest_message.get("entities") or [])
+
+
 class ActionCancelTask(Action):
     def name(self) -> Text:
         return "action_cancel_task"
@@ -264,6 +276,9 @@ class ActionCancelTask(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        form = tracker.active_loop.get("name")
+        if form and answers_the_open_question(tracker):
+            return [FollowupAction(form)]  # "不对，是7740": a correction, not a cancel
         dispatcher.utter_message(response="utter_cancelled")
         return [
             ActiveLoop(None),

@@ -536,6 +536,17 @@ def closed_order_status(session: Session, order_number: str) -> Optional[str]:
     return None
 
 
+def record_where_to_complain(session: Session, *, conversation_id: str, order_number: Optional[str]) -> None:
+    """Rule S3 answered as a question ("还能去哪投诉？"): information only, recorded for reports."""
+    order = orders.find_order(session, order_number) if order_number else None
+    session.add(CaseDecision(
+        conversation_id=conversation_id, order_id=order.id if order is not None else None,
+        category=ComplaintCategory.SERVICE.value, sub_issue=SubIssue.WHERE_TO_COMPLAIN.value, rule_id="S3",
+        remedies=[Remedy.INFO.value],
+    ))
+    session.flush()
+
+
 def closed_order_answer(
     session: Session, *, order_number: str, conversation_id: str, channel: str, today: date, now: datetime,
     policy: PolicyConfig,

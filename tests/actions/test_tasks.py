@@ -189,3 +189,11 @@ def test_cancel_stops_the_form_and_forgets_the_case(conversation):
     assert slots["requested_slot"] is None and slots["pending_task"] is None
     assert all(slots[name] is None for name in CASE_SLOTS)
     assert chat.active_loop_name() is None
+
+
+def test_a_message_naming_a_ticket_asks_about_that_ticket_whatever_it_reads_like(conversation):
+    chat = conversation()
+    chat.user("售后单AS202612070001补发安排了没", "complain_logistics",
+              entities=[{"entity": "ticket_number", "value": "AS202612070001"}],
+              slots={"ticket_number": "AS202612070001"})
+    assert chat.run(ActionStartTask()).slots_set()["pending_task"] == "ticket_status"
