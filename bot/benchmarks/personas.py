@@ -447,7 +447,6 @@ class SimulatedBuyer:
         self.gave_order = False
         self.gave_phone = False
         self.verified = False
-        self.verified_at: Optional[int] = None
         self.decided = False
         self.photo_sent = False
         self.refused_evidence = False
@@ -530,7 +529,6 @@ class SimulatedBuyer:
             says_any(turn, VERIFIED_CUES) or (self.gave_phone and (post_verification or view.decided))
         ):
             self.verified = True
-            self.verified_at = self.turns
             self.waiting_correction = None
             self._skip(VERIFICATION_BEHAVIOURS)
         if view.decided or any(b.entities.get("remedy") for b in turn.all_buttons):

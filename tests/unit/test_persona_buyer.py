@@ -13,7 +13,6 @@ from bot.benchmarks import personas as harness
 from bot.benchmarks.personas import (
     BotTurn,
     BuyerView,
-    ConversationRows,
     Persona,
     SimulatedBuyer,
     check_expect,
