@@ -343,6 +343,11 @@ class Question:
     kind: str  # a key of QUESTION_CUES, "unknown" (asks, but what?) or "none" (asks nothing)
     sentence: str = ""
     buttons: Tuple[Button, ...] = ()
+    conditional: bool = False  # "如果…，请告诉我…": an invitation, not a question
+
+
+def is_conditional(sentence: str) -> bool:
+    return sentence.startswith(CONDITIONAL_STARTS) and "？" not in sentence and "?" not in sentence
 
 
 def sentences(text: str) -> List[str]:
@@ -362,8 +367,6 @@ def sentence_question(sentence: str) -> Optional[str]:
     if any(cue in sentence for cue in CLOSING_CUES):
         return None
     asks = "？" in sentence or "?" in sentence
-    if not asks and sentence.startswith(CONDITIONAL_STARTS):
-        return None
     kind = _cue_kind(sentence)
     if kind and (asks or any(cue in sentence for cue in REQUEST_CUES)):
         return kind
@@ -393,7 +396,7 @@ def understand(turn: BotTurn) -> Question:
         for sentence in sentences(text):
             kind = sentence_question(sentence)
             if kind:
-                asked_here = Question(kind, sentence)
+                asked_here = Question(kind, sentence, conditional=is_conditional(sentence))
         kind = button_kind(buttons)
         if kind and kind != "offer":
             asked_here = Question(kind, asked_here.sentence if asked_here else text.strip(), tuple(buttons))
@@ -509,6 +512,8 @@ class SimulatedBuyer:
         self._observe(turn, question, view)
         if question.kind == "evidence" and self.decided and self.refused_evidence and not self.facts.get("has_evidence"):
             question = Question("none")  # a reminder to send photos later: the buyer said it has none
+        if question.conditional and self.decided:
+            question = Question("none")  # "if …, tell us": only a buyer still waiting for a decision takes it up
         if view.handed_over:
             self._skip(VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | {"greets_midway"})
             if not self.decided:
