@@ -160,13 +160,14 @@ class ActionStartTask(Action):
 
 
 def corrects_the_order_number(tracker: Tracker) -> bool:
-    """The buyer names another order and says the earlier number was wrong."""
+    """The buyer names another order and says the earlier number was wrong (or was asked whether it was)."""
     message = tracker.latest_message
     numbers = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "order_number"]
     earlier = tracker.get_slot("verified_order_number") or tracker.get_slot("order_number")
     if not numbers or not earlier or all(number == earlier for number in numbers) or not tracker.get_slot("last_task"):
         return False
-    return says_order_was_wrong(message.get("text") or "")
+    asked = bool((tracker.get_slot("last_decision") or {}).get("expects_order_correction"))
+    return asked or says_order_was_wrong(message.get("text") or "")
 
 
 class ActionContinueTask(Action):

@@ -29,6 +29,7 @@ from bot.services.clock import shop_date, shop_zone, to_shop_time
 
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
+UNDELIVERED_STATUSES = (OrderStatus.IN_TRANSIT.value, OrderStatus.LOST.value, OrderStatus.AWAITING_SHIPMENT.value)
 ACTIVE_STATUSES = (
     TicketStatus.AWAITING_EVIDENCE.value,
     TicketStatus.OPEN.value,
@@ -270,6 +271,15 @@ def decide_and_open_ticket(
     _settle_remedy_if_due(session, ticket)
     session.flush()
     return CaseOutcome(decision, ticket, created)
+
+
+def complains_of_an_item_not_received(session: Session, order_number: str, facts: CaseFacts) -> bool:
+    """A fault of the item itself on an order that was never delivered: most likely the buyer gave
+    the number of another order. Asking beats deciding the order's logistics rule on it."""
+    order = orders.find_order(session, order_number)
+    if order is None or order.status not in UNDELIVERED_STATUSES or facts.sub_issue is None:
+        return False
+    return SUB_ISSUE_CATEGORY[SubIssue(facts.sub_issue)] is ComplaintCategory.QUALITY
 
 
 def record_objection(session: Session, conversation_id: str, words: str) -> Optional[str]:
