@@ -39,6 +39,12 @@ from bot.db.engine import session_scope
 from bot.db.tables import Evidence, Handoff, Order, OrderContact, SatisfactionScore, Ticket, TicketEvent
 
 OWN_PERSONAS_PATH = Path(__file__).with_name("personas_own.yaml")
+
+
+def project_persona_files() -> List[Path]:
+    """The project's own persona files (bot/benchmarks/personas_*.yaml)."""
+    return sorted(Path(__file__).parent.glob("personas_*.yaml"))
+
 TARGET_SUCCESS_RATE = 0.95
 TARGET_MEDIAN_TURNS_TO_TICKET = 5
 TURN_CAP = 16  # buyer messages per conversation, the opening included
@@ -173,13 +179,6 @@ def chains(personas: Sequence[Persona]) -> List[List[Persona]]:
         return result
 
     return [walk(persona, ()) for persona in personas if not persona.depends_on]
-
-
-def chain_of(persona_id: str, all_chains: Sequence[Sequence[Persona]]) -> Sequence[Persona]:
-    for chain in all_chains:
-        if any(p.id == persona_id for p in chain):
-            return chain
-    raise KeyError(persona_id)
 
 
 # ---------------------------------------------------------------------------------------------

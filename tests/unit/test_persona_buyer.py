@@ -322,6 +322,12 @@ def test_the_own_personas_cover_every_behaviour_and_chain_correctly():
         assert all(p.depends_on in {q.id for q in chain[:i]} for i, p in enumerate(chain) if p.depends_on)
 
 
+@pytest.mark.parametrize("path", harness.project_persona_files(), ids=lambda path: path.name)
+def test_every_project_persona_file_loads_with_unique_ids(path):
+    loaded = harness.load_personas(path)
+    assert loaded and sum(len(chain) for chain in harness.chains(loaded)) == len(loaded)
+
+
 @pytest.mark.skipif(not DEV_PERSONAS.exists(), reason="../shared/eval/personas_dev.yaml 不存在")
 def test_the_shared_development_file_loads():
     dev = harness.load_personas(DEV_PERSONAS)
