@@ -13,7 +13,6 @@ from bot.benchmarks import personas as harness
 from bot.benchmarks.personas import (
     BotTurn,
     BuyerView,
-    ConversationRows,
     Persona,
     SimulatedBuyer,
     check_expect,
@@ -80,7 +79,6 @@ REMEDY_BUTTONS = [("退货退款", '/inform{"remedy":"return_refund"}'), ("换�
         ("还有其他可以帮您的吗？", "none"),
         ("已为您登记换货。请在12月14日前寄回至：杭州市余杭区（电话 0571-8888 0000），运费由我们承担。", "none"),
         ("本店支持7天无理由退货，商品未使用即可申请。", "none"),
-        ("很抱歉，商品已拆封，不能无理由退货；如果东西本身有毛病，请告诉我们具体情况。", "none"),
         ("如果方便的话，麻烦提供一下订单号？", "order_number"),
     ],
 )
@@ -324,6 +322,12 @@ def test_the_own_personas_cover_every_behaviour_and_chain_correctly():
         assert all(p.depends_on in {q.id for q in chain[:i]} for i, p in enumerate(chain) if p.depends_on)
 
 
+@pytest.mark.parametrize("path", harness.project_persona_files(), ids=lambda path: path.name)
+def test_every_project_persona_file_loads_with_unique_ids(path):
+    loaded = harness.load_personas(path)
+    assert loaded and sum(len(chain) for chain in harness.chains(loaded)) == len(loaded)
+
+
 @pytest.mark.skipif(not DEV_PERSONAS.exists(), reason="../shared/eval/personas_dev.yaml 不存在")
 def test_the_shared_development_file_loads():
     dev = harness.load_personas(DEV_PERSONAS)
@@ -341,3 +345,14 @@ def test_a_broken_persona_file_is_refused_in_chinese(tmp_path):
 def test_acknowledgements_and_next_steps_ask_nothing():
     done = turn("已收到您上传的 1 个文件，谢谢！", "好的，已为您登记免费维修。售后同事会在12月8日前联系您安排寄修。")
     assert understand(done).kind == "none"
+
+
+def test_an_invitation_if_something_holds_is_taken_up_only_before_a_decision():
+    invitation = turn("很抱歉，商品已拆封，不能无理由退货；如果东西本身有毛病，请告诉我们具体情况。")
+    assert understand(invitation).conditional
+    waiting = SimulatedBuyer(persona())
+    waiting.opening()
+    assert waiting.respond(invitation, BuyerView()).text == "左耳没声音"
+    decided = SimulatedBuyer(persona())
+    decided.opening()
+    assert decided.respond(invitation, BuyerView(decided=True)) is None
