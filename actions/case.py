@@ -15,7 +15,7 @@ from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
 from bot.nlu.answers import problem_from_answer, sub_issues_in
 from bot.nlu.entities import most_telling_sub_issue
-from bot.nlu.reaction import looks_like_address
+from bot.nlu.reaction import address_part, looks_like_address
 from bot.services import cases
 
 KNOWN_SUB_ISSUES = {sub_issue.value for sub_issue in SubIssue}
@@ -32,12 +32,14 @@ SELECTABLE_REMEDIES = {
 def sub_issues_mentioned_in_task(tracker: Tracker) -> List[Text]:
     """Every problem the buyer named since the current task started ("屏幕碎了" ... "摔了一下"):
     the policy weighs them all (human damage, counterfeit, safety win over a plain fault)."""
-    messages = []
+    messages, started = [], False
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_start_task":
-            break
-        if event.get("event") == "user":
+            started = True  # the message that started the task still counts
+        elif event.get("event") == "user":
             messages.append((event.get("parse_data") or {}).get("entities") or [])
+            if started:
+                break
     mentioned: List[Text] = []
     for entities in reversed(messages):
         mentioned += [value for value in sub_issues_in(entities) if value not in mentioned]
@@ -117,13 +119,21 @@ class ValidateCaseForm(RetryingFormValidationAction):
     ) -> Dict[Text, Any]:
         """An answer to the problem question is read in the context of the case: a problem the
         lexicon has no word for ("屏幕中间一条绿线") is the usual problem of its category."""
-        if tracker.get_slot("requested_slot") != "sub_issue" or tracker.get_slot("sub_issue"):
+        if tracker.get_slot("sub_issue"):
+            return {}
+        with runtime.database() as session:
+            by_state = cases.problem_of_an_undelivered_order(session, tracker.get_slot("order_number"))
+        if by_state:
+            return {"sub_issue": by_state, "complaint_category": "logistics"}
+        if tracker.get_slot("requested_slot") != "sub_issue":
             return {}
         message = tracker.latest_message
         text = buyer_text(tracker)
+        intent = message.get("intent") or {}
         sub_issue = problem_from_answer(
             text,
-            intent=(message.get("intent") or {}).get("name"),
+            intent=intent.get("name"),
+            intent_confidence=float(intent.get("confidence") or 0.0),
             ranking=message.get("intent_ranking") or [],
             case_category=tracker.get_slot("complaint_category"),
         )
@@ -189,6 +199,7 @@ class ActionDecideCase(Action):
                 policy=runtime.policy(),
             )
             ticket = cases.ticket_report(session, outcome.ticket.ticket_number) if outcome.ticket is not None else None
+            not_delivered = cases.problem_of_an_undelivered_order(session, order_number) is not None
         decision = outcome.decision
         dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
         stated = {
@@ -196,7 +207,8 @@ class ActionDecideCase(Action):
             "order": order_number,
             "sub_issues": [value for value in (facts.sub_issue, *facts.also_mentioned) if value],
             "ticket": ticket.ticket_number if ticket is not None else None,
-            "wants_address": decision.rule_id == ADDRESS_CHANGE_RULE,
+            # an address typed after any decision on a parcel not yet delivered is an address change
+            "wants_address": decision.rule_id == ADDRESS_CHANGE_RULE or not_delivered,
         }
         events: List[EventType] = [
             SlotSet("pending_task", None), SlotSet("last_decision", stated), SlotSet("last_task", "case"),
@@ -230,6 +242,7 @@ class ActionDecideCase(Action):
 
 AFTER_DECISION = "decision_feedback"
 ADDRESS_CHANGE_RULE = "L6"
+KEEP_WAITING = Remedy.INFO.value  # "继续等待发货": nothing is recorded, the shop still calls within the day
 
 
 def ask_to_confirm_the_order(dispatcher: CollectingDispatcher, order_number: Text, facts: cases.CaseFacts) -> List[EventType]:
@@ -259,6 +272,9 @@ def settle_or_offer(dispatcher: CollectingDispatcher, domain: DomainDict, ticket
         {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
         for remedy in choices
     ]
+    if ticket.may_keep_waiting:  # L7: a refund is offered, never imposed
+        choices = [*choices, KEEP_WAITING]
+        buttons.append({"title": label(domain, "remedy", KEEP_WAITING), "payload": f'/inform{{"remedy":"{KEEP_WAITING}"}}'})
     dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
     return [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
 
@@ -275,11 +291,16 @@ def address_given_in_task(dispatcher: CollectingDispatcher, tracker: Tracker, st
 
 
 def latest_address_in_task(tracker: Tracker) -> Optional[Text]:
+    """The newest address typed since the task began, the opening message included."""
+    started = False
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_start_task":
-            return None
-        if event.get("event") == "user" and looks_like_address(event.get("text") or ""):
-            return event.get("text")
+            started = True
+        elif event.get("event") == "user":
+            if looks_like_address(event.get("text") or ""):
+                return address_part(event.get("text"))
+            if started:
+                return None
     return None
 
 
@@ -363,6 +384,9 @@ class ActionChooseRemedy(Action):
         if chosen not in offered:
             dispatcher.utter_message(response="utter_remedy_not_offered")
             return [SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
+        if chosen == KEEP_WAITING:
+            dispatcher.utter_message(response="utter_keep_waiting")
+            return [SlotSet("awaiting_reply", AFTER_DECISION), SlotSet("offered_remedies", None)]
         with runtime.database() as session:
             steps = cases.choose_remedy(
                 session, tracker.get_slot("case_ticket_number"), chosen, today=runtime.today(), policy=runtime.policy()
@@ -394,7 +418,7 @@ class ActionTakeNewAddress(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         stated = tracker.get_slot("last_decision") or {}
-        if take_address(dispatcher, tracker, buyer_text(tracker), stated):
+        if take_address(dispatcher, tracker, address_part(buyer_text(tracker)), stated):
             return [SlotSet("awaiting_reply", AFTER_DECISION)]
         dispatcher.utter_message(response="utter_address_not_changed")
         return [FollowupAction("action_handoff")]

@@ -98,8 +98,11 @@ def task_intent(tracker: Tracker) -> Text:
     """The intent that says what the buyer came for, also when the message was an `inform`."""
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
-    if any(entity.get("entity") == "ticket_number" for entity in message.get("entities") or []):
-        return "ask_ticket_status"  # "售后单AS…补发了没": about that ticket, whatever else it reads like
+    names_a_ticket = any(entity.get("entity") == "ticket_number" for entity in message.get("entities") or [])
+    if names_a_ticket and intent != "complain_service":
+        # "售后单AS…补发了没": about that ticket, whatever else it reads like; a complaint about how
+        # the ticket is handled is a service case of its own
+        return "ask_ticket_status"
     if intent in TASK_OF_INTENT:
         return intent
     for ranked in (message.get("intent_ranking") or [])[1:3]:

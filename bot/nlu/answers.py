@@ -30,6 +30,7 @@ CATEGORY_OF_INTENT = {
 # messages that are not a description of a problem, whatever their length
 NOT_A_DESCRIPTION = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "ask_policy", "request_human", "out_of_scope"})
 RUNNER_UP_MIN_CONFIDENCE = 0.15
+CONFIDENT = 0.6
 MIN_DESCRIPTION_CHARACTERS = 4
 _WORD_CHARACTER = re.compile(r"[^\W_\d]")
 
@@ -49,15 +50,17 @@ def category_of_message(intent: Optional[str], ranking: Sequence[Mapping] = ()) 
 
 
 def problem_from_answer(
-    text: str, *, intent: Optional[str], ranking: Sequence[Mapping] = (), case_category: Optional[str] = None
+    text: str, *, intent: Optional[str], ranking: Sequence[Mapping] = (), case_category: Optional[str] = None,
+    intent_confidence: float = 0.0,
 ) -> Optional[str]:
     """The sub-issue a free-text answer to the problem question describes, when the lexicon found
-    none: the usual problem of the case's category (the question asked about it), else of the
-    category the answer reads as. None when the answer describes nothing (too short, a greeting,
-    a question ...)."""
+    none: the usual problem of the category the answer clearly reads as (a confident intent),
+    else of the case's category (the question asked about it), else of a runner-up reading.
+    None when the answer describes nothing (too short, a greeting, a question ...)."""
     if intent in NOT_A_DESCRIPTION or not describes_something(text):
         return None
-    category = case_category or category_of_message(intent, ranking)
+    own = CATEGORY_OF_INTENT.get(intent or "") if intent_confidence >= CONFIDENT else None
+    category = own or case_category or category_of_message(intent, ranking)
     return USUAL_SUB_ISSUE.get(category) if category else None
 
 

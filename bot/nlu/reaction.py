@@ -46,6 +46,7 @@ class ReactionLexicon:
     acknowledgement: Tuple[str, ...]
     correction: Tuple[str, ...]
     address: Tuple[str, ...]
+    withdrawal: Tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path = DEFAULT_REACTION_LEXICON_PATH) -> "ReactionLexicon":
@@ -69,10 +70,25 @@ class DecisionContext:
     expects_order_correction: bool = False  # the assistant asked whether the order number is right
 
 
+def withdraws(text: str, *, names_a_remedy: bool = False, lexicon: Optional[ReactionLexicon] = None) -> bool:
+    """"那不用弄了": the buyer drops the request ("不退了，换货吧" names a remedy: that is a choice)."""
+    lexicon = lexicon or default_reaction_lexicon()
+    normalized = _clean(text)
+    return not names_a_remedy and any(cue in normalized for cue in lexicon.withdrawal)
+
+
 def says_order_was_wrong(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
     return any(cue in normalized for cue in lexicon.correction)
+
+
+_ADDRESS_INTRO = re.compile(r"^.*(?:改成|改为|改到|换成|新地址是|新地址|地址是|地址[:：]|寄到|送到)[:：]?\s*")
+
+
+def address_part(text: str) -> str:
+    """The address itself, without "麻烦把地址改成" in front of it."""
+    return _ADDRESS_INTRO.sub("", (text or "").strip()).strip(" 。.!！~～")
 
 
 def looks_like_address(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:

@@ -54,6 +54,8 @@ RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND, Remedy.EXCHANGE)
 NO_WORK_REMEDIES = (Remedy.INFO, Remedy.REJECT)
 # rules under which the shop checks first: the other remedies are offered only after the check
 CHECK_FIRST_RULES = ("L4",)
+# rules whose one remedy the buyer may also decline (L7: refund, or keep waiting for the parcel)
+MAY_KEEP_WAITING_RULES = ("L7",)
 
 
 def buyer_choices(rule_id: str, remedies: Tuple[Remedy, ...]) -> Tuple[Remedy, ...]:
@@ -67,7 +69,7 @@ def settled_remedy(rule_id: str, remedies: Tuple[Remedy, ...]) -> Optional[Remed
     """The remedy recorded at once, without asking: the only choice, or the check that comes
     first; None when the buyer has two or more to pick from, or the decision leaves no work."""
     choices = buyer_choices(rule_id, remedies)
-    if len(choices) == 1:
+    if len(choices) == 1 and rule_id not in MAY_KEEP_WAITING_RULES:
         return choices[0]
     if not choices and Remedy.INVESTIGATE in remedies:
         return Remedy.INVESTIGATE

@@ -23,7 +23,7 @@ from bot.domain.vocabulary import (
     SubIssue,
     TicketStatus,
 )
-from bot.policy import Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
+from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
 from bot.services.clock import shop_date, shop_zone, to_shop_time
 
@@ -102,6 +102,10 @@ class TicketReport:
     offered_remedies: Tuple[str, ...] = ()
     first_response_due: Optional[datetime] = None
     rule_id: Optional[str] = None
+
+    @property
+    def may_keep_waiting(self) -> bool:
+        return (self.rule_id or "") in MAY_KEEP_WAITING_RULES and not self.chosen_remedy
 
     @property
     def buyer_choices(self) -> Tuple[str, ...]:
@@ -279,7 +283,15 @@ def complains_of_an_item_not_received(session: Session, order_number: str, facts
     order = orders.find_order(session, order_number)
     if order is None or order.status not in UNDELIVERED_STATUSES or facts.sub_issue is None:
         return False
-    return SUB_ISSUE_CATEGORY[SubIssue(facts.sub_issue)] is ComplaintCategory.QUALITY
+    named = facts.sub_issue in facts.also_mentioned  # said in so many words, not just assumed
+    return named and SUB_ISSUE_CATEGORY[SubIssue(facts.sub_issue)] is ComplaintCategory.QUALITY
+
+
+def problem_of_an_undelivered_order(session: Session, order_number: Optional[str]) -> Optional[str]:
+    """An order not delivered yet is judged by its logistics state (L1/L2/L3/L7) whatever problem
+    the buyer names: the problem question need not be asked."""
+    order = orders.find_order(session, order_number or "")
+    return _UNDELIVERED_SUB_ISSUE.get(order.status) if order is not None else None
 
 
 def record_objection(session: Session, conversation_id: str, words: str) -> Optional[str]:

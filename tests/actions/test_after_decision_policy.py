@@ -70,3 +70,19 @@ def test_after_asking_whether_the_order_is_right_a_number_corrects_it_and_yes_co
     number = [{"entity": "order_number", "value": "6201458839270153", "start": 0, "end": 16}]
     assert after(asked, "6201458839270153", "inform", entities=number) == "action_start_task"
     assert after(asked, "对，就是这单", "affirm") == "action_confirm_order"
+
+
+def test_dropping_the_request_mid_form_cancels_whatever_the_intent_reads():
+    from rasa.shared.core.events import ActiveLoop
+
+    from bot.rasa_policies.withdrawal_policy import buyer_withdraws_mid_task
+
+    def mid_form(text, intent, entities=()):
+        events = [ActionExecuted("action_listen"), ActiveLoop("case_form"), ActionExecuted("action_listen"),
+                  UserUttered(text, {"name": intent, "confidence": 0.9}, list(entities))]
+        return DialogueStateTracker.from_events("buyer", events, DOMAIN.slots)
+
+    assert buyer_withdraws_mid_task(mid_form("那不用弄了哈，打扰了", "request_return"))
+    exchange = [{"entity": "remedy", "value": "exchange", "start": 4, "end": 6}]
+    assert not buyer_withdraws_mid_task(mid_form("不退了，换货吧", "request_exchange", exchange))
+    assert not buyer_withdraws_mid_task(mid_form("屏幕有条线", "complain_quality"))

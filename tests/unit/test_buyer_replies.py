@@ -50,6 +50,13 @@ def test_a_new_problem_is_a_new_task_and_a_question_is_left_to_the_rules():
     assert react("我要转人工", "request_human") is Reaction.OTHER
 
 
+def test_the_address_is_kept_without_what_comes_before_it():
+    from bot.nlu.reaction import address_part
+
+    assert address_part("麻烦把地址改成：上海市浦东新区世纪大道100号8栋1201室。") == "上海市浦东新区世纪大道100号8栋1201室"
+    assert address_part("上海市浦东新区世纪大道100号") == "上海市浦东新区世纪大道100号"
+
+
 def test_an_address_answers_an_address_change_only():
     address = "浙江省杭州市西湖区文三路100号3栋2单元501"
     assert looks_like_address(address)
@@ -57,6 +64,12 @@ def test_an_address_answers_an_address_change_only():
     wants = DecisionContext(decided_order="7065291384470285", wants_address=True)
     assert react(address, context=wants) is Reaction.NEW_ADDRESS
     assert react(address) is Reaction.REMARK  # no address was asked for
+
+
+def test_a_confident_reading_of_the_answer_itself_beats_the_case_category():
+    answer = dict(intent="complain_quality", case_category="logistics")
+    assert problem_from_answer("被套中间破了一块", intent_confidence=0.8, **answer) == "defect"
+    assert problem_from_answer("被套中间破了一块", intent_confidence=0.3, **answer) == "delay"
 
 
 @pytest.mark.parametrize("text, intent, category, expected", [

@@ -556,3 +556,10 @@ def test_a_single_remedy_is_settled_without_asking():
     assert settled_remedy("Q1", (R.RETURN_REFUND, R.EXCHANGE)) is None
     assert settled_remedy("N3", (R.REJECT,)) is None
     assert settled_remedy("L1", (R.INFO,)) is None
+
+
+def test_an_l7_refund_is_offered_never_imposed():
+    from bot.policy import buyer_choices, settled_remedy
+
+    assert buyer_choices("L7", (R.REFUND_ONLY,)) == (R.REFUND_ONLY,)
+    assert settled_remedy("L7", (R.REFUND_ONLY,)) is None  # the buyer may keep waiting
