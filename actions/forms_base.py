@@ -5,6 +5,10 @@ bad value (and utters why); the base counts consecutive failures of the requeste
 a slot of its own, and after `max_failures` it stops the form through `give_up`, whose
 default sets a flag slot the dialogue rules route to a human.
 
+A message that drops the request ("那不用弄了") or needs a person (an angry buyer) is not an
+answer: the form takes nothing from it, so Rasa hands the turn to the policies that cancel or
+hand over (a form that accepts something keeps the turn).
+
 A slot that an earlier action cleared (a `SlotSet(name, None)` just before the form runs) is
 nothing the buyer said: it is never validated, so a fresh task is not met with "that is not an
 order number" for a number nobody typed.
@@ -19,7 +23,19 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from bot.nlu.reaction import withdraws
+from bot.nlu.upset import assess_mood
+
 REQUESTED_SLOT = "requested_slot"
+
+
+def is_no_answer(tracker: Tracker) -> bool:
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    if not text or text.startswith("/"):
+        return False
+    names_a_remedy = any(entity.get("entity") == "remedy" for entity in message.get("entities") or [])
+    return withdraws(text, names_a_remedy=names_a_remedy) or assess_mood(text).needs_person
 
 
 def without_cleared_candidates(tracker: Tracker) -> Tracker:
@@ -46,6 +62,11 @@ class RetryingFormValidationAction(FormValidationAction, ABC):
     @abstractmethod  # keeps rasa_sdk from registering the base class as an action
     def name(self) -> Text:
         raise NotImplementedError
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if is_no_answer(tracker):
+            return []
+        return await super().run(dispatcher, tracker, domain)
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -22,8 +22,8 @@ ENTITY_NAMES = (
 # When one message names several problems, the most telling one is the case: "外箱压扁了，锅都变形了"
 # is transit damage, "摔了一下屏幕碎了" is the buyer's own damage, "冒烟了还坏了" is a safety hazard.
 SUB_ISSUE_PRECEDENCE = (
-    "safety", "counterfeit", "human_damage", "spoiled", "damaged_in_transit", "not_received", "lost",
-    "delay", "not_shipped", "address_change", "not_as_described", "size", "defect",
+    "safety", "counterfeit", "human_damage", "spoiled", "damaged_in_transit", "address_change", "not_received",
+    "lost", "delay", "not_shipped", "not_as_described", "size", "defect",
     "where_to_complain", "rude", "shirking", "no_reply", "slow", "no_reason",
 )
 
