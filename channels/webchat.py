@@ -294,6 +294,8 @@ class WebChatInput(SocketIOInput):
         if tracker is None:
             return False
         for event in tracker.events:
+            if getattr(event, "input_channel", None) != self.name():
+                continue  # only a web chat message names a file its buyer uploaded (not REST, not an agent)
             attachments = (getattr(event, "metadata", None) or {}).get("attachments") or []
             if any(isinstance(item, dict) and item.get("sha256") == sha256 for item in attachments):
                 return True
