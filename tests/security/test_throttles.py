@@ -92,4 +92,7 @@ def test_uploads_are_limited_per_client(secured):
         requests.post(url, files={"file": ("note.txt", b"not a photo", "text/plain")}, timeout=30).status_code
         for _ in range(limit + 1)
     ]
-    assert 429 not in statuses[:limit] and statuses[-1] == 429, statuses
+    # other tests of this server may have uploaded from this address already: at most `limit` pass
+    assert statuses[-1] == 429 and len([status for status in statuses if status != 429]) <= limit, statuses
+    first_refused = statuses.index(429)
+    assert set(statuses[first_refused:]) == {429}, statuses
