@@ -234,6 +234,8 @@ class WebChatInput(SocketIOInput):
             if session_id is None:
                 return error_response(400, "会话编号无效。")
             tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            if tracker is not None and tracker.get_latest_input_channel() not in (None, self.name()):
+                tracker = None  # a conversation of another channel (e.g. REST) is not a web chat's history
             events = [event.as_dict() for event in tracker.events] if tracker is not None else []
             lines = [_buyer_view(line) for line in transcript(events, include_system=False)]
             return json_response({"session_id": session_id, "messages": lines})

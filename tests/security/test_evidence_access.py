@@ -24,3 +24,11 @@ def test_naming_a_stored_file_over_rest_does_not_open_it(secured):
     secured.say(thief, "这是照片", metadata={"attachments": [attachment]})
     stolen = requests.get(secured.url(attachment["url"]), params={"session_id": thief}, timeout=30)
     assert stolen.status_code == 403, stolen.status_code
+
+
+def test_web_chat_history_is_not_served_for_a_rest_conversation(secured):
+    sender = "restbuyer" + uuid.uuid4().hex  # fits the web chat's session-id pattern
+    secured.say(sender, "我的订单号是 6201458839270153，手机尾号 4086")
+    history = requests.get(secured.url("/webhooks/webchat/history"), params={"session_id": sender}, timeout=30)
+    assert history.status_code == 200
+    assert history.json()["messages"] == []
