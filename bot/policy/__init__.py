@@ -9,7 +9,7 @@ Modules: `model` (OrderFacts, Situation, Decision), `config` (the policy file), 
 `interchange` (orders in the interchange JSON format).
 """
 from bot.policy.config import PolicyConfig, PolicyConfigError, load_policy
-from bot.policy.engine import OrderFactsError, decide
+from bot.policy.engine import OrderFactsError, buyer_choices, decide, settled_remedy
 from bot.policy.model import (
     ORDER_CLOSED_RULE,
     REFUND_AFTER_APPROVAL,
@@ -33,6 +33,8 @@ __all__ = [
     "REFUND_FROM_TODAY",
     "RULE_IDS",
     "Situation",
+    "buyer_choices",
     "decide",
     "load_policy",
+    "settled_remedy",
 ]

@@ -1,14 +1,14 @@
 """security audit trail: lock-outs and refusals
 
-Revision ID: 0003_security_events
-Revises: 0002_agent_console
+Revision ID: 0004_security_events
+Revises: 0003_case_decisions
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_security_events"
-down_revision = "0002_agent_console"
+revision = "0004_security_events"
+down_revision = "0003_case_decisions"
 branch_labels = None
 depends_on = None
 
