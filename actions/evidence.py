@@ -77,8 +77,9 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_customer_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        # a message without a (still valid) signed identity clears it: the slot expires with its token
         customer_id = vouched_customer_id(tracker)
-        if customer_id is None or customer_id == tracker.get_slot("customer_id"):
+        if customer_id == tracker.get_slot("customer_id"):
             return {}
         return {"customer_id": customer_id}
 

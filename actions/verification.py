@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.forms_base import RetryingFormValidationAction
 from bot.config import get_settings
-from bot.services import cases
+from bot.services import cases, verification_guard
 
 DIGITS = re.compile(r"\d+")
 LONE_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
@@ -132,8 +132,11 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         if tracker.get_slot("order_verified") and tracker.get_slot("verified_order_number") == order_number:
             return {"phone_last4": digits}  # checked together with the number, already confirmed
         with runtime.database() as session:
-            verified = cases.verify_owner(session, order_number, digits)
+            check = verification_guard.check_owner(session, order_number, digits, conversation_id=tracker.sender_id)
+            verified = check.verified
             summary = cases.order_summary(session, order_number) if verified else None
+        if check.locked:  # too many wrong digits for this order, in any conversation: a person takes over
+            return {"phone_last4": None, "verification_failed": True, "requested_slot": None}
         if not verified:
             dispatcher.utter_message(response="utter_phone_mismatch")
             return {"phone_last4": None}

@@ -20,6 +20,14 @@
 | AFTERSALES_CONSOLE_SESSION_HOURS  | 8                                | how long an agent console login lasts |
 | AFTERSALES_REDIS_URL              | (empty: files under AFTERSALES_MESSAGING_STATE_DIR) | Redis shared by all processes for messaging-app state (access tokens, retry de-duplication, last buttons) |
 | AFTERSALES_MESSAGING_STATE_DIR    | <repo>/var/messaging             | that state as fcntl-locked files when no Redis URL is set |
+| AFTERSALES_API_TOKEN              | (empty: generated once into var/api_token) | token of the Rasa HTTP API (`rasa run --auth-token`) |
+| AFTERSALES_CORS_ORIGINS           | (empty: same origin only)        | comma-separated origins allowed to call the Rasa server from a browser |
+| AFTERSALES_ACTIONS_HOST           | 127.0.0.1                        | interface the action server listens on |
+| AFTERSALES_MAX_MESSAGE_CHARS      | 2000                             | longest buyer message; longer ones are answered with a Chinese notice |
+| AFTERSALES_MAX_REQUEST_BYTES      | 1048576 (1 MB)                   | largest request body of the Rasa server (uploads stream and have their own limit) |
+| AFTERSALES_VERIFY_ATTEMPTS_PER_ORDER | 10 per hour                   | wrong phone digits for one order (all conversations) before it is locked |
+| AFTERSALES_LOGIN_ATTEMPTS         | 5 per 15 minutes per account, 30 per client | failed console logins before further tries are refused |
+| AFTERSALES_UPLOADS_PER_CLIENT     | 60 per hour                      | evidence uploads from one client address |
 """
 from __future__ import annotations
 
@@ -56,6 +64,15 @@ class Settings:
     console_session_hours: int = 8
     redis_url: str = ""
     messaging_state_dir: Path = PROJECT_ROOT / "var" / "messaging"
+    api_token: str = ""
+    cors_origins: Tuple[str, ...] = ()
+    actions_host: str = "127.0.0.1"
+    max_message_chars: int = 2000
+    max_request_bytes: int = 1024 * 1024
+    verify_attempts_per_order: str = "10/hour"
+    login_attempts_per_account: str = "5/15minutes"
+    login_attempts_per_client: str = "30/15minutes"
+    uploads_per_client: str = "60/hour"
 
     @classmethod
     def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
@@ -100,6 +117,17 @@ class Settings:
             console_session_hours=positive("AFTERSALES_CONSOLE_SESSION_HOURS", defaults.console_session_hours),
             redis_url=text("AFTERSALES_REDIS_URL", defaults.redis_url),
             messaging_state_dir=Path(text("AFTERSALES_MESSAGING_STATE_DIR", str(defaults.messaging_state_dir))),
+            api_token=text("AFTERSALES_API_TOKEN", defaults.api_token),
+            cors_origins=tuple(
+                origin.strip() for origin in text("AFTERSALES_CORS_ORIGINS", "").split(",") if origin.strip()
+            ),
+            actions_host=text("AFTERSALES_ACTIONS_HOST", defaults.actions_host),
+            max_message_chars=positive("AFTERSALES_MAX_MESSAGE_CHARS", defaults.max_message_chars),
+            max_request_bytes=positive("AFTERSALES_MAX_REQUEST_BYTES", defaults.max_request_bytes),
+            verify_attempts_per_order=text("AFTERSALES_VERIFY_ATTEMPTS_PER_ORDER", defaults.verify_attempts_per_order),
+            login_attempts_per_account=text("AFTERSALES_LOGIN_ATTEMPTS", defaults.login_attempts_per_account),
+            login_attempts_per_client=text("AFTERSALES_LOGIN_ATTEMPTS_PER_CLIENT", defaults.login_attempts_per_client),
+            uploads_per_client=text("AFTERSALES_UPLOADS_PER_CLIENT", defaults.uploads_per_client),
         )
 
 

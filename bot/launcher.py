@@ -7,6 +7,7 @@ its own process group, so stopping it also stops anything it spawned.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ from typing import IO, Iterator, Mapping, Optional, Sequence
 
 import requests
 
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings
 
 
 def free_port() -> int:
@@ -39,6 +40,7 @@ class ManagedProcess:
     popen: subprocess.Popen
     ready_url: str
     log_path: Optional[Path] = None
+    ready_params: Optional[dict] = None  # e.g. the API token, kept out of error messages
 
     def is_running(self) -> bool:
         return self.popen.poll() is None
@@ -93,7 +95,7 @@ def wait_until_ready(process: ManagedProcess, timeout: float, accept=lambda resp
                 f"{process.name} 启动失败（退出码 {process.popen.returncode}）。日志末尾：\n{process.log_tail()}"
             )
         try:
-            if accept(requests.get(process.ready_url, timeout=2)):
+            if accept(requests.get(process.ready_url, params=process.ready_params, timeout=2)):
                 return
         except requests.RequestException:
             pass
@@ -106,8 +108,21 @@ def action_server_environment(database_url: str) -> dict:
 
 
 def start_action_server(port: int, env: Mapping[str, str], log_path: Optional[Path] = None) -> ManagedProcess:
-    command = [venv_executable("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+    """bot/action_server.py: on AFTERSALES_ACTIONS_HOST (default loopback), requiring the
+    shared token AFTERSALES_ACTIONS_TOKEN that start_rasa_server gives the Rasa server."""
+    command = [sys.executable, "-m", "bot.action_server", "--port", str(port)]
     return start_process("action server", command, f"http://127.0.0.1:{port}/health", env, log_path)
+
+
+def server_security_environment(api_token: str, actions_token: str, max_request_bytes: int) -> dict:
+    """What both servers get: the action server's shared token (endpoints.yml sends it) and
+    Sanic's request body limit (REQUEST_MAX_SIZE, 100 MB by default; streamed uploads keep
+    their own limit)."""
+    return {
+        "AFTERSALES_API_TOKEN": api_token,
+        "AFTERSALES_ACTIONS_TOKEN": actions_token,
+        "SANIC_REQUEST_MAX_SIZE": str(max_request_bytes),
+    }
 
 
 def start_rasa_server(
@@ -119,15 +134,22 @@ def start_rasa_server(
     log_path: Optional[Path] = None,
     extra_args: Sequence[str] = (),
     credentials: "Path | str" = "credentials.yml",
+    api_token: str = "",
+    cors_origins: Sequence[str] = (),
 ) -> ManagedProcess:
-    """`credentials`: the channels file (tests pass one naming their messaging-app fakes)."""
+    """`credentials`: the channels file (tests pass one naming their messaging-app fakes).
+    `api_token`: the HTTP API's `--auth-token` (required); `cors_origins`: browser origins
+    allowed besides the server's own (none by default)."""
+    if not api_token:
+        raise ValueError("Rasa 的 HTTP API 必须有访问令牌（AFTERSALES_API_TOKEN）。")
     command = [
         venv_executable("rasa"), "run",
         "--model", str(model),
         "--port", str(port),
         "--interface", "127.0.0.1",
         "--enable-api",
-        "--cors", "*",
+        "--auth-token", api_token,
+        *(["--cors", *cors_origins] if cors_origins else []),
         "--endpoints", "endpoints.yml",
         "--credentials", str(credentials),
         *extra_args,
@@ -137,7 +159,9 @@ def start_rasa_server(
         "AFTERSALES_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
         "AFTERSALES_TRACKER_STORE_URL": tracker_store_url(tracker_db),
     }
-    return start_process("Rasa server", command, f"http://127.0.0.1:{port}/status", rasa_env, log_path)
+    process = start_process("Rasa server", command, f"http://127.0.0.1:{port}/status", rasa_env, log_path)
+    process.ready_params = {"token": api_token}
+    return process
 
 
 def tracker_store_url(tracker: "Path | str") -> str:
@@ -169,6 +193,11 @@ class RunningAssistant:
     api_url: str
     database_url: str
     evidence_dir: Path
+    api_token: str = ""  # pass as ?token= to the Rasa HTTP API (api_params)
+
+    @property
+    def api_params(self) -> dict:
+        return {"token": self.api_token}
 
 
 @contextmanager
@@ -189,16 +218,22 @@ def running_assistant(
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"
     for path in order_files:
         import_orders(database_url, path)
+    extra_env = dict(extra_env or {})
+    api_token = extra_env.get("AFTERSALES_API_TOKEN") or secrets.token_urlsafe(24)
     env = {
         **action_server_environment(database_url),
         "AFTERSALES_EVIDENCE_DIR": str(workdir / "evidence"),
-        **(extra_env or {}),
+        **server_security_environment(
+            api_token, extra_env.get("AFTERSALES_ACTIONS_TOKEN") or secrets.token_urlsafe(24),
+            int(extra_env.get("AFTERSALES_MAX_REQUEST_BYTES") or Settings().max_request_bytes),
+        ),
+        **extra_env,
     }
     action_port, rasa_port = free_port(), free_port()
     actions = start_action_server(action_port, env, workdir / "actions.log")
     rasa = start_rasa_server(
         model, rasa_port, action_port, tracker_store or workdir / "tracker.db", env, workdir / "rasa.log",
-        credentials=credentials,
+        credentials=credentials, api_token=api_token,
     )
     try:
         wait_until_ready(actions, 120)
@@ -208,6 +243,7 @@ def running_assistant(
             api_url=f"http://127.0.0.1:{rasa_port}",
             database_url=database_url,
             evidence_dir=Path(env["AFTERSALES_EVIDENCE_DIR"]),
+            api_token=api_token,
         )
     finally:
         rasa.stop()

@@ -31,3 +31,20 @@ def relay_token(settings) -> str:
     from bot.config import PROJECT_ROOT
 
     return settings.relay_token or persistent_secret(PROJECT_ROOT / "var" / "relay_token")
+
+
+def api_token(settings) -> str:
+    """AFTERSALES_API_TOKEN, or the token generated into var/api_token: the Rasa HTTP API's
+    `--auth-token` (callers pass it as `?token=`)."""
+    from bot.config import PROJECT_ROOT
+
+    return settings.api_token or persistent_secret(PROJECT_ROOT / "var" / "api_token")
+
+
+def actions_token(settings) -> str:
+    """AFTERSALES_ACTIONS_TOKEN, or the token generated into var/actions_token: what the Rasa
+    server sends the action server (`?token=`, endpoints.yml) and the action server requires."""
+    import os
+    from bot.config import PROJECT_ROOT
+
+    return os.environ.get("AFTERSALES_ACTIONS_TOKEN", "").strip() or persistent_secret(PROJECT_ROOT / "var" / "actions_token")

@@ -1,1 +1,7 @@
-"""Rasa input channels: web chat, agent relay, agent console, messaging apps."""
+"""Rasa input channels: web chat, agent relay, agent console, messaging apps.
+
+Importing any of them (the Rasa server does when it reads credentials.yml) installs the
+log filter that keeps personal data out of the Rasa server's log (bot/logging_filters.py)."""
+from bot.logging_filters import install_personal_data_filter
+
+install_personal_data_filter()

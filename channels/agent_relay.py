@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 
 from bot.config import get_settings
 from bot.console import desk
+from bot.messaging import inbound
 from bot.secrets import relay_token
 from bot.services import cases
 from bot.services.errors import ServiceError
@@ -209,13 +210,18 @@ class AgentRelayInput(InputChannel):
             body = json_body(request)
             if body is None:
                 return error_response(400, "请求体必须是 JSON 对象。")
-            conversation_id = str(body.get("conversation_id") or "").strip()
-            agent = str(body.get("agent") or "").strip()
-            if not conversation_id or not agent:
+            try:
+                conversation_id = inbound.conversation_id(body.get("conversation_id"), "conversation_id")
+                agent = inbound.buyer_text(body.get("agent"), "agent") if body.get("agent") is not None else ""
+            except inbound.InboundRefused as refused:
+                return error_response(refused.status, refused.message)
+            if not agent:
                 return error_response(400, "缺少 conversation_id 或 agent。")
             try:
                 if needs_text:
-                    result = await action(request.app, conversation_id, str(body.get("text") or ""), agent)
+                    text = body.get("text")
+                    text = inbound.buyer_text(text, "text") if isinstance(text, str) else ""
+                    result = await action(request.app, conversation_id, text, agent)
                 else:
                     result = await action(request.app, conversation_id, agent)
             except RelayError as error:

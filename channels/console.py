@@ -33,12 +33,15 @@ from bot.config import PROJECT_ROOT, get_settings
 from bot.console import accounts, desk
 from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
 from bot.console.transcript import transcript
+from bot.messaging import inbound
+from bot.services import security_audit
 from bot.services.errors import ServiceError
 from channels import agent_relay
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
+MAX_ROW_ID = 2**63 - 1
 
 
 def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -52,6 +55,11 @@ def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., 
             return error_response(401, "请先登录（登录已过期或尚未登录）。")
         if request.method == "POST" and not (request.content_type or "").startswith("application/json"):
             return error_response(415, "请求必须是 JSON（Content-Type: application/json）。")
+        if "conversation_id" in kwargs:
+            try:
+                kwargs["conversation_id"] = inbound.conversation_id(kwargs["conversation_id"], "会话编号")
+            except inbound.InboundRefused as refused:
+                return error_response(refused.status, refused.message)
         return await handler(request, agent, *args, **kwargs)
 
     return wrapper
@@ -75,6 +83,7 @@ class AgentConsoleInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         console = Blueprint("agent_console", __name__)
         lifetime = timedelta(hours=get_settings().console_session_hours)
+        login_throttles = accounts.LoginThrottles.from_settings(get_settings())
 
         console.static("/", str(CONSOLE_ROOT / "index.html"), name="console_page")
         console.static("/static", str(CONSOLE_ROOT), name="console_files")
@@ -87,11 +96,20 @@ class AgentConsoleInput(InputChannel):
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
             if not username or not password:
                 return error_response(400, "请输入用户名和密码。")
+            client = client_address(request)
+            wait = login_throttles.wait_seconds(username, client)
+            if wait:
+                return _too_many_logins(wait)
             try:
                 token, agent = await in_database(
                     lambda session: accounts.log_in(session, username, password, lifetime=lifetime)
                 )
             except AccountError as refused:
+                locked = login_throttles.failed(username, client)
+                if locked:
+                    await in_database(lambda session: security_audit.record(
+                        session, security_audit.LOGIN_LOCKED, locked, details={"account": username[:64], "client": client}
+                    ))
                 return error_response(401, refused.message)
             result = json_response({"agent": _agent_json(agent)})
             result.cookies[SESSION_COOKIE] = token
@@ -127,9 +145,13 @@ class AgentConsoleInput(InputChannel):
                 return error_response(400, refused.message)
             return json_response({"view": view, "handoffs": rows})
 
-        @console.route("/api/handoffs/<handoff_id:int>/claim", methods=["POST"])
+        @console.route("/api/handoffs/<handoff_id>/claim", methods=["POST"])
         @signed_in
-        async def claim(request: Request, agent: SignedInAgent, handoff_id: int) -> HTTPResponse:
+        async def claim(request: Request, agent: SignedInAgent, handoff_id: str) -> HTTPResponse:
+            if not (handoff_id.isascii() and handoff_id.isdigit() and len(handoff_id) <= 19 and int(handoff_id) <= MAX_ROW_ID):
+                # the database's integers are 64-bit
+                return error_response(404, "找不到这个转人工记录。")
+            handoff_id = int(handoff_id)
             try:
                 conversation_id = await in_database(
                     lambda session: desk.claim(session, handoff_id, agent).conversation_id
@@ -232,6 +254,19 @@ class AgentConsoleInput(InputChannel):
             return json_response(await in_database(lambda session: desk.dashboard(session, policy())))
 
         return console
+
+
+def client_address(request: Request) -> str:
+    """The client's address: Sanic's `remote_addr` when a trusted proxy header is configured
+    (SANIC_REAL_IP_HEADER / SANIC_FORWARDED_SECRET), else the peer's IP."""
+    return (request.remote_addr or request.ip or "unknown")[:64]
+
+
+def _too_many_logins(seconds: int) -> HTTPResponse:
+    minutes = max(1, (seconds + 59) // 60)
+    result = error_response(429, f"登录失败次数太多，已暂时锁定，请 {minutes} 分钟后再试；如忘记密码请联系主管重置。")
+    result.headers["Retry-After"] = str(seconds)
+    return result
 
 
 def _line_number(value: str) -> Optional[int]:

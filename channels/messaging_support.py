@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, Coroutine, Optional, Set
 
 from bot.config import get_settings
+from bot.messaging.inbound import MESSAGE_TOO_LONG
 from bot.messaging.shared_state import SharedState, open_shared_state
 from bot.services.evidence_store import EvidenceLimits, store_evidence
 
@@ -67,3 +68,9 @@ class BackgroundTasks:
         self._running.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("%s 失败", what, exc_info=task.exception())
+
+
+def too_long_reply(app: Any, limit: int) -> str:
+    """`utter_message_too_long` with the limit filled in (said by the channels themselves)."""
+    text = domain_text(app, MESSAGE_TOO_LONG) or f"您的消息太长了（超过 {limit} 个字），请分几条简短地说明。"
+    return text.replace("{max_chars}", str(limit))

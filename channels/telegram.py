@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 
 from bot.messaging.conversation_ids import TELEGRAM, conversation_id, platform_id
 from bot.services.evidence_store import EvidenceRejected
+from bot.nlu.normalization import clean_inbound_text
 from channels.messaging_support import ATTACHMENT_ONLY_TEXT, domain_text, store_attachment
 
 logger = logging.getLogger(__name__)
@@ -172,10 +173,10 @@ class TelegramInput(InputChannel):
         if message is None or message.chat.type != types.ChatType.PRIVATE:
             return  # channel posts, inline queries, groups: a group would share one conversation
         if update.callback_query:
-            text = update.callback_query.data or ""
+            text = clean_inbound_text(update.callback_query.data or "")
             await _quietly(output.answer_callback_query(update.callback_query.id))
         else:
-            text = (message.text or message.caption or "").strip()
+            text = clean_inbound_text(message.text or message.caption or "")
             media = _media_of(message)
             if media:
                 try:

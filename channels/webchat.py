@@ -27,7 +27,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
@@ -35,6 +35,7 @@ from socketio import AsyncServer
 from bot.config import PROJECT_ROOT, get_settings
 from bot.console.accounts import SESSION_COOKIE, agent_for_token
 from bot.console.transcript import transcript
+from bot.nlu.normalization import clean_inbound_text
 from bot.services.evidence_store import (
     EvidenceLimits,
     EvidenceRejected,
@@ -44,13 +45,14 @@ from bot.services.evidence_store import (
     store_evidence,
 )
 from bot.services.identity import verified_identity
+from bot.throttles import Throttle
 from channels.database import in_database
 from channels.http import error_response, json_response
+from channels.messaging_support import too_long_reply
 
 logger = logging.getLogger(__name__)
 
 WEB_ROOT = PROJECT_ROOT / "web"
-MAX_MESSAGE_LENGTH = 2000
 MAX_NAME_LENGTH = 120
 MULTIPART_ALLOWANCE = 1024 * 1024  # form boundaries and headers around the file itself
 SESSION_INVALID = "session_invalid"  # chat_error code; the widget shows its own Chinese text
@@ -81,7 +83,7 @@ class WebChatInput(SocketIOInput):
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
             bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
-            cors_allowed_origins=credentials.get("cors_allowed_origins", "*"),
+            cors_allowed_origins=credentials.get("cors_allowed_origins") or list(get_settings().cors_origins) or None,
         )
 
     def __init__(
@@ -89,7 +91,7 @@ class WebChatInput(SocketIOInput):
         user_message_evt: Text = "user_uttered",
         bot_message_evt: Text = "bot_uttered",
         socketio_path: Text = "/socket.io",
-        cors_allowed_origins: Any = "*",
+        cors_allowed_origins: Any = None,
     ) -> None:
         super().__init__(
             user_message_evt=user_message_evt,
@@ -104,6 +106,8 @@ class WebChatInput(SocketIOInput):
         self.evidence_dir = Path(settings.evidence_dir)
         self.limits = EvidenceLimits.from_settings(settings)
         self.console_session_hours = settings.console_session_hours
+        self.max_chars = settings.max_message_chars
+        self.upload_throttle = Throttle("upload-client", settings.uploads_per_client, settings.redis_url, settings.database_url)
 
     def url_prefix(self) -> Text:
         return "/"  # the routes below carry their full paths (/chat/, /evidence/, /webhooks/webchat/)
@@ -153,14 +157,20 @@ class WebChatInput(SocketIOInput):
             if session_id is None or data.get("session_id") != session_id:  # only the session this socket joined
                 await sio.emit("chat_error", {"code": SESSION_INVALID}, room=sid)
                 return
-            text = str(data.get("message") or "")[:MAX_MESSAGE_LENGTH]
+            text = data.get("message")
+            text = clean_inbound_text(text) if isinstance(text, str) else ""
+            if len(text) > self.max_chars:  # told, not processed: the NLU never sees it
+                reply = too_long_reply(Sanic.get_app(), self.max_chars)
+                await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
+                await sio.emit("bot_idle", room=sid)
+                return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 try:
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            metadata = _trusted_metadata(metadata if isinstance(metadata, dict) else {}, self.evidence_dir)
+            metadata = trusted_metadata(metadata if isinstance(metadata, dict) else {}, self.evidence_dir)
             customer_id = _unexpired_customer_id(state)
             if customer_id:
                 metadata["customer_id"] = customer_id
@@ -196,6 +206,11 @@ class WebChatInput(SocketIOInput):
 
         @web.route("/webhooks/webchat/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
+            client = (request.remote_addr or request.ip or "unknown")[:64]
+            if not self.upload_throttle.hit(client):
+                result = error_response(429, "上传太频繁了，请稍后再试；如需补充很多凭证，可以转人工客服。")
+                result.headers["Retry-After"] = str(self.upload_throttle.retry_after_seconds(client))
+                return result
             # streamed, so that an oversized upload is refused before it is read into memory
             body = await self._upload_body(request)
             if body is None:
@@ -219,6 +234,8 @@ class WebChatInput(SocketIOInput):
             if session_id is None:
                 return error_response(400, "会话编号无效。")
             tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            if tracker is not None and tracker.get_latest_input_channel() not in (None, self.name()):
+                tracker = None  # a conversation of another channel (e.g. REST) is not a web chat's history
             events = [event.as_dict() for event in tracker.events] if tracker is not None else []
             lines = [_buyer_view(line) for line in transcript(events, include_system=False)]
             return json_response({"session_id": session_id, "messages": lines})
@@ -279,6 +296,8 @@ class WebChatInput(SocketIOInput):
         if tracker is None:
             return False
         for event in tracker.events:
+            if getattr(event, "input_channel", None) != self.name():
+                continue  # only a web chat message names a file its buyer uploaded (not REST, not an agent)
             attachments = (getattr(event, "metadata", None) or {}).get("attachments") or []
             if any(isinstance(item, dict) and item.get("sha256") == sha256 for item in attachments):
                 return True
@@ -293,7 +312,7 @@ def _unexpired_customer_id(state: Dict[str, Any]) -> Optional[str]:
     return state["customer_id"]
 
 
-def _trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str, Any]:
+def trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str, Any]:
     """Only what a browser may say about its own message: the attachments it uploaded (really
     in the evidence store; size and type read from the stored file, not from the browser) and
     the title of a clicked button. Identity never."""
@@ -310,7 +329,7 @@ def _trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str,
         kind = media_type.split("/")[0]
         if kind not in ("image", "video"):
             continue
-        name = item.get("name")
+        name = clean_inbound_text(item["name"]) if isinstance(item.get("name"), str) else None
         attachments.append(
             {
                 "type": kind,
@@ -324,7 +343,8 @@ def _trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str,
     if attachments:
         trusted["attachments"] = attachments[:10]
     shown = metadata.get("shown_text")
-    if isinstance(shown, str) and shown.strip():
+    shown = clean_inbound_text(shown) if isinstance(shown, str) else ""
+    if shown:
         trusted["shown_text"] = shown[:200]
     return trusted
 

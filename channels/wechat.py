@@ -40,9 +40,11 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from bot.nlu.normalization import clean_inbound_text
 from bot.messaging.buttons import ButtonMemory, number_buttons, payload_for_reply, render_numbered
 from bot.messaging.conversation_ids import WECHAT, conversation_id, platform_id
 from bot.messaging.dedupe import first_delivery, wechat_delivery_key
+from bot.messaging.replay import fresh_or_retry
 from bot.services.evidence_store import EvidenceRejected
 from channels.messaging_support import (
     ATTACHMENT_ONLY_TEXT,
@@ -61,6 +63,7 @@ SEND_TEXT_OR_PHOTO = "utter_send_text_or_photo"
 EVIDENCE_NOT_SAVED = "utter_evidence_not_saved"
 CHOOSE_BY_NUMBER = "utter_choose_by_number"
 MAX_CLOCK_SKEW_SECONDS = 300
+MAX_TEXT = 2048  # WeChat's own limit on a text message
 
 
 class WeChatOutput(OutputChannel):
@@ -173,14 +176,28 @@ class WeChatInput(InputChannel):
                     "（请检查服务器时钟）。",
                     status=403,
                 )
+            encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+            if self.crypto is not None and not encrypted:
+                return response.text(
+                    "已配置安全模式（encoding_aes_key），明文消息一律不处理：请在公众号后台选择安全模式或兼容模式。",
+                    status=403,
+                )
             try:
                 xml = self._verified_xml(request)
             except (InvalidSignatureException, InvalidAppIdException):
                 return response.text("签名校验失败，消息未处理。", status=403)
             except MissingAesKey:
                 return response.text("收到安全模式的加密消息，但未配置 encoding_aes_key。", status=400)
-            except (ExpatError, KeyError, TypeError, ValueError):  # wechatpy on a bad envelope / ciphertext
+            except Exception:  # wechatpy on a bad envelope / ciphertext (ExpatError, KeyError, IndexError ...)
                 return response.text("加密消息格式错误（不是有效的 XML，或缺少 Encrypt），消息未处理。", status=400)
+            args = request.args
+            signed = ":".join(
+                args.get(name, "") for name in ("timestamp", "nonce", "msg_signature" if encrypted else "signature")
+            )
+            if not await asyncio.to_thread(
+                fresh_or_retry, self.state, "wechat", signed, request.body or b"", 2 * MAX_CLOCK_SKEW_SECONDS
+            ):
+                return response.text("这个签名已经用过（重放的请求），消息未处理。", status=403)
             try:
                 message = xmltodict.parse(xml)["xml"]
                 if not isinstance(message, dict) or not message.get("FromUserName"):
@@ -241,10 +258,10 @@ class WeChatInput(InputChannel):
                 await output.send_text_message(openid, text)
 
         if kind == "text":
-            text = str(message.get("Content") or "").strip()
+            text = clean_inbound_text(str(message.get("Content") or ""))[:MAX_TEXT]
             text = await self._chosen_button(openid, text) or text
         elif kind == "voice" and str(message.get("Recognition") or "").strip():
-            text = str(message["Recognition"]).strip()
+            text = clean_inbound_text(str(message["Recognition"]))[:MAX_TEXT]
         elif kind in ("image", "video", "shortvideo"):
             try:
                 media = await asyncio.to_thread(self.api.download_media, str(message.get("MediaId", "")))

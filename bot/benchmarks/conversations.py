@@ -254,10 +254,12 @@ class ConversationHarness:
 STORY_SLOTS = {"requested_slot", "order_verified", "verification_failed", "pending_task", "awaiting_reply", "files_went_to_ticket"}
 
 
-def recorded_story(api_url: str, outcome: Outcome) -> Dict[str, Any]:
+def recorded_story(api_url: str, outcome: Outcome, api_token: str = "") -> Dict[str, Any]:
     """The conversation as a Rasa test story (Rasa's own export), trimmed to what the
     dialogue policies see, named after its scenario."""
-    response = requests.get(f"{api_url}/conversations/{outcome.conversation_id}/story", timeout=30)
+    response = requests.get(
+        f"{api_url}/conversations/{outcome.conversation_id}/story", params={"token": api_token}, timeout=30
+    )
     response.raise_for_status()
     [story] = yaml.safe_load(response.text)["stories"]
     steps = []

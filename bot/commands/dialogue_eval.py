@@ -64,7 +64,7 @@ def handler(args: argparse.Namespace) -> int:
             )
             seconds = time.monotonic() - started
             if args.record_stories:
-                stories = [recorded_story(running.api_url, o) for o in report.outcomes if o.passed and o.scenario.rule]
+                stories = [recorded_story(running.api_url, o, running.api_token) for o in report.outcomes if o.passed and o.scenario.rule]
                 args.record_stories.parent.mkdir(parents=True, exist_ok=True)
                 args.record_stories.write_text(stories_yaml(stories), encoding="utf-8")
                 print(f"已导出 {len(stories)} 个测试故事：{args.record_stories}")

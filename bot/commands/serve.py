@@ -15,8 +15,10 @@ from pathlib import Path
 
 from bot.commands.db import printable_url
 from bot.config import PROJECT_ROOT, get_settings
+from bot.secrets import actions_token, api_token
 from bot.launcher import (
     rasa_model_loaded,
+    server_security_environment,
     start_action_server,
     start_rasa_server,
     venv_executable,
@@ -60,7 +62,12 @@ def serve(args) -> int:
         load_demo_orders()
     model = train_if_changed()
 
-    env = {"AFTERSALES_DATABASE_URL": settings.database_url, "PYTHONPATH": str(PROJECT_ROOT)}
+    api = api_token(settings)
+    env = {
+        "AFTERSALES_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        **server_security_environment(api, actions_token(settings), settings.max_request_bytes),
+    }
     processes = []
     stopping = False
 
@@ -81,7 +88,7 @@ def serve(args) -> int:
         processes.append(actions)
         rasa = start_rasa_server(
             model, settings.rasa_port, settings.actions_port, settings.tracker_store_url or settings.tracker_db, env,
-            logs / "rasa.log",
+            logs / "rasa.log", api_token=api, cors_origins=settings.cors_origins,
         )
         processes.append(rasa)
         print("[serve] 正在启动动作服务器和 Rasa 服务器（加载模型约需 1 分钟）……")
@@ -118,6 +125,7 @@ def _ready_banner(settings, seconds: float, logs: Path) -> str:
     return f"""
 [serve] 售后助手已就绪（启动用时 {seconds:.0f} 秒）
   Rasa 服务器（REST 渠道 + HTTP API）  http://127.0.0.1:{settings.rasa_port}
+  （HTTP API 需要令牌：?token=$(cat var/api_token)，或设置 AFTERSALES_API_TOKEN）
   动作服务器                            http://127.0.0.1:{settings.actions_port}/webhook
   订单/工单数据库                        {settings.database_url}
   对话记录（tracker store）              {_shown_tracker_store(settings)}

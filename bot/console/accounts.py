@@ -178,3 +178,40 @@ def log_out(session: Session, token: Optional[str], *, now: Optional[datetime] =
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# ---- login throttles ----------------------------------------------------------------------
+
+
+class LoginThrottles:
+    """Failed logins per account and per client address (bot/throttles.py): once either is
+    used up, every login of that account / from that client is refused until the window
+    has room again, the right password too."""
+
+    def __init__(self, per_account: str, per_client: str, redis_url: str = "", namespace: str = "") -> None:
+        from bot.throttles import Throttle
+
+        self.account = Throttle("login-account", per_account, redis_url, namespace)
+        self.client = Throttle("login-client", per_client, redis_url, namespace)
+
+    @classmethod
+    def from_settings(cls, settings) -> "LoginThrottles":
+        return cls(settings.login_attempts_per_account, settings.login_attempts_per_client, settings.redis_url,
+                   settings.database_url)
+
+    def wait_seconds(self, username: str, client: str) -> int:
+        """0 when a login may be tried, else the seconds until it may."""
+        waits = [throttle.retry_after_seconds(key) for throttle, key in self._keys(username, client) if throttle.blocked(key)]
+        return max(waits, default=0)
+
+    def failed(self, username: str, client: str) -> Optional[str]:
+        """Counts a failed login; what was locked by it ("account:<name>" / "client:<address>"), if anything."""
+        locked = None
+        for throttle, key in self._keys(username, client):
+            throttle.hit(key)
+            if throttle.blocked(key):
+                locked = locked or f"{throttle.name.split('-')[1]}:{key}"
+        return locked
+
+    def _keys(self, username: str, client: str):
+        return ((self.account, (username or "").strip().lower()[:64]), (self.client, client))

@@ -269,7 +269,18 @@ def evidence_url(sha256: str, reference: Optional[str]) -> str:
     return f"/evidence/{sha256}.{extension}"
 
 
+def _refuse_if_another_agents_chat(session: Session, conversation_id: Optional[str], agent: SignedInAgent) -> None:
+    """A chat another agent has claimed is theirs (and a supervisor's) to edit: its tickets and
+    notes too, not only the replies. Unclaimed chats and tickets stay open to every agent."""
+    if not conversation_id or agent.is_supervisor:
+        return
+    handoff = handoffs.active_handoff(session, conversation_id)
+    if handoff is not None and handoff.status == HandoffStatus.CLAIMED.value and handoff.agent != agent.username:
+        raise handoffs.HandoffUnavailable(f"这个会话由 {handoff.agent} 处理中，只有接手人或主管可以修改工单和备注。")
+
+
 def add_note(session: Session, conversation_id: str, agent: SignedInAgent, body: str) -> ConversationNote:
+    _refuse_if_another_agents_chat(session, conversation_id, agent)
     text = (body or "").strip()
     if not text:
         raise InvalidChange("备注内容不能为空。")
@@ -291,6 +302,7 @@ def add_note(session: Session, conversation_id: str, agent: SignedInAgent, body:
 def edit_ticket(session: Session, ticket_number: str, agent: SignedInAgent, changes: Dict[str, Any]) -> Ticket:
     """Status, remedy and priority changes by an agent, and notes; each lands in the audit trail."""
     ticket = tickets.require_ticket(session, ticket_number)
+    _refuse_if_another_agents_chat(session, ticket.conversation_id, agent)
     actor = agent_actor(agent.username)
     unknown = sorted(set(changes) - {"status", "chosen_remedy", "priority", "note"})
     if unknown:

@@ -352,3 +352,19 @@ class ConversationNote(Base):
     author = Column(String(128), nullable=False)
     body = Column(Text, nullable=False)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class SecurityEvent(Base):
+    """The security audit trail: lock-outs (phone digits guessed for an order, console logins)
+    and other refusals worth a supervisor's look. `subject` is what was protected (an order
+    number, an account name, a client address); never a password or phone digits."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index(None, "kind", "at"),)
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(48), nullable=False)
+    subject = Column(String(128), nullable=False)
+    conversation_id = Column(String(128))
+    details = Column(JSON)
+    at = Column(UtcDateTime, nullable=False, default=utcnow)

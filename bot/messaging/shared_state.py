@@ -2,7 +2,8 @@
 configured, otherwise files under one directory guarded by `fcntl` locks.
 
 Used for what must agree across processes: which WeChat messages were already received
-(retries), the platform access token, and the buttons each buyer was last shown.
+(retries), which signed (timestamp, nonce, signature) triples were already used (replays),
+the platform access token, and the buttons each buyer was last shown.
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ class SharedState(Protocol):
 
     def get(self, key: str) -> Optional[str]:
         ...
+
+    def remember_first(self, key: str, value: str, ttl: float) -> str:
+        """Stores `value` under `key` for `ttl` seconds unless a value is there already;
+        returns the value that is stored now (the first one)."""
 
     def set(self, key: str, value: str, ttl: float) -> None:
         ...
@@ -59,6 +64,15 @@ class FileState:
     def get(self, key: str) -> Optional[str]:
         with self._locked(".lock"):
             return self._read(key)
+
+    def remember_first(self, key: str, value: str, ttl: float) -> str:
+        with self._locked(".lock"):
+            stored = self._read(key)
+            if stored is not None:
+                return stored
+            self._write(key, value, ttl)
+            self._sweep_now_and_then()
+            return value
 
     def set(self, key: str, value: str, ttl: float) -> None:
         with self._locked(".lock"):
@@ -129,6 +143,11 @@ class RedisState:
 
     def get(self, key: str) -> Optional[str]:
         return self._redis.get(KEY_PREFIX + key)
+
+    def remember_first(self, key: str, value: str, ttl: float) -> str:
+        if self._redis.set(KEY_PREFIX + key, value, nx=True, px=_milliseconds(ttl)):
+            return value
+        return self._redis.get(KEY_PREFIX + key) or value  # expired in between: as if first
 
     def set(self, key: str, value: str, ttl: float) -> None:
         self._redis.set(KEY_PREFIX + key, value, px=_milliseconds(ttl))

@@ -157,3 +157,20 @@ def normalize_for_classifier(text: str) -> NormalizedText:
             builder.add(replacement, index, index + 1)
         index += 1
     return builder.build()
+
+
+# What no channel passes on: lone UTF-16 surrogates (not encodable, they crash the tracker
+# store), NUL (PostgreSQL refuses it) and the other C0/C1 control characters except tab and
+# newline.
+_UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_inbound_text(text: str) -> str:
+    """A buyer's text as it may be stored and processed: unsafe characters removed, "\\r\\n"
+    and "\\r" as "\\n", outer whitespace stripped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE_CHARACTERS.sub("", text).strip()
+
+
+def has_unsafe_characters(text: str) -> bool:
+    return _UNSAFE_CHARACTERS.search(text) is not None

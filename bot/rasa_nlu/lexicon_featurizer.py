@@ -2,6 +2,7 @@
 message names (and which it negates), per token and per message."""
 from __future__ import annotations
 
+import bisect
 from typing import Any, Dict, List, Text, Type
 
 import numpy as np
@@ -66,17 +67,22 @@ class LexiconFeaturizer(SparseFeaturizer, GraphComponent):
         return messages
 
     def _featurize(self, message: Message, tokens: List[Any]) -> None:
+        """Linear in the message length: each span finds the tokens it overlaps by binary
+        search over the token offsets (tokens come in text order and do not overlap), not by
+        testing every token (spans × tokens grew with the square of the length)."""
         width = len(self._index)
         sequence = np.zeros((len(tokens), width), dtype=np.float32)
         sentence = np.zeros((1, width), dtype=np.float32)
+        starts = [token.start for token in tokens]
+        ends = [token.end for token in tokens]
         for name, start, end in lexicon_feature_spans(message.get(TEXT), self._lexicon):
             column = self._index.get(name)
             if column is None:
                 continue
             sentence[0, column] = 1.0
-            for row, token in enumerate(tokens):
-                if token.start < end and start < token.end:
-                    sequence[row, column] = 1.0
+            first = bisect.bisect_right(ends, start)  # the first token ending after the span starts
+            last = bisect.bisect_left(starts, end)  # tokens from here on start at or after its end
+            sequence[first:last, column] = 1.0
         self.add_features_to_message(
             scipy.sparse.coo_matrix(sequence), scipy.sparse.coo_matrix(sentence), TEXT, message
         )

@@ -138,7 +138,10 @@ def order_exists(session: Session, order_number: str) -> bool:
 
 
 def verify_owner(session: Session, order_number: str, phone_last4: str) -> bool:
-    return orders.verify_order_owner(session, order_number, phone_last4) is not None
+    """Throttled per order (bot/services/verification_guard.py): a locked order never verifies."""
+    from bot.services.verification_guard import check_owner
+
+    return check_owner(session, order_number, phone_last4).verified
 
 
 def belongs_to_customer(session: Session, order_number: str, customer_id: Optional[str]) -> bool:

@@ -85,9 +85,12 @@ class Servers:
     wechat: FakeWeChatApi
     telegram: FakeTelegramBotApi
     rasa_log: Path
+    api_token: str = ""
 
     def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.rasa_url}/conversations/{conversation_id}/tracker", timeout=30)
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{conversation_id}/tracker", params={"token": self.api_token}, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
@@ -137,7 +140,7 @@ class Servers:
 
 def write_credentials(path: Path, wechat_url: str, telegram_url: str) -> Path:
     channels = {
-        "rest": None,
+        "channels.rest.RestInput": None,
         "channels.wechat.WeChatInput": {
             "appid": WECHAT_APPID,
             "secret": WECHAT_SECRET,
@@ -169,7 +172,9 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
     with FakeWeChatApi(WECHAT_APPID, WECHAT_SECRET) as wechat, FakeTelegramBotApi(TELEGRAM_TOKEN) as telegram:
         credentials = write_credentials(workdir / "credentials.yml", wechat.url, telegram.url)
         with running_assistant(trained_model, workdir, orders, credentials=credentials, extra_env=settings) as running:
-            yield Servers(running.api_url, running.database_url, evidence_dir, wechat, telegram, workdir / "rasa.log")
+            yield Servers(
+                running.api_url, running.database_url, evidence_dir, wechat, telegram, workdir / "rasa.log", running.api_token
+            )
 
 
 # ---------------------------------------------------------------- WeChat's side of the wire
@@ -187,7 +192,7 @@ class WeChatUser:
     """One follower of the Official Account, posting what WeChat's server would post."""
 
     servers: Servers
-    safe_mode: bool = False
+    safe_mode: bool = True  # the channel has an EncodingAESKey, so WeChat sends every message encrypted
     openid: str = field(default_factory=lambda: "o" + uuid.uuid4().hex[:27])
     turns: int = 0
 
@@ -212,9 +217,10 @@ class WeChatUser:
         return xmltodict.unparse({"xml": body}, full_document=False)
 
     def post_xml(
-        self, xml: str, token: str = WECHAT_TOKEN, aes_key: str = WECHAT_AES_KEY, timestamp: Optional[str] = None
+        self, xml: str, token: str = WECHAT_TOKEN, aes_key: str = WECHAT_AES_KEY, timestamp: Optional[str] = None,
+        nonce: Optional[str] = None,
     ) -> requests.Response:
-        timestamp, nonce = timestamp or str(int(time.time())), secrets.token_hex(5)
+        timestamp, nonce = timestamp or str(int(time.time())), nonce or secrets.token_hex(5)
         params = {"signature": plain_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                   "openid": self.openid}
         if self.safe_mode:

@@ -159,8 +159,8 @@ def test_a_replayed_message_with_a_stale_timestamp_is_refused_with_403_and_not_p
 @pytest.mark.parametrize("safe_mode, body", [
     (True, "<xml><ToUserName>gh_aftersales0001</ToUserName></xml>"),  # no Encrypt
     (True, "<xml><Encrypt>abc"),  # truncated XML
-    (False, "这不是 XML"),
-], ids=["safe-mode-without-encrypt", "safe-mode-truncated", "plain-not-xml"])
+    (True, "这不是 XML"),
+], ids=["safe-mode-without-encrypt", "safe-mode-truncated", "not-xml"])
 def test_malformed_messages_are_answered_400_with_a_chinese_reason(servers, safe_mode, body):
     timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
     params = {"signature": plain_signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
@@ -170,3 +170,27 @@ def test_malformed_messages_are_answered_400_with_a_chinese_reason(servers, safe
                              data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=10)
     assert response.status_code == 400
     assert "消息未处理" in response.text
+
+
+def test_a_correctly_signed_plain_message_is_refused_when_safe_mode_is_configured(servers):
+    """Finding 9 of issue 13: with an EncodingAESKey configured, a plain-mode message (whose
+    signature does not cover the body) is never processed."""
+    intruder = WeChatUser(servers, safe_mode=False)
+    response = intruder.post_xml(intruder.message_xml("text", {"Content": "转人工"}))
+    assert response.status_code == 403 and "安全模式" in response.text
+    time.sleep(1.0)
+    assert servers.user_turns(intruder.conversation_id) == []
+
+
+
+def test_a_signed_message_with_an_empty_encrypt_is_a_400_not_a_server_error(servers):
+    """Finding 11 of issue 13: wechatpy raised IndexError on a correctly signed empty <Encrypt>."""
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+    signature = hashlib.sha1("".join(sorted([WECHAT_TOKEN, timestamp, nonce, ""])).encode()).hexdigest()
+    params = {"signature": plain_signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
+              "encrypt_type": "aes", "msg_signature": signature}
+    body = "<xml><ToUserName>gh_aftersales0001</ToUserName><Encrypt></Encrypt></xml>"
+    response = requests.post(f"{servers.rasa_url}/webhooks/wechat/webhook", params=params,
+                             data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=10)
+    assert response.status_code == 400 and "消息未处理" in response.text
+    assert WeChatUser(servers).say("你好"), "the server still answers"

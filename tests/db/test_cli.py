@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.db import make_engine, session_scope
+from bot.db.schema import head_revision
 from bot.services.orders import find_order
 from bot.services.tickets import EvidenceFile, TicketDecision, add_evidence, open_ticket, record_satisfaction
 from tests.db.conftest import NOW
@@ -129,5 +130,5 @@ def test_help_is_chinese_and_db_commands_work(database_url):
     assert "售后工单" in tickets_help.stdout and "变更工单状态" in tickets_help.stdout
     assert "导入订单文件" in orders_help.stdout
     if upgraded:
-        assert upgraded[0].returncode == 0 and "已是最新表结构（版本 0003_case_decisions）" in upgraded[0].stdout
+        assert upgraded[0].returncode == 0 and f"已是最新表结构（版本 {head_revision()}）" in upgraded[0].stdout
         assert Path(database_url.removeprefix("sqlite:///")).exists()

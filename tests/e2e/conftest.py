@@ -22,6 +22,7 @@ class Assistant:
     api_url: str
     database_url: str
     evidence_dir: Path
+    api_token: str = ""
 
     def say(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -32,7 +33,7 @@ class Assistant:
         return response.json()
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.api_url}/conversations/{sender}/tracker", timeout=30)
+        response = requests.get(f"{self.api_url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -43,7 +44,7 @@ def assistant(trained_model: Path, tmp_path_factory) -> Assistant:
     shared_orders = PROJECT_ROOT.parent / "shared" / "fixtures" / "orders.json"
     order_files = [DEMO_ORDERS] + ([shared_orders] if shared_orders.exists() else [])
     with running_assistant(trained_model, tmp_path_factory.mktemp("assistant"), order_files) as running:
-        yield Assistant(running.rest_url, running.api_url, running.database_url, running.evidence_dir)
+        yield Assistant(running.rest_url, running.api_url, running.database_url, running.evidence_dir, running.api_token)
 
 
 @pytest.fixture

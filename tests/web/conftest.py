@@ -55,6 +55,7 @@ class WebAssistant:
     def _use(self, running: RunningAssistant) -> None:
         self.base_url = running.api_url
         self.database_url = running.database_url
+        self.api_params = running.api_params
 
     def restart(self) -> None:
         self._stop()
@@ -64,7 +65,7 @@ class WebAssistant:
         return self.base_url + path
 
     def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        response = requests.get(self.url(f"/conversations/{conversation_id}/tracker"), timeout=30)
+        response = requests.get(self.url(f"/conversations/{conversation_id}/tracker"), params=self.api_params, timeout=30)
         response.raise_for_status()
         return response.json()
 

@@ -1,0 +1,71 @@
+"""The action server: rasa_sdk's app with what a server holding customers' data needs.
+
+`python -m bot.action_server --port 5055` (started by bot/launcher.py) instead of
+`rasa run actions`:
+- it listens on AFTERSALES_ACTIONS_HOST (default 127.0.0.1, loopback only);
+- `/webhook` answers only calls carrying the shared token (`?token=`, which the Rasa server
+  sends from endpoints.yml `action_endpoint.token`), so a made-up tracker posted by anyone
+  else is refused with 401;
+- a failing action is logged with its name and the traceback, never with the tracker, and
+  answered with a short error (rasa_sdk's own handler echoes the whole request body, i.e.
+  the tracker with phone digits and order numbers).
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+from typing import Optional
+
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.config import get_settings
+from bot.logging_filters import install_personal_data_filter
+from bot.secrets import actions_token
+
+logger = logging.getLogger("bot.action_server")
+
+
+def create_action_app(token: Optional[str]) -> Sanic:
+    app = create_app("actions", cors_origins=None)
+
+    @app.middleware("request")
+    async def require_token(request: Request):
+        if request.path != "/webhook" or not token:
+            return None
+        given = request.args.get("token") or ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return response.json({"error": "缺少或错误的动作服务器令牌。"}, status=401)
+        return None
+
+    @app.exception(Exception)
+    async def failed(request: Request, exception: Exception):
+        action = ""
+        try:
+            body = request.json
+            action = body.get("next_action", "") if isinstance(body, dict) else ""
+        except Exception:  # not JSON: nothing to name
+            pass
+        logger.error("action %s failed: %s", action or "?", type(exception).__name__, exc_info=exception)
+        status = getattr(exception, "status_code", 500)
+        return response.json({"error": f"动作 {action or '?'} 执行失败（{type(exception).__name__}）。"}, status=status)
+
+    return app
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="售后助手的动作服务器")
+    parser.add_argument("--port", type=int, default=get_settings().actions_port)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_personal_data_filter()
+    host = get_settings().actions_host
+    app = create_action_app(actions_token(get_settings()))
+    logger.info("action server listening on http://%s:%s", host, args.port)
+    app.run(host, args.port, workers=1, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
