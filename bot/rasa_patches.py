@@ -1,4 +1,12 @@
-"""A documented patch of Rasa 3.6.21: action-server replies checked by a validator compiled once.
+"""Two documented patches of Rasa 3.6.21 that take work off every turn.
+
+1. Action-server replies checked by a validator compiled once (`install()`).
+2. No call of `action_validate_slot_mappings` on a turn that gives it nothing to do
+   (`install_slot_mapping_skip()`, see its docstring).
+
+Both are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
+
+Patch 1 in detail.
 
 Why. Rasa 3.6's `RemoteAction._validate_action_result` calls `jsonschema.validate(reply,
 schema)` for every reply of the action server. `jsonschema.validate` first checks the schema
@@ -13,7 +21,7 @@ What stays the same. A reply that Rasa would reject is still rejected with the s
 the same explanation appended to its message; a valid reply still returns True.
 
 Where it is applied. `bot/rasa_policies/__init__.py` imports this module and calls
-`install()`. The Rasa server imports that package whenever it loads the model (config.yml
+`install()` and `install_slot_mapping_skip()`. The Rasa server imports that package whenever it loads the model (config.yml
 names `bot.rasa_policies.upset_buyer_policy.UpsetBuyerPolicy`), so every `rasa run`,
 `rasa shell` and `python -m bot serve` gets it before the first turn.
 
@@ -25,7 +33,7 @@ drop the patch.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +97,55 @@ def _compiled_validation(schema: Dict[str, Any]) -> Callable[[Any, Dict[str, Any
 
     setattr(_validate_action_result, MARKER, True)
     return _validate_action_result
+
+
+# --- patch 2: action_validate_slot_mappings only when the turn carries something for it ------
+
+SKIP_MARKER = "_aftersales_slot_mapping_skip"
+ORIGINAL_VALIDATION_ACTION: Optional[Callable] = None
+
+
+def turn_needs_slot_mapping_action(metadata: Optional[Mapping[str, Any]], files_went_to_ticket: Any) -> bool:
+    """Whether the action server's `action_validate_slot_mappings` (actions/evidence.py) can
+    change anything on this turn.
+
+    It only reads the user message's metadata: `attachments` (evidence files) and
+    `customer_id` (a shop-verified identity); and it resets `files_went_to_ticket` once the
+    files of the turn that set it are past. A turn with neither, and that slot unset, gets an
+    empty answer: Rasa can skip the round trip (the domain plus the whole tracker, 35-70 KB)
+    and keep the slots it extracted itself, exactly as it does when no such action exists.
+    Keep this in step with actions/evidence.py `ValidateSlotMappings`."""
+    metadata = metadata or {}
+    return bool(metadata.get("attachments") or metadata.get("customer_id") or files_went_to_ticket)
+
+
+def install_slot_mapping_skip() -> bool:
+    """Wrap `ActionExtractSlots._execute_validation_action` so the remote call happens only when
+    `turn_needs_slot_mapping_action` says so. True when active."""
+    global ORIGINAL_VALIDATION_ACTION
+    import rasa
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.events import SlotSet
+
+    current = ActionExtractSlots._execute_validation_action
+    if getattr(current, SKIP_MARKER, False):
+        return True
+    if rasa.__version__ != PATCHED_RASA_VERSION:
+        logger.info(
+            "Rasa %s is not %s: action_validate_slot_mappings runs after every message "
+            "(bot/rasa_patches.py not applied).",
+            rasa.__version__, PATCHED_RASA_VERSION,
+        )
+        return False
+    ORIGINAL_VALIDATION_ACTION = original = current
+
+    async def _execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
+        if turn_needs_slot_mapping_action(tracker.latest_message.metadata, tracker.get_slot("files_went_to_ticket")):
+            return await original(self, extraction_events, output_channel, nlg, tracker, domain)
+        # what Rasa 3.6.21 returns when the domain has no action_validate_slot_mappings
+        return [event for event in extraction_events if isinstance(event, SlotSet)]
+
+    setattr(_execute_validation_action, SKIP_MARKER, True)
+    ActionExtractSlots._execute_validation_action = _execute_validation_action
+    logger.info("action_validate_slot_mappings is called only on turns with files or an identity (bot/rasa_patches.py).")
+    return True
