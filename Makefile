@@ -6,6 +6,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
+# Rasa telemetry (and the crash reports that go with it) stays off unless the shop sets it
+export RASA_TELEMETRY_ENABLED ?= false
 
 setup:
 	@bash scripts/setup.sh

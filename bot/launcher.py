@@ -61,6 +61,12 @@ class ManagedProcess:
             pass
 
 
+def rasa_environment(env: Optional[Mapping[str, str]] = None) -> dict:
+    """The environment of a Rasa process: Rasa's telemetry, and with it its crash reports to
+    an outside error service, stay off unless the shop sets RASA_TELEMETRY_ENABLED=true."""
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": os.environ.get("RASA_TELEMETRY_ENABLED", "false"), **(env or {})}
+
+
 def start_process(
     name: str,
     command: Sequence[str],
@@ -77,7 +83,7 @@ def start_process(
     popen = subprocess.Popen(
         list(command),
         cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
+        env=rasa_environment(env),
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -119,8 +125,10 @@ def start_rasa_server(
     log_path: Optional[Path] = None,
     extra_args: Sequence[str] = (),
     credentials: "Path | str" = "credentials.yml",
+    endpoints: "Path | str" = "endpoints.yml",
 ) -> ManagedProcess:
-    """`credentials`: the channels file (tests pass one naming their messaging-app fakes)."""
+    """`credentials`: the channels file (tests pass one naming their messaging-app fakes).
+    `endpoints`: the endpoints file the servers' addresses are written into (endpoints_file)."""
     command = [
         venv_executable("rasa"), "run",
         "--model", str(model),
@@ -128,7 +136,11 @@ def start_rasa_server(
         "--interface", "127.0.0.1",
         "--enable-api",
         "--cors", "*",
-        "--endpoints", "endpoints.yml",
+        "--endpoints", str(endpoints_file(
+            f"http://127.0.0.1:{action_port}/webhook", tracker_store_url(tracker_db),
+            env.get("AFTERSALES_REDIS_URL") or os.environ.get("AFTERSALES_REDIS_URL"),
+            (log_path.parent if log_path else PROJECT_ROOT / "var") / f"endpoints.{port}.yml", endpoints,
+        )),
         "--credentials", str(credentials),
         *extra_args,
     ]
@@ -138,6 +150,25 @@ def start_rasa_server(
         "AFTERSALES_TRACKER_STORE_URL": tracker_store_url(tracker_db),
     }
     return start_process("Rasa server", command, f"http://127.0.0.1:{port}/status", rasa_env, log_path)
+
+
+def endpoints_file(
+    action_url: str, tracker_url: str, redis_url: Optional[str], path: Path, template: "Path | str" = "endpoints.yml",
+) -> Path:
+    """`template` (endpoints.yml: development defaults; endpoints.production.yml) with this
+    run's action server and tracker store, and the Redis lock store when a Redis URL is set
+    (needed as soon as two Rasa processes share conversations). Other keys are kept as they
+    are, ${VARIABLES} included, for Rasa to fill in."""
+    import yaml
+
+    endpoints = yaml.safe_load((PROJECT_ROOT / template).read_text(encoding="utf-8")) or {}
+    endpoints.setdefault("action_endpoint", {})["url"] = action_url
+    endpoints.setdefault("tracker_store", {"type": "bot.rasa_tracker_store.AfterSalesSQLTrackerStore"})["url"] = tracker_url
+    if redis_url:
+        endpoints["lock_store"] = {"type": "bot.rasa_lock_store.RedisURLLockStore", "url": redis_url}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def tracker_store_url(tracker: "Path | str") -> str:
