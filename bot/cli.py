@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "serve",
     "chat",
     "agents",
+    "perf",
 )
 
 
