@@ -11,6 +11,7 @@ endpoints.yml names this class as the tracker store `type`; Rasa passes the `url
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,11 @@ from bot.db.engine import apply_sqlite_pragmas, sqlite_in_memory, sqlite_pool_op
 
 class AfterSalesSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        host = kwargs.get("host")
+        if isinstance(host, str) and host.startswith("sqlite:"):
+            database = make_url(host).database
+            if not sqlite_in_memory(database):
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)  # var/ on a fresh clone
         super().__init__(*args, **kwargs)
         url = make_url(str(self.engine.url))
         if url.get_backend_name() == "sqlite" and not sqlite_in_memory(url.database):
