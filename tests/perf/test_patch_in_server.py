@@ -46,8 +46,9 @@ def server_with_fake_actions(trained_model, tmp_path_factory):
             rasa.stop()
 
 
-def say(url, sender, text):
-    return requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
+def say(url, sender, text, metadata=None):
+    body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+    return requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=120)
 
 
 def test_installed_in_the_running_server(server_with_fake_actions):
@@ -64,8 +65,11 @@ def test_valid_reply_passes_and_invalid_reply_is_rejected(server_with_fake_actio
     assert replies, "a conversation whose action replies are valid gets an answer"
     assert "Failed to validate Action server response" not in rasa.log_path.read_text(errors="replace")
 
-    say(url, broken, "你好")
-    assert any(sender == broken for sender, _ in actions.calls), "the server asked the action server"
+    # patch 2 in the running server: a plain message makes no slot-mapping call ...
+    assert (good, "action_validate_slot_mappings") not in actions.calls
+    # ... one with a customer id does, and that reply is the invalid one
+    say(url, broken, "你好", metadata={"customer_id": "c-1"})
+    assert (broken, "action_validate_slot_mappings") in actions.calls, "the server asked the action server"
     log = rasa.log_path.read_text(errors="replace")
     assert "'not a list' is not of type 'array'. Failed to validate Action server response" in log
     events = requests.get(f"{url}/conversations/{broken}/tracker", timeout=30).json()["events"]
