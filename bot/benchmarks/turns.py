@@ -362,6 +362,20 @@ def prepare_project_stack(name: str, root: Path, model: Path, workdir: Path, bac
     return stack
 
 
+CREATED_DATABASES: List[tuple] = []  # (server URL, database) made by this run, dropped at its end
+
+
+def drop_created_databases() -> None:
+    from sqlalchemy import create_engine, text
+
+    while CREATED_DATABASES:
+        server_url, database = CREATED_DATABASES.pop()
+        admin = create_engine(server_url, future=True, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _fresh_postgres(server_url: str, name: str):
     """Two new databases on the PostgreSQL server: orders and conversations."""
     from sqlalchemy import create_engine, text
@@ -374,6 +388,7 @@ def _fresh_postgres(server_url: str, name: str):
         for kind in ("orders", "tracker"):
             database = f"perf_{kind}_{suffix}"
             connection.execute(text(f'CREATE DATABASE "{database}"'))
+            CREATED_DATABASES.append((server_url, database))
             urls.append(str(make_url(server_url).set(database=database)))
     admin.dispose()
     return urls[0], urls[1]

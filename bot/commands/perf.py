@@ -29,10 +29,19 @@ def register(subparsers) -> None:
 
 
 def perf(args) -> int:
-    from bot.benchmarks import turns, turns_report
+    from bot.benchmarks import turns
 
     if args.model is None:
         args.model = default_model()
+    try:
+        return _run(args)
+    finally:
+        turns.drop_created_databases()
+
+
+def _run(args) -> int:
+    from bot.benchmarks import turns, turns_report
+
     workdir = turns.temporary_directory()
     concurrency = [int(x) for x in args.concurrency.split(",") if x]
     buyers = max(concurrency) * args.conversations + args.rounds + 8
