@@ -1,11 +1,13 @@
 # The two commands of the README:
 #   make run   - set up, train if needed, load demo orders, start the assistant
 #   make test  - set up, validate the Rasa data, run the whole test suite
-.PHONY: setup browser run test nlu-eval clean
+.PHONY: setup browser balancer run test nlu-eval perf clean
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
+# Rasa telemetry (and the crash reports that go with it) stays off unless the shop sets it
+export RASA_TELEMETRY_ENABLED ?= false
 
 setup:
 	@bash scripts/setup.sh
@@ -17,12 +19,20 @@ run: setup
 browser:
 	@bash scripts/ensure_browser.sh
 
-test: setup browser
+# Debian HAProxy for the cluster test (apt-get; skipped when present)
+balancer:
+	@bash scripts/ensure_balancer.sh
+
+test: setup browser balancer
 	$(RASA) data validate --quiet
 	$(PY) -m pytest
 
 nlu-eval: setup
 	$(PY) -m bot nlu-eval
+
+# turn benchmark against a bare `rasa init` bot; report in docs/perf-report.md
+perf: setup
+	$(PY) -m bot perf --reference
 
 clean:
 	rm -rf var .pytest_cache

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "serve",
     "chat",
     "agents",
+    "perf",
 )
 
 

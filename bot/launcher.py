@@ -63,6 +63,12 @@ class ManagedProcess:
             pass
 
 
+def rasa_environment(env: Optional[Mapping[str, str]] = None) -> dict:
+    """The environment of a Rasa process: Rasa's telemetry, and with it its crash reports to
+    an outside error service, stay off unless the shop sets RASA_TELEMETRY_ENABLED=true."""
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": os.environ.get("RASA_TELEMETRY_ENABLED", "false"), **(env or {})}
+
+
 def start_process(
     name: str,
     command: Sequence[str],
@@ -79,7 +85,7 @@ def start_process(
     popen = subprocess.Popen(
         list(command),
         cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
+        env=rasa_environment(env),
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -136,10 +142,12 @@ def start_rasa_server(
     credentials: "Path | str" = "credentials.yml",
     api_token: str = "",
     cors_origins: Sequence[str] = (),
+    endpoints: "Path | str" = "endpoints.yml",
 ) -> ManagedProcess:
     """`credentials`: the channels file (tests pass one naming their messaging-app fakes).
     `api_token`: the HTTP API's `--auth-token` (required); `cors_origins`: browser origins
-    allowed besides the server's own (none by default)."""
+    allowed besides the server's own (none by default). `endpoints`: the endpoints file the
+    servers' addresses (and the action server's token) are written into (endpoints_file)."""
     if not api_token:
         raise ValueError("Rasa 的 HTTP API 必须有访问令牌（AFTERSALES_API_TOKEN）。")
     command = [
@@ -150,7 +158,12 @@ def start_rasa_server(
         "--enable-api",
         "--auth-token", api_token,
         *(["--cors", *cors_origins] if cors_origins else []),
-        "--endpoints", "endpoints.yml",
+        "--endpoints", str(endpoints_file(
+            f"http://127.0.0.1:{action_port}/webhook", tracker_store_url(tracker_db),
+            env.get("AFTERSALES_REDIS_URL") or os.environ.get("AFTERSALES_REDIS_URL"),
+            (log_path.parent if log_path else PROJECT_ROOT / "var") / f"endpoints.{port}.yml", endpoints,
+            actions_token=env.get("AFTERSALES_ACTIONS_TOKEN") or os.environ.get("AFTERSALES_ACTIONS_TOKEN"),
+        )),
         "--credentials", str(credentials),
         *extra_args,
     ]
@@ -162,6 +175,28 @@ def start_rasa_server(
     process = start_process("Rasa server", command, f"http://127.0.0.1:{port}/status", rasa_env, log_path)
     process.ready_params = {"token": api_token}
     return process
+
+
+def endpoints_file(
+    action_url: str, tracker_url: str, redis_url: Optional[str], path: Path, template: "Path | str" = "endpoints.yml",
+    *, actions_token: Optional[str] = None,
+) -> Path:
+    """`template` (endpoints.yml: development defaults; endpoints.production.yml) with this
+    run's action server and tracker store, and the Redis lock store when a Redis URL is set
+    (needed as soon as two Rasa processes share conversations). Other keys are kept as they
+    are, ${VARIABLES} included, for Rasa to fill in."""
+    import yaml
+
+    endpoints = yaml.safe_load((PROJECT_ROOT / template).read_text(encoding="utf-8")) or {}
+    endpoints.setdefault("action_endpoint", {})["url"] = action_url
+    if actions_token:  # sent as ?token=, required by bot/action_server.py
+        endpoints["action_endpoint"]["token"] = actions_token
+    endpoints.setdefault("tracker_store", {"type": "bot.rasa_tracker_store.AfterSalesSQLTrackerStore"})["url"] = tracker_url
+    if redis_url:
+        endpoints["lock_store"] = {"type": "bot.rasa_lock_store.RedisURLLockStore", "url": redis_url}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def tracker_store_url(tracker: "Path | str") -> str:

@@ -64,6 +64,17 @@ def _valid_session_id(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
 
 
+def socketio_manager():
+    """With AFTERSALES_REDIS_URL, socket.io rooms span every Rasa replica (python-socketio's
+    Redis manager): an agent reply handled by replica B reaches the buyer connected to A."""
+    url = get_settings().redis_url
+    if not url:
+        return None
+    from socketio import AsyncRedisManager
+
+    return AsyncRedisManager(url, channel="aftersales-webchat")
+
+
 class WebChatOutput(SocketIOOutput):
     """Socket.io output that also marks messages written by a human agent."""
 
@@ -118,7 +129,9 @@ class WebChatInput(SocketIOInput):
     # ---- socket.io ----------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=socketio_manager(),
+        )
         self.sio = sio
         web = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 

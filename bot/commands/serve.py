@@ -13,10 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+from bot import model_store
 from bot.commands.db import printable_url
 from bot.config import PROJECT_ROOT, get_settings
 from bot.secrets import actions_token, api_token
 from bot.launcher import (
+    rasa_environment,
     rasa_model_loaded,
     server_security_environment,
     start_action_server,
@@ -31,6 +33,11 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 def register(subparsers) -> None:
     parser = subparsers.add_parser("serve", help="启动售后助手（动作服务器 + Rasa 服务器：REST、网页聊天、人工客服控制台）")
     parser.add_argument("--no-demo-data", action="store_true", help="不导入演示订单")
+    parser.add_argument(
+        "--production", action="store_true",
+        help="生产启动：不导入演示订单、不训练（使用 models/ 中与当前数据和配置对应的模型，或 --model）",
+    )
+    parser.add_argument("--model", type=Path, help="使用这个模型文件，不训练")
     parser.add_argument("--startup-timeout", type=float, default=300.0, help="等待服务就绪的秒数（默认 300）")
     parser.set_defaults(func=serve)
 
@@ -45,22 +52,44 @@ def load_demo_orders() -> None:
 
 
 def train_if_changed() -> Path:
+    """The model of the current config, domain, data and components (bot/model_store.py):
+    reused when models/ has it, trained (once) when not; older models of the project go."""
     started = time.monotonic()
-    result = subprocess.run([venv_executable("rasa"), "train", "--out", "models"], cwd=PROJECT_ROOT)
-    if result.returncode != 0:
+    fingerprint = model_store.training_fingerprint()
+    model = model_store.model_path(fingerprint=fingerprint)
+    if model.exists():
+        print(f"[serve] 数据和配置没有变化，使用已有模型：{model.name}")
+        return model
+    print(f"[serve] 数据或配置有变化（或还没有模型），开始训练 {model.name}（需要几分钟）……")
+    result = subprocess.run(
+        [venv_executable("rasa"), "train", "--out", "models", "--fixed-model-name", model.name.removesuffix(".tar.gz")],
+        cwd=PROJECT_ROOT, env=rasa_environment(),
+    )
+    if result.returncode != 0 or not model.exists():
         raise SystemExit("模型训练失败，请查看上面的 Rasa 输出。")
-    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    print(f"[serve] 模型就绪：{models[-1].name}（训练/检查用时 {time.monotonic() - started:.0f} 秒）")
-    return models[-1]
+    for old in model_store.stale_models(keep=model):
+        old.unlink()
+    print(f"[serve] 模型就绪：{model.name}（训练用时 {time.monotonic() - started:.0f} 秒）")
+    return model
+
+
+def production_model() -> Path:
+    model = model_store.current_model()
+    if model is None:
+        raise SystemExit(
+            f"生产启动不训练模型，但 models/ 中没有与当前数据和配置对应的模型（{model_store.model_path().name}）。"
+            "请先运行 `python -m bot serve` 或 `rasa train --fixed-model-name` 训练，或用 --model 指定模型文件。"
+        )
+    return model
 
 
 def serve(args) -> int:
     settings = get_settings()
     logs = PROJECT_ROOT / "var" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    if not args.no_demo_data:
+    if not (args.no_demo_data or args.production):
         load_demo_orders()
-    model = train_if_changed()
+    model = args.model or (production_model() if args.production else train_if_changed())
 
     api = api_token(settings)
     env = {

@@ -9,8 +9,13 @@ from typing import Iterator, Optional
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A process keeps this many SQLite connections open (plus a few more under a burst), so a
+# transaction reuses a connection whose PRAGMAs already ran instead of opening the file again.
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 10
 
 
 def resolve_database_url(url: Optional[str] = None) -> str:
@@ -26,9 +31,12 @@ def make_engine(url: Optional[str] = None, **engine_options) -> Engine:
     url = resolve_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _create_sqlite_directory(parsed.database)
+        in_memory = sqlite_in_memory(parsed.database)
+        if not in_memory:
+            _create_sqlite_directory(parsed.database)
+            engine_options = {**sqlite_pool_options(), **engine_options}
         engine = create_engine(url, future=True, **engine_options)
-        _configure_sqlite(engine, in_memory=not parsed.database or parsed.database == ":memory:")
+        _configure_sqlite(engine, in_memory=in_memory)
         return engine
     engine_options.setdefault("pool_pre_ping", True)
     return create_engine(url, future=True, **engine_options)
@@ -59,6 +67,42 @@ def _create_sqlite_directory(database: Optional[str]) -> None:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
+def sqlite_in_memory(database: Optional[str]) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def sqlite_pool_options() -> dict:
+    """Engine options for a file SQLite database: a pool of kept connections.
+
+    SQLAlchemy 1.4 gives file SQLite a NullPool, which opens the file, and runs every PRAGMA,
+    for each transaction. A connection checked out of the pool is used by one thread at a
+    time, so pysqlite's same-thread check can be off. Shared with the tracker store
+    (bot/rasa_tracker_store.py)."""
+    return {
+        "poolclass": QueuePool,
+        "pool_size": SQLITE_POOL_SIZE,
+        "max_overflow": SQLITE_POOL_OVERFLOW,
+        "connect_args": {"check_same_thread": False},
+    }
+
+
+def apply_sqlite_pragmas(dbapi_connection, *, in_memory: bool, foreign_keys: bool = True) -> None:
+    """The settings every SQLite connection of the project runs once, when it is opened.
+
+    WAL lets readers (the action server, the console) work while another process writes, and
+    with synchronous=NORMAL a commit writes the log without an fsync each time (a crash of
+    the machine may lose the last commits, never corrupt the file). busy_timeout makes a
+    writer wait for the lock instead of failing with "database is locked"."""
+    cursor = dbapi_connection.cursor()
+    if foreign_keys:
+        cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    if not in_memory:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     # pysqlite opens transactions lazily and mishandles SAVEPOINT, so BEGIN is emitted here
     # (the approach SQLAlchemy documents). IMMEDIATE takes the write lock up front: a
@@ -67,14 +111,7 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if not in_memory:
-            # WAL lets the action server read while the CLI writes (and the other way round)
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
+        apply_sqlite_pragmas(dbapi_connection, in_memory=in_memory)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:

@@ -1,1 +1,7 @@
 """Rasa dialogue policies of the project (adapters around plain logic in bot/)."""
+# The Rasa server imports this package when it loads the model: the place to patch Rasa
+# before the first turn (see bot/rasa_patches.py).
+from bot import rasa_patches as _rasa_patches
+
+_rasa_patches.install()
+_rasa_patches.install_slot_mapping_skip()

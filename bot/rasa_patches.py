@@ -1,0 +1,151 @@
+"""Two documented patches of Rasa 3.6.21 that take work off every turn.
+
+1. Action-server replies checked by a validator compiled once (`install()`).
+2. No call of `action_validate_slot_mappings` on a turn that gives it nothing to do
+   (`install_slot_mapping_skip()`, see its docstring).
+
+Both are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
+
+Patch 1 in detail.
+
+Why. Rasa 3.6's `RemoteAction._validate_action_result` calls `jsonschema.validate(reply,
+schema)` for every reply of the action server. `jsonschema.validate` first checks the schema
+itself against its metaschema, then builds a new validator, on every call: 30-68 ms per reply
+here, the largest single cost of a turn (a complaint conversation makes 17 such calls). The
+schema (`RemoteAction.action_response_format_spec()`, events + responses) never changes, so
+this module checks it once, builds one `jsonschema` validator for it, and validates every
+reply with that validator: under a millisecond per reply.
+
+What stays the same. A reply that Rasa would reject is still rejected with the same
+`jsonschema.ValidationError` (the best-matching error, as `jsonschema.validate` picks it) and
+the same explanation appended to its message; a valid reply still returns True.
+
+Where it is applied. `bot/rasa_policies/__init__.py` imports this module and calls
+`install()` and `install_slot_mapping_skip()`. The Rasa server imports that package whenever it loads the model (config.yml
+names `bot.rasa_policies.upset_buyer_policy.UpsetBuyerPolicy`), so every `rasa run`,
+`rasa shell` and `python -m bot serve` gets it before the first turn.
+
+Pinned. The patch is installed only on Rasa 3.6.21, the version it was written against;
+on any other version it logs one line and leaves Rasa untouched. When upgrading Rasa, check
+whether the new version still validates this way, then update `PATCHED_RASA_VERSION` or
+drop the patch.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Dict, Mapping, Optional
+
+logger = logging.getLogger(__name__)
+
+PATCHED_RASA_VERSION = "3.6.21"
+# set on the replacement function, so tests (and a curious operator) can see it is in place
+MARKER = "_aftersales_compiled_validator"
+ORIGINAL_VALIDATION: Optional[Callable] = None  # Rasa's own method, kept for tests and rollback
+
+
+def install() -> bool:
+    """Replace `RemoteAction._validate_action_result`; True when the patch is (already) active."""
+    global ORIGINAL_VALIDATION
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+
+    current = RemoteAction._validate_action_result
+    if getattr(current, MARKER, False):
+        return True
+    if rasa.__version__ != PATCHED_RASA_VERSION:
+        logger.info(
+            "Rasa %s is not %s: action-server replies are validated by Rasa's own code "
+            "(bot/rasa_patches.py not applied).",
+            rasa.__version__, PATCHED_RASA_VERSION,
+        )
+        return False
+    ORIGINAL_VALIDATION = current
+    RemoteAction._validate_action_result = _compiled_validation(RemoteAction.action_response_format_spec())
+    logger.info("Action-server replies are validated by a validator compiled once (bot/rasa_patches.py).")
+    return True
+
+
+def is_installed() -> bool:
+    from rasa.core.actions.action import RemoteAction
+
+    return bool(getattr(RemoteAction._validate_action_result, MARKER, False))
+
+
+def _compiled_validation(schema: Dict[str, Any]) -> Callable[[Any, Dict[str, Any]], bool]:
+    from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)  # once, instead of once per reply
+    validator = validator_class(schema)
+
+    def _validate_action_result(self, result: Dict[str, Any]) -> bool:
+        error: Optional[ValidationError] = best_match(validator.iter_errors(result))
+        if error is None:
+            return True
+        # Rasa's own explanation, word for word
+        error.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+
+    setattr(_validate_action_result, MARKER, True)
+    return _validate_action_result
+
+
+# --- patch 2: action_validate_slot_mappings only when the turn carries something for it ------
+
+SKIP_MARKER = "_aftersales_slot_mapping_skip"
+ORIGINAL_VALIDATION_ACTION: Optional[Callable] = None
+
+
+def turn_needs_slot_mapping_action(metadata: Optional[Mapping[str, Any]], files_went_to_ticket: Any) -> bool:
+    """Whether the action server's `action_validate_slot_mappings` (actions/evidence.py) can
+    change anything on this turn.
+
+    It only reads the user message's metadata: `attachments` (evidence files) and
+    `customer_id` (a shop-verified identity); and it resets `files_went_to_ticket` once the
+    files of the turn that set it are past. A turn with neither, and that slot unset, gets an
+    empty answer: Rasa can skip the round trip (the domain plus the whole tracker, 35-70 KB)
+    and keep the slots it extracted itself, exactly as it does when no such action exists.
+    Keep this in step with actions/evidence.py `ValidateSlotMappings`."""
+    metadata = metadata or {}
+    return bool(metadata.get("attachments") or metadata.get("customer_id") or files_went_to_ticket)
+
+
+def install_slot_mapping_skip() -> bool:
+    """Wrap `ActionExtractSlots._execute_validation_action` so the remote call happens only when
+    `turn_needs_slot_mapping_action` says so. True when active."""
+    global ORIGINAL_VALIDATION_ACTION
+    import rasa
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.events import SlotSet
+
+    current = ActionExtractSlots._execute_validation_action
+    if getattr(current, SKIP_MARKER, False):
+        return True
+    if rasa.__version__ != PATCHED_RASA_VERSION:
+        logger.info(
+            "Rasa %s is not %s: action_validate_slot_mappings runs after every message "
+            "(bot/rasa_patches.py not applied).",
+            rasa.__version__, PATCHED_RASA_VERSION,
+        )
+        return False
+    ORIGINAL_VALIDATION_ACTION = original = current
+
+    async def _execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
+        if turn_needs_slot_mapping_action(tracker.latest_message.metadata, tracker.get_slot("files_went_to_ticket")):
+            return await original(self, extraction_events, output_channel, nlg, tracker, domain)
+        # what Rasa 3.6.21 returns when the domain has no action_validate_slot_mappings
+        return [event for event in extraction_events if isinstance(event, SlotSet)]
+
+    setattr(_execute_validation_action, SKIP_MARKER, True)
+    ActionExtractSlots._execute_validation_action = _execute_validation_action
+    logger.info("action_validate_slot_mappings is called only on turns with files or an identity (bot/rasa_patches.py).")
+    return True

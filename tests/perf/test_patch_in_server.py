@@ -1,0 +1,76 @@
+"""The compiled action-reply validator inside the real Rasa server: it is installed when the
+server loads the model, valid replies still go through, and an invalid reply is still rejected."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+
+from bot.launcher import free_port, rasa_model_loaded, start_rasa_server, wait_until_ready
+from tests.fakes.http_server import Answer, FakeServer
+
+pytestmark = pytest.mark.rasa
+
+BROKEN_SENDER_PREFIX = "broken-"
+
+
+class ReplyingActionServer(FakeServer):
+    """Answers every action with no events, except for the conversations named broken-*: those
+    get a reply whose `events` is not a list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = []
+
+    def answer(self, method, path, query, headers, body):
+        call = json.loads(body or b"{}")
+        self.calls.append((call.get("sender_id"), call.get("next_action")))
+        if str(call.get("sender_id", "")).startswith(BROKEN_SENDER_PREFIX):
+            return Answer.json({"events": "not a list", "responses": []})
+        return Answer.json({"events": [], "responses": []})
+
+
+@pytest.fixture(scope="module")
+def server_with_fake_actions(trained_model, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("patched-rasa")
+    with ReplyingActionServer() as actions:
+        action_port = int(actions.url.rsplit(":", 1)[1])
+        port = free_port()
+        rasa = start_rasa_server(trained_model, port, action_port, workdir / "tracker.db", {}, workdir / "rasa.log")
+        try:
+            wait_until_ready(rasa, 300, accept=rasa_model_loaded)
+            yield f"http://127.0.0.1:{port}", actions, rasa
+        finally:
+            rasa.stop()
+
+
+def say(url, sender, text, metadata=None):
+    body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+    return requests.post(f"{url}/webhooks/rest/webhook", json=body, timeout=120)
+
+
+def test_installed_in_the_running_server(server_with_fake_actions):
+    _, _, rasa = server_with_fake_actions
+    log = rasa.log_path.read_text(errors="replace")
+    assert "validated by a validator compiled once" in log
+
+
+def test_valid_reply_passes_and_invalid_reply_is_rejected(server_with_fake_actions):
+    url, actions, rasa = server_with_fake_actions
+    good, broken = f"buyer-{uuid.uuid4().hex[:8]}", f"{BROKEN_SENDER_PREFIX}{uuid.uuid4().hex[:8]}"
+
+    replies = say(url, good, "你好").json()
+    assert replies, "a conversation whose action replies are valid gets an answer"
+    assert "Failed to validate Action server response" not in rasa.log_path.read_text(errors="replace")
+
+    # patch 2 in the running server: a plain message makes no slot-mapping call ...
+    assert (good, "action_validate_slot_mappings") not in actions.calls
+    # ... one with a customer id does, and that reply is the invalid one
+    say(url, broken, "你好", metadata={"customer_id": "c-1"})
+    assert (broken, "action_validate_slot_mappings") in actions.calls, "the server asked the action server"
+    log = rasa.log_path.read_text(errors="replace")
+    assert "'not a list' is not of type 'array'. Failed to validate Action server response" in log
+    events = requests.get(f"{url}/conversations/{broken}/tracker", timeout=30).json()["events"]
+    assert not [event for event in events if event["event"] == "bot"], "nothing of the rejected turn reached the buyer"

@@ -1,0 +1,77 @@
+"""The compiled action-reply validator (bot/rasa_patches.py): in place once the project's Rasa
+modules are imported, as strict as Rasa's own jsonschema.validate, and skipped on another Rasa."""
+from __future__ import annotations
+
+import logging
+
+import jsonschema
+import pytest
+
+rasa = pytest.importorskip("rasa")
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+
+import bot.rasa_policies  # noqa: E402,F401  (the import the Rasa server does when it loads the model)
+from bot import rasa_patches  # noqa: E402
+
+SPEC = RemoteAction.action_response_format_spec()
+
+VALID_REPLIES = [
+    {},
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "order_verified", "value": True}], "responses": [{"response": "utter_greet"}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "action_listen"}]},
+]
+INVALID_REPLIES = [
+    {"events": "not a list"},
+    {"events": [{"event": "slot"}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"responses": [1]},
+    {"events": [{"event": "slot", "name": 3, "value": 1}]},
+    [],
+]
+
+
+def rasa_message(reply) -> str:
+    try:
+        jsonschema.validate(reply, SPEC)
+    except jsonschema.ValidationError as error:
+        return error.message
+    raise AssertionError(f"jsonschema accepts {reply!r}")
+
+
+def test_patch_is_installed_by_the_policy_package():
+    assert rasa.__version__ == rasa_patches.PATCHED_RASA_VERSION
+    assert rasa_patches.is_installed()
+    assert RemoteAction._validate_action_result is not rasa_patches.ORIGINAL_VALIDATION
+
+
+@pytest.mark.parametrize("reply", VALID_REPLIES)
+def test_valid_replies_pass(reply):
+    jsonschema.validate(reply, SPEC)  # Rasa's own check agrees
+    assert RemoteAction("action_x", None)._validate_action_result(reply) is True
+
+
+@pytest.mark.parametrize("reply", INVALID_REPLIES)
+def test_invalid_replies_are_rejected_as_rasa_rejects_them(reply):
+    with pytest.raises(jsonschema.ValidationError) as raised:
+        RemoteAction("action_x", None)._validate_action_result(reply)
+    expected = rasa_message(reply)
+    assert raised.value.message.startswith(expected + ". Failed to validate Action server response from API")
+
+
+def test_other_rasa_versions_are_left_alone(monkeypatch, caplog):
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", rasa_patches.ORIGINAL_VALIDATION)
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with caplog.at_level(logging.INFO, logger="bot.rasa_patches"):
+        assert rasa_patches.install() is False
+    assert RemoteAction._validate_action_result is rasa_patches.ORIGINAL_VALIDATION
+    assert not rasa_patches.is_installed()
+    assert "3.7.0" in caplog.text
+
+
+def test_installing_twice_keeps_one_patch(monkeypatch):
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", rasa_patches.ORIGINAL_VALIDATION)
+    assert rasa_patches.install() is True
+    patched = RemoteAction._validate_action_result
+    assert rasa_patches.install() is True
+    assert RemoteAction._validate_action_result is patched
