@@ -17,6 +17,11 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/conversations/<id>/return | /resolve
     POST /console/api/tickets/<number>  {status?, chosen_remedy?, priority?, note?}
     GET  /console/api/dashboard
+    GET  /console/api/tickets?status=&category=&rule=&priority=&sla=&channel=&assignee=&q=
+    GET  /console/api/tickets/<number>?since=N               the ticket page (+ its chat's transcript)
+    POST /console/api/tickets/<number>/assign  {assignee}    (null: unassign)
+    POST /console/api/tickets/<number>/notes   {body}
+    POST /console/api/tickets/<number>/message {text}        to the buyer, on the buyer's channel
 """
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ from bot.config import PROJECT_ROOT, get_settings
 from bot.console import accounts, desk
 from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
 from bot.console.transcript import transcript
+from bot.domain.vocabulary import label_zh
+from bot.services import tickets
 from bot.services.errors import ServiceError
 from channels import agent_relay
 from channels.database import in_database, policy
@@ -115,7 +122,7 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/me", methods=["GET"])
         @signed_in
         async def me(request: Request, agent: SignedInAgent) -> HTTPResponse:
-            return json_response({"agent": _agent_json(agent)})
+            return json_response({"agent": _agent_json(agent), "timezone": get_settings().timezone})
 
         @console.route("/api/queue", methods=["GET"])
         @signed_in
@@ -136,7 +143,11 @@ class AgentConsoleInput(InputChannel):
                 )
             except ServiceError as refused:
                 return error_response(409, refused.message)
-            return json_response({"claimed": True, "conversation_id": conversation_id})
+            try:
+                told = await agent_relay.tell_agent_joined(request.app, conversation_id, agent.display_name or agent.username)
+            except agent_relay.RelayError:
+                told = False
+            return json_response({"claimed": True, "conversation_id": conversation_id, "buyer_notified": told})
 
         @console.route("/api/conversations/<conversation_id>", methods=["GET"])
         @signed_in
@@ -161,6 +172,7 @@ class AgentConsoleInput(InputChannel):
                 {
                     "paused": tracker.is_paused(),
                     "channel": tracker.get_latest_input_channel(),
+                    "channel_label": label_zh("channel", tracker.get_latest_input_channel()),
                     "customer_id": tracker.get_slot("customer_id"),
                     "total_lines": len(lines),
                     "lines": lines[since:],
@@ -196,6 +208,8 @@ class AgentConsoleInput(InputChannel):
             try:
                 await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
                 result = await action(request.app, conversation_id, agent.username)
+            except desk.PendingRemedies:
+                raise
             except agent_relay.RelayError as refused:
                 return error_response(refused.status, refused.message)
             except ServiceError as refused:
@@ -210,7 +224,15 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/conversations/<conversation_id>/resolve", methods=["POST"])
         @signed_in
         async def resolve(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            return await on_owned_conversation(request, agent, conversation_id, agent_relay.resolve_conversation)
+            choice = (json_body(request) or {}).get("pending")
+
+            def finish(app, conversation: str, who: str):
+                return agent_relay.resolve_conversation(app, conversation, who, choice)
+
+            try:
+                return await on_owned_conversation(request, agent, conversation_id, finish)
+            except desk.PendingRemedies as pending:
+                return json_response({"error": pending.message, "pending": pending.pending}, status=409)
 
         @console.route("/api/tickets/<ticket_number>", methods=["POST"])
         @signed_in
@@ -225,6 +247,87 @@ class AgentConsoleInput(InputChannel):
             except ServiceError as refused:
                 return error_response(400, refused.message)
             return json_response({"ticket": details})
+
+        @console.route("/api/tickets", methods=["GET"])
+        @signed_in
+        async def ticket_list(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            filters = {name: request.args.get(name, "").strip() for name in request.args}
+            try:
+                result = await in_database(lambda session: desk.ticket_list(session, filters, agent))
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response(result)
+
+        @console.route("/api/tickets/<ticket_number>", methods=["GET"])
+        @signed_in
+        async def ticket_page(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            since = _line_number(request.args.get("since", "0"))
+            if since is None:
+                return error_response(400, "参数 since 必须是不小于 0 的整数（已显示的记录条数）。")
+            try:
+                page = await in_database(lambda session: desk.ticket_page(session, ticket_number))
+            except ServiceError as refused:
+                return error_response(404, refused.message)
+            tracker = None
+            if page["conversation_id"]:
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(page["conversation_id"])
+            lines = transcript([event.as_dict() for event in tracker.events]) if tracker is not None else []
+            page.update(
+                {
+                    "has_conversation": tracker is not None and bool(tracker.events),
+                    "buyer_channel": tracker.get_latest_input_channel() if tracker is not None else None,
+                    "can_push": bool(tracker is not None and agent_relay.output_channel_for(request.app, tracker.get_latest_input_channel())),
+                    "paused": bool(tracker is not None and tracker.is_paused()),
+                    "total_lines": len(lines),
+                    "lines": lines[since:],
+                    "since": since,
+                }
+            )
+            return json_response(page)
+
+        @console.route("/api/tickets/<ticket_number>/assign", methods=["POST"])
+        @signed_in
+        async def assign(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            body = json_body(request)
+            if body is None:
+                return error_response(400, "请求必须是 JSON 对象。")
+            try:
+                assignee = await in_database(
+                    lambda session: desk.assign_ticket(session, ticket_number, agent, body.get("assignee")).assignee
+                )
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response({"assignee": assignee})
+
+        @console.route("/api/tickets/<ticket_number>/notes", methods=["POST"])
+        @signed_in
+        async def ticket_note(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            body = json_body(request) or {}
+            try:
+                note_id = await in_database(
+                    lambda session: desk.add_ticket_note(session, ticket_number, agent, str(body.get("body") or "")).id
+                )
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response({"id": note_id})
+
+        @console.route("/api/tickets/<ticket_number>/message", methods=["POST"])
+        @signed_in
+        async def ticket_message(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            text = str((json_body(request) or {}).get("text") or "")
+            try:
+                conversation_id = await in_database(
+                    lambda session: tickets.require_ticket(session, ticket_number).conversation_id
+                )
+            except ServiceError as refused:
+                return error_response(404, refused.message)
+            if not conversation_id:
+                return error_response(409, f"工单 {ticket_number} 没有关联的会话，无法在线联系买家，请改用电话或短信。")
+            try:
+                result = await agent_relay.message_buyer(request.app, conversation_id, text, agent.username, ticket_number)
+            except agent_relay.RelayError as refused:
+                return error_response(refused.status, refused.message)
+            return json_response(result)
 
         @console.route("/api/dashboard", methods=["GET"])
         @signed_in

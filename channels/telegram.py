@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from bot.messaging.conversation_ids import TELEGRAM, conversation_id, platform_id
 from bot.services.evidence_store import EvidenceRejected
 from channels.messaging_support import ATTACHMENT_ONLY_TEXT, domain_text, store_attachment
+from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ class TelegramInput(InputChannel):
         return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
         webhook = Blueprint("aftersales_telegram_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

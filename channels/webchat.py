@@ -46,6 +46,7 @@ from bot.services.evidence_store import (
 from bot.services.identity import verified_identity
 from channels.database import in_database
 from channels.http import error_response, json_response
+from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class WebChatInput(SocketIOInput):
     # ---- socket.io ----------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         self.sio = sio
         web = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
