@@ -53,6 +53,7 @@ RESPONSE_ASK_SATISFACTION = "utter_ask_satisfaction"
 RESPONSE_AGENT_JOINED = "utter_agent_joined"
 RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
+RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
 # slots a hand-back clears, so that the bot does not resume inside a form it left
 STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
 
@@ -248,6 +249,14 @@ def _running_app() -> Optional[Sanic]:
 def _project_responses() -> Dict[Text, Any]:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     return domain.get("responses") or {}
+
+
+def response_variant(app: Sanic, response: Text) -> Optional[Dict[Text, Any]]:
+    """The first variant of a response as the domain has it (text, buttons), without filling
+    slots: the loaded model's domain, else the project's domain.yml."""
+    domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
+    variants = (getattr(domain, "responses", None) or {}).get(response) or _project_responses().get(response) or []
+    return dict(variants[0]) if variants else None
 
 
 async def generate(app: Sanic, response: Text, tracker, output_name: Text, **values: Any) -> Optional[Dict[Text, Any]]:

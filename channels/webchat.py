@@ -46,6 +46,7 @@ from bot.services.evidence_store import (
 from bot.services.identity import verified_identity
 from channels.database import in_database
 from channels.http import error_response, json_response
+from channels import agent_relay
 from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
@@ -214,6 +215,15 @@ class WebChatInput(SocketIOInput):
             except EvidenceRejected as refused:
                 return error_response(413 if refused.too_large else 415, refused.message)
             return json_response({"attachment": stored.attachment(_display_name(uploaded.name, stored))})
+
+        @web.route("/webhooks/webchat/greeting", methods=["GET"])
+        async def greeting(request: Request) -> HTTPResponse:
+            """What the widget shows when a new chat opens (domain.yml utter_widget_greeting)."""
+            shown = agent_relay.response_variant(request.app, agent_relay.RESPONSE_WIDGET_GREETING)
+            if shown is None:
+                return error_response(404, "没有配置欢迎语。")
+            buttons = [{"title": b.get("title"), "payload": b.get("payload")} for b in shown.get("buttons") or []]
+            return json_response({"text": shown.get("text") or "", "buttons": buttons})
 
         @web.route("/webhooks/webchat/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:

@@ -221,3 +221,44 @@ def test_a_message_to_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assist
     assert [row["ticket_number"] for row in listed["tickets"]] == [number]
     refused = console.get(web_assistant.url("/console/api/tickets"), params={"sla": "late"}, timeout=30)
     assert refused.status_code == 400 and "SLA" in refused.json()["error"]
+
+
+def test_the_widget_greets_with_quick_buttons_and_fits_a_phone(web_assistant, browser):
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
+                                has_touch=True, locale="zh-CN")
+    shop = phone.new_page()
+    errors = []
+    shop.on("pageerror", lambda error: errors.append(str(error)))
+    shop.goto(web_assistant.url("/chat/"))
+    # the demo shop's product grid is not squashed on a phone
+    widths = shop.eval_on_selector_all(".product", "nodes => nodes.map(n => n.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 140, widths
+    shop.click("[data-testid=chat-open]")
+    shop.wait_for_selector("[data-testid=chat-widget][data-session-id]", timeout=TIMEOUT_MS)
+    greeting = shop.locator("[data-greeting=true]")
+    greeting.wait_for(timeout=TIMEOUT_MS)
+    assert greeting.text_content() == domain_text("utter_widget_greeting")
+    buttons = shop.locator("[data-testid=chat-buttons] button")
+    assert buttons.all_text_contents() == ["查物流", "退换货", "维修", "转人工"]
+
+    # 16 px input (no zoom on focus), a panel inside the screen, no empty band above the input
+    assert shop.eval_on_selector("[data-testid=chat-input]", "n => getComputedStyle(n).fontSize") == "16px"
+    panel = shop.eval_on_selector(".asw-panel", "n => { const r = n.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }")
+    assert panel[0] >= 0 and panel[1] >= 0 and panel[2] <= 375 and panel[3] <= 812, panel
+    assert panel[2] - panel[0] >= 370 and panel[3] - panel[1] >= 800, panel
+    gap = shop.evaluate(
+        "() => document.querySelector('.asw-form').getBoundingClientRect().top"
+        " - document.querySelector('.asw-messages').getBoundingClientRect().bottom"
+    )
+    assert abs(gap) < 1, f"{gap}px between the messages and the input"
+    shop.screenshot(path=str(DOCS / "web-chat-mobile.png"))
+
+    # a quick button asks the bot; once the chat moves on, the greeting's buttons are switched off
+    before = count(shop, BOT)
+    buttons.first.click()
+    wait_for_new_text(shop, BOT, before, "订单")
+    assert shop.locator("[data-testid=chat-user-message]").last.text_content() == "查物流"
+    assert all(buttons.nth(index).is_disabled() for index in range(4))
+    shop.screenshot(path=str(DOCS / "web-chat-mobile-answer.png"))
+    assert errors == []
+    phone.close()
