@@ -251,6 +251,20 @@ def _project_responses() -> Dict[Text, Any]:
     return domain.get("responses") or {}
 
 
+CANNED_PREFIX = "utter_canned_"
+
+
+def canned_replies() -> List[Dict[Text, Text]]:
+    """The agents' canned replies: the domain.yml responses named utter_canned_*, read from
+    the file each time so that the shop's edits show without a restart."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    replies = []
+    for name, variants in (domain.get("responses") or {}).items():
+        if name.startswith(CANNED_PREFIX) and variants and (variants[0] or {}).get("text"):
+            replies.append({"name": name[len(CANNED_PREFIX):], "text": variants[0]["text"]})
+    return replies
+
+
 def response_variant(app: Sanic, response: Text) -> Optional[Dict[Text, Any]]:
     """The first variant of a response as the domain has it (text, buttons), without filling
     slots: the loaded model's domain, else the project's domain.yml."""

@@ -22,6 +22,7 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/tickets/<number>/assign  {assignee}    (null: unassign)
     POST /console/api/tickets/<number>/notes   {body}
     POST /console/api/tickets/<number>/message {text}        to the buyer, on the buyer's channel
+    GET  /console/api/canned                                 canned replies (domain.yml utter_canned_*)
 """
 from __future__ import annotations
 
@@ -328,6 +329,11 @@ class AgentConsoleInput(InputChannel):
             except agent_relay.RelayError as refused:
                 return error_response(refused.status, refused.message)
             return json_response(result)
+
+        @console.route("/api/canned", methods=["GET"])
+        @signed_in
+        async def canned(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            return json_response({"replies": agent_relay.canned_replies()})
 
         @console.route("/api/dashboard", methods=["GET"])
         @signed_in

@@ -149,6 +149,10 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     console.locator("#tp-notes li", has_text="等仓库确认库存").wait_for(timeout=TIMEOUT_MS)
     console.locator(".audit li", has_text="分配给 wang").first.wait_for(state="attached", timeout=TIMEOUT_MS)
 
+    # a canned reply (domain.yml utter_canned_*) goes into the box, to be edited before sending
+    canned = domain_text("utter_canned_send_back")
+    console.select_option("select.canned[data-target=tp-message-text]", value=canned)
+    assert console.input_value("#tp-message-text") == canned
     message = f"您好，工单 {number} 已为您安排换货，请把耳机寄回，运费由我们承担。"
     console.fill("#tp-message-text", message)
     console.press("#tp-message-text", "Enter")
@@ -219,6 +223,8 @@ def test_a_message_to_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assist
     assert lines[-1]["from"] == "agent" and lines[-1]["delivered"] is False and lines[-1]["ticket_number"] == number
     listed = console.get(web_assistant.url("/console/api/tickets"), params={"channel": "rest"}, timeout=30).json()
     assert [row["ticket_number"] for row in listed["tickets"]] == [number]
+    canned = console.get(web_assistant.url("/console/api/canned"), timeout=30).json()["replies"]
+    assert {"name": "closing", "text": domain_text("utter_canned_closing")} in canned
     refused = console.get(web_assistant.url("/console/api/tickets"), params={"sla": "late"}, timeout=30)
     assert refused.status_code == 400 and "SLA" in refused.json()["error"]
 

@@ -98,6 +98,7 @@
     $("who").textContent = me.display_name + "（" + me.role_label + "）";
     every(QUEUE_POLL_MS, loadQueue);
     every(CONVERSATION_POLL_MS, refreshConversation);
+    loadCanned();
     state.timers.push(setInterval(loadTickets, TICKET_LIST_POLL_MS));
     state.timers.push(setInterval(refreshTicketPage, TICKET_PAGE_POLL_MS));
   }
@@ -650,6 +651,31 @@
     api("POST", "/tickets/" + encodeURIComponent(state.ticket) + "/notes", { body: body })
       .then(function () { $("tp-note-text").value = ""; refreshTicketPage(); })
       .catch(function (error) { flash(error.message, true); });
+  });
+
+  // ---- canned replies (domain.yml utter_canned_*) ------------------------------------------------
+
+  function loadCanned() {
+    api("GET", "/canned").then(function (data) {
+      document.querySelectorAll("select.canned").forEach(function (menu) {
+        menu.textContent = "";
+        menu.appendChild(option("", "常用回复…"));
+        data.replies.forEach(function (reply) {
+          var choice = option(reply.text, reply.text.length > 18 ? reply.text.slice(0, 18) + "…" : reply.text);
+          choice.title = reply.text;
+          menu.appendChild(choice);
+        });
+      });
+    }).catch(function () {});
+  }
+
+  document.querySelectorAll("select.canned").forEach(function (menu) {
+    menu.addEventListener("change", function () {
+      var box = $(menu.getAttribute("data-target"));
+      if (menu.value) box.value = box.value ? box.value + "\n" + menu.value : menu.value;
+      menu.value = "";
+      box.focus();
+    });
   });
 
   // ---- dashboard ---------------------------------------------------------------------------
