@@ -27,9 +27,11 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from rasa.core import jobs
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint
 from sanic.request import Request
@@ -41,12 +43,15 @@ from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
 from bot.console.transcript import transcript
 from bot.domain.vocabulary import label_zh
 from bot.services import tickets
+from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
 from channels import agent_relay
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
+SLA_CHECK_MINUTES = 5
+logger = logging.getLogger(__name__)
 
 
 def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -83,6 +88,16 @@ class AgentConsoleInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         console = Blueprint("agent_console", __name__)
         lifetime = timedelta(hours=get_settings().console_session_hours)
+
+        @console.listener("after_server_start")
+        async def watch_sla(app, _loop) -> None:
+            """Every SLA_CHECK_MINUTES (and once at start) flag tickets about to break, or past,
+            a deadline the buyer was promised (desk.flag_sla), on Rasa's own APScheduler."""
+            scheduler = await jobs.scheduler()
+            scheduler.add_job(
+                flag_sla_now, "interval", minutes=SLA_CHECK_MINUTES, id="aftersales_sla_watch",
+                replace_existing=True, next_run_time=datetime.now(timezone.utc),
+            )
 
         console.static("/", str(CONSOLE_ROOT / "index.html"), name="console_page")
         console.static("/static", str(CONSOLE_ROOT), name="console_files")
@@ -341,6 +356,19 @@ class AgentConsoleInput(InputChannel):
             return json_response(await in_database(lambda session: desk.dashboard(session, policy())))
 
         return console
+
+
+async def flag_sla_now() -> None:
+    zone = shop_zone()
+    try:
+        flags = await in_database(
+            lambda session: desk.flag_sla(session, show_time=lambda moment: to_shop_time(moment, zone).strftime("%m月%d日 %H:%M"))
+        )
+    except Exception:  # a failed round is logged; the next one tries again
+        logger.exception("SLA watch failed")
+        return
+    for flag in flags:
+        logger.warning("SLA %s: ticket %s, %s due %s", flag["state"], flag["ticket_number"], flag["kind"], flag["due"])
 
 
 def _line_number(value: str) -> Optional[int]:

@@ -255,6 +255,8 @@ def audit_line(event: TicketEvent) -> Dict[str, Any]:
             shown = [label_zh(kind, value.get(end)) if kind else ("—" if value.get(end) is None else str(value.get(end)))
                      for end in ("from", "to")]
             changes.append(f"{field}：{shown[0]} → {shown[1]}")
+        elif name == "sla" and isinstance(value, dict):
+            changes.append("SLA：" + {"breached": "已超时", "due_soon": "即将到期"}.get(value.get("state"), "—"))
         elif name == "offered_remedies" and isinstance(value, list):
             changes.append(f"{field}：" + "、".join(label_zh("remedy", item) for item in value))
         elif isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -694,3 +696,39 @@ def add_ticket_note(session: Session, ticket_number: str, agent: SignedInAgent, 
     session.add(note)
     session.flush()
     return note
+
+
+# ---- the SLA watch (a periodic job in the Rasa server, channels/console.py) --------------------
+
+SLA_FLAG_NOTES = {
+    "due_soon": "SLA 提醒：{kind}将于 {due} 到期，请尽快处理",
+    "breached": "SLA 超时：{kind}已于 {due} 到期，答应买家的时间没有做到",
+}
+SLA_KIND_LABELS = {"first_response": "首次响应时限", "resolution": "处理时限"}
+
+
+def flag_sla(session: Session, *, now: Optional[datetime] = None, show_time=None) -> List[Dict[str, Any]]:
+    """Flag every unfinished ticket whose deadline (the time the buyer was promised an answer
+    or a resolution) is due within SLA_DUE_SOON or already past: an audit event
+    `{"sla": {"kind", "state", "due"}}` written once per deadline and state, so the ticket's
+    trail shows when it went late, and the workspace's SLA filter lists it. Returns the
+    flags written now. `show_time(datetime) -> str` formats the deadline (the shop's zone)."""
+    now = now or utcnow()
+    show_time = show_time or (lambda moment: moment.isoformat())
+    written = []
+    rows = session.execute(select(Ticket).where(Ticket.status.in_(ACTIVE_TICKET_STATUSES))).scalars()
+    for ticket in rows:
+        state = sla_state(ticket, now)
+        if state["state"] not in SLA_FLAG_NOTES:
+            continue
+        flag = {"kind": state["kind"], "state": state["state"], "due": state["due"]}
+        if any((event.details or {}).get("sla") == flag for event in ticket.events):
+            continue
+        due = ticket.first_response_due if state["kind"] == "first_response" else ticket.resolution_due
+        note = SLA_FLAG_NOTES[state["state"]].format(kind=SLA_KIND_LABELS[state["kind"]], due=show_time(due))
+        session.add(TicketEvent(ticket_id=ticket.id, actor="system:sla", note=note, details={"sla": flag}, at=now))
+        session.flush()
+        session.expire(ticket, ["events"])
+        written.append({"ticket_number": ticket.ticket_number, **flag})
+    session.flush()
+    return written

@@ -184,7 +184,7 @@ LABELS_ZH = {
         "satisfaction": "满意度", "escalate": "需人工", "shipping_payer": "运费承担", "rule_id": "政策规则",
         "sub_issue": "问题细类", "decision_explanation": "决定说明", "description": "问题描述",
         "first_response_due": "首次响应时限", "resolution_due": "处理时限", "refund_due": "退款时限",
-        "warranty_end": "保修截止", "evidence": "凭证", "evidence_added": "新增凭证", "status": "状态",
+        "warranty_end": "保修截止", "sla": "SLA", "evidence": "凭证", "evidence_added": "新增凭证", "status": "状态",
     },
     "handoff_status": {"waiting": "等待接手", "claimed": "处理中", "returned": "已交还机器人", "resolved": "已解决"},
     "handoff_reason": {

@@ -424,3 +424,27 @@ def test_the_wait_comes_from_agents_online_and_recent_handling_times(engine):
         accounts.log_in(session, "li", "password-123", lifetime=8 * HOUR, now=NOW)
         two = waiting.estimate(session, "q-2", default_minutes=3, now=NOW)
         assert two.agents_online == 2 and two.wait_minutes == 23
+
+
+def test_the_sla_watch_flags_promised_deadlines_once_per_state(engine):
+    with session_scope(engine) as session:
+        wang = agent(session)
+        late = bot_ticket(session, "c-late", demo_orders(1)[0], resolution_in=6 * HOUR)
+        calm = bot_ticket(session, "c-calm", demo_orders(2)[1])
+        desk.assign_ticket(session, late.ticket_number, wang, "wang")  # first response done: resolution counts
+        assert desk.flag_sla(session, now=NOW) == []
+        soon = desk.flag_sla(session, now=NOW + 3 * HOUR)
+        assert soon == [{"ticket_number": late.ticket_number, "kind": "resolution", "state": "due_soon",
+                         "due": (NOW + 6 * HOUR).isoformat()}]
+        assert desk.flag_sla(session, now=NOW + 3 * HOUR + timedelta(minutes=5)) == []  # flagged once
+        breached = desk.flag_sla(session, now=NOW + 7 * HOUR)
+        assert [(f["ticket_number"], f["state"]) for f in breached] == [(late.ticket_number, "breached")]
+        trail = [e for e in desk.ticket_page(session, late.ticket_number)["events"] if e["actor"] == "system:sla"]
+        assert [e["changes"] for e in trail] == [["SLA：即将到期"], ["SLA：已超时"]]
+        assert "答应买家的时间没有做到" in trail[-1]["note"]
+        # 21 hours on, the untouched ticket's first response is due soon
+        assert [f["ticket_number"] for f in desk.flag_sla(session, now=NOW + 21 * HOUR)] == [calm.ticket_number]
+        tickets.change_status(session, session.get(Ticket, late.id), "resolved", "agent:wang", None)
+        assert desk.flag_sla(session, now=NOW + 30 * HOUR) == [
+            {"ticket_number": calm.ticket_number, "kind": "first_response", "state": "breached", "due": (NOW + 24 * HOUR).isoformat()}
+        ]

@@ -7,6 +7,8 @@ agent's back; resolving asks the buyer for a score, and the typed digit is recor
 conversation's ticket shows that a message could not be pushed. Screenshots go to docs/."""
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -268,3 +270,30 @@ def test_the_widget_greets_with_quick_buttons_and_fits_a_phone(web_assistant, br
     shop.screenshot(path=str(DOCS / "web-chat-mobile-answer.png"))
     assert errors == []
     phone.close()
+
+
+def test_the_server_flags_a_broken_promise_when_it_starts(web_assistant):
+    """The SLA watch runs on Rasa's scheduler at start and every few minutes: a ticket whose
+    promised resolution time has passed gets the audit event 「SLA 超时」 without anyone asking."""
+    engine = create_engine(web_assistant.database_url, future=True)
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        ticket, _ = tickets.open_ticket(
+            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id="sla-watch",
+            channel="webchat", now=now - timedelta(days=3),
+            decision=tickets.TicketDecision(rule_id="L2", remedies=("investigate",),
+                                            first_response_due=now - timedelta(days=2), resolution_due=now - timedelta(hours=1)),
+        )
+        number = ticket.ticket_number
+    engine.dispose()
+    web_assistant.restart()
+    console = web_assistant.console("li")
+    deadline = time.monotonic() + 60
+    while True:
+        events = console.get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()["events"]
+        flags = [event for event in events if event["actor"] == "system:sla"]
+        if flags or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert [flag["details"]["sla"]["state"] for flag in flags] == ["breached"]
+    assert flags[0]["note"].startswith("SLA 超时") and flags[0]["details"]["sla"]["kind"] == "first_response"
