@@ -14,6 +14,7 @@ from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, 
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
 from bot.nlu.answers import problem_from_answer, sub_issues_in
+from bot.nlu.entities import most_telling_sub_issue
 from bot.nlu.reaction import looks_like_address
 from bot.services import cases
 
@@ -46,14 +47,19 @@ def sub_issues_mentioned_in_task(tracker: Tracker) -> List[Text]:
 def case_facts(tracker: Tracker) -> cases.CaseFacts:
     evidence = tracker.get_slot("evidence")
     condition = tracker.get_slot("item_condition")
+    mentioned = sub_issues_mentioned_in_task(tracker)
+    sub_issue = tracker.get_slot("sub_issue")
+    if sub_issue in KNOWN_SUB_ISSUES:
+        # "箱子压扁了" in the opening, "机身裂了" as the answer: the most telling problem is the case
+        sub_issue = most_telling_sub_issue([sub_issue, *mentioned])
     return cases.CaseFacts(
         category=tracker.get_slot("complaint_category"),
-        sub_issue=tracker.get_slot("sub_issue"),
+        sub_issue=sub_issue,
         evidence=evidence if isinstance(evidence, list) else [],
         item_unused=None if condition is None else condition == "unused",
         description=tracker.get_slot("description"),
         requested_remedy=tracker.get_slot("requested_remedy"),
-        also_mentioned=tuple(sub_issues_mentioned_in_task(tracker)),
+        also_mentioned=tuple(mentioned),
     )
 
 
@@ -167,6 +173,10 @@ class ActionDecideCase(Action):
         facts = case_facts(tracker)
         order_number = tracker.get_slot("order_number")
         with runtime.database() as session:
+            wrong_order_likely = cases.complains_of_an_item_not_received(session, order_number, facts)
+        if wrong_order_likely and not (tracker.get_slot("last_decision") or {}).get("order_confirmed") == order_number:
+            return ask_to_confirm_the_order(dispatcher, order_number, facts)
+        with runtime.database() as session:
             outcome = cases.decide_and_open_ticket(
                 session,
                 order_number=order_number,
@@ -220,6 +230,18 @@ class ActionDecideCase(Action):
 
 AFTER_DECISION = "decision_feedback"
 ADDRESS_CHANGE_RULE = "L6"
+
+
+def ask_to_confirm_the_order(dispatcher: CollectingDispatcher, order_number: Text, facts: cases.CaseFacts) -> List[EventType]:
+    """"屏幕有坏点" about a parcel still on its way: ask before deciding. A number sent next is read
+    as the corrected order (after_decision_policy), with the facts kept."""
+    dispatcher.utter_message(response="utter_confirm_order_for_item_problem", order_number_masked=cases.mask_order_number(order_number))
+    pending = {
+        "rule": None, "order": order_number, "sub_issues": [v for v in (facts.sub_issue, *facts.also_mentioned) if v],
+        "ticket": None, "wants_address": False, "expects_order_correction": True,
+    }
+    return [SlotSet("pending_task", None), SlotSet("last_decision", pending), SlotSet("last_task", "case"),
+            SlotSet("awaiting_reply", AFTER_DECISION)]
 
 
 def settle_or_offer(dispatcher: CollectingDispatcher, domain: DomainDict, ticket: cases.TicketReport) -> List[EventType]:
@@ -399,3 +421,21 @@ class ActionAddRemark(Action):
             return [SlotSet("awaiting_reply", None)]
         dispatcher.utter_message(response="utter_remark_added_to_ticket", ticket_number=ticket_number)
         return [SlotSet("awaiting_reply", AFTER_DECISION)]
+
+
+class ActionConfirmOrder(Action):
+    """"是的，就是这单": the buyer confirms an order not yet delivered after all; decide on it."""
+
+    def name(self) -> Text:
+        return "action_confirm_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        pending = dict(tracker.get_slot("last_decision") or {})
+        confirmed = tracker.copy()
+        confirmed.slots["last_decision"] = {**pending, "order_confirmed": pending.get("order")}
+        events = await ActionDecideCase().run(dispatcher, confirmed, domain)
+        if any(event.get("name") == "pending_task" and event.get("value") == "handoff" for event in events):
+            events.append(FollowupAction("action_handoff"))
+        return events

@@ -19,6 +19,9 @@ def policy_topic(tracker: Tracker) -> Text:
     return key.split("/", 1)[1] if "/" in key else ""
 
 
+WHERE_TO_COMPLAIN_TOPIC = "complaint_channel"  # the answer states rule S3
+
+
 class ActionAnswerPolicyQuestion(Action):
     def name(self) -> Text:
         return "action_answer_policy_question"
@@ -32,6 +35,11 @@ class ActionAnswerPolicyQuestion(Action):
             dispatcher.utter_message(response="utter_clarify")
             return []
         dispatcher.utter_message(response=response, **cases.policy_answer_values(runtime.policy()))
+        if topic == WHERE_TO_COMPLAIN_TOPIC:
+            with runtime.database() as session:
+                cases.record_where_to_complain(
+                    session, conversation_id=tracker.sender_id, order_number=tracker.get_slot("verified_order_number"),
+                )
         return []
 
 

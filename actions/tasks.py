@@ -7,10 +7,11 @@ which is written in data/stories/rules.yml, keyed on the `pending_task` slot.
 """
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -53,6 +54,7 @@ CASE_SLOTS = (
     "case_ticket_number",
     "product",
     "last_decision",
+    "complaint_category",
 )
 
 
@@ -96,6 +98,8 @@ def task_intent(tracker: Tracker) -> Text:
     """The intent that says what the buyer came for, also when the message was an `inform`."""
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
+    if any(entity.get("entity") == "ticket_number" for entity in message.get("entities") or []):
+        return "ask_ticket_status"  # "售后单AS…补发了没": about that ticket, whatever else it reads like
     if intent in TASK_OF_INTENT:
         return intent
     for ranked in (message.get("intent_ranking") or [])[1:3]:
@@ -131,7 +135,7 @@ class ActionStartTask(Action):
         events: List[EventType] = [SlotSet("pending_task", task)]
         if task == "case":
             events += reset_case_slots(tracker)
-            if intent in CATEGORY_OF_INTENT and "complaint_category" not in slots_from_latest_message(tracker):
+            if intent in CATEGORY_OF_INTENT:
                 events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
         # every task names its order again (one tap for an order verified earlier in this chat),
         # so a buyer who moves on to another order is never answered about the previous one
@@ -159,13 +163,14 @@ class ActionStartTask(Action):
 
 
 def corrects_the_order_number(tracker: Tracker) -> bool:
-    """The buyer names another order and says the earlier number was wrong."""
+    """The buyer names another order and says the earlier number was wrong (or was asked whether it was)."""
     message = tracker.latest_message
     numbers = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "order_number"]
     earlier = tracker.get_slot("verified_order_number") or tracker.get_slot("order_number")
     if not numbers or not earlier or all(number == earlier for number in numbers) or not tracker.get_slot("last_task"):
         return False
-    return says_order_was_wrong(message.get("text") or "")
+    asked = bool((tracker.get_slot("last_decision") or {}).get("expects_order_correction"))
+    return asked or says_order_was_wrong(message.get("text") or "")
 
 
 class ActionContinueTask(Action):
@@ -255,6 +260,15 @@ class ActionContinueTask(Action):
         return [SlotSet("pending_task", None)]
 
 
+def answers_the_open_question(tracker: Tracker) -> bool:
+    """The message carries what the form asked for (a number after "不对不对")."""
+    requested = tracker.get_slot("requested_slot")
+    if requested in ("order_number", "phone_last4"):
+        text = str(tracker.latest_message.get("text") or "").translate(cases.FULL_WIDTH_DIGITS)
+        return bool(re.search(r"\d{4}", text))
+    return any(entity.get("entity") == requested for entity in tracker.latest_message.get("entities") or [])
+
+
 class ActionCancelTask(Action):
     def name(self) -> Text:
         return "action_cancel_task"
@@ -262,6 +276,9 @@ class ActionCancelTask(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        form = tracker.active_loop.get("name")
+        if form and answers_the_open_question(tracker):
+            return [FollowupAction(form)]  # "不对，是7740": a correction, not a cancel
         dispatcher.utter_message(response="utter_cancelled")
         return [
             ActiveLoop(None),

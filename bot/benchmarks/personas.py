@@ -39,6 +39,12 @@ from bot.db.engine import session_scope
 from bot.db.tables import Evidence, Handoff, Order, OrderContact, SatisfactionScore, Ticket, TicketEvent
 
 OWN_PERSONAS_PATH = Path(__file__).with_name("personas_own.yaml")
+
+
+def project_persona_files() -> List[Path]:
+    """The project's own persona files (bot/benchmarks/personas_*.yaml)."""
+    return sorted(Path(__file__).parent.glob("personas_*.yaml"))
+
 TARGET_SUCCESS_RATE = 0.95
 TARGET_MEDIAN_TURNS_TO_TICKET = 5
 TURN_CAP = 16  # buyer messages per conversation, the opening included
@@ -175,13 +181,6 @@ def chains(personas: Sequence[Persona]) -> List[List[Persona]]:
     return [walk(persona, ()) for persona in personas if not persona.depends_on]
 
 
-def chain_of(persona_id: str, all_chains: Sequence[Sequence[Persona]]) -> Sequence[Persona]:
-    for chain in all_chains:
-        if any(p.id == persona_id for p in chain):
-            return chain
-    raise KeyError(persona_id)
-
-
 # ---------------------------------------------------------------------------------------------
 # How the buyer types numbers
 # ---------------------------------------------------------------------------------------------
@@ -284,7 +283,9 @@ REMEDY_WORDS = {
     "refund_only": "仅退款",
 }
 
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+# a clause that only says what the buyer may do if something holds ("如果…，请告诉我们") asks nothing now
+CONDITIONAL_STARTS = ("如果", "如需", "如有", "若", "要是", "假如", "万一")
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 
 
@@ -341,6 +342,11 @@ class Question:
     kind: str  # a key of QUESTION_CUES, "unknown" (asks, but what?) or "none" (asks nothing)
     sentence: str = ""
     buttons: Tuple[Button, ...] = ()
+    conditional: bool = False  # "如果…，请告诉我…": an invitation, not a question
+
+
+def is_conditional(sentence: str) -> bool:
+    return sentence.startswith(CONDITIONAL_STARTS) and "？" not in sentence and "?" not in sentence
 
 
 def sentences(text: str) -> List[str]:
@@ -389,7 +395,7 @@ def understand(turn: BotTurn) -> Question:
         for sentence in sentences(text):
             kind = sentence_question(sentence)
             if kind:
-                asked_here = Question(kind, sentence)
+                asked_here = Question(kind, sentence, conditional=is_conditional(sentence))
         kind = button_kind(buttons)
         if kind and kind != "offer":
             asked_here = Question(kind, asked_here.sentence if asked_here else text.strip(), tuple(buttons))
@@ -443,7 +449,6 @@ class SimulatedBuyer:
         self.gave_order = False
         self.gave_phone = False
         self.verified = False
-        self.verified_at: Optional[int] = None
         self.decided = False
         self.photo_sent = False
         self.refused_evidence = False
@@ -506,6 +511,8 @@ class SimulatedBuyer:
         self._observe(turn, question, view)
         if question.kind == "evidence" and self.decided and self.refused_evidence and not self.facts.get("has_evidence"):
             question = Question("none")  # a reminder to send photos later: the buyer said it has none
+        if question.conditional and self.decided:
+            question = Question("none")  # "if …, tell us": only a buyer still waiting for a decision takes it up
         if view.handed_over:
             self._skip(VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | {"greets_midway"})
             if not self.decided:
@@ -526,7 +533,6 @@ class SimulatedBuyer:
             says_any(turn, VERIFIED_CUES) or (self.gave_phone and (post_verification or view.decided))
         ):
             self.verified = True
-            self.verified_at = self.turns
             self.waiting_correction = None
             self._skip(VERIFICATION_BEHAVIOURS)
         if view.decided or any(b.entities.get("remedy") for b in turn.all_buttons):

@@ -20,9 +20,9 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 
 
 def default_persona_files() -> List[Path]:
-    from bot.benchmarks.personas import OWN_PERSONAS_PATH
+    from bot.benchmarks.personas import project_persona_files
 
-    return [OWN_PERSONAS_PATH] + ([DEV_PERSONAS] if DEV_PERSONAS.exists() else [])
+    return project_persona_files() + ([DEV_PERSONAS] if DEV_PERSONAS.exists() else [])
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--personas", type=Path, nargs="+", metavar="FILE",
-        help="买家画像文件（默认：项目自带的 bot/benchmarks/personas_own.yaml，以及存在时的 ../shared/eval/personas_dev.yaml）",
+        help="买家画像文件（默认：项目自带的 bot/benchmarks/personas_*.yaml，以及存在时的 ../shared/eval/personas_dev.yaml）",
     )
     parser.add_argument("--model", type=Path, help="使用这个模型文件（.tar.gz）；默认按需训练并用 models/ 下最新的")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="报告路径（默认 docs/persona-report.md）")
@@ -79,8 +79,12 @@ def handler(args: argparse.Namespace) -> int:
         if unknown:
             print(f"错误：没有这些买家：{', '.join(unknown)}", file=sys.stderr)
             return 2
-        wanted = {p.id for chain in chains(personas) if any(p.id in args.only for p in chain) for p in chain}
-        personas = [p for p in personas if p.id in wanted]
+        wanted = set()
+        for source in dict.fromkeys(p.source for p in personas):
+            for chain in chains([p for p in personas if p.source == source]):
+                if any(p.id in args.only for p in chain):
+                    wanted |= {(p.source, p.id) for p in chain}
+        personas = [p for p in personas if (p.source, p.id) in wanted]
     model = args.model or train_if_changed()
     with tempfile.TemporaryDirectory(prefix="persona-eval-") as workdir:
         print("启动服务器……")

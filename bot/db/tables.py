@@ -153,7 +153,7 @@ class CaseDecision(Base):
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(128), nullable=False)
-    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"))  # none: no order named (S3)
     item_sku = Column(String(64))
     category = Column(String(32))  # none for a status question answered by the order's state (X1)
     sub_issue = Column(String(32))

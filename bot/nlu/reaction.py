@@ -66,6 +66,7 @@ class DecisionContext:
     decided_sub_issues: Collection[str] = ()
     wants_address: bool = False      # the decision asked for a new address (L6)
     leaves_work: bool = True         # the decision opened a ticket (not info/reject)
+    expects_order_correction: bool = False  # the assistant asked whether the order number is right
 
 
 def says_order_was_wrong(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
@@ -96,7 +97,8 @@ def classify_reaction(
     said_facts = bool(order_numbers or sub_issues or facts)  # "已经用过了" is no "no" to the decision
     new_orders = [number for number in order_numbers if number != context.decided_order]
     if new_orders:
-        return Reaction.ORDER_CORRECTION if says_order_was_wrong(text, lexicon) else Reaction.NEW_TASK
+        corrects = context.expects_order_correction or says_order_was_wrong(text, lexicon)
+        return Reaction.ORDER_CORRECTION if corrects else Reaction.NEW_TASK
     if intent == "request_human":
         return Reaction.OTHER
     if context.wants_address and looks_like_address(text, lexicon):

@@ -32,7 +32,9 @@ ACTION_FOR_REACTION = {
 # while a remedy is being picked, "好的" or a remedy's name is the pick: the rules answer those
 LEFT_TO_THE_RULES_WHILE_CHOOSING = {Reaction.ACKNOWLEDGEMENT, Reaction.REMARK, Reaction.OTHER}
 FACT_ENTITIES = {"item_condition", "product", "remedy"}
-ANSWERS_THAT_END_THE_TURN = {"action_acknowledge_decision", "action_take_new_address", "action_add_remark"}
+ANSWERS_THAT_END_THE_TURN = {
+    "action_acknowledge_decision", "action_take_new_address", "action_add_remark", "action_confirm_order",
+}
 
 
 def decision_context(tracker: DialogueStateTracker) -> Optional[DecisionContext]:
@@ -44,6 +46,7 @@ def decision_context(tracker: DialogueStateTracker) -> Optional[DecisionContext]
         decided_sub_issues=tuple(decision.get("sub_issues") or ()),
         wants_address=bool(decision.get("wants_address")),
         leaves_work=bool(decision.get("ticket")),
+        expects_order_correction=bool(decision.get("expects_order_correction")),
     )
 
 
@@ -79,6 +82,9 @@ def action_for(tracker: DialogueStateTracker) -> Optional[Text]:
         return None
     if tracker.get_slot("awaiting_reply") == CHOOSING_REMEDY and reaction in LEFT_TO_THE_RULES_WHILE_CHOOSING:
         return None
+    context = decision_context(tracker)
+    if reaction is Reaction.ACKNOWLEDGEMENT and context is not None and context.expects_order_correction:
+        return "action_confirm_order"  # "是的，就是这单"
     if reaction is Reaction.REMARK:
         return "action_add_remark"  # onto the ticket; after a "no", a person is offered again
     return ACTION_FOR_REACTION.get(reaction)

@@ -31,6 +31,7 @@ from bot.services.clock import shop_date, shop_zone, to_shop_time
 
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
+UNDELIVERED_STATUSES = (OrderStatus.IN_TRANSIT.value, OrderStatus.LOST.value, OrderStatus.AWAITING_SHIPMENT.value)
 ACTIVE_STATUSES = (
     TicketStatus.AWAITING_EVIDENCE.value,
     TicketStatus.OPEN.value,
@@ -272,6 +273,15 @@ def decide_and_open_ticket(
     _settle_remedy_if_due(session, ticket)
     session.flush()
     return CaseOutcome(decision, ticket, created)
+
+
+def complains_of_an_item_not_received(session: Session, order_number: str, facts: CaseFacts) -> bool:
+    """A fault of the item itself on an order that was never delivered: most likely the buyer gave
+    the number of another order. Asking beats deciding the order's logistics rule on it."""
+    order = orders.find_order(session, order_number)
+    if order is None or order.status not in UNDELIVERED_STATUSES or facts.sub_issue is None:
+        return False
+    return SUB_ISSUE_CATEGORY[SubIssue(facts.sub_issue)] is ComplaintCategory.QUALITY
 
 
 def record_objection(session: Session, conversation_id: str, words: str) -> Optional[str]:
@@ -531,6 +541,17 @@ def closed_order_status(session: Session, order_number: str) -> Optional[str]:
     if order is not None and order.status in (OrderStatus.REFUNDED.value, OrderStatus.CANCELLED.value):
         return order.status
     return None
+
+
+def record_where_to_complain(session: Session, *, conversation_id: str, order_number: Optional[str]) -> None:
+    """Rule S3 answered as a question ("还能去哪投诉？"): information only, recorded for reports."""
+    order = orders.find_order(session, order_number) if order_number else None
+    session.add(CaseDecision(
+        conversation_id=conversation_id, order_id=order.id if order is not None else None,
+        category=ComplaintCategory.SERVICE.value, sub_issue=SubIssue.WHERE_TO_COMPLAIN.value, rule_id="S3",
+        remedies=[Remedy.INFO.value],
+    ))
+    session.flush()
 
 
 def closed_order_answer(

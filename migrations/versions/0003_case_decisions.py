@@ -18,7 +18,7 @@ def upgrade() -> None:
         "case_decisions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(128), nullable=False),
-        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("item_sku", sa.String(64), nullable=True),
         sa.Column("category", sa.String(32), nullable=True),
         sa.Column("sub_issue", sa.String(32), nullable=True),

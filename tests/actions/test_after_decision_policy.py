@@ -62,3 +62,11 @@ def test_no_decision_no_reading():
 def test_after_its_own_answer_the_assistant_listens(action):
     events = [ActionExecuted("action_listen"), UserUttered("好的", {"name": "thank"}), ActionExecuted(action)]
     assert action_for(DialogueStateTracker.from_events("buyer", events, DOMAIN.slots)) == "action_listen"
+
+
+def test_after_asking_whether_the_order_is_right_a_number_corrects_it_and_yes_confirms_it():
+    asked = {"rule": None, "order": ORDER, "sub_issues": ["defect"], "ticket": None, "wants_address": False,
+             "expects_order_correction": True}
+    number = [{"entity": "order_number", "value": "6201458839270153", "start": 0, "end": 16}]
+    assert after(asked, "6201458839270153", "inform", entities=number) == "action_start_task"
+    assert after(asked, "对，就是这单", "affirm") == "action_confirm_order"

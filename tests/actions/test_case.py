@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.case import ActionChooseRemedy, ActionDecideCase
+from actions.case import ActionChooseRemedy, ActionConfirmOrder, ActionDecideCase
 from bot.services import cases
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, template_values, tickets_of
 from tests.actions.flows import (
@@ -338,3 +338,22 @@ def test_a_late_parcel_opens_an_l2_ticket_and_offers_reship_or_refund(conversati
         [ticket] = tickets_of(session, chat.sender_id)
         assert (ticket.rule_id, ticket.category, ticket.sub_issue) == ("L2", "logistics", "delay")
         assert ticket.offered_remedies == ["investigate", "reship", "refund_only"]
+
+
+def test_a_fault_of_an_item_never_delivered_asks_whether_the_order_is_right(conversation, db):
+    """"屏幕有坏点" about a parcel still on its way is most likely the wrong order number: no L-rule
+    decision (and no ticket) on it before the buyer confirms."""
+    chat = conversation()
+    verified_case(chat, ON_TIME_PARCEL_ORDER, ON_TIME_PARCEL_PHONE, text="屏幕有坏点",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(chat)
+    asked = chat.run(ActionDecideCase())
+    assert asked.responses == ["utter_confirm_order_for_item_problem"]
+    assert asked.slots_set()["last_decision"]["expects_order_correction"] is True
+    with db() as session:
+        assert tickets_of(session, chat.sender_id) == [] and cases.latest_decision(session, chat.sender_id) is None
+    chat.user("对，就是这单", "affirm")
+    confirmed = chat.run(ActionConfirmOrder())
+    assert confirmed.responses[0] == "utter_decision"  # decided on the order after all
+    with db() as session:
+        assert cases.latest_decision(session, chat.sender_id).rule_id == "L1"

@@ -35,8 +35,16 @@ def test_the_intent_names_the_task(conversation, intent, task, category):
     slots = chat.current_slots()
     assert slots.get("complaint_category") == category
     if task == "case":
-        assert all(slots.get(name) is None for name in CASE_SLOTS)
+        assert all(slots.get(name) is None for name in CASE_SLOTS if name != "complaint_category")
     assert not slots.get("order_verified") and slots.get("order_number") is None
+
+
+def test_a_new_task_forgets_the_category_of_the_previous_case(conversation):
+    chat = conversation()
+    chat.slots(complaint_category="service")
+    chat.user("我想换货", "request_exchange")
+    chat.run(ActionStartTask())
+    assert chat.current_slots().get("complaint_category") is None  # asked afresh, not a service case
 
 
 def test_a_fresh_task_clears_only_what_was_set(conversation):
@@ -181,3 +189,11 @@ def test_cancel_stops_the_form_and_forgets_the_case(conversation):
     assert slots["requested_slot"] is None and slots["pending_task"] is None
     assert all(slots[name] is None for name in CASE_SLOTS)
     assert chat.active_loop_name() is None
+
+
+def test_a_message_naming_a_ticket_asks_about_that_ticket_whatever_it_reads_like(conversation):
+    chat = conversation()
+    chat.user("售后单AS202612070001补发安排了没", "complain_logistics",
+              entities=[{"entity": "ticket_number", "value": "AS202612070001"}],
+              slots={"ticket_number": "AS202612070001"})
+    assert chat.run(ActionStartTask()).slots_set()["pending_task"] == "ticket_status"

@@ -7,13 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert
+from sqlalchemy import insert
 
 from bot.benchmarks import personas as harness
 from bot.benchmarks.personas import (
     BotTurn,
     BuyerView,
-    ConversationRows,
     Persona,
     SimulatedBuyer,
     check_expect,
@@ -23,7 +22,7 @@ from bot.benchmarks.personas import (
     understand,
 )
 from bot.db.engine import make_engine, session_scope
-from bot.db.tables import Base, Handoff, Order, Ticket
+from bot.db.tables import Base, CaseDecision, Handoff, Order, Ticket
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEV_PERSONAS = PROJECT_ROOT.parent / "shared" / "eval" / "personas_dev.yaml"
@@ -80,6 +79,7 @@ REMEDY_BUTTONS = [("退货退款", '/inform{"remedy":"return_refund"}'), ("换�
         ("还有其他可以帮您的吗？", "none"),
         ("已为您登记换货。请在12月14日前寄回至：杭州市余杭区（电话 0571-8888 0000），运费由我们承担。", "none"),
         ("本店支持7天无理由退货，商品未使用即可申请。", "none"),
+        ("如果方便的话，麻烦提供一下订单号？", "order_number"),
     ],
 )
 def test_the_buyer_reads_what_kind_of_answer_a_sentence_asks_for(text, kind):
@@ -250,9 +250,10 @@ def add_ticket(engine, conversation_id, **values):
 
 
 def test_expect_is_checked_against_the_ticket_and_the_handoff(engine):
+    CaseDecision.__table__.drop(engine)  # a database from before migration 0003: the ticket's rule counts
     add_ticket(engine, "c1", category="quality", rule_id="Q1", chosen_remedy="exchange")
     rows = conversation_rows(engine, "c1")
-    assert rows.decisions is None  # no decision table yet: the ticket's rule counts
+    assert rows.decisions is None
     expect = {"category": "quality", "rule": "Q1", "ticket": True, "remedy": "exchange", "handoff": False}
     assert check_expect(expect, rows) == []
     wrong = check_expect({**expect, "rule": "Q2", "remedy": "repair", "handoff": True}, rows)
@@ -265,14 +266,7 @@ def test_expect_is_checked_against_the_ticket_and_the_handoff(engine):
 
 
 def test_the_newest_decision_row_names_the_rule_and_may_point_at_the_orders_open_ticket(engine):
-    decisions = Table(
-        harness.DECISIONS_TABLE, MetaData(),
-        Column("id", Integer, primary_key=True), Column("conversation_id", String), Column("order_id", Integer),
-        Column("item_sku", String), Column("category", String), Column("sub_issue", String),
-        Column("rule_id", String), Column("remedies", JSON), Column("ticket_id", Integer),
-        Column("created_at", String),
-    )
-    decisions.create(engine)
+    decisions = CaseDecision.__table__
     earlier = add_ticket(engine, "first-chat", category="logistics", rule_id="L2", chosen_remedy="investigate")
     with engine.begin() as connection:
         connection.execute(insert(decisions), [
@@ -301,12 +295,11 @@ def test_the_reset_removes_a_chains_rows_and_restores_the_orders(engine, tmp_pat
         "delivered_days_ago": 2, "items": [{"sku": "A", "name": "耳机", "category": "digital", "unit_price": 1.0, "quantity": 1}],
         "total": 1.0,
     }]}), encoding="utf-8")
-    decisions = Table(harness.DECISIONS_TABLE, MetaData(), Column("id", Integer, primary_key=True),
-                      Column("conversation_id", String), Column("order_id", Integer), Column("ticket_id", Integer))
-    decisions.create(engine)
+    decisions = CaseDecision.__table__
     ticket_id = add_ticket(engine, "persona-x", category="quality", rule_id="Q1")
     with engine.begin() as connection:
-        connection.execute(insert(decisions), [{"conversation_id": "chat-1", "order_id": 1, "ticket_id": ticket_id}])
+        connection.execute(insert(decisions), [{"conversation_id": "chat-1", "order_id": 1, "ticket_id": ticket_id,
+                                                "category": "quality", "rule_id": "Q1", "remedies": []}])
     with session_scope(engine) as session:
         session.query(Order).one().status = "refunded"
     harness.reset_database(engine, [orders_file], orders=["1234567812345678"], today=date(2026, 12, 7))
@@ -329,6 +322,12 @@ def test_the_own_personas_cover_every_behaviour_and_chain_correctly():
         assert all(p.depends_on in {q.id for q in chain[:i]} for i, p in enumerate(chain) if p.depends_on)
 
 
+@pytest.mark.parametrize("path", harness.project_persona_files(), ids=lambda path: path.name)
+def test_every_project_persona_file_loads_with_unique_ids(path):
+    loaded = harness.load_personas(path)
+    assert loaded and sum(len(chain) for chain in harness.chains(loaded)) == len(loaded)
+
+
 @pytest.mark.skipif(not DEV_PERSONAS.exists(), reason="../shared/eval/personas_dev.yaml 不存在")
 def test_the_shared_development_file_loads():
     dev = harness.load_personas(DEV_PERSONAS)
@@ -346,3 +345,14 @@ def test_a_broken_persona_file_is_refused_in_chinese(tmp_path):
 def test_acknowledgements_and_next_steps_ask_nothing():
     done = turn("已收到您上传的 1 个文件，谢谢！", "好的，已为您登记免费维修。售后同事会在12月8日前联系您安排寄修。")
     assert understand(done).kind == "none"
+
+
+def test_an_invitation_if_something_holds_is_taken_up_only_before_a_decision():
+    invitation = turn("很抱歉，商品已拆封，不能无理由退货；如果东西本身有毛病，请告诉我们具体情况。")
+    assert understand(invitation).conditional
+    waiting = SimulatedBuyer(persona())
+    waiting.opening()
+    assert waiting.respond(invitation, BuyerView()).text == "左耳没声音"
+    decided = SimulatedBuyer(persona())
+    decided.opening()
+    assert decided.respond(invitation, BuyerView(decided=True)) is None
