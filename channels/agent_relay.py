@@ -225,7 +225,7 @@ async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[Output
     if estimate.wait_minutes is None:
         return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE, output)
     return await tell_buyer(
-        app, conversation_id, RESPONSE_STILL_WAITING, output, ahead=estimate.position - 1, wait_minutes=estimate.wait_minutes
+        app, conversation_id, RESPONSE_STILL_WAITING, output, position=estimate.position, wait_minutes=estimate.wait_minutes
     )
 
 
