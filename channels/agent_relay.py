@@ -17,25 +17,30 @@ The agent console (channels/console.py) calls the same functions in-process.
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+import yaml
 from rasa.core.actions.action import create_bot_utterance
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, SlotSet
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, ConversationResumed, SlotSet
 from sanic import Blueprint, Sanic
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.config import get_settings
-from bot.console import desk
+from bot.config import PROJECT_ROOT, get_settings
+from bot.console import desk, waiting
 from bot.messaging import inbound
+from bot.services import handoffs
 from bot.secrets import relay_token
 from bot.services import cases
 from bot.services.errors import ServiceError
-from channels.database import in_database
+from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
 logger = logging.getLogger(__name__)
@@ -43,7 +48,15 @@ logger = logging.getLogger(__name__)
 MAX_REPLY_LENGTH = 4000
 RESPONSE_RETURNED = "utter_handoff_returned"
 RESPONSE_RESOLVED = "utter_handoff_resolved"
+RESPONSE_RESOLVED_KEPT = "utter_handoff_resolved_kept_open"
+RESPONSE_FINISHED = "utter_handoff_finished"
 RESPONSE_ASK_SATISFACTION = "utter_ask_satisfaction"
+RESPONSE_AGENT_JOINED = "utter_agent_joined"
+RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
+RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
+RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
+# slots a hand-back clears, so that the bot does not resume inside a form it left
+STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
 
 
 class RelayError(Exception):
@@ -109,6 +122,171 @@ async def send_agent_message(app: Sanic, conversation_id: Text, text: Text, agen
     return {"delivered": True, "channel": tracker.get_latest_input_channel(), "at": event.timestamp}
 
 
+NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这条消息没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+
+
+async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Text, ticket_number: Optional[Text] = None) -> Dict[str, Any]:
+    """A message from the ticket page to the buyer, through the buyer's own channel, whether
+    or not a person has the chat. It is kept in the transcript either way; where the channel
+    cannot push (REST) or the platform refuses, it is kept marked as not delivered and the
+    answer says so (`delivered: false` and a Chinese `note`)."""
+    text = (text or "").strip()
+    if not text:
+        raise RelayError(400, "消息内容不能为空。")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise RelayError(400, f"消息太长了（{len(text)} 字），一条最多 {MAX_REPLY_LENGTH} 字。")
+    rasa_agent = app.ctx.agent
+    async with rasa_agent.lock_store.lock(conversation_id):
+        tracker = await _existing_tracker(app, conversation_id)
+        channel = tracker.get_latest_input_channel()
+        output = output_channel_for(app, channel)
+        note = None
+        if output is None:
+            note = NOT_PUSHED.format(channel=desk.CHANNEL_LABELS.get(channel or "", channel or "未知"))
+        else:
+            try:
+                sender = getattr(output, "send_agent_message", None)
+                if sender is not None:
+                    await sender(conversation_id, text, agent)
+                else:
+                    await output.send_text_message(conversation_id, text)
+            except Exception as error:  # the platform refused (e.g. WeChat after 48 hours)
+                logger.exception("ticket message to %s failed", conversation_id)
+                note = f"消息没有送达买家（{type(error).__name__}），只记在了会话记录里。"
+        metadata = {"agent": agent, "delivered": note is None}
+        if ticket_number:
+            metadata["ticket_number"] = ticket_number
+        event = BotUttered(text, metadata=metadata)
+        tracker.update(event)
+        await rasa_agent.processor.save_tracker(tracker)
+    result = {"delivered": note is None, "channel": channel, "at": event.timestamp}
+    if note:
+        result["note"] = note
+    return result
+
+
+async def tell_buyer(
+    app: Sanic, conversation_id: Text, response: Text, output: Optional[OutputChannel] = None, **values: Any
+) -> bool:
+    """One of the domain's responses to the buyer through their channel (or `output`), kept
+    in the transcript; False when it could not be delivered (nothing else depends on it)."""
+    rasa_agent = app.ctx.agent
+    async with rasa_agent.lock_store.lock(conversation_id):
+        tracker = await _existing_tracker(app, conversation_id)
+        output = output or output_channel_for(app, tracker.get_latest_input_channel())
+        message = await generate(app, response, tracker, output.name() if output else "", **values)
+        if message is None:
+            return False
+        delivered = output is not None
+        if output is not None:
+            try:
+                await output.send_response(conversation_id, dict(message))
+            except Exception:
+                logger.exception("telling buyer %s (%s) failed", conversation_id, response)
+                delivered = False
+        tracker.update(create_bot_utterance(dict(message)))
+        await rasa_agent.processor.save_tracker(tracker)
+    return delivered
+
+
+async def tell_agent_joined(app: Sanic, conversation_id: Text, agent_name: Text) -> bool:
+    """The buyer hears that a person has taken the chat."""
+    return await tell_buyer(app, conversation_id, RESPONSE_AGENT_JOINED, agent_name=agent_name)
+
+
+def answering_pings(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Wrap a channel's `on_new_message`: while the buyer waits for a person the bot stays
+    silent (the conversation is paused), except that a mere ping (「在吗」「有人吗」) gets a
+    short answer with the queue position and an honest wait. Real content still waits for
+    the agent, who sees it in the console."""
+
+    async def handle(message: UserMessage) -> Any:
+        result = await on_new_message(message)
+        if waiting.is_ping(message.text) and message.sender_id:
+            app = _running_app()
+            if app is not None:
+                try:
+                    await answer_ping(app, message.sender_id, message.output_channel)
+                except Exception:  # the ping answer is a courtesy; never break the channel
+                    logger.exception("answering a ping from %s failed", message.sender_id)
+        return result
+
+    return handle
+
+
+async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:
+    """Answer 「在吗」 from a buyer whose chat waits in the queue (not when an agent has it:
+    the agent answers then). Returns whether an answer was sent."""
+    tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+    if tracker is None or not tracker.is_paused():
+        return False
+    estimate = await in_database(lambda session: _wait_for(session, conversation_id))
+    if estimate is None:
+        return False
+    if estimate.wait_minutes is None:
+        return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE, output)
+    return await tell_buyer(
+        app, conversation_id, RESPONSE_STILL_WAITING, output, position=estimate.position, wait_minutes=estimate.wait_minutes
+    )
+
+
+def _wait_for(session, conversation_id: Text) -> Optional[waiting.WaitEstimate]:
+    handoff = handoffs.active_handoff(session, conversation_id)
+    if handoff is None or handoff.status != handoffs.HandoffStatus.WAITING.value:
+        return None
+    return waiting.estimate(session, conversation_id, policy().handoff_minutes_per_waiting_chat)
+
+
+def _running_app() -> Optional[Sanic]:
+    for name in ("rasa_server", "rasa_core_no_api"):
+        try:
+            return Sanic.get_app(name)
+        except SanicException:
+            continue
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _project_responses() -> Dict[Text, Any]:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return domain.get("responses") or {}
+
+
+CANNED_PREFIX = "utter_canned_"
+
+
+def canned_replies() -> List[Dict[Text, Text]]:
+    """The agents' canned replies: the domain.yml responses named utter_canned_*, read from
+    the file each time so that the shop's edits show without a restart."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    replies = []
+    for name, variants in (domain.get("responses") or {}).items():
+        if name.startswith(CANNED_PREFIX) and variants and (variants[0] or {}).get("text"):
+            replies.append({"name": name[len(CANNED_PREFIX):], "text": variants[0]["text"]})
+    return replies
+
+
+def response_variant(app: Sanic, response: Text) -> Optional[Dict[Text, Any]]:
+    """The first variant of a response as the domain has it (text, buttons), without filling
+    slots: the loaded model's domain, else the project's domain.yml."""
+    domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
+    variants = (getattr(domain, "responses", None) or {}).get(response) or _project_responses().get(response) or []
+    return dict(variants[0]) if variants else None
+
+
+async def generate(app: Sanic, response: Text, tracker, output_name: Text, **values: Any) -> Optional[Dict[Text, Any]]:
+    """The response from the loaded model's domain; one added to domain.yml after the model
+    was trained is taken from the project's domain.yml (the texts' one home) instead."""
+    message = await app.ctx.agent.nlg.generate(response, tracker, output_name, **values)
+    if message is None and response in _project_responses():
+        message = await TemplatedNaturalLanguageGenerator(_project_responses()).generate(
+            response, tracker, output_name, **values
+        )
+    if message is None:
+        logger.error("response %s is missing from the domain; the buyer was not told", response)
+    return message
+
+
 NOT_NOTIFIED = "已交还机器人，但通知买家的消息没有送达（{reason}）。买家下次发消息时机器人会照常接待；如需告知买家，请改用其他方式联系。"
 
 
@@ -121,22 +299,47 @@ async def resume_conversation(app: Sanic, conversation_id: Text, agent: Text) ->
     return {"resumed": True, **delivery}
 
 
-async def resolve_conversation(app: Sanic, conversation_id: Text, agent: Text) -> Dict[str, Any]:
-    """Close the conversation's tickets, give the chat back to the bot and ask for a score."""
+async def resolve_conversation(app: Sanic, conversation_id: Text, agent: Text, pending: Optional[Text] = None) -> Dict[str, Any]:
+    """Finish the conversation's tickets, give the chat back to the bot and ask for a score.
+
+    A ticket whose remedy is still under way is not closed unless the agent chose so
+    (`pending`: "keep" or "close"); without a choice nothing changes and the agent gets the
+    list (`desk.PendingRemedies`, answered with 409 and `pending`). The score is asked for
+    the conversation's ticket on every channel (awaiting_reply=satisfaction, so a typed digit
+    is recorded), also where the question cannot be pushed: the buyer's next message is then
+    read as the score, and the answer says the buyer was not told."""
     async with app.ctx.agent.lock_store.lock(conversation_id):
         tracker = await _paused_tracker(app, conversation_id)
         slot_ticket = tracker.get_slot("case_ticket_number")
 
         def close(session) -> Dict[str, Any]:
-            number = desk.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [])
-            return {"ticket_number": number, "rated": bool(number) and cases.satisfaction_recorded(session, number)}
+            outcome = desk.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [], pending)
+            number = outcome["ticket_number"]
+            return {**outcome, "rated": bool(number) and cases.satisfaction_recorded(session, number)}
 
         outcome = await in_database(close)
-        ask = bool(outcome["ticket_number"]) and not outcome["rated"]
-        slots = [SlotSet("case_ticket_number", outcome["ticket_number"]), SlotSet("awaiting_reply", "satisfaction")] if ask else []
-        responses = [RESPONSE_RESOLVED] + ([RESPONSE_ASK_SATISFACTION] if ask else [])
-        delivery = await _resume_and_say(app, tracker, responses, slots)
-    return {"resumed": True, "ticket_number": outcome["ticket_number"], "satisfaction_asked": ask, **delivery}
+        number = outcome["ticket_number"]
+        ask = bool(number) and not outcome["rated"]
+        slots = [SlotSet("case_ticket_number", number)] if number else []
+        if ask:
+            slots.append(SlotSet("awaiting_reply", "satisfaction"))
+        if outcome["kept_open"]:
+            first = [RESPONSE_RESOLVED_KEPT]
+        elif outcome["closed"]:
+            first = [RESPONSE_RESOLVED]
+        else:
+            first = [RESPONSE_FINISHED]
+        responses = first + ([RESPONSE_ASK_SATISFACTION] if ask else [])
+        values = {"ticket_number": "、".join(outcome["kept_open"]) or number or ""}
+        delivery = await _resume_and_say(app, tracker, responses, slots, values)
+    return {
+        "resumed": True,
+        "ticket_number": number,
+        "closed": outcome["closed"],
+        "kept_open": outcome["kept_open"],
+        "satisfaction_asked": ask,
+        **delivery,
+    }
 
 
 async def _paused_tracker(app: Sanic, conversation_id: Text):
@@ -148,7 +351,9 @@ async def _paused_tracker(app: Sanic, conversation_id: Text):
     return tracker
 
 
-async def _resume_and_say(app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = ()) -> Dict[str, Any]:
+async def _resume_and_say(
+    app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = (), values: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
     """ConversationResumed, the slots, the bot's messages, then action_listen: the tracker
     looks as if the bot had just spoken and now waits for the buyer, so the next message is
     predicted as in any other turn. The conversation is resumed even when the buyer cannot be
@@ -158,12 +363,17 @@ async def _resume_and_say(app: Sanic, tracker, responses: List[Text], slots: Lis
     output = output_channel_for(app, tracker.get_latest_input_channel())
     failure = None if output is not None else "买家所在的渠道不支持主动推送消息"
     tracker.update(ConversationResumed())
+    # the bot resumes clean: no form it was in before the hand-over, no question it was asking
+    if tracker.active_loop_name:
+        tracker.update(ActiveLoop(None))
+    for name in STALE_SLOTS:
+        if tracker.get_slot(name) is not None:
+            tracker.update(SlotSet(name, None))
     for slot in slots:
         tracker.update(slot)
     for name in responses:
-        message = await rasa_agent.nlg.generate(name, tracker, output.name() if output else "")
+        message = await generate(app, name, tracker, output.name() if output else "", **(values or {}))
         if message is None:
-            logger.error("response %s is missing from the domain; the buyer was not told", name)
             continue
         if output is not None and failure is None:
             try:

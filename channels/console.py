@@ -17,13 +17,21 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/conversations/<id>/return | /resolve
     POST /console/api/tickets/<number>  {status?, chosen_remedy?, priority?, note?}
     GET  /console/api/dashboard
+    GET  /console/api/tickets?status=&category=&rule=&priority=&sla=&channel=&assignee=&q=
+    GET  /console/api/tickets/<number>?since=N               the ticket page (+ its chat's transcript)
+    POST /console/api/tickets/<number>/assign  {assignee}    (null: unassign)
+    POST /console/api/tickets/<number>/notes   {body}
+    POST /console/api/tickets/<number>/message {text}        to the buyer, on the buyer's channel
+    GET  /console/api/canned                                 canned replies (domain.yml utter_canned_*)
 """
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from rasa.core import jobs
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint
 from sanic.request import Request
@@ -35,6 +43,9 @@ from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
 from bot.console.transcript import transcript
 from bot.messaging import inbound
 from bot.services import security_audit
+from bot.domain.vocabulary import label_zh
+from bot.services import tickets
+from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
 from channels import agent_relay
 from channels.database import in_database, policy
@@ -42,6 +53,8 @@ from channels.http import error_response, json_body, json_response
 
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
 MAX_ROW_ID = 2**63 - 1
+SLA_CHECK_MINUTES = 5
+logger = logging.getLogger(__name__)
 
 
 def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -84,6 +97,16 @@ class AgentConsoleInput(InputChannel):
         console = Blueprint("agent_console", __name__)
         lifetime = timedelta(hours=get_settings().console_session_hours)
         login_throttles = accounts.LoginThrottles.from_settings(get_settings())
+
+        @console.listener("after_server_start")
+        async def watch_sla(app, _loop) -> None:
+            """Every SLA_CHECK_MINUTES (and once at start) flag tickets about to break, or past,
+            a deadline the buyer was promised (desk.flag_sla), on Rasa's own APScheduler."""
+            scheduler = await jobs.scheduler()
+            scheduler.add_job(
+                flag_sla_now, "interval", minutes=SLA_CHECK_MINUTES, id="aftersales_sla_watch",
+                replace_existing=True, next_run_time=datetime.now(timezone.utc),
+            )
 
         console.static("/", str(CONSOLE_ROOT / "index.html"), name="console_page")
         console.static("/static", str(CONSOLE_ROOT), name="console_files")
@@ -133,7 +156,7 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/me", methods=["GET"])
         @signed_in
         async def me(request: Request, agent: SignedInAgent) -> HTTPResponse:
-            return json_response({"agent": _agent_json(agent)})
+            return json_response({"agent": _agent_json(agent), "timezone": get_settings().timezone})
 
         @console.route("/api/queue", methods=["GET"])
         @signed_in
@@ -158,7 +181,11 @@ class AgentConsoleInput(InputChannel):
                 )
             except ServiceError as refused:
                 return error_response(409, refused.message)
-            return json_response({"claimed": True, "conversation_id": conversation_id})
+            try:
+                told = await agent_relay.tell_agent_joined(request.app, conversation_id, agent.display_name or agent.username)
+            except agent_relay.RelayError:
+                told = False
+            return json_response({"claimed": True, "conversation_id": conversation_id, "buyer_notified": told})
 
         @console.route("/api/conversations/<conversation_id>", methods=["GET"])
         @signed_in
@@ -183,6 +210,7 @@ class AgentConsoleInput(InputChannel):
                 {
                     "paused": tracker.is_paused(),
                     "channel": tracker.get_latest_input_channel(),
+                    "channel_label": label_zh("channel", tracker.get_latest_input_channel()),
                     "customer_id": tracker.get_slot("customer_id"),
                     "total_lines": len(lines),
                     "lines": lines[since:],
@@ -218,6 +246,8 @@ class AgentConsoleInput(InputChannel):
             try:
                 await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
                 result = await action(request.app, conversation_id, agent.username)
+            except desk.PendingRemedies:
+                raise
             except agent_relay.RelayError as refused:
                 return error_response(refused.status, refused.message)
             except ServiceError as refused:
@@ -232,7 +262,15 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/conversations/<conversation_id>/resolve", methods=["POST"])
         @signed_in
         async def resolve(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            return await on_owned_conversation(request, agent, conversation_id, agent_relay.resolve_conversation)
+            choice = (json_body(request) or {}).get("pending")
+
+            def finish(app, conversation: str, who: str):
+                return agent_relay.resolve_conversation(app, conversation, who, choice)
+
+            try:
+                return await on_owned_conversation(request, agent, conversation_id, finish)
+            except desk.PendingRemedies as pending:
+                return json_response({"error": pending.message, "pending": pending.pending}, status=409)
 
         @console.route("/api/tickets/<ticket_number>", methods=["POST"])
         @signed_in
@@ -247,6 +285,92 @@ class AgentConsoleInput(InputChannel):
             except ServiceError as refused:
                 return error_response(400, refused.message)
             return json_response({"ticket": details})
+
+        @console.route("/api/tickets", methods=["GET"])
+        @signed_in
+        async def ticket_list(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            filters = {name: request.args.get(name, "").strip() for name in request.args}
+            try:
+                result = await in_database(lambda session: desk.ticket_list(session, filters, agent))
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response(result)
+
+        @console.route("/api/tickets/<ticket_number>", methods=["GET"])
+        @signed_in
+        async def ticket_page(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            since = _line_number(request.args.get("since", "0"))
+            if since is None:
+                return error_response(400, "参数 since 必须是不小于 0 的整数（已显示的记录条数）。")
+            try:
+                page = await in_database(lambda session: desk.ticket_page(session, ticket_number))
+            except ServiceError as refused:
+                return error_response(404, refused.message)
+            tracker = None
+            if page["conversation_id"]:
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(page["conversation_id"])
+            lines = transcript([event.as_dict() for event in tracker.events]) if tracker is not None else []
+            page.update(
+                {
+                    "has_conversation": tracker is not None and bool(tracker.events),
+                    "buyer_channel": tracker.get_latest_input_channel() if tracker is not None else None,
+                    "can_push": bool(tracker is not None and agent_relay.output_channel_for(request.app, tracker.get_latest_input_channel())),
+                    "paused": bool(tracker is not None and tracker.is_paused()),
+                    "total_lines": len(lines),
+                    "lines": lines[since:],
+                    "since": since,
+                }
+            )
+            return json_response(page)
+
+        @console.route("/api/tickets/<ticket_number>/assign", methods=["POST"])
+        @signed_in
+        async def assign(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            body = json_body(request)
+            if body is None:
+                return error_response(400, "请求必须是 JSON 对象。")
+            try:
+                assignee = await in_database(
+                    lambda session: desk.assign_ticket(session, ticket_number, agent, body.get("assignee")).assignee
+                )
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response({"assignee": assignee})
+
+        @console.route("/api/tickets/<ticket_number>/notes", methods=["POST"])
+        @signed_in
+        async def ticket_note(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            body = json_body(request) or {}
+            try:
+                note_id = await in_database(
+                    lambda session: desk.add_ticket_note(session, ticket_number, agent, str(body.get("body") or "")).id
+                )
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response({"id": note_id})
+
+        @console.route("/api/tickets/<ticket_number>/message", methods=["POST"])
+        @signed_in
+        async def ticket_message(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            text = str((json_body(request) or {}).get("text") or "")
+            try:
+                conversation_id = await in_database(
+                    lambda session: tickets.require_ticket(session, ticket_number).conversation_id
+                )
+            except ServiceError as refused:
+                return error_response(404, refused.message)
+            if not conversation_id:
+                return error_response(409, f"工单 {ticket_number} 没有关联的会话，无法在线联系买家，请改用电话或短信。")
+            try:
+                result = await agent_relay.message_buyer(request.app, conversation_id, text, agent.username, ticket_number)
+            except agent_relay.RelayError as refused:
+                return error_response(refused.status, refused.message)
+            return json_response(result)
+
+        @console.route("/api/canned", methods=["GET"])
+        @signed_in
+        async def canned(request: Request, agent: SignedInAgent) -> HTTPResponse:
+            return json_response({"replies": agent_relay.canned_replies()})
 
         @console.route("/api/dashboard", methods=["GET"])
         @signed_in
@@ -267,6 +391,17 @@ def _too_many_logins(seconds: int) -> HTTPResponse:
     result = error_response(429, f"登录失败次数太多，已暂时锁定，请 {minutes} 分钟后再试；如忘记密码请联系主管重置。")
     result.headers["Retry-After"] = str(seconds)
     return result
+async def flag_sla_now() -> None:
+    zone = shop_zone()
+    try:
+        flags = await in_database(
+            lambda session: desk.flag_sla(session, show_time=lambda moment: to_shop_time(moment, zone).strftime("%m月%d日 %H:%M"))
+        )
+    except Exception:  # a failed round is logged; the next one tries again
+        logger.exception("SLA watch failed")
+        return
+    for flag in flags:
+        logger.warning("SLA %s: ticket %s, %s due %s", flag["state"], flag["ticket_number"], flag["kind"], flag["due"])
 
 
 def _line_number(value: str) -> Optional[int]:

@@ -39,6 +39,7 @@ from bot.messaging.conversation_ids import TELEGRAM, conversation_id, platform_i
 from bot.services.evidence_store import EvidenceRejected
 from bot.nlu.normalization import clean_inbound_text
 from channels.messaging_support import ATTACHMENT_ONLY_TEXT, domain_text, store_attachment
+from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class TelegramInput(InputChannel):
         return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
         webhook = Blueprint("aftersales_telegram_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

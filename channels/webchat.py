@@ -49,6 +49,8 @@ from bot.throttles import Throttle
 from channels.database import in_database
 from channels.http import error_response, json_response
 from channels.messaging_support import too_long_reply
+from channels import agent_relay
+from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +131,7 @@ class WebChatInput(SocketIOInput):
     # ---- socket.io ----------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
         sio = AsyncServer(
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=socketio_manager(),
         )
@@ -240,6 +243,15 @@ class WebChatInput(SocketIOInput):
             except EvidenceRejected as refused:
                 return error_response(413 if refused.too_large else 415, refused.message)
             return json_response({"attachment": stored.attachment(_display_name(uploaded.name, stored))})
+
+        @web.route("/webhooks/webchat/greeting", methods=["GET"])
+        async def greeting(request: Request) -> HTTPResponse:
+            """What the widget shows when a new chat opens (domain.yml utter_widget_greeting)."""
+            shown = agent_relay.response_variant(request.app, agent_relay.RESPONSE_WIDGET_GREETING)
+            if shown is None:
+                return error_response(404, "没有配置欢迎语。")
+            buttons = [{"title": b.get("title"), "payload": b.get("payload")} for b in shown.get("buttons") or []]
+            return json_response({"text": shown.get("text") or "", "buttons": buttons})
 
         @web.route("/webhooks/webchat/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:

@@ -54,6 +54,7 @@ from channels.messaging_support import (
     store_attachment,
 )
 from channels.wechat_api import OFFICIAL_API, WeChatApi, WeChatApiError
+from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class WeChatInput(InputChannel):
         return WeChatOutput(self.api, self.buttons, strict=True, choose_hint=hint)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
         webhook = Blueprint("wechat_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

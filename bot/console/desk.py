@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.console.accounts import SignedInAgent
 from bot.db.tables import (
     ACTIVE_TICKET_STATUSES,
+    Agent as AgentAccount,
+    Order,
     ConversationNote,
     Handoff,
     SatisfactionScore,
@@ -20,7 +22,7 @@ from bot.db.tables import (
     TicketEvent,
 )
 from bot.db.types import utcnow
-from bot.domain.vocabulary import Priority, Remedy, TicketStatus
+from bot.domain.vocabulary import LABELS_ZH, ComplaintCategory, Priority, Remedy, TicketStatus, label_zh
 from bot.policy.config import PolicyConfig
 from bot.services import handoffs, tickets
 from bot.services.errors import InvalidChange
@@ -30,21 +32,16 @@ from bot.services.orders import find_order, mask_address, mask_phone
 QUEUE_VIEWS = ("waiting", "mine", "all")
 MAX_NOTE_LENGTH = 2000
 
-REASON_LABELS = {
-    "buyer_request": "买家要求转人工",
-    "policy_escalation": "政策规定需人工处理",
-    "buyer_rejected_decision": "买家不接受处理结果",
-    "not_understood": "机器人多次没听懂",
-    "other": "其他",
-}
-HANDOFF_STATUS_LABELS = {"waiting": "等待接手", "claimed": "处理中", "returned": "已交还机器人", "resolved": "已解决"}
-PRIORITY_LABELS = {"urgent": "紧急", "high": "高", "normal": "普通"}
-CATEGORY_LABELS = {"quality": "质量问题", "logistics": "物流问题", "service": "服务投诉", "no_reason": "无理由退货"}
-REMEDY_LABELS = {
-    "return_refund": "退货退款", "exchange": "换货", "repair": "免费维修", "paid_repair": "付费维修",
-    "reship": "补发", "refund_only": "仅退款", "investigate": "先核查", "info": "告知信息", "reject": "不予受理",
-}
-CHANNEL_LABELS = {"webchat": "网页聊天", "socketio": "网页聊天（socket.io）", "rest": "REST 接口", "wechat": "微信", "telegram": "Telegram"}
+# the labels come from the one catalogue, bot/domain/vocabulary.py
+REASON_LABELS = LABELS_ZH["handoff_reason"]
+HANDOFF_STATUS_LABELS = LABELS_ZH["handoff_status"]
+PRIORITY_LABELS = LABELS_ZH["priority"]
+CATEGORY_LABELS = LABELS_ZH["category"]
+REMEDY_LABELS = LABELS_ZH["remedy"]
+CHANNEL_LABELS = LABELS_ZH["channel"]
+TICKET_FILTERS = ("status", "category", "rule", "priority", "sla", "channel", "assignee", "q")
+SLA_DUE_SOON = timedelta(hours=4)
+MAX_TICKET_ROWS = 200
 
 
 def _iso(moment: Optional[datetime]) -> Optional[str]:
@@ -201,6 +198,12 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
         "category": ticket.category,
         "category_label": CATEGORY_LABELS.get(ticket.category, ticket.category),
         "sub_issue": ticket.sub_issue,
+        "sub_issue_label": label_zh("sub_issue", ticket.sub_issue),
+        "assignee": ticket.assignee,
+        "conversation_id": ticket.conversation_id,
+        "channel": ticket.channel,
+        "channel_label": label_zh("channel", ticket.channel),
+        "sla": sla_state(ticket, utcnow()),
         "priority": ticket.priority,
         "priority_label": PRIORITY_LABELS.get(ticket.priority, ticket.priority),
         "rule_id": ticket.rule_id,
@@ -209,6 +212,7 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
         "chosen_remedy": ticket.chosen_remedy,
         "chosen_remedy_label": REMEDY_LABELS.get(ticket.chosen_remedy or "", None),
         "shipping_payer": ticket.shipping_payer,
+        "shipping_payer_label": label_zh("shipping_payer", ticket.shipping_payer),
         "first_response_due": _iso(ticket.first_response_due),
         "resolution_due": _iso(ticket.resolution_due),
         "refund_due": ticket.refund_due.isoformat() if ticket.refund_due else None,
@@ -227,10 +231,41 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
             }
             for piece in ticket.evidence
         ],
-        "events": [tickets.audit_record(event, _iso) for event in ticket.events],
+        "events": [audit_line(event) for event in ticket.events],
         "remedy_choices": [{"value": r.value, "label": REMEDY_LABELS.get(r.value, r.value)} for r in Remedy],
         "priority_choices": [{"value": p.value, "label": PRIORITY_LABELS[p.value]} for p in Priority],
     }
+
+
+# the audit trail's field names and the vocabulary each field's values come from
+_FIELD_VOCABULARY = {"chosen_remedy": "remedy", "priority": "priority", "shipping_payer": "shipping_payer",
+                     "sub_issue": "sub_issue", "category": "category"}
+
+
+def audit_line(event: TicketEvent) -> Dict[str, Any]:
+    """An audit record with Chinese labels for the statuses, fields and values it names."""
+    record = tickets.audit_record(event, _iso)
+    record["from_label"] = label_zh("ticket_status", event.from_status) if event.from_status else None
+    record["to_label"] = label_zh("ticket_status", event.to_status) if event.to_status else None
+    changes = []
+    for name, value in (event.details or {}).items():
+        field = label_zh("field", name)
+        if isinstance(value, dict) and "to" in value:
+            kind = _FIELD_VOCABULARY.get(name)
+            shown = [label_zh(kind, value.get(end)) if kind else ("—" if value.get(end) is None else str(value.get(end)))
+                     for end in ("from", "to")]
+            changes.append(f"{field}：{shown[0]} → {shown[1]}")
+        elif name == "sla" and isinstance(value, dict):
+            changes.append("SLA：" + {"breached": "已超时", "due_soon": "即将到期"}.get(value.get("state"), "—"))
+        elif name == "offered_remedies" and isinstance(value, list):
+            changes.append(f"{field}：" + "、".join(label_zh("remedy", item) for item in value))
+        elif isinstance(value, (str, int)) and not isinstance(value, bool):
+            kind = _FIELD_VOCABULARY.get(name)
+            changes.append(f"{field}：{label_zh(kind, value) if kind else value}")
+        else:
+            changes.append(field)
+    record["changes"] = changes
+    return record
 
 
 def order_summary(order) -> Dict[str, Any]:
@@ -242,6 +277,8 @@ def order_summary(order) -> Dict[str, Any]:
         "buyer_phone": mask_phone(order.buyer_phone),
         "address": mask_address(order.address),
         "status": order.status,
+        "status_label": label_zh("order_status", order.status),
+        "payment_method_label": label_zh("payment_method", order.payment_method),
         "cross_border": order.cross_border,
         "payment_method": order.payment_method,
         "total": str(order.total),
@@ -345,24 +382,107 @@ def hand_back(session: Session, conversation_id: str, agent_name: str) -> Option
     return handoffs.return_handoff(session, handoff.id, handoff.agent or agent_name, note=f"{agent_name} 交还机器人")
 
 
-def resolve(session: Session, conversation_id: str, agent_name: str, ticket_numbers: Iterable[str] = ()) -> Optional[str]:
-    """End the hand-over as resolved and close the conversation's open tickets; returns the
-    ticket number the satisfaction score belongs to (the latest ticket), if any."""
+# a remedy that waits for the buyer (the item to come back, evidence to arrive) is still under way
+UNDER_WAY_STATUSES = (TicketStatus.PENDING_BUYER.value, TicketStatus.AWAITING_EVIDENCE.value)
+PENDING_CHOICES = ("keep", "close")
+
+
+class PendingRemedies(InvalidChange):
+    """Resolving would close tickets whose remedy is still under way; `pending` lists them so
+    the agent can see what is pending and choose (keep them open, or close them anyway)."""
+
+    def __init__(self, pending: List[Dict[str, Any]]) -> None:
+        numbers = "、".join(row["ticket_number"] for row in pending)
+        super().__init__(f"工单 {numbers} 还在进行中（等待买家寄回商品或补充凭证）。请选择：保留工单继续跟进，或仍然关闭。")
+        self.pending = pending
+
+
+def waiting_status(ticket: Ticket) -> Optional[str]:
+    """The under-way status the ticket is in, or was in when an agent took the chat (claiming
+    moves it to with_agent, which must not hide that the remedy still waits for the buyer)."""
+    if ticket.status in UNDER_WAY_STATUSES:
+        return ticket.status
+    if ticket.status == TicketStatus.WITH_AGENT.value:
+        for event in reversed(ticket.events):
+            if event.to_status == TicketStatus.WITH_AGENT.value:
+                return event.from_status if event.from_status in UNDER_WAY_STATUSES else None
+    return None
+
+
+def pending_remedies(rows: Iterable[Ticket]) -> List[Dict[str, Any]]:
+    pending = []
+    for ticket in rows:
+        waiting = waiting_status(ticket)
+        if waiting is None:
+            continue
+        pending.append(
+            {
+                "ticket_number": ticket.ticket_number,
+                "status": ticket.status,
+                "status_label": label_zh("ticket_status", ticket.status),
+                "remedy_label": label_zh("remedy", ticket.chosen_remedy) if ticket.chosen_remedy else None,
+                "what": _pending_text(ticket, waiting),
+            }
+        )
+    return pending
+
+
+def _pending_text(ticket: Ticket, waiting: str) -> str:
+    if waiting == TicketStatus.AWAITING_EVIDENCE.value:
+        return "还在等买家补充照片或视频凭证"
+    remedy = label_zh("remedy", ticket.chosen_remedy) if ticket.chosen_remedy else "处理方案"
+    return f"{remedy}进行中，等待买家操作（例如寄回商品）"
+
+
+def resolve(
+    session: Session,
+    conversation_id: str,
+    agent_name: str,
+    ticket_numbers: Iterable[str] = (),
+    pending: Optional[str] = None,
+) -> Dict[str, Any]:
+    """End the hand-over as resolved and finish the conversation's open tickets.
+
+    The hand-over is linked to the conversation's latest ticket when it had none. A ticket
+    whose remedy is still under way (UNDER_WAY_STATUSES) is never closed silently: without
+    `pending` ("keep" or "close") this raises `PendingRemedies` and changes nothing. Returns
+    the ticket the satisfaction score belongs to (the latest one), the tickets closed and
+    those kept open."""
+    if pending is not None and pending not in PENDING_CHOICES:
+        raise InvalidChange("pending 只能是 keep（保留进行中的工单）或 close（仍然关闭）。")
     actor = agent_actor(agent_name)
+    rows = conversation_tickets(session, conversation_id, ticket_numbers)
+    under_way = pending_remedies(rows)
+    if under_way and pending is None:
+        raise PendingRemedies(under_way)
     handoff = handoffs.active_handoff(session, conversation_id)
     if handoff is not None:
+        if handoff.ticket_id is None and rows:
+            handoff.ticket_id = rows[-1].id
+            session.flush()
+            session.expire(handoff, ["ticket"])
         if handoff.status == HandoffStatus.WAITING.value:
             handoffs.claim_handoff(session, handoff.id, agent_name)
         handoffs.resolve_handoff(session, handoff.id, handoff.agent or agent_name, note=f"{agent_name} 标记为已解决")
-    rows = conversation_tickets(session, conversation_id, ticket_numbers)
+    closed, kept = [], []
     for ticket in rows:
+        waiting = waiting_status(ticket)
+        if waiting is not None and pending == "keep":
+            if ticket.status == TicketStatus.WITH_AGENT.value:
+                tickets.change_status(session, ticket, TicketStatus.PENDING_BUYER, actor, "人工客服结束接待，方案继续进行")
+            kept.append(ticket.ticket_number)
+            continue
         if ticket.status in ACTIVE_TICKET_STATUSES:
-            if TicketStatus.RESOLVED not in tickets.allowed_transitions(ticket.status):
-                tickets.change_status(session, ticket, TicketStatus.OPEN, actor, "人工客服处理")
-            tickets.change_status(session, ticket, TicketStatus.RESOLVED, actor, "人工客服已解决")
+            if ticket.status in UNDER_WAY_STATUSES:
+                tickets.change_status(session, ticket, TicketStatus.CLOSED, actor, "人工客服确认后关闭（方案未完成）")
+                closed.append(ticket.ticket_number)
+                continue
+            note = "人工客服确认后关闭（方案未完成）" if waiting is not None else "人工客服已解决"
+            tickets.change_status(session, ticket, TicketStatus.RESOLVED, actor, note)
         if ticket.status == TicketStatus.RESOLVED.value:
             tickets.change_status(session, ticket, TicketStatus.CLOSED, actor, "人工客服结束会话")
-    return rows[-1].ticket_number if rows else None
+            closed.append(ticket.ticket_number)
+    return {"ticket_number": rows[-1].ticket_number if rows else None, "closed": closed, "kept_open": kept}
 
 
 # ---- dashboard ------------------------------------------------------------------------------
@@ -404,3 +524,223 @@ def dashboard(session: Session, policy: PolicyConfig, *, now: Optional[datetime]
         "waiting_handoffs": sum(1 for handoff in open_handoffs if handoff.status == "waiting"),
         "satisfaction": {"average": round(float(average), 2) if average is not None else None, "count": rated},
     }
+
+
+# ---- the ticket workspace -------------------------------------------------------------------
+
+
+def sla_state(ticket: Ticket, now: datetime) -> Dict[str, Any]:
+    """The earliest deadline the ticket still has to meet and how it stands: the first
+    response (while no agent has taken the ticket) and the resolution. `state` is breached,
+    due_soon (within SLA_DUE_SOON), ok or none (a finished ticket, or no deadline)."""
+    if ticket.status not in ACTIVE_TICKET_STATUSES:
+        return {"state": "none", "kind": None, "due": None}
+    deadlines = []
+    if ticket.assignee is None and ticket.status in ("awaiting_evidence", "open") and ticket.first_response_due is not None:
+        deadlines.append((ticket.first_response_due, "first_response"))
+    if ticket.resolution_due is not None:
+        deadlines.append((ticket.resolution_due, "resolution"))
+    if not deadlines:
+        return {"state": "none", "kind": None, "due": None}
+    due, kind = min(deadlines)
+    state = "breached" if due < now else ("due_soon" if due < now + SLA_DUE_SOON else "ok")
+    return {"state": state, "kind": kind, "due": _iso(due)}
+
+
+def _search_clause(query: str):
+    """Search by ticket number, order number, buyer name, customer id or the phone's last 4."""
+    text = query.strip()
+    pattern = f"%{text}%"
+    clauses = [
+        Ticket.ticket_number.ilike(pattern),
+        Order.order_number.like(pattern),
+        Order.buyer_name.like(pattern),
+        Order.customer_id.like(pattern),
+    ]
+    if text.isdigit() and len(text) == 4:
+        clauses.append(Order.buyer_phone.like(f"%{text}"))
+    return or_(*clauses)
+
+
+def ticket_list(session: Session, filters: Dict[str, str], agent: SignedInAgent, *, now: Optional[datetime] = None) -> Dict[str, Any]:
+    """Every ticket (not only hand-overs), most urgent and oldest deadline first, filtered by
+    status (a status, or "active" for every unfinished one), category, rule, priority, sla
+    (breached / due_soon), channel, assignee (a username, "me" or "none") and a search `q`."""
+    now = now or utcnow()
+    unknown = sorted(set(k for k, v in filters.items() if v) - set(TICKET_FILTERS))
+    if unknown:
+        raise InvalidChange(f"不认识的筛选条件：{', '.join(unknown)}。")
+    statement = select(Ticket).join(Order, Ticket.order_id == Order.id)
+    status = filters.get("status") or ""
+    if status == "active":
+        statement = statement.where(Ticket.status.in_(ACTIVE_TICKET_STATUSES))
+    elif status:
+        if status not in {s.value for s in TicketStatus}:
+            raise InvalidChange(f"工单状态「{status}」无效。")
+        statement = statement.where(Ticket.status == status)
+    for name, column in (("category", Ticket.category), ("rule", Ticket.rule_id), ("priority", Ticket.priority), ("channel", Ticket.channel)):
+        if filters.get(name):
+            statement = statement.where(column == filters[name])
+    assignee = filters.get("assignee") or ""
+    if assignee == "none":
+        statement = statement.where(Ticket.assignee.is_(None))
+    elif assignee:
+        statement = statement.where(Ticket.assignee == (agent.username if assignee == "me" else assignee))
+    if filters.get("q"):
+        statement = statement.where(_search_clause(filters["q"]))
+    rows = list(session.execute(statement.order_by(Ticket.id.desc())).scalars())
+    sla = filters.get("sla") or ""
+    if sla and sla not in ("breached", "due_soon"):
+        raise InvalidChange("SLA 筛选只能是 breached（已超时）或 due_soon（即将超时）。")
+    summaries = []
+    for ticket in rows:
+        state = sla_state(ticket, now)
+        if sla and state["state"] != sla:
+            continue
+        summaries.append(ticket_row(ticket, state))
+    rank = {"urgent": 0, "high": 1, "normal": 2}
+    summaries.sort(key=lambda row: (row["finished"], rank.get(row["priority"], 3), row["sla"]["due"] or "9999"))
+    return {
+        "tickets": summaries[:MAX_TICKET_ROWS],
+        "total": len(summaries),
+        "choices": filter_choices(session),
+    }
+
+
+def ticket_row(ticket: Ticket, state: Dict[str, Any]) -> Dict[str, Any]:
+    order = ticket.order
+    return {
+        "ticket_number": ticket.ticket_number,
+        "status": ticket.status,
+        "status_label": label_zh("ticket_status", ticket.status),
+        "finished": ticket.status not in ACTIVE_TICKET_STATUSES,
+        "category_label": label_zh("category", ticket.category),
+        "sub_issue_label": label_zh("sub_issue", ticket.sub_issue) if ticket.sub_issue else None,
+        "rule_id": ticket.rule_id,
+        "priority": ticket.priority,
+        "priority_label": label_zh("priority", ticket.priority),
+        "channel_label": label_zh("channel", ticket.channel),
+        "assignee": ticket.assignee,
+        "order_number": order.order_number,
+        "buyer_name": order.buyer_name,
+        "conversation_id": ticket.conversation_id,
+        "created_at": _iso(ticket.created_at),
+        "sla": state,
+    }
+
+
+def filter_choices(session: Session) -> Dict[str, List[Dict[str, str]]]:
+    """The values each filter can take, with their Chinese labels."""
+    rules = sorted(r for (r,) in session.execute(select(Ticket.rule_id).distinct()) if r)
+    channels = sorted(c for (c,) in session.execute(select(Ticket.channel).distinct()) if c)
+    agents = [a for (a,) in session.execute(select(AgentAccount.username).order_by(AgentAccount.username))]
+    return {
+        "status": [{"value": "active", "label": "所有未完结"}]
+        + [{"value": s.value, "label": label_zh("ticket_status", s.value)} for s in TicketStatus],
+        "category": [{"value": c.value, "label": label_zh("category", c.value)} for c in ComplaintCategory],
+        "rule": [{"value": r, "label": r} for r in rules],
+        "priority": [{"value": p.value, "label": label_zh("priority", p.value)} for p in (Priority.URGENT, Priority.HIGH, Priority.NORMAL)],
+        "sla": [{"value": "breached", "label": "已超时"}, {"value": "due_soon", "label": "4 小时内到期"}],
+        "channel": [{"value": c, "label": label_zh("channel", c)} for c in channels],
+        "assignee": [{"value": "me", "label": "我负责的"}, {"value": "none", "label": "未分配"}]
+        + [{"value": a, "label": a} for a in agents],
+    }
+
+
+def ticket_page(session: Session, ticket_number: str) -> Dict[str, Any]:
+    """One ticket as its page shows it: the details, the audit trail and the ticket's notes."""
+    ticket = tickets.require_ticket(session, ticket_number)
+    notes = session.execute(
+        select(ConversationNote).where(ConversationNote.ticket_id == ticket.id).order_by(ConversationNote.id)
+    ).scalars()
+    details = ticket_details(ticket)
+    details["notes"] = [
+        {"id": note.id, "author": note.author, "body": note.body, "created_at": _iso(note.created_at)} for note in notes
+    ]
+    handoff = latest_handoff(session, ticket.conversation_id) if ticket.conversation_id else None
+    details["handoff_status_label"] = label_zh("handoff_status", handoff.status) if handoff is not None else None
+    return details
+
+
+def assign_ticket(session: Session, ticket_number: str, agent: SignedInAgent, assignee: Optional[str]) -> Ticket:
+    """Give the ticket to an agent (None: unassign). An agent may take a ticket or let it go;
+    giving it to someone else is a supervisor's call. Audited like every ticket change."""
+    ticket = tickets.require_ticket(session, ticket_number)
+    target = (assignee or "").strip() or None
+    if target is not None and session.execute(select(AgentAccount).where(AgentAccount.username == target)).scalar_one_or_none() is None:
+        raise InvalidChange(f"没有名为「{target}」的客服账号。")
+    if not agent.is_supervisor and target not in (None, agent.username):
+        raise InvalidChange("只有主管可以把工单分配给其他客服。")
+    if not agent.is_supervisor and target is None and ticket.assignee not in (None, agent.username):
+        raise InvalidChange(f"这个工单由 {ticket.assignee} 负责，只有本人或主管可以取消分配。")
+    if ticket.assignee == target:
+        return ticket
+    previous = ticket.assignee
+    ticket.assignee = target
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            actor=agent_actor(agent.username),
+            note=f"分配给 {target}" if target else "取消分配",
+            details={"assignee": {"from": previous, "to": target}},
+            at=utcnow(),
+        )
+    )
+    session.flush()
+    session.expire(ticket, ["events"])
+    return ticket
+
+
+def add_ticket_note(session: Session, ticket_number: str, agent: SignedInAgent, body: str) -> ConversationNote:
+    ticket = tickets.require_ticket(session, ticket_number)
+    text = (body or "").strip()
+    if not text:
+        raise InvalidChange("备注内容不能为空。")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise InvalidChange(f"备注太长了（{len(text)} 字），最多 {MAX_NOTE_LENGTH} 字。")
+    note = ConversationNote(
+        conversation_id=ticket.conversation_id or f"ticket:{ticket.ticket_number}",
+        ticket_id=ticket.id,
+        author=agent.username,
+        body=text,
+        created_at=utcnow(),
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+# ---- the SLA watch (a periodic job in the Rasa server, channels/console.py) --------------------
+
+SLA_FLAG_NOTES = {
+    "due_soon": "SLA 提醒：{kind}将于 {due} 到期，请尽快处理",
+    "breached": "SLA 超时：{kind}已于 {due} 到期，答应买家的时间没有做到",
+}
+SLA_KIND_LABELS = {"first_response": "首次响应时限", "resolution": "处理时限"}
+
+
+def flag_sla(session: Session, *, now: Optional[datetime] = None, show_time=None) -> List[Dict[str, Any]]:
+    """Flag every unfinished ticket whose deadline (the time the buyer was promised an answer
+    or a resolution) is due within SLA_DUE_SOON or already past: an audit event
+    `{"sla": {"kind", "state", "due"}}` written once per deadline and state, so the ticket's
+    trail shows when it went late, and the workspace's SLA filter lists it. Returns the
+    flags written now. `show_time(datetime) -> str` formats the deadline (the shop's zone)."""
+    now = now or utcnow()
+    show_time = show_time or (lambda moment: moment.isoformat())
+    written = []
+    rows = session.execute(select(Ticket).where(Ticket.status.in_(ACTIVE_TICKET_STATUSES))).scalars()
+    for ticket in rows:
+        state = sla_state(ticket, now)
+        if state["state"] not in SLA_FLAG_NOTES:
+            continue
+        flag = {"kind": state["kind"], "state": state["state"], "due": state["due"]}
+        if any((event.details or {}).get("sla") == flag for event in ticket.events):
+            continue
+        due = ticket.first_response_due if state["kind"] == "first_response" else ticket.resolution_due
+        note = SLA_FLAG_NOTES[state["state"]].format(kind=SLA_KIND_LABELS[state["kind"]], due=show_time(due))
+        session.add(TicketEvent(ticket_id=ticket.id, actor="system:sla", note=note, details={"sla": flag}, at=now))
+        session.flush()
+        session.expire(ticket, ["events"])
+        written.append({"ticket_number": ticket.ticket_number, **flag})
+    session.flush()
+    return written

@@ -51,6 +51,9 @@ def transcript(events: Iterable[Dict[str, Any]], *, include_system: bool = True)
                     ],
                     "image": data.get("image"),
                     "at": _iso(event.get("timestamp")),
+                    # False: kept here but the buyer's channel could not push it (REST, a refusal)
+                    "delivered": metadata.get("delivered", True) is not False,
+                    "ticket_number": metadata.get("ticket_number"),
                 }
             )
         elif include_system and kind in _SYSTEM_EVENTS:

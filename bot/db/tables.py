@@ -180,6 +180,7 @@ class Ticket(Base):
         Index(None, "status", "priority"),
         Index(None, "order_id"),
         Index(None, "conversation_id"),
+        Index(None, "assignee"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -203,6 +204,7 @@ class Ticket(Base):
     warranty_end = Column(Date)
     conversation_id = Column(String(128))
     channel = Column(String(32))
+    assignee = Column(String(64))  # the console agent who works the ticket (agents.username)
     description = Column(Text)
     decision_explanation = Column(Text)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)

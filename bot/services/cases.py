@@ -5,6 +5,7 @@ actions stay thin adapters. No Rasa imports.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -23,6 +24,7 @@ from bot.domain.vocabulary import (
     SubIssue,
     TicketStatus,
 )
+from bot.console import waiting
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
 from bot.services.clock import shop_date, shop_zone, to_shop_time
@@ -432,14 +434,19 @@ def request_handoff(
 ) -> QueuedHandoff:
     """Queue the chat for a person, as urgent as its ticket or `at_least` (an angry buyer: high)."""
     ticket = tickets.find_ticket(session, ticket_number) if ticket_number else None
+    if ticket is None:  # the bot lost the ticket slot (e.g. it fell back to its order question)
+        in_progress = tickets.open_tickets_for_conversation(session, conversation_id)
+        ticket = in_progress[-1] if in_progress else None
     priority = _more_urgent(ticket.priority if ticket is not None else Priority.NORMAL.value, at_least)
     handoff, created = handoffs.enqueue_handoff(
         session, conversation_id=conversation_id, reason=reason, priority=priority, ticket=ticket, channel=channel,
     )
     if ticket is not None and ticket.status in (TicketStatus.OPEN.value, TicketStatus.PENDING_BUYER.value):
         tickets.change_status(session, ticket, TicketStatus.WITH_AGENT, "bot", f"转人工：{reason}")
-    waiting = len(handoffs.waiting_handoffs(session))
-    return QueuedHandoff(wait_minutes=max(1, waiting) * policy.handoff_minutes_per_waiting_chat, already_waiting=not created)
+    wait = waiting.estimate(session, conversation_id, policy.handoff_minutes_per_waiting_chat)
+    # with nobody signed in, the estimate is as if one agent came: the queue at the recent pace
+    minutes = wait.wait_minutes or max(1, math.ceil(wait.position * wait.minutes_per_chat))
+    return QueuedHandoff(wait_minutes=minutes, already_waiting=not created)
 
 
 _URGENCY = (Priority.NORMAL.value, Priority.HIGH.value, Priority.URGENT.value)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.db.tables import ACTIVE_TICKET_STATUSES, Evidence, Order, OrderItem, SatisfactionScore, Ticket, TicketEvent
 from bot.db.types import utcnow
 from bot.domain.vocabulary import (
+    LABELS_ZH,
     ComplaintCategory,
     Priority,
     Remedy,
@@ -66,14 +67,7 @@ TICKET_TRANSITIONS: Mapping[TicketStatus, frozenset] = {
     TicketStatus.CLOSED: frozenset(),
 }
 
-TICKET_STATUS_LABELS = {
-    TicketStatus.AWAITING_EVIDENCE: "待补充凭证",
-    TicketStatus.OPEN: "处理中",
-    TicketStatus.PENDING_BUYER: "等待买家回复",
-    TicketStatus.WITH_AGENT: "人工处理中",
-    TicketStatus.RESOLVED: "已解决",
-    TicketStatus.CLOSED: "已关闭",
-}
+TICKET_STATUS_LABELS = LABELS_ZH["ticket_status"]
 
 # fields update_ticket may change, with the check each value must pass
 _CHANGEABLE_FIELDS = (

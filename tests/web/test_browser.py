@@ -116,6 +116,9 @@ def test_buyer_and_agent_complete_the_loop(web_assistant, browser, tmp_path):
     row.wait_for(timeout=TIMEOUT_MS)
     row.locator("button[data-claim]").click()
     console.wait_for_selector("#conv-state:has-text('处理中')", timeout=TIMEOUT_MS)
+    # the buyer is told that a person has the chat; from then on only the agent speaks
+    wait_for_new_text(shop, BOT, paused_at, AGENTS["wang"][0] + "已接入")
+    paused_at = count(shop, BOT)
 
     evidence = console.locator(".transcript .msg.buyer img.evidence-img").first
     evidence.wait_for(timeout=TIMEOUT_MS)

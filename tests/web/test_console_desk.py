@@ -13,7 +13,8 @@ from bot.console.accounts import AccountError
 from bot.console.transcript import transcript
 from bot.db import Handoff, Ticket, make_engine, session_scope, upgrade_database
 from bot.policy import load_policy
-from bot.services import handoffs, tickets
+from bot.console import waiting
+from bot.services import cases, handoffs, tickets
 from bot.services.errors import HandoffUnavailable, InvalidChange
 from bot.services.order_import import import_orders
 from bot.services.orders import find_order
@@ -190,7 +191,8 @@ def test_resolve_closes_the_tickets_and_ends_the_handoff(engine, policy):
         wang = agent(session)
         ticket, handoff = open_case(session)
         desk.claim(session, handoff.id, wang)
-        assert desk.resolve(session, "c-1", "wang") == ticket.ticket_number
+        outcome = desk.resolve(session, "c-1", "wang")
+        assert outcome == {"ticket_number": ticket.ticket_number, "closed": [ticket.ticket_number], "kept_open": []}
         assert session.get(Handoff, handoff.id).status == "resolved"
         assert session.execute(select(Ticket.status).where(Ticket.id == ticket.id)).scalar_one() == "closed"
         dashboard = desk.dashboard(session, policy, now=NOW)
@@ -264,3 +266,185 @@ def test_transcript_shows_only_the_projects_own_evidence_urls():
     assert [a["url"] for a in line["attachments"]] == [f"/evidence/{digest}.bin", f"/evidence/{digest}.jpg"]
     assert [a["type"] for a in line["attachments"]] == ["image", "image"]
     assert len(line["attachments"][0]["name"]) == 120
+
+
+# ---- the ticket workspace -----------------------------------------------------------------------
+
+
+def bot_ticket(session, conversation_id, order_number, category="logistics", rule="L2", status=None, priority="normal",
+               channel="wechat", resolution_in=7 * 24 * HOUR, remedy=None):
+    """A ticket the bot opened on its own (no hand-over)."""
+    ticket, _ = tickets.open_ticket(
+        session, order=find_order(session, order_number), category=category, conversation_id=conversation_id,
+        channel=channel, now=NOW,
+        decision=tickets.TicketDecision(rule_id=rule, remedies=(remedy or "reship",), priority=priority,
+                                        first_response_due=NOW + 24 * HOUR, resolution_due=NOW + resolution_in),
+    )
+    if remedy:
+        tickets.update_ticket(session, ticket, "bot", chosen_remedy=remedy)
+    if status:
+        tickets.change_status(session, ticket, status, "bot", None)
+    return ticket
+
+
+def demo_orders(count):
+    data = json.loads((PROJECT_ROOT / "shop" / "demo_orders.json").read_text(encoding="utf-8"))
+    orders = data["orders"] if isinstance(data, dict) else data
+    return [order["order_id"] for order in orders][:count]
+
+
+def test_the_workspace_lists_every_ticket_with_filters_and_search(engine):
+    with session_scope(engine) as session:
+        wang = agent(session)
+        agent(session, "li")
+        handed, _ = open_case(session, "c-handed", priority="urgent")
+        first, second = demo_orders(3)[1:3]
+        late = bot_ticket(session, "c-late", first, resolution_in=2 * HOUR)
+        quiet = bot_ticket(session, "c-quiet", second, category="quality", rule="Q1", channel="webchat")
+        numbers = lambda result: [row["ticket_number"] for row in result["tickets"]]  # noqa: E731
+
+        everything = desk.ticket_list(session, {}, wang, now=NOW)
+        assert sorted(numbers(everything)) == sorted([handed.ticket_number, late.ticket_number, quiet.ticket_number])
+        assert numbers(everything)[0] == handed.ticket_number  # urgent first
+        assert numbers(desk.ticket_list(session, {"rule": "L2"}, wang, now=NOW)) == [late.ticket_number]
+        assert numbers(desk.ticket_list(session, {"channel": "webchat", "category": "quality"}, wang, now=NOW)) == [quiet.ticket_number]
+        assert numbers(desk.ticket_list(session, {"priority": "urgent"}, wang, now=NOW)) == [handed.ticket_number]
+        # the L2 ticket must be resolved within 2 hours, the others answered within 24
+        assert numbers(desk.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + HOUR)) == [late.ticket_number]
+        breached = desk.ticket_list(session, {"sla": "breached"}, wang, now=NOW + 3 * HOUR)
+        assert numbers(breached) == [late.ticket_number] and breached["tickets"][0]["sla"]["kind"] == "resolution"
+        assert len(numbers(desk.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + 21 * HOUR))) == 2
+        desk.assign_ticket(session, late.ticket_number, wang, "wang")
+
+        assert numbers(desk.ticket_list(session, {"assignee": "me"}, wang, now=NOW)) == [late.ticket_number]
+        assert late.ticket_number not in numbers(desk.ticket_list(session, {"assignee": "none"}, wang, now=NOW))
+        assert numbers(desk.ticket_list(session, {"q": late.ticket_number.lower()}, wang, now=NOW)) == [late.ticket_number]
+        assert numbers(desk.ticket_list(session, {"q": first}, wang, now=NOW)) == [late.ticket_number]
+        buyer = find_order(session, second).buyer_name
+        assert quiet.ticket_number in numbers(desk.ticket_list(session, {"q": buyer}, wang, now=NOW))
+
+        row = everything["tickets"][0]
+        assert row["status_label"] == "人工处理中" or row["status_label"] in ("处理中", "待补充凭证")
+        assert {"value": "wang", "label": "wang"} in everything["choices"]["assignee"]
+        with pytest.raises(InvalidChange, match="不认识的筛选条件"):
+            desk.ticket_list(session, {"colour": "red"}, wang)
+        with pytest.raises(InvalidChange, match="工单状态"):
+            desk.ticket_list(session, {"status": "lost"}, wang)
+
+
+def test_assignment_is_audited_and_only_a_supervisor_gives_a_ticket_to_someone_else(engine):
+    with session_scope(engine) as session:
+        wang, li, boss = agent(session, "wang"), agent(session, "li"), agent(session, "boss", "supervisor")
+        ticket = bot_ticket(session, "c-1", demo_orders(1)[0])
+        with pytest.raises(InvalidChange, match="只有主管"):
+            desk.assign_ticket(session, ticket.ticket_number, wang, "li")
+        desk.assign_ticket(session, ticket.ticket_number, boss, "li")
+        with pytest.raises(InvalidChange, match="由 li 负责"):
+            desk.assign_ticket(session, ticket.ticket_number, wang, None)
+        with pytest.raises(InvalidChange, match="没有名为"):
+            desk.assign_ticket(session, ticket.ticket_number, boss, "ghost")
+        desk.assign_ticket(session, ticket.ticket_number, li, None)
+        desk.add_ticket_note(session, ticket.ticket_number, wang, "已联系快递")
+        page = desk.ticket_page(session, ticket.ticket_number)
+        assert page["assignee"] is None and page["notes"][0]["body"] == "已联系快递"
+        trail = [(e["actor"], e["note"], e["details"]) for e in page["events"] if e["actor"] != "bot"]
+        assert trail == [("agent:boss", "分配给 li", {"assignee": {"from": None, "to": "li"}}),
+                         ("agent:li", "取消分配", {"assignee": {"from": "li", "to": None}})]
+        assert page["order"]["status_label"] != page["order"]["status"]  # a Chinese label, not the code
+
+
+def test_resolve_shows_a_remedy_under_way_and_does_what_the_agent_chose(engine):
+    for choice, expected in (("keep", "pending_buyer"), ("close", "closed")):
+        with session_scope(engine) as session:
+            wang = session.execute(select(accounts.Agent).where(accounts.Agent.username == "wang")).scalar_one_or_none()
+            wang = accounts.SignedInAgent.of(wang) if wang else agent(session)
+            conversation = f"c-exchange-{choice}"
+            ticket = bot_ticket(session, conversation, demo_orders(1)[0], category="quality", rule="Q1",
+                                remedy="exchange", status="pending_buyer", channel="webchat")
+            queued = cases.request_handoff(session, conversation_id=conversation, ticket_number=None, reason="buyer_request",
+                                           channel="webchat", policy=load_policy())
+            handoff = handoffs.active_handoff(session, conversation)
+            assert handoff.ticket_id == ticket.id  # linked although the bot lost its ticket slot
+            assert queued.wait_minutes >= 1
+            desk.claim(session, handoff.id, wang)
+            assert session.get(Ticket, ticket.id).status == "with_agent"
+            with pytest.raises(desk.PendingRemedies) as refused:
+                desk.resolve(session, conversation, "wang")
+            [pending] = refused.value.pending
+            assert pending["ticket_number"] == ticket.ticket_number and "换货" in pending["what"]
+            assert session.get(Handoff, handoff.id).status == "claimed"  # nothing changed yet
+            outcome = desk.resolve(session, conversation, "wang", pending=choice)
+            assert session.get(Ticket, ticket.id).status == expected
+            assert session.get(Handoff, handoff.id).status == "resolved"
+            assert outcome["kept_open" if choice == "keep" else "closed"] == [ticket.ticket_number]
+
+
+def test_resolve_links_a_handoff_without_ticket_to_the_conversations_ticket(engine):
+    with session_scope(engine) as session:
+        wang = agent(session)
+        handoff, _ = handoffs.enqueue_handoff(session, conversation_id="c-lost", reason="not_understood",
+                                              priority="normal", ticket=None, channel="webchat", now=NOW)
+        ticket = bot_ticket(session, "c-lost", demo_orders(1)[0])
+        desk.claim(session, handoff.id, wang)
+        outcome = desk.resolve(session, "c-lost", "wang")
+        assert session.get(Handoff, handoff.id).ticket_id == ticket.id
+        assert outcome["closed"] == [ticket.ticket_number] and session.get(Ticket, ticket.id).status == "closed"
+
+
+# ---- waiting -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["在吗", "在吗？", "有人吗??", "人呢", "你好，在吗", "还在吗～", "hello?"])
+def test_a_ping_is_only_asking_whether_someone_is_there(text):
+    assert waiting.is_ping(text)
+
+
+@pytest.mark.parametrize("text", ["", "在吗 我的耳机坏了", "我要退货", "订单 6201458839270153", "在吗" * 10])
+def test_a_message_with_content_is_not_a_ping(text):
+    assert not waiting.is_ping(text)
+
+
+def test_the_wait_comes_from_agents_online_and_recent_handling_times(engine):
+    with session_scope(engine) as session:
+        for index in range(3):
+            handoffs.enqueue_handoff(session, conversation_id=f"q-{index}", reason="buyer_request", priority="normal",
+                                     ticket=None, channel="webchat", now=NOW + index * timedelta(seconds=1))
+        nobody = waiting.estimate(session, "q-2", default_minutes=3, now=NOW)
+        assert nobody.position == 3 and nobody.agents_online == 0 and nobody.wait_minutes is None
+        agent(session, "wang"), agent(session, "li")
+        accounts.log_in(session, "wang", "password-123", lifetime=8 * HOUR, now=NOW)
+        # two finished chats of 10 and 20 minutes: 15 minutes per chat
+        for index, minutes in enumerate((10, 20)):
+            done, _ = handoffs.enqueue_handoff(session, conversation_id=f"done-{index}", reason="buyer_request",
+                                               priority="normal", ticket=None, channel="webchat", now=NOW - 2 * HOUR)
+            handoffs.claim_handoff(session, done.id, "wang", now=NOW - HOUR)
+            handoffs.resolve_handoff(session, done.id, "wang", now=NOW - HOUR + timedelta(minutes=minutes))
+        one = waiting.estimate(session, "q-2", default_minutes=3, now=NOW)
+        assert one.agents_online == 1 and one.minutes_per_chat == 15 and one.wait_minutes == 45
+        accounts.log_in(session, "li", "password-123", lifetime=8 * HOUR, now=NOW)
+        two = waiting.estimate(session, "q-2", default_minutes=3, now=NOW)
+        assert two.agents_online == 2 and two.wait_minutes == 23
+
+
+def test_the_sla_watch_flags_promised_deadlines_once_per_state(engine):
+    with session_scope(engine) as session:
+        wang = agent(session)
+        late = bot_ticket(session, "c-late", demo_orders(1)[0], resolution_in=6 * HOUR)
+        calm = bot_ticket(session, "c-calm", demo_orders(2)[1])
+        desk.assign_ticket(session, late.ticket_number, wang, "wang")  # first response done: resolution counts
+        assert desk.flag_sla(session, now=NOW) == []
+        soon = desk.flag_sla(session, now=NOW + 3 * HOUR)
+        assert soon == [{"ticket_number": late.ticket_number, "kind": "resolution", "state": "due_soon",
+                         "due": (NOW + 6 * HOUR).isoformat()}]
+        assert desk.flag_sla(session, now=NOW + 3 * HOUR + timedelta(minutes=5)) == []  # flagged once
+        breached = desk.flag_sla(session, now=NOW + 7 * HOUR)
+        assert [(f["ticket_number"], f["state"]) for f in breached] == [(late.ticket_number, "breached")]
+        trail = [e for e in desk.ticket_page(session, late.ticket_number)["events"] if e["actor"] == "system:sla"]
+        assert [e["changes"] for e in trail] == [["SLA：即将到期"], ["SLA：已超时"]]
+        assert "答应买家的时间没有做到" in trail[-1]["note"]
+        # 21 hours on, the untouched ticket's first response is due soon
+        assert [f["ticket_number"] for f in desk.flag_sla(session, now=NOW + 21 * HOUR)] == [calm.ticket_number]
+        tickets.change_status(session, session.get(Ticket, late.id), "resolved", "agent:wang", None)
+        assert desk.flag_sla(session, now=NOW + 30 * HOUR) == [
+            {"ticket_number": calm.ticket_number, "kind": "first_response", "state": "breached", "due": (NOW + 24 * HOUR).isoformat()}
+        ]

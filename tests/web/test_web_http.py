@@ -298,7 +298,10 @@ def test_relay_send_reaches_the_buyer_and_resume_hands_back_to_the_bot(web_assis
     tab = buyer()
     tab.say("转人工")
     assert web_assistant.tracker(tab.session_id)["paused"] is True
-    assert tab.replies_within("有人吗？", 2.0) == []
+    # a ping is answered with the queue position; real content waits for the agent in silence
+    ping = texts(tab.replies_within("有人吗？", 3.0))
+    assert ping.startswith(domain_text("utter_handoff_nobody_online")[:3]) and "人工客服" in ping
+    assert tab.replies_within("耳机右边没声音了，怎么办", 3.0) == []
 
     before = len(tab.received)
     sent = web_assistant.relay("send", {"conversation_id": tab.session_id, "text": "您好，我是客服小王", "agent": "wang"})
@@ -364,7 +367,11 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     tab.say("转人工")
     wang = web_assistant.console("wang")
     handoff = handoff_of(web_assistant, tab.session_id)
-    assert wang.post(web_assistant.url(f"/console/api/handoffs/{handoff['id']}/claim"), json={}).status_code == 200
+    waiting = len(tab.received)
+    claimed = wang.post(web_assistant.url(f"/console/api/handoffs/{handoff['id']}/claim"), json={})
+    assert claimed.status_code == 200 and claimed.json()["buyer_notified"] is True
+    # the buyer is told that a person has the chat, by the agent's display name
+    assert tab.wait_for(waiting + 1)[waiting]["text"] == domain_text("utter_agent_joined").format(agent_name="小王")
 
     view = wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}")).json()
     [ticket] = view["tickets"]

@@ -8,7 +8,10 @@
 
   var QUEUE_POLL_MS = 3000;
   var CONVERSATION_POLL_MS = 1500;
-  var state = { me: null, view: "waiting", page: "desk", open: null, lines: 0, timers: [] };
+  var TICKET_LIST_POLL_MS = 10000;
+  var TICKET_PAGE_POLL_MS = 3000;
+  var state = { me: null, view: "waiting", page: "desk", open: null, lines: 0, timers: [], timezone: undefined,
+                ticket: null, ticketLines: 0, choicesShown: false };
 
   function $(id) { return document.getElementById(id); }
 
@@ -31,6 +34,7 @@
         if (!response.ok) {
           var error = new Error(data.error || "请求失败（HTTP " + response.status + "），请稍后重试。");
           error.status = response.status;
+          error.data = data;
           throw error;
         }
         return data;
@@ -50,7 +54,9 @@
   function when(iso) {
     if (!iso) return "—";
     var date = new Date(iso);
-    return date.toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    // the shop's time zone (AFTERSALES_TIMEZONE), the one the buyer was told deadlines in
+    return date.toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
+                                          hour12: false, timeZone: state.timezone });
   }
 
   function duration(seconds) {
@@ -84,20 +90,25 @@
     $("login-view").hidden = false;
   }
 
-  function showApp(me) {
+  function showApp(me, timezone) {
     state.me = me;
+    state.timezone = timezone || undefined;
     $("login-view").hidden = true;
     $("app-view").hidden = false;
     $("who").textContent = me.display_name + "（" + me.role_label + "）";
     every(QUEUE_POLL_MS, loadQueue);
     every(CONVERSATION_POLL_MS, refreshConversation);
+    loadCanned();
+    state.timers.push(setInterval(loadTickets, TICKET_LIST_POLL_MS));
+    state.timers.push(setInterval(refreshTicketPage, TICKET_PAGE_POLL_MS));
   }
 
   $("login-form").addEventListener("submit", function (event) {
     event.preventDefault();
     $("login-error").textContent = "";
     api("POST", "/login", { username: $("login-username").value, password: $("login-password").value })
-      .then(function (data) { $("login-password").value = ""; showApp(data.agent); })
+      .then(function () { return api("GET", "/me"); })
+      .then(function (data) { $("login-password").value = ""; showApp(data.agent, data.timezone); })
       .catch(function (error) { $("login-error").textContent = error.message; });
   });
 
@@ -113,7 +124,9 @@
       document.querySelectorAll(".tab").forEach(function (t) { t.classList.toggle("active", t === tab); });
       $("desk-page").hidden = state.page !== "desk";
       $("dashboard-page").hidden = state.page !== "dashboard";
+      $("tickets-page").hidden = state.page !== "tickets";
       if (state.page === "dashboard") loadDashboard();
+      if (state.page === "tickets") loadTickets();
     });
   });
 
@@ -162,7 +175,11 @@
       claim.addEventListener("click", function (event) {
         event.stopPropagation();
         api("POST", "/handoffs/" + item.id + "/claim", {})
-          .then(function () { flash("已接手会话。"); openConversation(item.conversation_id); loadQueue(); })
+          .then(function (data) {
+            flash(data.buyer_notified ? "已接手会话，已告诉买家客服已接入。" : "已接手会话（买家的渠道收不到“客服已接入”的通知）。");
+            openConversation(item.conversation_id);
+            loadQueue();
+          })
           .catch(function (error) { flash(error.message, true); loadQueue(); });
       });
       row.appendChild(claim);
@@ -226,6 +243,7 @@
     row.setAttribute("data-from", line.from);
     if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
     if (line.text) row.appendChild(make("div", "text", line.text));
+    if (line.from === "agent" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
     (line.attachments || []).forEach(function (attachment) {
       if (!isEvidenceUrl(attachment.url)) return;
       if (attachment.type === "image") {
@@ -244,8 +262,10 @@
 
   function renderHeader(data) {
     var handoff = data.handoff;
-    $("conv-title").textContent = "会话 " + data.conversation_id;
-    var text = (data.paused ? "机器人已暂停" : "机器人接待中") + (data.channel ? " · 渠道 " + data.channel : "");
+    var order = data.verified_order || (data.tickets.length ? data.tickets[data.tickets.length - 1].order : null);
+    $("conv-title").textContent = (order ? order.buyer_name + " 的会话" : "会话") + " · " + data.conversation_id.slice(0, 8);
+    $("conv-title").title = data.conversation_id;
+    var text = (data.paused ? "机器人已暂停" : "机器人接待中") + (data.channel ? " · 渠道 " + data.channel_label : "");
     if (handoff) text += " · " + handoff.status_label + (handoff.agent ? "（" + handoff.agent + "）" : "");
     $("conv-state").textContent = text;
     var mine = handoff && handoff.status === "claimed" && (handoff.agent === state.me.username || state.me.role === "supervisor");
@@ -264,7 +284,7 @@
     } else {
       orderBox.appendChild(definitionList([
         ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
-        ["客户编号", order.customer_id], ["状态", order.status], ["金额", "¥ " + order.total],
+        ["客户编号", order.customer_id], ["状态", order.status_label], ["金额", "¥ " + order.total],
         ["签收", when(order.delivered_at)], ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
         ["商品", order.items.map(function (i) { return i.name + " ×" + i.quantity; }).join("；")],
       ]));
@@ -313,16 +333,19 @@
     audit.appendChild(make("summary", null, "处理记录（" + ticket.events.length + "）"));
     var list = make("ul", "audit");
     ticket.events.forEach(function (event) {
-      var change = event.from_status || event.to_status ? (event.from_status || "—") + " → " + (event.to_status || "—") : "";
-      var fields = event.details ? Object.keys(event.details).map(function (key) {
-        var value = event.details[key];
-        return key + (value && value.from !== undefined ? "：" + value.from + " → " + value.to : "");
-      }).join("，") : "";
-      list.appendChild(make("li", null, when(event.at) + " " + event.actor + " " + [change, fields, event.note || ""].filter(Boolean).join(" · ")));
+      var change = event.from_label || event.to_label ? "状态：" + (event.from_label || "—") + " → " + (event.to_label || "—") : "";
+      var fields = (event.changes || []).join("，");
+      list.appendChild(make("li", null, when(event.at) + " " + actorLabel(event.actor) + " " + [change, fields, event.note || ""].filter(Boolean).join(" · ")));
     });
     audit.appendChild(list);
     card.appendChild(audit);
     return card;
+  }
+
+  function actorLabel(actor) {
+    if (actor === "bot") return "机器人";
+    if (actor && actor.indexOf("agent:") === 0) return "客服 " + actor.slice(6);
+    return actor || "—";
   }
 
   function select(options, current, blank) {
@@ -360,7 +383,13 @@
       if (remedy.value && remedy.value !== ticket.chosen_remedy) changes.chosen_remedy = remedy.value;
       if (priority.value !== ticket.priority) changes.priority = priority.value;
       api("POST", "/tickets/" + encodeURIComponent(ticket.ticket_number), changes)
-        .then(function () { flash("工单 " + ticket.ticket_number + " 已更新。"); document.activeElement.blur(); refreshConversation(); })
+        .then(function () {
+          flash("工单 " + ticket.ticket_number + " 已更新。");
+          document.activeElement.blur();
+          refreshConversation();
+          refreshTicketPage(true);
+          loadTickets();
+        })
         .catch(function (error) { flash(error.message, true); });
     });
     return form;
@@ -382,20 +411,45 @@
     }
   });
 
-  function handBack(path, done) {
+  function handBack(path, body, done) {
     if (!state.open) return;
-    api("POST", "/conversations/" + encodeURIComponent(state.open) + path, {})
+    $("pending-box").hidden = true;
+    api("POST", "/conversations/" + encodeURIComponent(state.open) + path, body || {})
       .then(function (data) {
         if (data.buyer_notified === false) flash(data.note, true);
-        else flash(done);
+        else flash(typeof done === "function" ? done(data) : done);
         refreshConversation();
         loadQueue();
       })
-      .catch(function (error) { flash(error.message, true); });
+      .catch(function (error) {
+        if (error.status === 409 && error.data && error.data.pending) return showPending(error.data.pending);
+        flash(error.message, true);
+      });
   }
 
-  $("return-to-bot").addEventListener("click", function () { handBack("/return", "已交还机器人，机器人已告知买家。"); });
-  $("resolve").addEventListener("click", function () { handBack("/resolve", "已标记为解决，工单已关闭，并已请买家评价。"); });
+  // what resolving did, said as it happened: which tickets closed, which stay open, whether a score was asked
+  function resolvedText(data) {
+    var parts = ["已结束接待"];
+    if (data.closed && data.closed.length) parts.push("已关闭工单 " + data.closed.join("、"));
+    if (data.kept_open && data.kept_open.length) parts.push("工单 " + data.kept_open.join("、") + " 保持进行中");
+    parts.push(data.satisfaction_asked ? "已请买家评价" : "没有需要评价的工单");
+    return parts.join("；") + "。";
+  }
+
+  function showPending(pending) {
+    var list = $("pending-list");
+    list.textContent = "";
+    pending.forEach(function (item) {
+      list.appendChild(make("li", null, "工单 " + item.ticket_number + "（" + item.status_label + "）：" + item.what));
+    });
+    $("pending-box").hidden = false;
+  }
+
+  $("return-to-bot").addEventListener("click", function () { handBack("/return", {}, "已交还机器人，机器人已告知买家。"); });
+  $("resolve").addEventListener("click", function () { handBack("/resolve", {}, resolvedText); });
+  $("pending-keep").addEventListener("click", function () { handBack("/resolve", { pending: "keep" }, resolvedText); });
+  $("pending-close").addEventListener("click", function () { handBack("/resolve", { pending: "close" }, resolvedText); });
+  $("pending-cancel").addEventListener("click", function () { $("pending-box").hidden = true; });
 
   $("note-form").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -404,6 +458,224 @@
     api("POST", "/conversations/" + encodeURIComponent(state.open) + "/notes", { body: body })
       .then(function () { $("note-text").value = ""; refreshConversation(); })
       .catch(function (error) { flash(error.message, true); });
+  });
+
+  // ---- ticket workspace ----------------------------------------------------------------------
+
+  var FILTER_BLANKS = { status: "全部状态", category: "全部类别", rule: "全部规则", priority: "全部优先级",
+                        sla: "SLA：全部", channel: "全部渠道", assignee: "全部负责人" };
+
+  function ticketFilters() {
+    var query = [];
+    document.querySelectorAll("#ticket-filters [data-filter]").forEach(function (field) {
+      if (field.value) query.push(field.getAttribute("data-filter") + "=" + encodeURIComponent(field.value.trim()));
+    });
+    return query.join("&");
+  }
+
+  function fillChoices(choices) {
+    if (state.choicesShown) return;
+    document.querySelectorAll("#ticket-filters select[data-filter]").forEach(function (field) {
+      var name = field.getAttribute("data-filter");
+      var current = field.value;
+      field.textContent = "";
+      field.appendChild(option("", FILTER_BLANKS[name]));
+      (choices[name] || []).forEach(function (o) { field.appendChild(option(o.value, o.label)); });
+      field.value = current;
+    });
+    var assignee = $("tp-assignee");
+    assignee.textContent = "";
+    assignee.appendChild(option("", "（未分配）"));
+    (choices.assignee || []).forEach(function (o) { if (o.value !== "me" && o.value !== "none") assignee.appendChild(option(o.value, o.label)); });
+    state.choicesShown = true;
+  }
+
+  function loadTickets() {
+    if (!state.me || state.page !== "tickets") return;
+    var filters = ticketFilters();
+    api("GET", "/tickets" + (filters ? "?" + filters : "")).then(function (data) {
+      if (filters !== ticketFilters()) return;  // the filters changed meanwhile
+      fillChoices(data.choices);
+      $("ticket-count").textContent = "共 " + data.total + " 个工单" + (data.total > data.tickets.length ? "（显示前 " + data.tickets.length + " 个）" : "");
+      var rows = $("ticket-rows");
+      rows.textContent = "";
+      data.tickets.forEach(function (ticket) { rows.appendChild(ticketRow(ticket)); });
+      if (!data.tickets.length) {
+        var empty = make("tr");
+        var cell = make("td", "muted", "没有符合条件的工单。");
+        cell.colSpan = 8;
+        empty.appendChild(cell);
+        rows.appendChild(empty);
+      }
+    }).catch(function (error) { if (error.status !== 401) flash(error.message, true); });
+  }
+
+  function slaBadge(sla) {
+    if (!sla || sla.state === "none") return make("span", "muted", "—");
+    var kind = sla.kind === "first_response" ? "首次响应" : "处理";
+    var label = { breached: "已超时", due_soon: "即将到期", ok: "" }[sla.state];
+    var cell = make("span", null, kind + " " + when(sla.due) + " ");
+    if (label) cell.appendChild(make("span", "badge " + sla.state, label));
+    return cell;
+  }
+
+  function ticketRow(ticket) {
+    var row = make("tr", "ticket-row" + (ticket.finished ? " finished" : "") + (state.ticket === ticket.ticket_number ? " selected" : ""));
+    row.setAttribute("data-ticket", ticket.ticket_number);
+    var cells = [
+      ticket.ticket_number, ticket.status_label, ticket.category_label + (ticket.rule_id ? " · " + ticket.rule_id : ""),
+      null, null, ticket.channel_label, ticket.assignee || "未分配", ticket.buyer_name + " · " + ticket.order_number,
+    ];
+    cells.forEach(function (value, index) {
+      var cell = make("td", null, value);
+      if (index === 3) cell.appendChild(make("span", "badge " + ticket.priority, ticket.priority_label));
+      if (index === 4) cell.appendChild(slaBadge(ticket.sla));
+      row.appendChild(cell);
+    });
+    row.addEventListener("click", function () { openTicket(ticket.ticket_number); });
+    return row;
+  }
+
+  var searchTimer = null;
+  $("ticket-filters").addEventListener("change", loadTickets);
+  $("ticket-filters").addEventListener("submit", function (event) { event.preventDefault(); loadTickets(); });
+  $("ticket-search").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(loadTickets, 300);
+  });
+
+  function openTicket(number) {
+    state.ticket = number;
+    state.ticketLines = 0;
+    $("tp-transcript").textContent = "";
+    $("ticket-page").hidden = false;
+    document.querySelectorAll(".ticket-row").forEach(function (row) {
+      row.classList.toggle("selected", row.getAttribute("data-ticket") === number);
+    });
+    refreshTicketPage(true);
+  }
+
+  function refreshTicketPage(force) {
+    var number = state.ticket;
+    if (!state.me || !number || state.page !== "tickets") return;
+    api("GET", "/tickets/" + encodeURIComponent(number) + "?since=" + state.ticketLines).then(function (data) {
+      if (state.ticket !== number || data.since !== state.ticketLines) return;
+      data.lines.forEach(function (line) { $("tp-transcript").appendChild(transcriptLine(line)); });
+      if (data.lines.length) $("tp-transcript").scrollTop = $("tp-transcript").scrollHeight;
+      state.ticketLines = data.total_lines;
+      renderTicketPage(data, force === true);
+    }).catch(function (error) { if (error.status !== 401) flash(error.message, true); });
+  }
+
+  function renderTicketPage(ticket, force) {
+    $("tp-title").textContent = "工单 " + ticket.ticket_number + " · " + ticket.category_label + (ticket.sub_issue_label && ticket.sub_issue_label !== "—" ? "（" + ticket.sub_issue_label + "）" : "");
+    $("tp-state").textContent = ticket.status_label + " · " + ticket.order.buyer_name + " · 渠道 " + ticket.channel_label +
+      " · 负责人 " + (ticket.assignee || "未分配") + (ticket.handoff_status_label ? " · 会话" + ticket.handoff_status_label : "");
+    if (document.activeElement !== $("tp-assignee")) $("tp-assignee").value = ticket.assignee || "";
+    $("tp-take").disabled = ticket.assignee === state.me.username;
+    var hint = $("tp-push-hint");
+    if (!ticket.has_conversation) {
+      hint.textContent = "这个工单没有关联的在线会话，无法在这里联系买家，请改用电话或短信。";
+    } else if (!ticket.can_push) {
+      hint.textContent = "买家所在的渠道（" + ticket.channel_label + "）不能主动推送消息：在这里发的消息只会记在会话记录里，买家收不到。";
+    } else {
+      hint.textContent = "";
+    }
+    hint.hidden = !hint.textContent;
+    $("tp-message-send").disabled = !ticket.has_conversation;
+    var box = $("tp-ticket");
+    var focused = document.activeElement && box.contains(document.activeElement);
+    if (force || !focused) {
+      box.textContent = "";
+      box.appendChild(ticketCard(ticket));
+      var order = ticket.order;
+      var orderBox = make("div", "box");
+      orderBox.appendChild(definitionList([
+        ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
+        ["订单状态", order.status_label], ["金额", "¥ " + order.total], ["签收", when(order.delivered_at)],
+        ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
+      ]));
+      box.appendChild(make("h3", null, "订单"));
+      box.appendChild(orderBox);
+    }
+    var notes = $("tp-notes");
+    notes.textContent = "";
+    if (!ticket.notes.length) notes.appendChild(make("li", "muted", "还没有备注。"));
+    ticket.notes.forEach(function (note) {
+      var item = make("li");
+      item.appendChild(make("div", "muted", note.author + " · " + when(note.created_at)));
+      item.appendChild(make("div", null, note.body));
+      notes.appendChild(item);
+    });
+  }
+
+  function assign(assignee) {
+    if (!state.ticket) return;
+    api("POST", "/tickets/" + encodeURIComponent(state.ticket) + "/assign", { assignee: assignee || null })
+      .then(function (data) {
+        flash(data.assignee ? "工单已指派给 " + data.assignee + "。" : "已取消指派。");
+        refreshTicketPage(true);
+        loadTickets();
+      })
+      .catch(function (error) { flash(error.message, true); });
+  }
+
+  $("tp-assign").addEventListener("click", function () { assign($("tp-assignee").value); });
+  $("tp-take").addEventListener("click", function () { assign(state.me.username); });
+
+  $("tp-message-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = $("tp-message-text").value.trim();
+    if (!text || !state.ticket) return;
+    api("POST", "/tickets/" + encodeURIComponent(state.ticket) + "/message", { text: text })
+      .then(function (data) {
+        $("tp-message-text").value = "";
+        if (data.delivered) flash("消息已送达买家。");
+        else flash(data.note, true);
+        refreshTicketPage();
+      })
+      .catch(function (error) { flash(error.message, true); });
+  });
+
+  $("tp-message-text").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("tp-message-form").requestSubmit();
+    }
+  });
+
+  $("tp-note-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = $("tp-note-text").value.trim();
+    if (!body || !state.ticket) return;
+    api("POST", "/tickets/" + encodeURIComponent(state.ticket) + "/notes", { body: body })
+      .then(function () { $("tp-note-text").value = ""; refreshTicketPage(); })
+      .catch(function (error) { flash(error.message, true); });
+  });
+
+  // ---- canned replies (domain.yml utter_canned_*) ------------------------------------------------
+
+  function loadCanned() {
+    api("GET", "/canned").then(function (data) {
+      document.querySelectorAll("select.canned").forEach(function (menu) {
+        menu.textContent = "";
+        menu.appendChild(option("", "常用回复…"));
+        data.replies.forEach(function (reply) {
+          var choice = option(reply.text, reply.text.length > 18 ? reply.text.slice(0, 18) + "…" : reply.text);
+          choice.title = reply.text;
+          menu.appendChild(choice);
+        });
+      });
+    }).catch(function () {});
+  }
+
+  document.querySelectorAll("select.canned").forEach(function (menu) {
+    menu.addEventListener("change", function () {
+      var box = $(menu.getAttribute("data-target"));
+      if (menu.value) box.value = box.value ? box.value + "\n" + menu.value : menu.value;
+      menu.value = "";
+      box.focus();
+    });
   });
 
   // ---- dashboard ---------------------------------------------------------------------------
@@ -467,5 +739,5 @@
 
   // ---- start -------------------------------------------------------------------------------
 
-  api("GET", "/me").then(function (data) { showApp(data.agent); }).catch(showLogin);
+  api("GET", "/me").then(function (data) { showApp(data.agent, data.timezone); }).catch(showLogin);
 })();

@@ -15,7 +15,7 @@
   var UI = {
     launcher: "售后客服",
     title: "售后助手",
-    subtitle: "7×24 小时在线 · 可随时转人工",
+    subtitle: "售后助手随时在线 · 人工客服值班时可转接",
     placeholder: "请描述您遇到的问题…",
     send: "发送",
     upload: "上传照片或视频",
@@ -249,6 +249,11 @@
     scrollDown();
   }
 
+  // the conversation moved on: earlier choices are no longer offered
+  function retireButtons() {
+    el.messages.querySelectorAll(".asw-buttons button:not(:disabled)").forEach(function (b) { b.disabled = true; });
+  }
+
   function addButtons(buttons) {
     if (!buttons || !buttons.length) return;
     var row = make("div", "asw-buttons");
@@ -274,6 +279,7 @@
 
   function renderBotMessage(message) {
     var fromAgent = !!message.from_agent;
+    if (message.text || message.quick_replies || message.buttons) retireButtons();
     if (message.text) addText(fromAgent ? "agent" : "bot", message.text, fromAgent ? UI.agent : null);
     if (message.quick_replies) addButtons(message.quick_replies);
     if (message.buttons) addButtons(message.buttons);
@@ -303,6 +309,7 @@
       .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (data) {
         el.messages.textContent = "";
+        if (!data.messages.length) return showGreeting();
         data.messages.forEach(renderHistoryLine);
         // buttons are only offered again for the very last bot message
         var last = data.messages[data.messages.length - 1];
@@ -310,6 +317,20 @@
         scrollDown();
       })
       .catch(function () { state.historyLoaded = false; });
+  }
+
+  // a new chat opens with the shop's greeting and quick buttons (domain.yml utter_widget_greeting);
+  // shown here only, so a buyer who just looks does not start a conversation
+  function showGreeting() {
+    return fetch(config.server + "/webhooks/webchat/greeting")
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (greeting) {
+        if (!greeting || el.messages.childNodes.length) return;
+        var body = addText("bot", greeting.text);
+        body.setAttribute("data-greeting", "true");
+        addButtons(greeting.buttons);
+      })
+      .catch(function () {});
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -327,6 +348,7 @@
   function sendText(text, shown) {
     var metadata = shown !== text ? { shown_text: shown } : {};
     if (!emit(text, metadata)) return false;
+    retireButtons();
     addText("user", shown);
     return true;
   }
