@@ -27,10 +27,12 @@ from sqlalchemy.engine import make_url
 from bot.benchmarks.turns import perf_orders
 from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Ticket
+from bot.config import Settings
 from bot.launcher import (
     free_port,
     import_orders,
     rasa_model_loaded,
+    server_security_environment,
     start_action_server,
     start_process,
     start_rasa_server,
@@ -66,7 +68,10 @@ def _needs():
 
 
 class Cluster:
-    def __init__(self, balancer: str, replicas, database_url: str, evidence_dir: Path, relay_token: str) -> None:
+    def __init__(
+        self, balancer: str, replicas, database_url: str, evidence_dir: Path, relay_token: str, api_token: str,
+    ) -> None:
+        self.api_token = api_token
         self.balancer = balancer
         self.replicas = replicas
         self.database_url = database_url
@@ -80,7 +85,9 @@ class Cluster:
         return "\n".join(reply.get("text") or "" for reply in response.json())
 
     def tracker(self, sender):
-        response = requests.get(f"{self.replicas[0]}/conversations/{sender}/tracker", timeout=60)
+        response = requests.get(
+            f"{self.replicas[0]}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=60
+        )
         response.raise_for_status()
         return response.json()
 
@@ -99,7 +106,9 @@ def cluster(trained_model, tmp_path_factory):
     import_orders(orders_url, perf_orders(PROJECT_ROOT, BUYERS, workdir / "orders.json"))
 
     relay_token = uuid.uuid4().hex
+    api_token = uuid.uuid4().hex  # one shared secret per kind, as deploy/compose.yml passes them
     env = {
+        **server_security_environment(api_token, uuid.uuid4().hex, Settings().max_request_bytes),
         "AFTERSALES_DATABASE_URL": orders_url,
         "PYTHONPATH": str(PROJECT_ROOT),
         "AFTERSALES_EVIDENCE_DIR": str(workdir / "evidence"),  # a shared volume in deploy/
@@ -123,7 +132,9 @@ def cluster(trained_model, tmp_path_factory):
     ))
     # both Rasa replicas call the action servers through the balancer, as in deploy/compose.yml
     rasas = [
-        start_rasa_server(trained_model, port, balancer_actions, tracker_url, env, workdir / f"rasa{i}" / "rasa.log")
+        start_rasa_server(
+            trained_model, port, balancer_actions, tracker_url, env, workdir / f"rasa{i}" / "rasa.log", api_token=api_token,
+        )
         for i, port in enumerate(rasa_ports)
     ]
     processes += rasas
@@ -136,7 +147,7 @@ def cluster(trained_model, tmp_path_factory):
         balanced(f"http://127.0.0.1:{balancer_rasa}/", f"http://127.0.0.1:{balancer_actions}/health")
         yield Cluster(
             f"http://127.0.0.1:{balancer_rasa}", [f"http://127.0.0.1:{port}" for port in rasa_ports],
-            orders_url, workdir / "evidence", relay_token,
+            orders_url, workdir / "evidence", relay_token, api_token,
         )
     finally:
         for process in reversed(processes):

@@ -9,6 +9,9 @@ import pytest
 import requests
 
 from bot.launcher import free_port, rasa_model_loaded, start_rasa_server, wait_until_ready
+from bot.benchmarks.conversations import photo_metadata
+
+API_TOKEN = "perf-test-api-token"
 from tests.fakes.http_server import Answer, FakeServer
 
 pytestmark = pytest.mark.rasa
@@ -38,10 +41,14 @@ def server_with_fake_actions(trained_model, tmp_path_factory):
     with ReplyingActionServer() as actions:
         action_port = int(actions.url.rsplit(":", 1)[1])
         port = free_port()
-        rasa = start_rasa_server(trained_model, port, action_port, workdir / "tracker.db", {}, workdir / "rasa.log")
+        evidence_dir = workdir / "evidence"
+        env = {"AFTERSALES_EVIDENCE_DIR": str(evidence_dir)}
+        rasa = start_rasa_server(
+            trained_model, port, action_port, workdir / "tracker.db", env, workdir / "rasa.log", api_token=API_TOKEN,
+        )
         try:
             wait_until_ready(rasa, 300, accept=rasa_model_loaded)
-            yield f"http://127.0.0.1:{port}", actions, rasa
+            yield f"http://127.0.0.1:{port}", actions, rasa, evidence_dir
         finally:
             rasa.stop()
 
@@ -52,13 +59,13 @@ def say(url, sender, text, metadata=None):
 
 
 def test_installed_in_the_running_server(server_with_fake_actions):
-    _, _, rasa = server_with_fake_actions
+    _, _, rasa, _ = server_with_fake_actions
     log = rasa.log_path.read_text(errors="replace")
     assert "validated by a validator compiled once" in log
 
 
 def test_valid_reply_passes_and_invalid_reply_is_rejected(server_with_fake_actions):
-    url, actions, rasa = server_with_fake_actions
+    url, actions, rasa, evidence_dir = server_with_fake_actions
     good, broken = f"buyer-{uuid.uuid4().hex[:8]}", f"{BROKEN_SENDER_PREFIX}{uuid.uuid4().hex[:8]}"
 
     replies = say(url, good, "你好").json()
@@ -67,10 +74,12 @@ def test_valid_reply_passes_and_invalid_reply_is_rejected(server_with_fake_actio
 
     # patch 2 in the running server: a plain message makes no slot-mapping call ...
     assert (good, "action_validate_slot_mappings") not in actions.calls
-    # ... one with a customer id does, and that reply is the invalid one
-    say(url, broken, "你好", metadata={"customer_id": "c-1"})
+    # ... one with a stored photo does (the REST channel keeps no identity), and that reply is the invalid one
+    say(url, broken, "你好", metadata=photo_metadata(evidence_dir, broken, 1))
     assert (broken, "action_validate_slot_mappings") in actions.calls, "the server asked the action server"
     log = rasa.log_path.read_text(errors="replace")
     assert "'not a list' is not of type 'array'. Failed to validate Action server response" in log
-    events = requests.get(f"{url}/conversations/{broken}/tracker", timeout=30).json()["events"]
+    events = requests.get(
+        f"{url}/conversations/{broken}/tracker", params={"token": API_TOKEN}, timeout=30
+    ).json()["events"]
     assert not [event for event in events if event["event"] == "bot"], "nothing of the rejected turn reached the buyer"

@@ -35,8 +35,10 @@ def test_production_endpoints_take_every_value_from_the_environment(monkeypatch)
     monkeypatch.setenv("AFTERSALES_ACTION_ENDPOINT", "http://actions:5055/webhook")
     monkeypatch.setenv("AFTERSALES_TRACKER_STORE_URL", "postgresql+psycopg2://rasa@postgres/rasa")
     monkeypatch.setenv("AFTERSALES_REDIS_URL", "redis://redis:6379/0")
+    monkeypatch.setenv("AFTERSALES_ACTIONS_TOKEN", "shared-actions-token")
     endpoints = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.production.yml"))
     assert endpoints.action.url == "http://actions:5055/webhook"
+    assert endpoints.action.token == "shared-actions-token"  # the action server requires it
     assert endpoints.tracker_store.url == "postgresql+psycopg2://rasa@postgres/rasa"
     assert endpoints.lock_store.url == "redis://redis:6379/0"
 
@@ -49,6 +51,8 @@ def test_launcher_writes_the_run_into_a_copy_of_endpoints(tmp_path):
     assert "lock_store" not in written
     with_redis = yaml.safe_load(endpoints_file("http://a/webhook", "sqlite:///x", "redis://127.0.0.1:6379/3", tmp_path / "r.yml").read_text())
     assert with_redis["lock_store"] == {"type": "bot.rasa_lock_store.RedisURLLockStore", "url": "redis://127.0.0.1:6379/3"}
+    with_token = endpoints_file("http://a/webhook", "sqlite:///x", None, tmp_path / "t.yml", actions_token="tok")
+    assert yaml.safe_load(with_token.read_text())["action_endpoint"]["token"] == "tok"
 
 
 def test_redis_lock_store_from_the_url():
