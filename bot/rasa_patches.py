@@ -105,18 +105,21 @@ SKIP_MARKER = "_aftersales_slot_mapping_skip"
 ORIGINAL_VALIDATION_ACTION: Optional[Callable] = None
 
 
-def turn_needs_slot_mapping_action(metadata: Optional[Mapping[str, Any]], files_went_to_ticket: Any) -> bool:
+def turn_needs_slot_mapping_action(
+    metadata: Optional[Mapping[str, Any]], files_went_to_ticket: Any, customer_id: Any = None
+) -> bool:
     """Whether the action server's `action_validate_slot_mappings` (actions/evidence.py) can
     change anything on this turn.
 
     It only reads the user message's metadata: `attachments` (evidence files) and
-    `customer_id` (a shop-verified identity); and it resets `files_went_to_ticket` once the
-    files of the turn that set it are past. A turn with neither, and that slot unset, gets an
+    `customer_id` (a shop-verified identity); it resets `files_went_to_ticket` once the files of
+    the turn that set it are past, and clears a `customer_id` slot that no valid identity backs
+    any more (the token expired). A turn with none of these, and both slots unset, gets an
     empty answer: Rasa can skip the round trip (the domain plus the whole tracker, 35-70 KB)
     and keep the slots it extracted itself, exactly as it does when no such action exists.
     Keep this in step with actions/evidence.py `ValidateSlotMappings`."""
     metadata = metadata or {}
-    return bool(metadata.get("attachments") or metadata.get("customer_id") or files_went_to_ticket)
+    return bool(metadata.get("attachments") or metadata.get("customer_id") or files_went_to_ticket or customer_id)
 
 
 def install_slot_mapping_skip() -> bool:
@@ -140,7 +143,9 @@ def install_slot_mapping_skip() -> bool:
     ORIGINAL_VALIDATION_ACTION = original = current
 
     async def _execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
-        if turn_needs_slot_mapping_action(tracker.latest_message.metadata, tracker.get_slot("files_went_to_ticket")):
+        if turn_needs_slot_mapping_action(
+            tracker.latest_message.metadata, tracker.get_slot("files_went_to_ticket"), tracker.get_slot("customer_id")
+        ):
             return await original(self, extraction_events, output_channel, nlg, tracker, domain)
         # what Rasa 3.6.21 returns when the domain has no action_validate_slot_mappings
         return [event for event in extraction_events if isinstance(event, SlotSet)]

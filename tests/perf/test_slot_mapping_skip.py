@@ -108,3 +108,10 @@ def test_a_turn_after_files_went_to_a_ticket_is_not_skipped(tmp_path, monkeypatc
     events = asyncio.run(ValidateSlotMappings().run(CollectingDispatcher(), Tracker.from_dict(state), DOMAIN.as_dict()))
     assert {"event": "slot", "name": "files_went_to_ticket", "value": False, "timestamp": None} in events
     assert rasa_patches.turn_needs_slot_mapping_action(None, True)
+
+
+def test_a_remembered_identity_is_rechecked_on_every_turn():
+    """The customer_id slot must be cleared as soon as its signed token is gone: the action that
+    clears it runs on every turn while the slot is set."""
+    assert rasa_patches.turn_needs_slot_mapping_action({}, None, "shop-c-10021")
+    assert not rasa_patches.turn_needs_slot_mapping_action({}, None, None)
