@@ -8,17 +8,14 @@ when the dialogue rules should answer (questions, a person asked for, a remedy b
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction
+from bot.rasa_policies.base import OneActionPolicy
 
 AFTER_DECISION = "decision_feedback"
 CHOOSING_REMEDY = "remedy_choice"
@@ -92,24 +89,8 @@ def action_for(tracker: DialogueStateTracker) -> Optional[Text]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class AfterDecisionPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        # above the RulePolicy (6): an objection must not be taken for a new return request
-        return {"priority": 7}
+class AfterDecisionPolicy(OneActionPolicy):
+    priority = 7  # above the RulePolicy: an objection must not be taken for a new return request
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
-        action = action_for(tracker)
-        if action is not None and action in domain.action_names_or_texts:
-            probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities)
+    def next_action(self, tracker: DialogueStateTracker) -> Optional[Text]:
+        return action_for(tracker)

@@ -5,17 +5,14 @@ cancel on `deny`. The words decide here (bot/nlu/reaction.py, cues in reaction_l
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlu.reaction import withdraws
+from bot.rasa_policies.base import OneActionPolicy
 
 CANCEL_ACTION = "action_cancel_task"
 
@@ -31,24 +28,10 @@ def buyer_withdraws_mid_task(tracker: DialogueStateTracker) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class WithdrawalPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 7}  # above the RulePolicy, which would run the form on
+class WithdrawalPolicy(OneActionPolicy):
+    priority = 7  # above the RulePolicy, which would run the form on
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
+    def next_action(self, tracker: DialogueStateTracker) -> Optional[Text]:
         if tracker.latest_action_name == CANCEL_ACTION and not tracker.active_loop_name:
-            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0  # cancelled: wait for the buyer
-        elif buyer_withdraws_mid_task(tracker) and CANCEL_ACTION in domain.action_names_or_texts:
-            probabilities[domain.index_for_action(CANCEL_ACTION)] = 1.0
-        return self._prediction(probabilities)
+            return ACTION_LISTEN_NAME  # cancelled: wait for the buyer
+        return CANCEL_ACTION if buyer_withdraws_mid_task(tracker) else None
