@@ -13,7 +13,7 @@ CONTRACT_INTENTS = [
     "inform", "greet", "goodbye", "thank", "affirm", "deny", "out_of_scope",
 ]
 POLICY_TOPICS = ["return_window", "return_shipping", "refund_time", "warranty", "exchange_time", "delivery_time",
-                 "exempt_goods", "complaint_channel", "quality_problem"]
+                 "exempt_goods", "complaint_channel", "quality_problem", "return_address"]
 MINIMUM_COMPLAINT_EXAMPLES = 60
 MINIMUM_OTHER_EXAMPLES = 25
 
