@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
     parser.add_argument("--latency-requests", type=int, default=200, help="测延迟的请求数（默认 200）")
     parser.add_argument("--no-http", action="store_true", help="跳过 HTTP /model/parse 延迟测量")
+    parser.add_argument("--leak-guard", action="store_true",
+                        help="只做防泄漏检查：训练数据和全部标注评论里与评测文本相同/几乎相同的条数（只报数量，不训练）")
     parser.add_argument("--order-cases", type=int, default=520, help="订单号抽取生成样例数（默认 520，至少 500）")
     parser.set_defaults(func=handler)
 
@@ -89,6 +91,8 @@ def _run(args: argparse.Namespace) -> int:
     _validate(args)
     complaints = _load_eval(args.complaints, "投诉类别")
     intents = _load_eval(args.intents, "意图")
+    if args.leak_guard:
+        return _leak_guard(complaints, intents)
     results: Dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": nlu.machine_description()}
 
     if args.model:
@@ -167,6 +171,21 @@ def _run(args: argparse.Namespace) -> int:
     print(_summary(results))
     print(f"报告已写入 {args.report}")
     return 0
+
+
+def _leak_guard(complaints: Optional[list], intents: Optional[list]) -> int:
+    """Counts only: dev texts found (or nearly) in the training data plus every labelled review."""
+    from bot.benchmarks import nlu
+    from bot.benchmarks.nlu_cv import all_labelled_reviews
+
+    train = nlu.training_examples() + all_labelled_reviews()
+    found = 0
+    for name, items in (("complaints_dev", complaints), ("intents_dev", intents)):
+        if items:
+            overlap = nlu.training_overlap(train, items)
+            found += overlap["identical"] + overlap["near"]
+            print(f"{name}: {overlap['identical']} 条相同 / {overlap['near']} 条几乎相同（共检查 {overlap['evaluated']} 条）")
+    return 1 if found else 0
 
 
 def _latency_texts(count: int, real_texts: List[str]) -> List[str]:
