@@ -286,6 +286,30 @@ def evaluate(settings: Settings, examples: Sequence[Example], reviews: Sequence[
     return result
 
 
+def grouped_cross_validation(folds: int = 5, fingerprint: str = "") -> Dict:
+    """The configured intent model and the baseline, grouped k-fold over the training data
+    (what `nlu-eval --cross-validation` stores for the report)."""
+    settings = Settings.from_config()
+    cache = FeatureCache(settings)
+    examples = training_examples()
+    started = time.time()
+
+    def ours(texts, labels):
+        return fit_ours(texts, labels, settings, cache)
+
+    result = cross_validate(examples, ours, folds, progress=print)
+    baseline = cross_validate(examples, fit_baseline, folds)
+    result.update({
+        "fingerprint": fingerprint,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "seconds": round(time.time() - started, 1),
+        "grouped": True,
+        "groups": len({e.group for e in examples}),
+        "baseline": {k: baseline[k] for k in ("accuracy", "macro_f1", "review_accuracy")},
+    })
+    return result
+
+
 def summary_line(name: str, result: Dict) -> str:
     cv, held = result["cv"], result["heldout"]
     return (f"{name:40s} CV acc {cv['accuracy']:.3f} macro-F1 {cv['macro_f1']:.3f} reviews {cv['review_accuracy'] or 0:.3f} | "
@@ -302,13 +326,15 @@ def main() -> int:
     parser.add_argument("--no-reviews", action="store_true", help="also try without the training reviews")
     parser.add_argument("--out", type=Path, default=None, help="write all results as JSON")
     parser.add_argument("--baseline", action="store_true", help="also score the TF-IDF baseline")
+    parser.add_argument("--skip-configured", action="store_true", help="only the variants")
     args = parser.parse_args()
     settings = Settings.from_config()
     cache = FeatureCache(settings)
     reviews = heldout_reviews()
     variants: List[Tuple[str, Settings, List[Example]]] = []
     examples = training_examples()
-    variants.append(("configured", settings, examples))
+    if not args.skip_configured:
+        variants.append(("configured", settings, examples))
     for weight in args.encoder_weights:
         variants.append((f"encoder x{weight}", settings.with_weights(**{ENCODER: weight}), examples))
     if args.no_reviews:
@@ -364,3 +390,28 @@ def policy_topic_comparison(variants: Dict[str, Settings], cache: FeatureCache) 
         results[name] = {"cv_accuracy": cv["accuracy"], "cv_macro_f1": cv["macro_f1"], "folds": folds,
                          "heldout_accuracy": sum(p == g for p, (_, g) in zip(predicted, questions)) / len(questions)}
     return results
+
+
+# ---------------------------------------------------------------- fallback threshold
+THRESHOLD_STEPS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7)
+WRONG_PER_CLARIFICATION = 0.5  # a wrong answer is taken to cost two clarifying questions
+
+
+def choose_threshold(records: Sequence[Dict], steps: Sequence[float] = THRESHOLD_STEPS) -> Tuple[float, List[Dict]]:
+    """The report's rule on cross-validated confidences: step the threshold up while a step removes
+    at least 0.5 wrong answers per clarification it adds; returns the threshold and each step's ratio."""
+    from bot.benchmarks.nlu import threshold_table
+
+    table = threshold_table([r["gold"] == r["predicted"] for r in records], [r["confidence"] for r in records],
+                            thresholds=steps)
+    chosen, trail, stopped = steps[0], [], False
+    for before, after in zip(table, table[1:]):
+        added = after["clarify_rate"] - before["clarify_rate"]
+        removed = before["wrong_rate"] - after["wrong_rate"]
+        ratio = removed / added if added > 0 else float("inf")
+        trail.append({"from": before["threshold"], "to": after["threshold"], "ratio": ratio})
+        if not stopped and ratio >= WRONG_PER_CLARIFICATION:
+            chosen = after["threshold"]
+        else:
+            stopped = True
+    return chosen, trail
