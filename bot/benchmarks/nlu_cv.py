@@ -350,6 +350,9 @@ def main() -> int:
         predict, classes = ours([e.text for e in data], [e.intent for e in data])
         results[name] = {"cv": cv, "heldout": heldout_scores(predict, reviews, classes), "weights": variant.weights}
         print(summary_line(name, results[name]), flush=True)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.baseline:
         cv = cross_validate(examples, fit_baseline)
         predict, classes = fit_baseline([e.text for e in examples], [e.intent for e in examples])
