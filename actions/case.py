@@ -4,15 +4,18 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.forms_base import RetryingFormValidationAction
 from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, latest_input_channel
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
+from bot.nlu.answers import problem_from_answer, sub_issues_in
+from bot.nlu.entities import most_telling_sub_issue
+from bot.nlu.reaction import address_part, looks_like_address
 from bot.services import cases
 
 KNOWN_SUB_ISSUES = {sub_issue.value for sub_issue in SubIssue}
@@ -26,16 +29,39 @@ SELECTABLE_REMEDIES = {
 }
 
 
+def sub_issues_mentioned_in_task(tracker: Tracker) -> List[Text]:
+    """Every problem the buyer named since the current task started ("屏幕碎了" ... "摔了一下"):
+    the policy weighs them all (human damage, counterfeit, safety win over a plain fault)."""
+    messages, started = [], False
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_task":
+            started = True  # the message that started the task still counts
+        elif event.get("event") == "user":
+            messages.append((event.get("parse_data") or {}).get("entities") or [])
+            if started:
+                break
+    mentioned: List[Text] = []
+    for entities in reversed(messages):
+        mentioned += [value for value in sub_issues_in(entities) if value not in mentioned]
+    return [value for value in mentioned if value in KNOWN_SUB_ISSUES]
+
+
 def case_facts(tracker: Tracker) -> cases.CaseFacts:
     evidence = tracker.get_slot("evidence")
     condition = tracker.get_slot("item_condition")
+    mentioned = sub_issues_mentioned_in_task(tracker)
+    sub_issue = tracker.get_slot("sub_issue")
+    if sub_issue in KNOWN_SUB_ISSUES:
+        # "箱子压扁了" in the opening, "机身裂了" as the answer: the most telling problem is the case
+        sub_issue = most_telling_sub_issue([sub_issue, *mentioned])
     return cases.CaseFacts(
         category=tracker.get_slot("complaint_category"),
-        sub_issue=tracker.get_slot("sub_issue"),
+        sub_issue=sub_issue,
         evidence=evidence if isinstance(evidence, list) else [],
         item_unused=None if condition is None else condition == "unused",
         description=tracker.get_slot("description"),
         requested_remedy=tracker.get_slot("requested_remedy"),
+        also_mentioned=tuple(mentioned),
     )
 
 
@@ -49,7 +75,10 @@ def conversation_channel(tracker: Tracker) -> Text:
     return latest_input_channel(tracker) or "rest"
 
 
-class ValidateCaseForm(FormValidationAction):
+class ValidateCaseForm(RetryingFormValidationAction):
+    """Asks only what the policy still needs. Misunderstood answers are counted by
+    action_clarify (two in a row go to a person), not here: an unmapped answer is no slot value."""
+
     def name(self) -> Text:
         return "validate_case_form"
 
@@ -88,30 +117,43 @@ class ValidateCaseForm(FormValidationAction):
     async def extract_sub_issue(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """A quality problem the lexicon has no word for ("屏幕中间一条绿线") is still a fault."""
-        if tracker.get_slot("requested_slot") != "sub_issue" or tracker.get_slot("sub_issue"):
+        """An answer to the problem question is read in the context of the case: a problem the
+        lexicon has no word for ("屏幕中间一条绿线") is the usual problem of its category."""
+        if tracker.get_slot("sub_issue"):
             return {}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        with runtime.database() as session:
+            by_state = cases.problem_of_an_undelivered_order(session, tracker.get_slot("order_number"))
+        if by_state:
+            return {"sub_issue": by_state, "complaint_category": "logistics"}
+        if tracker.get_slot("requested_slot") != "sub_issue":
+            return {}
+        message = tracker.latest_message
         text = buyer_text(tracker)
-        if tracker.get_slot("complaint_category") == "quality" and intent in ("complain_quality", "inform") and len(text) >= 4:
-            return {"sub_issue": SubIssue.DEFECT.value, "description": text}
-        return {}
+        intent = message.get("intent") or {}
+        sub_issue = problem_from_answer(
+            text,
+            intent=intent.get("name"),
+            intent_confidence=float(intent.get("confidence") or 0.0),
+            ranking=message.get("intent_ranking") or [],
+            case_category=tracker.get_slot("complaint_category"),
+        )
+        return {"sub_issue": sub_issue, "description": text} if sub_issue else {}
 
     async def extract_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """"没有照片" at any time; and any typed answer to the photo question: the ticket then waits
+        for the photos ("待补充凭证") instead of the question coming back again and again."""
         if attachments_of(tracker):
             return {}
         asked = tracker.get_slot("requested_slot") == "evidence"
-        if buyer_declines_evidence(tracker, asked=asked):
-            text = buyer_text(tracker)
-            return {"evidence": DECLINED, **({"description": text} if len(text) > 6 else {})}
         text = buyer_text(tracker)
-        if asked and text:
-            dispatcher.utter_message(response="utter_description_noted")
-            earlier = tracker.get_slot("description")
-            return {"description": f"{earlier}\n{text}" if earlier else text}
-        return {}
+        if not (buyer_declines_evidence(tracker, asked=asked) or (asked and text)):
+            return {}
+        earlier = tracker.get_slot("description")
+        if len(text) <= 6 or (earlier and text in earlier):
+            return {"evidence": DECLINED}
+        return {"evidence": DECLINED, "description": f"{earlier}\n{text}" if earlier else text}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -139,10 +181,15 @@ class ActionDecideCase(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         facts = case_facts(tracker)
+        order_number = tracker.get_slot("order_number")
+        with runtime.database() as session:
+            wrong_order_likely = cases.complains_of_an_item_not_received(session, order_number, facts)
+        if wrong_order_likely and not (tracker.get_slot("last_decision") or {}).get("order_confirmed") == order_number:
+            return ask_to_confirm_the_order(dispatcher, order_number, facts)
         with runtime.database() as session:
             outcome = cases.decide_and_open_ticket(
                 session,
-                order_number=tracker.get_slot("order_number"),
+                order_number=order_number,
                 item_sku=tracker.get_slot("item_sku"),
                 facts=facts,
                 conversation_id=tracker.sender_id,
@@ -151,12 +198,21 @@ class ActionDecideCase(Action):
                 now=runtime.now(),
                 policy=runtime.policy(),
             )
+            ticket = cases.ticket_report(session, outcome.ticket.ticket_number) if outcome.ticket is not None else None
+            not_delivered = cases.problem_of_an_undelivered_order(session, order_number) is not None
         decision = outcome.decision
         dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
-        events: List[EventType] = [SlotSet("pending_task", None)]
-        ticket = outcome.ticket
-        offered = list(ticket.offered_remedies or []) if ticket is not None else [r.value for r in decision.remedies]
-        rejected = Remedy.REJECT.value in offered
+        stated = {
+            "rule": decision.rule_id,
+            "order": order_number,
+            "sub_issues": [value for value in (facts.sub_issue, *facts.also_mentioned) if value],
+            "ticket": ticket.ticket_number if ticket is not None else None,
+            # an address typed after any decision on a parcel not yet delivered is an address change
+            "wants_address": decision.rule_id == ADDRESS_CHANGE_RULE or not_delivered,
+        }
+        events: List[EventType] = [
+            SlotSet("pending_task", None), SlotSet("last_decision", stated), SlotSet("last_task", "case"),
+        ]
         if ticket is not None:
             events.append(SlotSet("case_ticket_number", ticket.ticket_number))
             times = dict(
@@ -166,8 +222,6 @@ class ActionDecideCase(Action):
             )
             if not outcome.created:
                 dispatcher.utter_message(response="utter_ticket_reused", ticket_status=label(domain, "status", ticket.status), **times)
-            elif rejected:
-                dispatcher.utter_message(response="utter_ticket_recorded_rejected", **times)
             elif ticket.status == "awaiting_evidence":
                 dispatcher.utter_message(response="utter_ticket_awaiting_evidence", **times)
                 events.append(SlotSet("evidence", None))
@@ -175,37 +229,120 @@ class ActionDecideCase(Action):
                 dispatcher.utter_message(response="utter_ticket_opened", **times)
         if decision.escalate:
             return events + [SlotSet("pending_task", "handoff")]  # the rules hand over next
-        if ticket is not None and ticket.status == "awaiting_evidence":
-            return events  # the remedies are offered once the photos are in
-        if rejected:
-            dispatcher.utter_message(response="utter_decision_reject_offer_human")
-            return events
-        if ticket is None or ticket.chosen_remedy:
-            return events
-        return events + offer_remedies(dispatcher, domain, ticket.ticket_number, offered, ticket.first_response_due)
+        if ticket is None:
+            if Remedy.REJECT in decision.remedies:
+                dispatcher.utter_message(response="utter_decision_reject_offer_human")
+            events += address_given_in_task(dispatcher, tracker, stated)
+            return events + [SlotSet("awaiting_reply", AFTER_DECISION)]
+        if ticket.status == "awaiting_evidence":
+            return events + [SlotSet("awaiting_reply", AFTER_DECISION)]  # remedies come with the photos
+        events += address_given_in_task(dispatcher, tracker, stated)
+        return events + settle_or_offer(dispatcher, domain, ticket)
 
 
-def offer_remedies(
-    dispatcher: CollectingDispatcher, domain: DomainDict, ticket_number: Text, offered: List[Text], first_response_due: Any
-) -> List[EventType]:
-    """One remedy is recorded at once; several become buttons; an investigation is announced."""
-    choices = [remedy for remedy in offered if remedy in SELECTABLE_REMEDIES]
-    if len(choices) == 1:
-        return record_choice(dispatcher, domain, ticket_number, choices[0])
-    if choices:
-        buttons = [
-            {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
-            for remedy in choices
-        ]
-        dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
-        return [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
-    if Remedy.INVESTIGATE.value in offered:
-        dispatcher.utter_message(response="utter_next_steps_investigate", first_response_due=runtime.format_moment(first_response_due))
+AFTER_DECISION = "decision_feedback"
+ADDRESS_CHANGE_RULE = "L6"
+KEEP_WAITING = Remedy.INFO.value  # "继续等待发货": nothing is recorded, the shop still calls within the day
+
+
+def ask_to_confirm_the_order(dispatcher: CollectingDispatcher, order_number: Text, facts: cases.CaseFacts) -> List[EventType]:
+    """"屏幕有坏点" about a parcel still on its way: ask before deciding. A number sent next is read
+    as the corrected order (after_decision_policy), with the facts kept."""
+    dispatcher.utter_message(response="utter_confirm_order_for_item_problem", order_number_masked=cases.mask_order_number(order_number))
+    pending = {
+        "rule": None, "order": order_number, "sub_issues": [v for v in (facts.sub_issue, *facts.also_mentioned) if v],
+        "ticket": None, "wants_address": False, "expects_order_correction": True,
+    }
+    return [SlotSet("pending_task", None), SlotSet("last_decision", pending), SlotSet("last_task", "case"),
+            SlotSet("awaiting_reply", AFTER_DECISION)]
+
+
+def settle_or_offer(dispatcher: CollectingDispatcher, domain: DomainDict, ticket: cases.TicketReport) -> List[EventType]:
+    """A remedy already settled (the only one, or the check that comes first) is announced with its
+    next steps; two or more the buyer may pick become buttons."""
+    if ticket.chosen_remedy:
+        with runtime.database() as session:
+            steps = cases.settled_next_steps(session, ticket.ticket_number, today=runtime.today(), policy=runtime.policy())
+        tell_next_steps(dispatcher, domain, steps)
+        return [SlotSet("awaiting_reply", AFTER_DECISION), SlotSet("offered_remedies", None)]
+    choices = list(ticket.buyer_choices)
+    if not choices:
+        return [SlotSet("awaiting_reply", AFTER_DECISION)]
+    buttons = [
+        {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
+        for remedy in choices
+    ]
+    if ticket.may_keep_waiting:  # L7: a refund is offered, never imposed
+        choices = [*choices, KEEP_WAITING]
+        buttons.append({"title": label(domain, "remedy", KEEP_WAITING), "payload": f'/inform{{"remedy":"{KEEP_WAITING}"}}'})
+    dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
+    return [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
+
+
+def address_given_in_task(dispatcher: CollectingDispatcher, tracker: Tracker, stated: Dict[Text, Any]) -> List[EventType]:
+    """An address change whose new address the buyer already typed (in the opening, say) is done now."""
+    if not stated.get("wants_address"):
+        return []
+    address = latest_address_in_task(tracker)
+    if not address:
+        return []
+    take_address(dispatcher, tracker, address, stated)
     return []
 
 
+def latest_address_in_task(tracker: Tracker) -> Optional[Text]:
+    """The newest address typed since the task began, the opening message included."""
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_task":
+            started = True
+        elif event.get("event") == "user":
+            if looks_like_address(event.get("text") or ""):
+                return address_part(event.get("text"))
+            if started:
+                return None
+    return None
+
+
+def take_address(dispatcher: CollectingDispatcher, tracker: Tracker, address: Text, stated: Dict[Text, Any]) -> bool:
+    with runtime.database() as session:
+        change = cases.take_new_address(
+            session, order_number=stated.get("order"), address=address, ticket_number=stated.get("ticket"),
+            conversation_id=tracker.sender_id,
+        )
+    if change is None:
+        return False
+    if change.changed:
+        dispatcher.utter_message(
+            response="utter_address_changed", order_number_masked=cases.mask_order_number(stated.get("order") or ""),
+            address_masked=change.masked_address,
+        )
+    else:
+        dispatcher.utter_message(
+            response="utter_address_noted_for_carrier", ticket_number=change.ticket_number,
+            address_masked=change.masked_address, first_response_due=runtime.format_moment(change.first_response_due),
+        )
+    return True
+
+
+def tell_next_steps(dispatcher: CollectingDispatcher, domain: DomainDict, steps: cases.NextSteps) -> None:
+    response = f"utter_next_steps_{steps.remedy}"
+    if steps.remedy == Remedy.REFUND_ONLY.value and steps.refund_due is None:
+        response = "utter_next_steps_refund_only_after_approval"  # the date comes with the approval
+    dispatcher.utter_message(
+        response=response,
+        return_deadline=runtime.format_moment(steps.return_deadline),
+        return_address=steps.return_address,
+        shipping_payer_text=label(domain, "payer", steps.shipping_payer),
+        return_processing_hours=steps.return_processing_hours,
+        refund_working_days=steps.refund_working_days,
+        refund_due=runtime.format_moment(steps.refund_due),
+        first_response_due=runtime.format_moment(steps.first_response_due),
+    )
+
+
 class ActionOfferRemedies(Action):
-    """After photos completed a ticket that waited for them: the buyer now picks the remedy."""
+    """After photos completed a ticket that waited for them: the remedy is settled or offered."""
 
     def name(self) -> Text:
         return "action_offer_remedies"
@@ -216,29 +353,20 @@ class ActionOfferRemedies(Action):
         ticket_number = tracker.get_slot("case_ticket_number")
         with runtime.database() as session:
             ticket = cases.ticket_report(session, ticket_number) if ticket_number else None
-        if ticket is None or ticket.chosen_remedy or ticket.status != "open" or Remedy.REJECT.value in ticket.offered_remedies:
+            waiting_for_a_remedy = (
+                ticket is not None and ticket.status == "open" and not ticket.chosen_remedy
+                and Remedy.REJECT.value not in ticket.offered_remedies
+            )
+            if waiting_for_a_remedy:
+                cases.settle_remedy_if_due(session, ticket_number)
+                ticket = cases.ticket_report(session, ticket_number)
+        if not waiting_for_a_remedy:
             dispatcher.utter_message(response="utter_anything_else")
-            return []
-        events = offer_remedies(dispatcher, domain, ticket.ticket_number, list(ticket.offered_remedies), ticket.first_response_due)
-        if not events:
+            return [SlotSet("awaiting_reply", AFTER_DECISION)]
+        events = settle_or_offer(dispatcher, domain, ticket)
+        if not ticket.chosen_remedy and not ticket.buyer_choices:
             dispatcher.utter_message(response="utter_anything_else")
         return events
-
-
-def record_choice(dispatcher: CollectingDispatcher, domain: DomainDict, ticket_number: Text, remedy: Text) -> List[EventType]:
-    with runtime.database() as session:
-        steps = cases.choose_remedy(session, ticket_number, remedy, today=runtime.today(), policy=runtime.policy())
-    dispatcher.utter_message(
-        response=f"utter_next_steps_{remedy}",
-        return_deadline=runtime.format_moment(steps.return_deadline),
-        return_address=steps.return_address,
-        shipping_payer_text=label(domain, "payer", steps.shipping_payer),
-        return_processing_hours=steps.return_processing_hours,
-        refund_working_days=steps.refund_working_days,
-        refund_due=runtime.format_moment(steps.refund_due),
-        first_response_due=runtime.format_moment(steps.first_response_due),
-    )
-    return [SlotSet("awaiting_reply", None), SlotSet("offered_remedies", None)]
 
 
 class ActionChooseRemedy(Action):
@@ -256,4 +384,82 @@ class ActionChooseRemedy(Action):
         if chosen not in offered:
             dispatcher.utter_message(response="utter_remedy_not_offered")
             return [SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
-        return record_choice(dispatcher, domain, tracker.get_slot("case_ticket_number"), chosen)
+        if chosen == KEEP_WAITING:
+            dispatcher.utter_message(response="utter_keep_waiting")
+            return [SlotSet("awaiting_reply", AFTER_DECISION), SlotSet("offered_remedies", None)]
+        with runtime.database() as session:
+            steps = cases.choose_remedy(
+                session, tracker.get_slot("case_ticket_number"), chosen, today=runtime.today(), policy=runtime.policy()
+            )
+        tell_next_steps(dispatcher, domain, steps)
+        return [SlotSet("awaiting_reply", AFTER_DECISION), SlotSet("offered_remedies", None)]
+
+
+class ActionAcknowledgeDecision(Action):
+    """"好的谢谢" after a decision: nothing more to decide."""
+
+    def name(self) -> Text:
+        return "action_acknowledge_decision"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_acknowledged")
+        return [SlotSet("awaiting_reply", None)]
+
+
+class ActionTakeNewAddress(Action):
+    """The new address an address change (L6) asked for."""
+
+    def name(self) -> Text:
+        return "action_take_new_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        stated = tracker.get_slot("last_decision") or {}
+        if take_address(dispatcher, tracker, address_part(buyer_text(tracker)), stated):
+            return [SlotSet("awaiting_reply", AFTER_DECISION)]
+        dispatcher.utter_message(response="utter_address_not_changed")
+        return [FollowupAction("action_handoff")]
+
+
+class ActionAddRemark(Action):
+    """Something the buyer adds after a decision without disagreeing: onto the ticket; after a
+    decision that left no work (a "no", or information), a person is offered once more."""
+
+    def name(self) -> Text:
+        return "action_add_remark"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        ticket_number = (tracker.get_slot("last_decision") or {}).get("ticket")
+        if not ticket_number:
+            dispatcher.utter_message(response="utter_decision_reject_offer_human")
+            return [SlotSet("awaiting_reply", AFTER_DECISION)]
+        with runtime.database() as session:
+            added = cases.add_remark(session, ticket_number, buyer_text(tracker))
+        if not added:
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("awaiting_reply", None)]
+        dispatcher.utter_message(response="utter_remark_added_to_ticket", ticket_number=ticket_number)
+        return [SlotSet("awaiting_reply", AFTER_DECISION)]
+
+
+class ActionConfirmOrder(Action):
+    """"是的，就是这单": the buyer confirms an order not yet delivered after all; decide on it."""
+
+    def name(self) -> Text:
+        return "action_confirm_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        pending = dict(tracker.get_slot("last_decision") or {})
+        confirmed = tracker.copy()
+        confirmed.slots["last_decision"] = {**pending, "order_confirmed": pending.get("order")}
+        events = await ActionDecideCase().run(dispatcher, confirmed, domain)
+        if any(event.get("name") == "pending_task" and event.get("value") == "handoff" for event in events):
+            events.append(FollowupAction("action_handoff"))
+        return events

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from bot.nlu.answers import score_in_text
 from bot.services import cases
 
 
@@ -16,6 +17,9 @@ def policy_topic(tracker: Tracker) -> Text:
     selector = (tracker.latest_message.get("response_selector") or {}).get("ask_policy") or {}
     key = (selector.get("response") or {}).get("intent_response_key") or ""
     return key.split("/", 1)[1] if "/" in key else ""
+
+
+WHERE_TO_COMPLAIN_TOPIC = "complaint_channel"  # the answer states rule S3
 
 
 class ActionAnswerPolicyQuestion(Action):
@@ -31,6 +35,11 @@ class ActionAnswerPolicyQuestion(Action):
             dispatcher.utter_message(response="utter_clarify")
             return []
         dispatcher.utter_message(response=response, **cases.policy_answer_values(runtime.policy()))
+        if topic == WHERE_TO_COMPLAIN_TOPIC:
+            with runtime.database() as session:
+                cases.record_where_to_complain(
+                    session, conversation_id=tracker.sender_id, order_number=tracker.get_slot("verified_order_number"),
+                )
         return []
 
 
@@ -59,7 +68,7 @@ class ActionRecordSatisfaction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        score = tracker.get_slot("satisfaction_score")
+        score = tracker.get_slot("satisfaction_score") or score_in_text(tracker.latest_message.get("text") or "")
         if score is None or not str(score).isdigit() or not 1 <= int(score) <= 5:
             dispatcher.utter_message(response="utter_ask_satisfaction")
             return [SlotSet("awaiting_reply", "satisfaction"), SlotSet("satisfaction_score", None)]

@@ -4,6 +4,10 @@ Following the pattern of RasaHQ's financial-demo: each validate_<slot> returns N
 bad value (and utters why); the base counts consecutive failures of the requested slot in
 a slot of its own, and after `max_failures` it stops the form through `give_up`, whose
 default sets a flag slot the dialogue rules route to a human.
+
+A slot that an earlier action cleared (a `SlotSet(name, None)` just before the form runs) is
+nothing the buyer said: it is never validated, so a fresh task is not met with "that is not an
+order number" for a number nobody typed.
 """
 from __future__ import annotations
 
@@ -16,6 +20,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 REQUESTED_SLOT = "requested_slot"
+
+
+def without_cleared_candidates(tracker: Tracker) -> Tracker:
+    """A copy of `tracker` whose trailing slot candidates (what rasa_sdk validates) leave out
+    the slots that were merely cleared."""
+    events = list(tracker.events)
+    start = len(events)
+    while start > 0 and events[start - 1].get("event") == "slot":
+        start -= 1
+    candidates = [event for event in events[start:] if event.get("value") is not None]
+    if len(candidates) == len(events) - start:
+        return tracker
+    copy = tracker.copy()
+    copy.events = events[:start] + candidates
+    return copy
 
 
 class RetryingFormValidationAction(FormValidationAction, ABC):
@@ -31,6 +50,7 @@ class RetryingFormValidationAction(FormValidationAction, ABC):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        tracker = without_cleared_candidates(tracker)
         events = await super().get_validation_events(dispatcher, tracker, domain)
         requested = tracker.get_slot(REQUESTED_SLOT)
         if not requested or not self.failure_count_slot:

@@ -14,23 +14,26 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.case import conversation_channel
-from actions.verification import ActionAskItemSku, ActionAskOrderNumber
 from bot.nlu.upset import Mood, assess_mood
 from bot.services import cases
 
 FALLBACKS_BEFORE_HANDOFF = 2
 UPSET_REASONS = {"buyer_upset", "buyer_abusive"}
-QUESTION_ACTIONS = {"item_sku": ActionAskItemSku, "order_number": ActionAskOrderNumber}
+DECISION_REPLIES = ("remedy_choice", "decision_feedback")
 
 
-def latest_user_intents(tracker: Tracker, count: int) -> List[Text]:
-    intents = []
+def misunderstandings_in_a_row(tracker: Tracker) -> int:
+    """Buyer messages in a row, this one included, that the assistant could not place: each was
+    answered by action_clarify (an unknown intent, or an answer no form could use)."""
+    count, clarified = 0, True  # this message is being clarified right now
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            intents.append(((event.get("parse_data") or {}).get("intent") or {}).get("name"))
-            if len(intents) == count:
+            if not clarified:
                 break
-    return intents
+            count, clarified = count + 1, False
+        elif event.get("event") == "action" and event.get("name") == "action_clarify":
+            clarified = True
+    return count
 
 
 def decided_this_turn(tracker: Tracker) -> bool:
@@ -47,14 +50,14 @@ def handoff_reason(tracker: Tracker) -> Text:
     if decided_this_turn(tracker):
         return "policy_escalation"
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent == "deny" and tracker.get_slot("awaiting_reply") == "remedy_choice":
-        return "buyer_rejected_decision"
     mood = assess_mood(tracker.latest_message.get("text") or "").mood
     if mood is not Mood.CALM:
         return f"buyer_{mood.value}"
     if intent == "request_human":
         return "buyer_request"
-    if intent == "nlu_fallback":
+    if tracker.get_slot("awaiting_reply") in DECISION_REPLIES and tracker.get_slot("last_decision"):
+        return "buyer_rejected_decision"  # after_decision_policy read the message as an objection
+    if intent == "nlu_fallback" or misunderstandings_in_a_row(tracker) >= FALLBACKS_BEFORE_HANDOFF:
         return "not_understood"
     return "other"
 
@@ -72,6 +75,9 @@ class ActionHandoff(Action):
         if reason in UPSET_REASONS:
             dispatcher.utter_message(response="utter_sorry_for_the_trouble")
         with runtime.database() as session:
+            if tracker.get_slot("awaiting_reply") in DECISION_REPLIES:
+                # the agent sees the decision, the rule and what the buyer said against it
+                cases.record_objection(session, tracker.sender_id, tracker.latest_message.get("text") or "")
             queued = cases.request_handoff(
                 session,
                 conversation_id=tracker.sender_id,
@@ -90,6 +96,7 @@ class ActionHandoff(Action):
             SlotSet("requested_slot", None),
             SlotSet("awaiting_reply", None),
             SlotSet("pending_task", None),
+            SlotSet("last_decision", None),
             ConversationPaused(),
         ]
 
@@ -101,18 +108,11 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        recent = latest_user_intents(tracker, FALLBACKS_BEFORE_HANDOFF)
-        if len(recent) == FALLBACKS_BEFORE_HANDOFF and all(intent == "nlu_fallback" for intent in recent):
+        if misunderstandings_in_a_row(tracker) >= FALLBACKS_BEFORE_HANDOFF:
             return [FollowupAction("action_handoff")]
-        requested = tracker.get_slot("requested_slot")
-        if tracker.active_loop.get("name") and requested:
-            # inside a form: say so and repeat the open question, the form goes on with the next answer
+        if tracker.active_loop.get("name") and tracker.get_slot("requested_slot"):
+            # inside a form: say so; the form itself asks its open question again right after
             dispatcher.utter_message(response="utter_clarify_in_form")
-            if requested in QUESTION_ACTIONS:  # questions with buttons built from the database
-                return await QUESTION_ACTIONS[requested]().run(dispatcher, tracker, domain)
-            question = f"utter_ask_{requested}"
-            if question in (domain.get("responses") or {}):
-                dispatcher.utter_message(response=question)
             return []
         dispatcher.utter_message(response="utter_clarify")
         return []

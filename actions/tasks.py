@@ -7,17 +7,20 @@ which is written in data/stories/rules.yml, keyed on the `pending_task` slot.
 """
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, SubIssue
+from bot.nlu.reaction import says_order_was_wrong
 from bot.services import cases
+from actions.case import conversation_channel
 
 TASK_OF_INTENT = {
     "complain_quality": "case",
@@ -50,6 +53,8 @@ CASE_SLOTS = (
     "awaiting_reply",
     "case_ticket_number",
     "product",
+    "last_decision",
+    "complaint_category",
 )
 
 
@@ -66,18 +71,26 @@ def slots_from_latest_message(tracker: Tracker) -> set:
 
 def reset_case_slots(tracker: Tracker) -> List[EventType]:
     keep = slots_from_latest_message(tracker)
-    return [SlotSet(name, None) for name in CASE_SLOTS if name not in keep]
+    return [SlotSet(name, None) for name in CASE_SLOTS if name not in keep and tracker.get_slot(name) is not None]
 
 
-def verification_reset() -> List[EventType]:
+VERIFICATION_INITIAL = {
+    "order_number": None,
+    "order_verified": False,
+    "verified_order_number": None,
+    "phone_last4": None,
+    "item_sku": None,
+    "verification_attempts": 0,
+    "verification_failed": None,
+}
+
+
+def verification_reset(tracker: Optional[Tracker] = None) -> List[EventType]:
+    """Events that start the order check afresh (only for slots not already at their start)."""
     return [
-        SlotSet("order_number", None),
-        SlotSet("order_verified", False),
-        SlotSet("verified_order_number", None),
-        SlotSet("phone_last4", None),
-        SlotSet("item_sku", None),
-        SlotSet("verification_attempts", 0),
-        SlotSet("verification_failed", None),
+        SlotSet(name, value)
+        for name, value in VERIFICATION_INITIAL.items()
+        if tracker is None or (tracker.get_slot(name) or None) != (value or None)
     ]
 
 
@@ -85,6 +98,11 @@ def task_intent(tracker: Tracker) -> Text:
     """The intent that says what the buyer came for, also when the message was an `inform`."""
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
+    names_a_ticket = any(entity.get("entity") == "ticket_number" for entity in message.get("entities") or [])
+    if names_a_ticket and intent != "complain_service":
+        # "售后单AS…补发了没": about that ticket, whatever else it reads like; a complaint about how
+        # the ticket is handled is a service case of its own
+        return "ask_ticket_status"
     if intent in TASK_OF_INTENT:
         return intent
     for ranked in (message.get("intent_ranking") or [])[1:3]:
@@ -113,17 +131,49 @@ class ActionStartTask(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        if corrects_the_order_number(tracker):
+            return self.rerun_on_the_corrected_order(tracker)
         intent = task_intent(tracker)
         task = TASK_OF_INTENT.get(intent, "case")
         events: List[EventType] = [SlotSet("pending_task", task)]
         if task == "case":
             events += reset_case_slots(tracker)
-            if intent in CATEGORY_OF_INTENT and "complaint_category" not in slots_from_latest_message(tracker):
+            if intent in CATEGORY_OF_INTENT:
                 events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
         # every task names its order again (one tap for an order verified earlier in this chat),
         # so a buyer who moves on to another order is never answered about the previous one
         keep = slots_from_latest_message(tracker)
-        return events + [event for event in verification_reset() if event["name"] not in keep]
+        return events + [event for event in verification_reset(tracker) if event["name"] not in keep]
+
+
+    @staticmethod
+    def rerun_on_the_corrected_order(tracker: Tracker) -> List[EventType]:
+        """"订单号发错了，应该是 …": the same task and the same facts, on the order now named. A
+        ticket just opened on the wrong order is withdrawn, so nobody works it."""
+        decided = tracker.get_slot("last_decision") or {}
+        if decided.get("ticket"):
+            with runtime.database() as session:
+                cases.withdraw_ticket(session, decided["ticket"], "买家更正了订单号，此工单作废")
+        keep = slots_from_latest_message(tracker)
+        return [
+            SlotSet("pending_task", tracker.get_slot("last_task") or "case"),
+            SlotSet("last_decision", None),
+            SlotSet("awaiting_reply", None),
+            SlotSet("case_ticket_number", None),
+            SlotSet("offered_remedies", None),
+            *[event for event in verification_reset(tracker) if event["name"] not in keep],
+        ]
+
+
+def corrects_the_order_number(tracker: Tracker) -> bool:
+    """The buyer names another order and says the earlier number was wrong (or was asked whether it was)."""
+    message = tracker.latest_message
+    numbers = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "order_number"]
+    earlier = tracker.get_slot("verified_order_number") or tracker.get_slot("order_number")
+    if not numbers or not earlier or all(number == earlier for number in numbers) or not tracker.get_slot("last_task"):
+        return False
+    asked = bool((tracker.get_slot("last_decision") or {}).get("expects_order_correction"))
+    return asked or says_order_was_wrong(message.get("text") or "")
 
 
 class ActionContinueTask(Action):
@@ -138,20 +188,23 @@ class ActionContinueTask(Action):
             return [SlotSet("pending_task", None), *verification_reset()]
         task = tracker.get_slot("pending_task")
         if task == "case":
-            return []  # the rules go on with case_form
+            return [SlotSet("last_task", "case")]  # the rules go on with case_form
         if task == "order_status":
-            return self.show_tracking(dispatcher, tracker)
+            return [SlotSet("last_task", task), *self.show_tracking(dispatcher, tracker)]
         if task == "change_address":
             return [SlotSet("pending_task", "case"), SlotSet("sub_issue", "address_change"),
-                    SlotSet("complaint_category", "logistics")]
+                    SlotSet("complaint_category", "logistics"), SlotSet("last_task", "case")]
         if task == "ticket_status":
-            return self.show_ticket_status(dispatcher, tracker, domain)
+            return [SlotSet("last_task", task), *self.show_ticket_status(dispatcher, tracker, domain)]
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("pending_task", None)]
 
     def show_tracking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        order_number = tracker.get_slot("order_number")
+        if self.answer_closed_order(dispatcher, tracker):
+            return [SlotSet("pending_task", None)]
         with runtime.database() as session:
-            tracking = cases.tracking_report(session, tracker.get_slot("order_number"))
+            tracking = cases.tracking_report(session, order_number)
         if not tracking.lines:
             dispatcher.utter_message(response="utter_tracking_none", order_number_masked=tracking.masked_number)
         else:
@@ -171,13 +224,30 @@ class ActionContinueTask(Action):
             ]
         return [SlotSet("pending_task", None)]
 
+    @staticmethod
+    def answer_closed_order(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """A refunded or cancelled order: its state is the answer (X1), not old tracking lines."""
+        with runtime.database() as session:
+            decision = cases.closed_order_answer(
+                session, order_number=tracker.get_slot("order_number"), conversation_id=tracker.sender_id,
+                channel=conversation_channel(tracker), today=runtime.today(), now=runtime.now(), policy=runtime.policy(),
+            )
+        if decision is None:
+            return False
+        dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
+        dispatcher.utter_message(response="utter_refund_timing", **cases.policy_answer_values(runtime.policy()))
+        return True
+
     def show_ticket_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ticket_number = tracker.get_slot("ticket_number")
+        order_number = tracker.get_slot("order_number")
         with runtime.database() as session:
             if ticket_number:
                 reports = [cases.ticket_report(session, ticket_number)]
             else:
-                reports = cases.ticket_reports_for_order(session, tracker.get_slot("order_number"))
+                reports = cases.ticket_reports_for_order(session, order_number)
+        if not ticket_number and not reports and self.answer_closed_order(dispatcher, tracker):
+            return [SlotSet("pending_task", None)]
         if ticket_number and reports[0] is None:
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=ticket_number)
             return [SlotSet("ticket_number", None), SlotSet("pending_task", None)]
@@ -193,6 +263,15 @@ class ActionContinueTask(Action):
         return [SlotSet("pending_task", None)]
 
 
+def answers_the_open_question(tracker: Tracker) -> bool:
+    """The message carries what the form asked for (a number after "不对不对")."""
+    requested = tracker.get_slot("requested_slot")
+    if requested in ("order_number", "phone_last4"):
+        text = str(tracker.latest_message.get("text") or "").translate(cases.FULL_WIDTH_DIGITS)
+        return bool(re.search(r"\d{4}", text))
+    return any(entity.get("entity") == requested for entity in tracker.latest_message.get("entities") or [])
+
+
 class ActionCancelTask(Action):
     def name(self) -> Text:
         return "action_cancel_task"
@@ -200,6 +279,9 @@ class ActionCancelTask(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        form = tracker.active_loop.get("name")
+        if form and answers_the_open_question(tracker):
+            return [FollowupAction(form)]  # "不对，是7740": a correction, not a cancel
         dispatcher.utter_message(response="utter_cancelled")
         return [
             ActiveLoop(None),

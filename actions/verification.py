@@ -20,6 +20,7 @@ from bot.config import get_settings
 from bot.services import cases
 
 DIGITS = re.compile(r"\d+")
+LONE_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def normalise_digits(value: Any) -> str:
@@ -80,6 +81,19 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
                     slots.append("item_sku")
         return slots
 
+    async def extract_phone_last4(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Asked for the phone digits, "不对不对，手滑了，是7740" holds them: one lone group of four
+        digits is the answer (outside this question such a number may be a price or a date)."""
+        if tracker.get_slot("requested_slot") != "phone_last4":
+            return {}
+        if any(entity.get("entity") == "phone_last4" for entity in tracker.latest_message.get("entities") or []):
+            return {}
+        text = str(tracker.latest_message.get("text") or "").translate(cases.FULL_WIDTH_DIGITS)
+        groups = LONE_FOUR_DIGITS.findall(text)
+        return {"phone_last4": groups[0]} if len(groups) == 1 else {}
+
     def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -115,6 +129,8 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         order_number = tracker.get_slot("order_number")
         if not order_number:
             return {"phone_last4": digits}
+        if tracker.get_slot("order_verified") and tracker.get_slot("verified_order_number") == order_number:
+            return {"phone_last4": digits}  # checked together with the number, already confirmed
         with runtime.database() as session:
             verified = cases.verify_owner(session, order_number, digits)
             summary = cases.order_summary(session, order_number) if verified else None

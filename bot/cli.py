@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "tickets",
     "nlu_eval",
     "dialogue_eval",
+    "persona_eval",
     "serve",
     "chat",
     "agents",

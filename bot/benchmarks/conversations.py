@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.db.engine import make_engine, session_scope
-from bot.db.tables import Evidence, Handoff, Order, SatisfactionScore, Ticket
+from bot.db.tables import CaseDecision, Evidence, Handoff, Order, SatisfactionScore, Ticket
 from bot.services.evidence_store import store_evidence
 
 SCENARIOS_PATH = Path(__file__).with_name("conversation_scenarios.yml")
@@ -191,6 +191,12 @@ class ConversationHarness:
                 outcome.failures.append(f"应有 1 张工单，实际 {len(tickets)} 张")
             else:
                 _compare(outcome, "工单", tickets[0], wanted)
+        if "decision" in expect:
+            decision = self._decision(outcome.conversation_id)
+            if decision is None:
+                outcome.failures.append("没有记录任何处理决定")
+            else:
+                _compare(outcome, "处理决定", decision, expect["decision"])
         if "handoff" in expect:
             handoff = self._handoff(outcome.conversation_id)
             wanted = expect["handoff"]
@@ -223,6 +229,13 @@ class ConversationHarness:
                 }
                 for t in rows
             ]
+
+    def _decision(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        with session_scope(self.engine) as session:
+            row = session.execute(
+                select(CaseDecision).where(CaseDecision.conversation_id == conversation_id).order_by(CaseDecision.id.desc())
+            ).scalars().first()
+            return None if row is None else {"rule_id": row.rule_id, "category": row.category, "remedies": row.remedies}
 
     def _tickets_on_order(self, order_number: str) -> int:
         with session_scope(self.engine) as session:

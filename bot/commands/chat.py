@@ -8,6 +8,7 @@ import uuid
 import requests
 
 from bot.config import get_settings
+from bot.messaging.buttons import number_buttons, payload_for_reply
 
 
 def register(subparsers) -> None:
@@ -23,8 +24,8 @@ def render(reply: dict) -> str:
         lines.append(reply["text"])
     if reply.get("image"):
         lines.append(f"[图片] {reply['image']}")
-    for number, button in enumerate(reply.get("buttons") or [], start=1):
-        lines.append(f"  {number}. {button.get('title')}")
+    for option in number_buttons(reply.get("buttons") or []):
+        lines.append(f"  {option.number}. {option.title}")
     return "\n".join(lines)
 
 
@@ -32,7 +33,7 @@ def chat(args) -> int:
     url = args.url or f"http://127.0.0.1:{get_settings().rasa_port}/webhooks/rest/webhook"
     sender = args.sender or f"cli-{uuid.uuid4().hex[:8]}"
     print(f"会话 {sender}，连接 {url}。输入消息后回车；按钮可以直接输入编号；Ctrl-D 退出。")
-    last_buttons: list = []
+    last_options: list = []
     while True:
         try:
             text = input("您：").strip()
@@ -41,8 +42,7 @@ def chat(args) -> int:
             return 0
         if not text:
             continue
-        if text.isdigit() and 1 <= int(text) <= len(last_buttons):
-            text = last_buttons[int(text) - 1]["payload"]
+        text = payload_for_reply(text, last_options) or text
         try:
             response = requests.post(url, json={"sender": sender, "message": text}, timeout=60)
             response.raise_for_status()
@@ -50,7 +50,7 @@ def chat(args) -> int:
         except (requests.RequestException, json.JSONDecodeError) as error:
             print(f"连接助手失败：{error}。请确认 `make run` 正在运行。", file=sys.stderr)
             continue
-        last_buttons = []
+        last_options = []
         for reply in replies:
             print(f"助手：{render(reply)}")
-            last_buttons = reply.get("buttons") or last_buttons
+            last_options = number_buttons(reply.get("buttons") or []) or last_options

@@ -81,7 +81,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     used = buyer.add_mutually_exclusive_group()
     used.add_argument("--unused", dest="item_unused", action="store_const", const=True, help="商品未使用、包装完好")
     used.add_argument("--used", dest="item_unused", action="store_const", const=False, help="商品已使用或已拆封")
-    buyer.add_argument("--insist-ticket", action="store_true", help="买家坚持要登记工单")
     buyer.add_argument("--repeat-contacts", type=_non_negative_int, default=0, metavar="次", help="此前就同一订单联系过几次")
     buyer.add_argument("--earlier-ticket-overdue", action="store_true", help="买家之前的工单已超时")
     buyer.add_argument("--repeated-fault", action="store_true", help="同一故障维修后再次出现")
@@ -173,7 +172,6 @@ def _situation(args: argparse.Namespace) -> Situation:
     details: Dict[str, Any] = dict(
         evidence_given=args.evidence,
         item_unused=args.item_unused,
-        buyer_insists_ticket=args.insist_ticket,
         repeat_contacts=args.repeat_contacts,
         earlier_ticket_overdue=args.earlier_ticket_overdue,
         repeated_fault_after_repair=args.repeated_fault,

@@ -144,6 +144,26 @@ class OrderContact(Base):
     last_at = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
+class CaseDecision(Base):
+    """Every decision the assistant states, also those that open no ticket (info, reject): the
+    record reports and the agent desk read, and the link to the ticket the decision went to."""
+
+    __tablename__ = "case_decisions"
+    __table_args__ = (Index(None, "conversation_id"), Index(None, "order_id"))
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False)
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"))  # none: no order named (S3)
+    item_sku = Column(String(64))
+    category = Column(String(32))  # none for a status question answered by the order's state (X1)
+    sub_issue = Column(String(32))
+    rule_id = Column(String(16), nullable=False)
+    remedies = Column(JSON, nullable=False, default=list)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="SET NULL"))
+    buyer_objection = Column(Text)  # what the buyer said against the decision, for the agent
+    created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (

@@ -6,6 +6,7 @@ receives the reply "2" can map it back to the second button's payload.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Sequence
@@ -49,8 +50,19 @@ def chosen_number(reply: str) -> Optional[int]:
     return None
 
 
+_SCORE_PAYLOAD = re.compile(r'"satisfaction_score"\s*:\s*"?(\d)"?')
+
+
 def payload_for_reply(reply: str, options: Sequence[NumberedOption]) -> Optional[str]:
+    """The payload the reply picks: "1" is the first option shown. On a score scale a digit is the
+    score itself, whatever order the buttons are in (policy: numbered options and scores)."""
     number = chosen_number(reply)
+    scores = {option.payload: _SCORE_PAYLOAD.search(option.payload) for option in options}
+    if options and all(scores.values()):
+        for option in options:
+            if number is not None and int(scores[option.payload].group(1)) == number:
+                return option.payload
+        return None
     for option in options:
         if option.number == number:
             return option.payload

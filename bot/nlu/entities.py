@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Iterable, List, Optional
 
 from bot.nlu.identifiers import DEFAULT_ORDER_NUMBER_PATTERN, DEFAULT_TICKET_NUMBER_PATTERN, extract_identifiers
 from bot.nlu.lexicon import Lexicon, load_lexicon, resolve_entities
@@ -24,7 +24,7 @@ ENTITY_NAMES = (
 SUB_ISSUE_PRECEDENCE = (
     "safety", "counterfeit", "human_damage", "spoiled", "damaged_in_transit", "not_received", "lost",
     "delay", "not_shipped", "address_change", "not_as_described", "size", "defect",
-    "rude", "shirking", "no_reply", "slow", "where_to_complain", "no_reason",
+    "where_to_complain", "rude", "shirking", "no_reply", "slow", "no_reason",
 )
 
 
@@ -57,10 +57,16 @@ def extract_entities(
     return sorted(_most_telling_sub_issue(found), key=lambda entity: (entity.start, entity.end))
 
 
+def most_telling_sub_issue(values: Iterable[str]) -> Optional[str]:
+    """Of several problems named, the one that decides the case (SUB_ISSUE_PRECEDENCE)."""
+    rank = {value: index for index, value in enumerate(SUB_ISSUE_PRECEDENCE)}
+    named = [value for value in values if value]
+    return min(named, key=lambda value: rank.get(value, len(rank))) if named else None
+
+
 def _most_telling_sub_issue(entities: List[Entity]) -> List[Entity]:
     values = {e.value for e in entities if e.entity == "sub_issue"}
     if len(values) < 2:
         return entities
-    rank = {value: index for index, value in enumerate(SUB_ISSUE_PRECEDENCE)}
-    best = min(values, key=lambda value: rank.get(value, len(rank)))
+    best = most_telling_sub_issue(values)
     return [e for e in entities if e.entity != "sub_issue" or e.value == best]

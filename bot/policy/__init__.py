@@ -9,7 +9,7 @@ Modules: `model` (OrderFacts, Situation, Decision), `config` (the policy file), 
 `interchange` (orders in the interchange JSON format).
 """
 from bot.policy.config import PolicyConfig, PolicyConfigError, load_policy
-from bot.policy.engine import OrderFactsError, decide
+from bot.policy.engine import MAY_KEEP_WAITING_RULES, OrderFactsError, buyer_choices, decide, settled_remedy
 from bot.policy.model import (
     ORDER_CLOSED_RULE,
     REFUND_AFTER_APPROVAL,
@@ -23,6 +23,7 @@ from bot.policy.model import (
 
 __all__ = [
     "Decision",
+    "MAY_KEEP_WAITING_RULES",
     "ORDER_CLOSED_RULE",
     "OrderFacts",
     "OrderFactsError",
@@ -33,6 +34,8 @@ __all__ = [
     "REFUND_FROM_TODAY",
     "RULE_IDS",
     "Situation",
+    "buyer_choices",
     "decide",
     "load_policy",
+    "settled_remedy",
 ]

@@ -49,6 +49,31 @@ from bot.policy.workdays import add_working_days
 CLOSED_STATUSES = (OrderStatus.REFUNDED, OrderStatus.CANCELLED)
 REFUND_REMEDIES = (Remedy.RETURN_REFUND, Remedy.REFUND_ONLY)
 RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND, Remedy.EXCHANGE)
+# decisions that leave the shop's people nothing to do open no ticket (policy: "Which decisions
+# open a ticket"); a buyer who objects is handed over with the decision instead
+NO_WORK_REMEDIES = (Remedy.INFO, Remedy.REJECT)
+# rules under which the shop checks first: the other remedies are offered only after the check
+CHECK_FIRST_RULES = ("L4",)
+# rules whose one remedy the buyer may also decline (L7: refund, or keep waiting for the parcel)
+MAY_KEEP_WAITING_RULES = ("L7",)
+
+
+def buyer_choices(rule_id: str, remedies: Tuple[Remedy, ...]) -> Tuple[Remedy, ...]:
+    """The remedies the buyer picks from now (an `investigate` always runs, it is no choice)."""
+    if rule_id in CHECK_FIRST_RULES:
+        return ()
+    return tuple(r for r in remedies if r not in NO_WORK_REMEDIES and r is not Remedy.INVESTIGATE)
+
+
+def settled_remedy(rule_id: str, remedies: Tuple[Remedy, ...]) -> Optional[Remedy]:
+    """The remedy recorded at once, without asking: the only choice, or the check that comes
+    first; None when the buyer has two or more to pick from, or the decision leaves no work."""
+    choices = buyer_choices(rule_id, remedies)
+    if len(choices) == 1 and rule_id not in MAY_KEEP_WAITING_RULES:
+        return choices[0]
+    if not choices and Remedy.INVESTIGATE in remedies:
+        return Remedy.INVESTIGATE
+    return None
 SECONDARY_RULE_S2 = "S2"
 
 
@@ -64,7 +89,6 @@ class _Outcome:
     shipping_payer: ShippingPayer
     missing_facts: Tuple[str, ...] = ()
     escalate: bool = False
-    opens_ticket: bool = True
     action_hours: Optional[int] = None
 
 
@@ -188,7 +212,7 @@ def _logistics_rule(
     if dates.days_since_shipment > _promised_days(order, policy):
         return _Outcome("L2", "L2", (Remedy.INVESTIGATE, Remedy.RESHIP, Remedy.REFUND_ONLY), ShippingPayer.NONE)
     return _Outcome(
-        "L1", "L1_in_transit", (Remedy.INFO,), ShippingPayer.NONE, opens_ticket=situation.buyer_insists_ticket
+        "L1", "L1_in_transit", (Remedy.INFO,), ShippingPayer.NONE
     )
 
 
@@ -206,13 +230,12 @@ def _not_shipped_rule(
         (Remedy.INFO,),
         ShippingPayer.NONE,
         missing_facts=("paid_at",) if hours is None else (),
-        opens_ticket=situation.buyer_insists_ticket,
     )
 
 
 def _service_rule(situation: Situation, policy: PolicyConfig) -> _Outcome:
-    if situation.sub_issue is SubIssue.WHERE_TO_COMPLAIN:
-        return _Outcome("S3", "S3", (Remedy.INFO,), ShippingPayer.NONE, opens_ticket=situation.buyer_insists_ticket)
+    if SubIssue.WHERE_TO_COMPLAIN in situation.mentioned:
+        return _Outcome("S3", "S3", (Remedy.INFO,), ShippingPayer.NONE)
     if _s2_applies(situation, policy):
         return _Outcome("S2", "S2", (Remedy.INVESTIGATE,), ShippingPayer.NONE)
     return _Outcome(
@@ -223,7 +246,7 @@ def _service_rule(situation: Situation, policy: PolicyConfig) -> _Outcome:
 def _closed_order(order: OrderFacts, situation: Situation) -> _Outcome:
     template = f"{ORDER_CLOSED_RULE}_{order.status.value}"
     return _Outcome(
-        ORDER_CLOSED_RULE, template, (Remedy.INFO,), ShippingPayer.NONE, opens_ticket=situation.buyer_insists_ticket
+        ORDER_CLOSED_RULE, template, (Remedy.INFO,), ShippingPayer.NONE
     )
 
 
@@ -269,7 +292,7 @@ def _finish(
         first_response_due=now + timedelta(hours=policy.first_response_hours),
         resolution_due=now + timedelta(days=policy.resolution_days),
         return_processing_hours=return_hours,
-        opens_ticket=outcome.opens_ticket or escalate,
+        opens_ticket=any(remedy not in NO_WORK_REMEDIES for remedy in outcome.remedies),
         refund_counted_from=refund_from,
         action_due=now + timedelta(hours=outcome.action_hours) if outcome.action_hours is not None else None,
         days_since_delivery=dates.days_since_delivery,

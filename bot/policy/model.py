@@ -93,7 +93,6 @@ class Situation:
     sub_issue: Optional[SubIssue] = None
     evidence_given: bool = False
     item_unused: Optional[bool] = None
-    buyer_insists_ticket: bool = False
     repeat_contacts: int = 0
     earlier_ticket_overdue: bool = False
     repeated_fault_after_repair: bool = False
@@ -137,8 +136,8 @@ class Decision:
     """What the policy says. Besides the fields every caller needs (rule, remedies, shipping,
     evidence, priority, escalation, dates, explanation) it carries:
 
-    - `opens_ticket`: False only for pure information (L1 within the promised time, S3, X1)
-      unless the buyer insists or the case is escalated;
+    - `opens_ticket`: False for decisions that leave the shop no work: `info` (L1 within the
+      promised time, L6 not shipped, S3, X1) and `reject` (N2-N4, Q5/Q6 without repair);
     - `refund_counted_from`: see the module docstring;
     - `action_due`: the rule's own deadline (S1 supervisor reply, L4 carrier check, L7 call);
     - `days_since_delivery` / `days_since_shipment`: the day counts the rule was judged on;

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.tables import Order, SatisfactionScore, Ticket
+from bot.db.tables import CaseDecision, Order, SatisfactionScore, Ticket
 from bot.domain.vocabulary import (
     SUB_ISSUE_CATEGORY,
     ComplaintCategory,
@@ -23,11 +23,13 @@ from bot.domain.vocabulary import (
     SubIssue,
     TicketStatus,
 )
-from bot.policy import Decision, PolicyConfig, Situation, decide
+from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
 from bot.services.clock import shop_date, shop_zone, to_shop_time
 
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
+UNDELIVERED_STATUSES = (OrderStatus.IN_TRANSIT.value, OrderStatus.LOST.value, OrderStatus.AWAITING_SHIPMENT.value)
 ACTIVE_STATUSES = (
     TicketStatus.AWAITING_EVIDENCE.value,
     TicketStatus.OPEN.value,
@@ -60,6 +62,7 @@ class CaseFacts:
     item_unused: Optional[bool] = None
     description: Optional[str] = None
     requested_remedy: Optional[str] = None
+    also_mentioned: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class CaseOutcome:
 
 @dataclass(frozen=True)
 class NextSteps:
+    remedy: str
     shipping_payer: str
     return_deadline: Optional[date]
     return_address: str
@@ -97,6 +101,18 @@ class TicketReport:
     resolution_due: Optional[datetime]
     offered_remedies: Tuple[str, ...] = ()
     first_response_due: Optional[datetime] = None
+    rule_id: Optional[str] = None
+
+    @property
+    def may_keep_waiting(self) -> bool:
+        return (self.rule_id or "") in MAY_KEEP_WAITING_RULES and not self.chosen_remedy
+
+    @property
+    def buyer_choices(self) -> Tuple[str, ...]:
+        """What the buyer may pick now; nothing once a remedy is chosen."""
+        if self.chosen_remedy:
+            return ()
+        return tuple(r.value for r in buyer_choices(self.rule_id or "", tuple(Remedy(r) for r in self.offered_remedies)))
 
 
 @dataclass(frozen=True)
@@ -164,7 +180,7 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
         sub_issue=sub_issue,
         evidence_given=bool(facts.evidence),
         item_unused=facts.item_unused,
-        buyer_insists_ticket=facts.requested_remedy is not None,
+        also_mentioned=tuple(SubIssue(value) for value in facts.also_mentioned),
         repeat_contacts=contacts.earlier_contact_count(session, order, conversation_id),
         earlier_ticket_overdue=contacts.earlier_ticket_overdue(session, order),
     )
@@ -217,35 +233,85 @@ def decide_and_open_ticket(
     session: Session, *, order_number: str, item_sku: Optional[str], facts: CaseFacts,
     conversation_id: str, channel: str, today: date, now: datetime, policy: PolicyConfig,
 ) -> CaseOutcome:
-    """Decide the case and record it: a new ticket, or the one already open for this order
-    and category (a repeated complaint adds to it instead of opening a second one)."""
+    """Decide the case and record it: every decision in `case_decisions`; a decision that leaves
+    work also on a ticket, new or the one already open for this order and category (a repeated
+    complaint adds to it instead of opening a second one). A remedy the buyer need not pick (the
+    only one, or the check that comes first) is recorded on the ticket at once."""
     order, item = _order_and_item(session, order_number, item_sku)
     situation = _situation(session, order, facts, conversation_id)
     decision = decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
     contacts.record_contact(session, order, conversation_id, channel=channel)
-    if not decision.opens_ticket:
-        return CaseOutcome(decision, None, False)
     category = situation.rule_family.value
+    record = CaseDecision(
+        conversation_id=conversation_id, order_id=order.id, item_sku=item.sku, category=category,
+        sub_issue=situation.sub_issue.value if situation.sub_issue else None, rule_id=decision.rule_id,
+        remedies=[remedy.value for remedy in decision.remedies],
+    )
+    session.add(record)
+    if not decision.opens_ticket:
+        session.flush()
+        return CaseOutcome(decision, None, False)
     existing = active_ticket_for(session, order, category)
     evidence = _evidence_files(facts.evidence)
     if existing is not None and existing.conversation_id != conversation_id:
         for piece in evidence:
             tickets.add_evidence(session, existing, piece)
         _apply_new_decision(session, existing, decision, situation)
-        return CaseOutcome(decision, existing, False)
-    ticket, created = tickets.open_ticket(
-        session,
-        order=order,
-        item=item,
-        category=category,
-        sub_issue=situation.sub_issue.value if situation.sub_issue else None,
-        decision=decision,
-        conversation_id=conversation_id,
-        channel=channel,
-        description=facts.description,
-        evidence=evidence,
-    )
+        ticket, created = existing, False
+    else:
+        ticket, created = tickets.open_ticket(
+            session,
+            order=order,
+            item=item,
+            category=category,
+            sub_issue=situation.sub_issue.value if situation.sub_issue else None,
+            decision=decision,
+            conversation_id=conversation_id,
+            channel=channel,
+            description=facts.description,
+            evidence=evidence,
+        )
+    record.ticket_id = ticket.id
+    _settle_remedy_if_due(session, ticket)
+    session.flush()
     return CaseOutcome(decision, ticket, created)
+
+
+def complains_of_an_item_not_received(session: Session, order_number: str, facts: CaseFacts) -> bool:
+    """A fault of the item itself on an order that was never delivered: most likely the buyer gave
+    the number of another order. Asking beats deciding the order's logistics rule on it."""
+    order = orders.find_order(session, order_number)
+    if order is None or order.status not in UNDELIVERED_STATUSES or facts.sub_issue is None:
+        return False
+    named = facts.sub_issue in facts.also_mentioned  # said in so many words, not just assumed
+    return named and SUB_ISSUE_CATEGORY[SubIssue(facts.sub_issue)] is ComplaintCategory.QUALITY
+
+
+def problem_of_an_undelivered_order(session: Session, order_number: Optional[str]) -> Optional[str]:
+    """An order not delivered yet is judged by its logistics state (L1/L2/L3/L7) whatever problem
+    the buyer names: the problem question need not be asked."""
+    order = orders.find_order(session, order_number or "")
+    return _UNDELIVERED_SUB_ISSUE.get(order.status) if order is not None else None
+
+
+def record_objection(session: Session, conversation_id: str, words: str) -> Optional[str]:
+    """The buyer disagrees with the latest decision of this conversation: their words go on the
+    decision record (and its ticket's audit trail) for the agent who takes over. Returns the rule."""
+    record = latest_decision(session, conversation_id)
+    if record is None:
+        return None
+    record.buyer_objection = words[:2000]
+    if record.ticket_id is not None:
+        ticket = session.get(Ticket, record.ticket_id)
+        tickets.update_ticket(session, ticket, "bot", note=f"买家对处理结果有异议：{words[:500]}")
+    session.flush()
+    return record.rule_id
+
+
+def latest_decision(session: Session, conversation_id: str) -> Optional[CaseDecision]:
+    return session.execute(
+        select(CaseDecision).where(CaseDecision.conversation_id == conversation_id).order_by(CaseDecision.id.desc())
+    ).scalars().first()
 
 
 def _apply_new_decision(session: Session, ticket: Ticket, decision: Decision, situation: Situation) -> None:
@@ -266,13 +332,44 @@ def _apply_new_decision(session: Session, ticket: Ticket, decision: Decision, si
     tickets.update_ticket(session, ticket, "bot", note=f"同一订单再次反映（规则 {decision.rule_id}）", **changes)
 
 
+def settle_remedy_if_due(session: Session, ticket_number: str) -> None:
+    _settle_remedy_if_due(session, tickets.require_ticket(session, ticket_number))
+
+
+def _settle_remedy_if_due(session: Session, ticket: Ticket) -> None:
+    """Record at once a remedy the buyer need not pick (the only one, or the check that comes
+    first), unless the ticket still waits for evidence or a remedy is chosen already."""
+    if ticket.chosen_remedy is not None or ticket.status == TicketStatus.AWAITING_EVIDENCE.value:
+        return
+    settled = settled_remedy(ticket.rule_id or "", tuple(Remedy(r) for r in ticket.offered_remedies or ()))
+    if settled is not None:
+        _record_remedy(session, ticket, settled.value)
+
+
+def _record_remedy(session: Session, ticket: Ticket, remedy: str) -> None:
+    tickets.update_ticket(session, ticket, "bot", chosen_remedy=remedy)
+    if remedy in RETURNED_ITEM_REMEDIES and ticket.status == TicketStatus.OPEN.value:
+        tickets.change_status(session, ticket, TicketStatus.PENDING_BUYER, "bot", "等待买家寄回商品")
+
+
 def choose_remedy(session: Session, ticket_number: str, remedy: str, *, today: date, policy: PolicyConfig) -> NextSteps:
     ticket = tickets.require_ticket(session, ticket_number)
-    tickets.update_ticket(session, ticket, "bot", chosen_remedy=remedy)
-    returns_item = remedy in (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
-    if returns_item and ticket.status == TicketStatus.OPEN.value:
-        tickets.change_status(session, ticket, TicketStatus.PENDING_BUYER, "bot", "等待买家寄回商品")
+    if ticket.chosen_remedy != remedy:
+        _record_remedy(session, ticket, remedy)
+    return next_steps(ticket, today=today, policy=policy)
+
+
+def settled_next_steps(session: Session, ticket_number: str, *, today: date, policy: PolicyConfig) -> Optional[NextSteps]:
+    ticket = tickets.require_ticket(session, ticket_number)
+    return next_steps(ticket, today=today, policy=policy) if ticket.chosen_remedy else None
+
+
+def next_steps(ticket: Ticket, *, today: date, policy: PolicyConfig) -> NextSteps:
+    """What the buyer is told after the remedy of `ticket` is settled."""
+    remedy = ticket.chosen_remedy
+    returns_item = remedy in RETURNED_ITEM_REMEDIES
     return NextSteps(
+        remedy=remedy,
         shipping_payer=ticket.shipping_payer or "none",
         return_deadline=today + timedelta(days=policy.return_ship_within_days) if returns_item else None,
         return_address=policy.return_address,
@@ -306,7 +403,7 @@ _UNDELIVERED_SUB_ISSUE = {
 def _report(ticket: Ticket) -> TicketReport:
     return TicketReport(
         ticket.ticket_number, ticket.status, ticket.chosen_remedy, ticket.resolution_due,
-        tuple(ticket.offered_remedies or ()), ticket.first_response_due,
+        tuple(ticket.offered_remedies or ()), ticket.first_response_due, ticket.rule_id,
     )
 
 
@@ -384,3 +481,100 @@ def policy_answer_values(policy: PolicyConfig) -> Dict[str, Any]:
         "complaint_channels": "；".join(policy.complaint_channels),
         "return_address": policy.return_address,
     }
+
+
+# ---- after the decision ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AddressChange:
+    changed: bool  # the order itself now has the new address (not shipped yet)
+    ticket_number: Optional[str]  # or: the address went onto this ticket for the carrier check
+    masked_address: str
+    first_response_due: Optional[datetime] = None
+
+
+def mask_address(address: str) -> str:
+    """Enough for the buyer to recognise the address, never all of it."""
+    address = " ".join(address.split())
+    return f"{address[:6]}****" if len(address) > 6 else "****"
+
+
+def take_new_address(
+    session: Session, *, order_number: str, address: str, ticket_number: Optional[str], conversation_id: str
+) -> Optional[AddressChange]:
+    """L6: an order not shipped yet gets the new address at once; a shipped one's ticket carries it
+    to the carrier check. None when neither is possible (a person has to handle it)."""
+    order = orders.find_order(session, order_number)
+    if order is None:
+        return None
+    address = address.strip()[:300]
+    if order.status == OrderStatus.AWAITING_SHIPMENT.value:
+        order.address = address
+        contacts.record_contact(session, order, conversation_id)
+        session.flush()
+        return AddressChange(True, None, mask_address(address))
+    ticket = tickets.find_ticket(session, ticket_number) if ticket_number else None
+    if ticket is None or ticket.order_id != order.id or not tickets.is_active(ticket):
+        return None
+    tickets.update_ticket(session, ticket, "bot", note=f"买家提供的新收货地址：{address}")
+    return AddressChange(False, ticket.ticket_number, mask_address(address), ticket.first_response_due)
+
+
+def add_remark(session: Session, ticket_number: str, words: str) -> bool:
+    """What the buyer added after the decision goes onto the ticket's audit trail."""
+    ticket = tickets.find_ticket(session, ticket_number)
+    if ticket is None or not tickets.is_active(ticket):
+        return False
+    tickets.update_ticket(session, ticket, "bot", note=f"买家补充：{words[:1000]}")
+    return True
+
+
+def withdraw_ticket(session: Session, ticket_number: str, reason: str) -> bool:
+    """A ticket the bot opened on an order the buyer then said was the wrong one: nobody should
+    work it. Only a ticket nobody has touched yet (no agent, no return under way) is withdrawn."""
+    ticket = tickets.find_ticket(session, ticket_number)
+    if ticket is None or ticket.status not in (TicketStatus.AWAITING_EVIDENCE.value, TicketStatus.OPEN.value, TicketStatus.PENDING_BUYER.value):
+        return False
+    if ticket.status == TicketStatus.OPEN.value:
+        tickets.change_status(session, ticket, TicketStatus.RESOLVED, "bot", reason)
+    tickets.change_status(session, ticket, TicketStatus.CLOSED, "bot", reason)
+    return True
+
+
+def closed_order_status(session: Session, order_number: str) -> Optional[str]:
+    """`refunded` / `cancelled` for an order with nothing left to handle, else None."""
+    order = orders.find_order(session, order_number)
+    if order is not None and order.status in (OrderStatus.REFUNDED.value, OrderStatus.CANCELLED.value):
+        return order.status
+    return None
+
+
+def record_where_to_complain(session: Session, *, conversation_id: str, order_number: Optional[str]) -> None:
+    """Rule S3 answered as a question ("还能去哪投诉？"): information only, recorded for reports."""
+    order = orders.find_order(session, order_number) if order_number else None
+    session.add(CaseDecision(
+        conversation_id=conversation_id, order_id=order.id if order is not None else None,
+        category=ComplaintCategory.SERVICE.value, sub_issue=SubIssue.WHERE_TO_COMPLAIN.value, rule_id="S3",
+        remedies=[Remedy.INFO.value],
+    ))
+    session.flush()
+
+
+def closed_order_answer(
+    session: Session, *, order_number: str, conversation_id: str, channel: str, today: date, now: datetime,
+    policy: PolicyConfig,
+) -> Optional[Decision]:
+    """"退款到了没" about a refunded or cancelled order: the order's state is the answer (rule X1,
+    information only), recorded like every decision; None for an order still in progress."""
+    if closed_order_status(session, order_number) is None:
+        return None
+    order, item = _order_and_item(session, order_number, None)
+    # a status question names no problem: any family but service leads to X1 on a closed order
+    decision = decide(orders.order_facts_for(order, item), Situation(category=ComplaintCategory.LOGISTICS), today, policy, now=now)
+    contacts.record_contact(session, order, conversation_id, channel=channel)
+    session.add(CaseDecision(
+        conversation_id=conversation_id, order_id=order.id, item_sku=item.sku, category=None,
+        rule_id=decision.rule_id, remedies=[remedy.value for remedy in decision.remedies],
+    ))
+    session.flush()
+    return decision

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.case import ActionChooseRemedy, ActionDecideCase
+from actions.case import ActionChooseRemedy, ActionConfirmOrder, ActionDecideCase
+from bot.services import cases
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, template_values, tickets_of
 from tests.actions.flows import (
     answer_case_form,
@@ -70,7 +71,8 @@ def test_choosing_an_offered_remedy_records_it_and_tells_the_next_steps(conversa
     assert "文一西路" in values["return_address"]
     assert values["return_processing_hours"] == 72
     assert "月" in values["return_deadline"]
-    assert turn.slots_set() == {"awaiting_reply": None, "offered_remedies": None}
+    # the next message is read against the decision (an objection, thanks, a new problem ...)
+    assert turn.slots_set() == {"awaiting_reply": "decision_feedback", "offered_remedies": None}
     with db() as session:
         [ticket] = tickets_of(session, chat.sender_id)
         assert ticket.ticket_number == number
@@ -117,7 +119,8 @@ def test_a_repeated_complaint_from_another_chat_reuses_the_open_ticket(conversat
     answer_case_form(second, "", metadata={"attachments": [photo("second-angle.jpg")]})
     turn = second.run(ActionDecideCase())
 
-    assert turn.responses == ["utter_decision", "utter_ticket_reused"]  # a remedy was chosen already
+    # a remedy was chosen already: the buyer is reminded of its next steps, not asked again
+    assert turn.responses == ["utter_decision", "utter_ticket_reused", "utter_next_steps_exchange"]
     reused = template_values(turn.message("utter_ticket_reused"))
     assert reused["ticket_number"] == number
     assert reused["ticket_status"] == domain["responses"]["utter_label_status_pending_buyer"][0]["text"]
@@ -144,7 +147,8 @@ def test_without_a_photo_the_ticket_waits_for_evidence(conversation, db):
     decided = decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, evidence=False)
     assert decided.responses == ["utter_decision", "utter_ticket_awaiting_evidence"]
     assert decided.slots_set()["evidence"] is None
-    assert "awaiting_reply" not in decided.slots_set()  # nothing to choose before the evidence
+    assert decided.slots_set()["awaiting_reply"] == "decision_feedback"  # nothing to choose before the evidence
+    assert "utter_choose_remedy" not in decided.responses
     with db() as session:
         [ticket] = tickets_of(session, chat.sender_id)
         assert ticket.status == "awaiting_evidence"
@@ -185,14 +189,14 @@ def test_a_single_possible_remedy_is_recorded_without_asking(conversation, db):
     chat = conversation()
     decided = decided_quality_case(chat, LAPTOP_ORDER, LAPTOP_PHONE, text="电脑屏幕闪烁")
     assert decided.responses == ["utter_decision", "utter_ticket_opened", "utter_next_steps_repair"]
-    assert decided.slots_set()["awaiting_reply"] is None
+    assert decided.slots_set()["awaiting_reply"] == "decision_feedback"
     with db() as session:
         [ticket] = tickets_of(session, chat.sender_id)
         assert (ticket.rule_id, ticket.chosen_remedy) == ("Q3", "repair")
         assert ticket.priority == "high"  # an order worth more than 2000 CNY
 
 
-def test_a_rejected_request_is_recorded_and_a_person_offered(conversation, db):
+def test_a_rejected_request_opens_no_ticket_is_recorded_and_a_person_offered(conversation, db):
     chat = conversation()
     verified_case(chat, CHERRIES_ORDER, CHERRIES_PHONE, text="车厘子不想要了，退了吧", intent="request_return")
     assert chat.current_slots()["complaint_category"] == "no_reason"
@@ -201,11 +205,13 @@ def test_a_rejected_request_is_recorded_and_a_person_offered(conversation, db):
     answered = answer_case_form(chat, "不想要了", slots={"sub_issue": "no_reason"})
     assert answered.requested_slot is None
     decided = chat.run(ActionDecideCase())
-    assert decided.responses == ["utter_decision", "utter_ticket_recorded_rejected", "utter_decision_reject_offer_human"]
-    assert "awaiting_reply" not in decided.slots_set()
+    assert decided.responses == ["utter_decision", "utter_decision_reject_offer_human"]
+    assert decided.slots_set()["awaiting_reply"] == "decision_feedback"
+    assert decided.slots_set()["last_decision"]["rule"] == "N2"
     with db() as session:
-        [ticket] = tickets_of(session, chat.sender_id)
-        assert (ticket.rule_id, ticket.offered_remedies) == ("N2", ["reject"])
+        assert tickets_of(session, chat.sender_id) == []  # a reject leaves nobody any work
+        record = cases.latest_decision(session, chat.sender_id)
+        assert (record.rule_id, record.remedies, record.ticket_id) == ("N2", ["reject"], None)
 
 
 def test_a_return_without_reason_asks_whether_the_item_is_unused(conversation, db):
@@ -258,15 +264,24 @@ def test_an_unknown_sub_issue_is_refused_and_asked_again(conversation):
     assert turn.requested_slot == "sub_issue"
 
 
-def test_text_instead_of_a_photo_is_noted_and_the_photo_asked_again(conversation):
+def test_text_instead_of_a_photo_is_noted_and_the_ticket_waits_for_the_photo(conversation):
+    """A typed answer to the photo question never brings the same question back: the words are
+    kept, and the ticket waits for the photos (they can come later in the chat)."""
     chat = conversation()
     verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
                   entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
     start_case_form(chat)
-    turn = answer_case_form(chat, "左边耳罩里面有异响")
-    assert turn.responses == ["utter_description_noted"]
-    assert chat.current_slots()["evidence"] is None
-    assert turn.requested_slot == "evidence"
+    turn = answer_case_form(chat, "左边耳罩里面有异响，摇一摇就响")
+    assert turn.requested_slot is None  # the case is complete: decided next, ticket awaiting evidence
+    assert chat.current_slots()["evidence"] == "declined"
+    assert "左边耳罩里面有异响" in chat.current_slots()["description"]
+
+
+def test_photos_sent_when_asked_are_the_evidence(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(chat)
     sent = answer_case_form(chat, "", metadata={"attachments": [photo("a.jpg"), photo("b.jpg")]})
     assert sent.responses == ["utter_evidence_received"]
     assert template_values(sent.messages[0])["evidence_count"] == 2
@@ -306,9 +321,12 @@ def test_a_parcel_on_its_way_in_time_gets_the_facts_and_no_ticket(conversation, 
     decided = where_is_my_parcel(chat, ON_TIME_PARCEL_ORDER, ON_TIME_PARCEL_PHONE)
     assert decided.responses == ["utter_decision"]
     assert "L1" in template_values(decided.messages[0])["explanation"]
-    assert decided.slots_set() == {"pending_task": None}
+    slots = decided.slots_set()
+    assert slots["pending_task"] is None and slots["awaiting_reply"] == "decision_feedback"
+    assert (slots["last_decision"]["rule"], slots["last_decision"]["ticket"]) == ("L1", None)
     with db() as session:
         assert tickets_of(session, chat.sender_id) == []
+        assert cases.latest_decision(session, chat.sender_id).rule_id == "L1"
 
 
 def test_a_late_parcel_opens_an_l2_ticket_and_offers_reship_or_refund(conversation, db):
@@ -320,3 +338,22 @@ def test_a_late_parcel_opens_an_l2_ticket_and_offers_reship_or_refund(conversati
         [ticket] = tickets_of(session, chat.sender_id)
         assert (ticket.rule_id, ticket.category, ticket.sub_issue) == ("L2", "logistics", "delay")
         assert ticket.offered_remedies == ["investigate", "reship", "refund_only"]
+
+
+def test_a_fault_of_an_item_never_delivered_asks_whether_the_order_is_right(conversation, db):
+    """"屏幕有坏点" about a parcel still on its way is most likely the wrong order number: no L-rule
+    decision (and no ticket) on it before the buyer confirms."""
+    chat = conversation()
+    verified_case(chat, ON_TIME_PARCEL_ORDER, ON_TIME_PARCEL_PHONE, text="屏幕有坏点",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(chat)
+    asked = chat.run(ActionDecideCase())
+    assert asked.responses == ["utter_confirm_order_for_item_problem"]
+    assert asked.slots_set()["last_decision"]["expects_order_correction"] is True
+    with db() as session:
+        assert tickets_of(session, chat.sender_id) == [] and cases.latest_decision(session, chat.sender_id) is None
+    chat.user("对，就是这单", "affirm")
+    confirmed = chat.run(ActionConfirmOrder())
+    assert confirmed.responses[0] == "utter_decision"  # decided on the order after all
+    with db() as session:
+        assert cases.latest_decision(session, chat.sender_id).rule_id == "L1"

@@ -46,6 +46,20 @@ def test_a_policy_question_is_answered_from_the_shop_policy(conversation, questi
         assert set(given["exempt_summary"].split("、")) == {"生鲜", "定制商品"}
 
 
+def test_asking_where_else_to_complain_states_rule_s3_and_records_it(conversation, db):
+    from bot.services import cases
+
+    chat = conversation()
+    chat.user("除了这里还能去哪投诉", "ask_policy", response_selector=selected("complaint_channel"))
+    turn = chat.run(ActionAnswerPolicyQuestion())
+    assert turn.responses == ["utter_ask_policy/complaint_channel"]
+    assert "12315" in template_values(turn.messages[0])["complaint_channels"]
+    with db() as session:
+        record = cases.latest_decision(session, chat.sender_id)
+        assert (record.rule_id, record.category, record.ticket_id) == ("S3", "service", None)
+        assert tickets_of(session, chat.sender_id) == []
+
+
 @pytest.mark.parametrize("selector", [None, selected("lottery_numbers")])
 def test_a_policy_question_without_a_known_answer_asks_again(conversation, selector):
     chat = conversation()

@@ -31,12 +31,28 @@ def test_the_intent_names_the_task(conversation, intent, task, category):
     chat = conversation()
     chat.user("……", intent)
     turn = chat.run(ActionStartTask())
-    slots = turn.slots_set()
-    assert slots["pending_task"] == task
+    assert turn.slots_set()["pending_task"] == task
+    slots = chat.current_slots()
     assert slots.get("complaint_category") == category
     if task == "case":
-        assert all(slots[name] is None for name in CASE_SLOTS)
-    assert slots["order_verified"] is False and slots["order_number"] is None
+        assert all(slots.get(name) is None for name in CASE_SLOTS if name != "complaint_category")
+    assert not slots.get("order_verified") and slots.get("order_number") is None
+
+
+def test_a_new_task_forgets_the_category_of_the_previous_case(conversation):
+    chat = conversation()
+    chat.slots(complaint_category="service")
+    chat.user("我想换货", "request_exchange")
+    chat.run(ActionStartTask())
+    assert chat.current_slots().get("complaint_category") is None  # asked afresh, not a service case
+
+
+def test_a_fresh_task_clears_only_what_was_set(conversation):
+    """Clearing a slot that is empty would hand the order form a 'value' nobody typed."""
+    chat = conversation()
+    chat.user("查物流", "ask_order_status")
+    turn = chat.run(ActionStartTask())
+    assert turn.slots_set() == {"pending_task": "order_status"}
 
 
 def test_a_new_case_forgets_the_previous_case_but_keeps_what_this_message_said(conversation):
@@ -88,7 +104,9 @@ def test_where_is_my_parcel_shows_the_tracking_and_follows_up_a_late_parcel(conv
     assert values["order_number_masked"] == "3390****6108"
     assert values["carrier"] and values["tracking_number"]
     assert values["tracking_lines"].count("\n") >= 1
-    assert turn.slots_set() == {"pending_task": "case", "complaint_category": "logistics", "sub_issue": "delay"}
+    assert turn.slots_set() == {
+        "pending_task": "case", "complaint_category": "logistics", "sub_issue": "delay", "last_task": "order_status",
+    }
 
 
 @pytest.mark.parametrize("order_number, sub_issue", [(LOST_ORDER, "lost"), (NOT_SHIPPED_ORDER, "not_shipped")])
@@ -101,24 +119,26 @@ def test_parcels_not_delivered_lead_to_the_logistics_rules(conversation, order_n
 def test_a_delivered_parcel_ends_the_task(conversation):
     chat, turn = continued(conversation, "order_status", OWN_ORDER)
     assert turn.responses == ["utter_tracking_status"]
-    assert turn.slots_set() == {"pending_task": None}
+    assert turn.slots_set() == {"pending_task": None, "last_task": "order_status"}
 
 
 def test_an_address_change_becomes_a_logistics_case(conversation):
     chat, turn = continued(conversation, "change_address", NOT_SHIPPED_ORDER)
     assert turn.messages == []
-    assert turn.slots_set() == {"pending_task": "case", "sub_issue": "address_change", "complaint_category": "logistics"}
+    assert turn.slots_set() == {
+        "pending_task": "case", "sub_issue": "address_change", "complaint_category": "logistics", "last_task": "case",
+    }
 
 
 def test_a_case_goes_on_to_the_case_form(conversation):
     chat, turn = continued(conversation, "case", OWN_ORDER)
-    assert turn.events == [] and turn.messages == []
+    assert turn.slots_set() == {"last_task": "case"} and turn.messages == []
 
 
 def test_ticket_status_of_an_order_without_tickets(conversation):
     chat, turn = continued(conversation, "ticket_status", OWN_ORDER)
     assert turn.responses == ["utter_no_tickets_for_order"]
-    assert turn.slots_set() == {"pending_task": None}
+    assert turn.slots_set() == {"pending_task": None, "last_task": "ticket_status"}
 
 
 def test_ticket_status_by_order_and_by_ticket_number(conversation, domain):
@@ -145,7 +165,7 @@ def test_an_unknown_ticket_number_is_said_so(conversation):
     turn = chat.run(ActionContinueTask())
     assert turn.responses == ["utter_ticket_not_found"]
     assert template_values(turn.messages[0])["ticket_number"] == "AS209901010001"
-    assert turn.slots_set() == {"ticket_number": None, "pending_task": None}
+    assert turn.slots_set() == {"ticket_number": None, "pending_task": None, "last_task": "ticket_status"}
 
 
 def test_nothing_pending_asks_what_else(conversation):
@@ -169,3 +189,11 @@ def test_cancel_stops_the_form_and_forgets_the_case(conversation):
     assert slots["requested_slot"] is None and slots["pending_task"] is None
     assert all(slots[name] is None for name in CASE_SLOTS)
     assert chat.active_loop_name() is None
+
+
+def test_a_message_naming_a_ticket_asks_about_that_ticket_whatever_it_reads_like(conversation):
+    chat = conversation()
+    chat.user("售后单AS202612070001补发安排了没", "complain_logistics",
+              entities=[{"entity": "ticket_number", "value": "AS202612070001"}],
+              slots={"ticket_number": "AS202612070001"})
+    assert chat.run(ActionStartTask()).slots_set()["pending_task"] == "ticket_status"

@@ -273,3 +273,25 @@ def test_a_ticket_number_is_enough_to_ask_about_that_ticket(conversation):
     assert turn.slots_set() == {"requested_slot": None}  # nothing to ask
     assert turn.requested_slot is None and chat.active_loop_name() is None
     assert turn.messages == []
+
+
+def test_a_corrected_phone_typed_in_a_sentence_is_read_when_the_phone_was_asked(conversation):
+    chat = complaint_started(conversation)
+    give_order_number(chat, OWN_ORDER)
+    give_phone(chat, "1111")
+    chat.user(f"不对不对，手滑了，是{OWN_ORDER_PHONE_LAST4}", "inform")  # no phone entity: no 尾号 before it
+    turn = chat.run(ValidateVerifyOrderForm())
+    assert turn.slots_set()["order_verified"] is True
+
+
+def test_a_no_that_carries_the_answer_corrects_instead_of_cancelling(conversation):
+    from actions.tasks import ActionCancelTask
+
+    chat = complaint_started(conversation)
+    give_order_number(chat, OWN_ORDER)
+    chat.slot("requested_slot", "phone_last4")
+    chat.user(f"不对，是{OWN_ORDER_PHONE_LAST4}", "deny")
+    turn = chat.run(ActionCancelTask())
+    assert turn.responses == [] and [e["name"] for e in turn.events if e["event"] == "followup"] == ["verify_order_form"]
+    chat.user("算了不弄了", "deny")
+    assert chat.run(ActionCancelTask()).responses == ["utter_cancelled"]

@@ -213,3 +213,25 @@ def test_conversation_ids_carry_the_platform_and_give_the_platform_id_back():
     assert platform_id(TELEGRAM, "telegram:-100123") == "-100123"
     assert platform_id(TELEGRAM, 4242) == "4242"  # a chat id addressed directly inside a request
     assert platform_id(WECHAT, "telegram:4242") == "telegram:4242"  # another platform's prefix is kept
+
+
+def test_a_digit_on_a_score_scale_is_the_score_whatever_the_button_order():
+    descending = number_buttons(
+        [{"title": f"{score}分", "payload": f'/inform{{"satisfaction_score":"{score}"}}'} for score in (5, 4, 3, 2, 1)]
+    )
+    assert payload_for_reply("5", descending) == '/inform{"satisfaction_score":"5"}'
+    assert payload_for_reply("１", descending) == '/inform{"satisfaction_score":"1"}'
+    assert payload_for_reply("7", descending) is None
+
+
+def test_the_domain_shows_scores_in_rising_order():
+    import yaml
+
+    from tests.conftest import PROJECT_ROOT
+
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    options = number_buttons(domain["responses"]["utter_ask_satisfaction"][0]["buttons"])
+    assert [payload_for_reply(str(n), options) for n in (1, 5)] == [
+        '/inform{{"satisfaction_score":"1"}}', '/inform{{"satisfaction_score":"5"}}',
+    ]
+    assert options[0].title.startswith("1") and options[-1].title.startswith("5")

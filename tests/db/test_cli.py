@@ -129,5 +129,5 @@ def test_help_is_chinese_and_db_commands_work(database_url):
     assert "售后工单" in tickets_help.stdout and "变更工单状态" in tickets_help.stdout
     assert "导入订单文件" in orders_help.stdout
     if upgraded:
-        assert upgraded[0].returncode == 0 and "已是最新表结构（版本 0002_agent_console）" in upgraded[0].stdout
+        assert upgraded[0].returncode == 0 and "已是最新表结构（版本 0003_case_decisions）" in upgraded[0].stdout
         assert Path(database_url.removeprefix("sqlite:///")).exists()

@@ -286,10 +286,19 @@ def test_the_orders_own_promise_wins(judge, policy_order):
     assert judge(order, issue(SubIssue.DELAY)).rule_id == "L2"
 
 
-def test_l1_opens_a_ticket_only_if_the_buyer_insists(judge, policy_order):
-    order = policy_order(OTHER, delivered=None, shipped=2)
-    assert not judge(order, issue(SubIssue.DELAY)).opens_ticket
-    assert judge(order, issue(SubIssue.DELAY, buyer_insists_ticket=True)).opens_ticket
+def test_info_and_reject_decisions_open_no_ticket(judge, policy_order):
+    in_transit = policy_order(OTHER, delivered=None, shipped=2)
+    assert judge(in_transit, issue(SubIssue.DELAY)).rule_id == "L1"
+    assert not judge(in_transit, issue(SubIssue.DELAY)).opens_ticket
+    late = judge(policy_order(OTHER, delivered=20), issue(SubIssue.NO_REASON))
+    assert (late.rule_id, late.remedies, late.opens_ticket) == ("N3", (R.REJECT,), False)
+    dropped = judge(policy_order(APPAREL, delivered=2), issue(SubIssue.HUMAN_DAMAGE))
+    assert (dropped.rule_id, dropped.remedies, dropped.opens_ticket) == ("Q6", (R.REJECT,), False)
+
+
+def test_decisions_that_leave_work_open_a_ticket(judge, policy_order):
+    assert judge(policy_order(OTHER, delivered=None, shipped=30), issue(SubIssue.DELAY)).opens_ticket  # L2
+    assert judge(policy_order(OTHER, delivered=2), issue(SubIssue.DEFECT)).opens_ticket  # Q1
 
 
 def test_lost_parcel_reship_or_refund_now(judge, policy_order):
@@ -524,3 +533,33 @@ def test_enum_fields_accept_their_string_values(policy_order):
     assert situation.sub_issue is SubIssue.DEFECT and situation.also_mentioned == (SubIssue.SAFETY,)
     with pytest.raises(ValueError):
         replace(policy_order(), status="shipped")
+
+
+# --- what the buyer is asked to pick, and what is recorded at once ----------------------------
+
+def test_l4_checks_first_and_offers_nothing_to_pick_yet():
+    from bot.policy import buyer_choices, settled_remedy
+
+    remedies = (R.INVESTIGATE, R.RESHIP, R.REFUND_ONLY)
+    assert buyer_choices("L4", remedies) == ()
+    assert settled_remedy("L4", remedies) is R.INVESTIGATE
+    # under L2 the buyer may pick at once; the check runs either way
+    assert buyer_choices("L2", remedies) == (R.RESHIP, R.REFUND_ONLY)
+    assert settled_remedy("L2", remedies) is None
+
+
+def test_a_single_remedy_is_settled_without_asking():
+    from bot.policy import settled_remedy
+
+    assert settled_remedy("Q7", (R.RETURN_REFUND,)) is R.RETURN_REFUND
+    assert settled_remedy("S1", (R.INVESTIGATE,)) is R.INVESTIGATE
+    assert settled_remedy("Q1", (R.RETURN_REFUND, R.EXCHANGE)) is None
+    assert settled_remedy("N3", (R.REJECT,)) is None
+    assert settled_remedy("L1", (R.INFO,)) is None
+
+
+def test_an_l7_refund_is_offered_never_imposed():
+    from bot.policy import buyer_choices, settled_remedy
+
+    assert buyer_choices("L7", (R.REFUND_ONLY,)) == (R.REFUND_ONLY,)
+    assert settled_remedy("L7", (R.REFUND_ONLY,)) is None  # the buyer may keep waiting

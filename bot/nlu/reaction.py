@@ -1,0 +1,136 @@
+"""What a message right after a decision means for that decision.
+
+Once the assistant has stated a decision, the next message is first read against it: does the
+buyer object, thank, correct the order number, give the new address the decision asked for,
+raise a new problem, or only remark on it? The global intent alone misreads these ("不接受，东西
+都没拆过凭什么不能退" reads as a return request). Cue phrases live in `reaction_lexicon.yml`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Collection, Optional, Tuple
+
+import yaml
+
+from bot.nlu.normalization import normalize_case_and_width
+
+DEFAULT_REACTION_LEXICON_PATH = Path(__file__).with_name("reaction_lexicon.yml")
+# intents that the dialogue's own rules answer whatever was decided before
+INTENTS_THE_RULES_ANSWER = frozenset({
+    "request_human", "ask_policy", "ask_ticket_status", "ask_order_status", "goodbye", "greet", "out_of_scope",
+})
+ACKNOWLEDGING_INTENTS = frozenset({"thank", "affirm"})
+# an address has at least this many address parts and some characters besides them
+MIN_ADDRESS_PARTS = 2
+MIN_ADDRESS_LENGTH = 8
+_DIGITS_OR_HAN = re.compile(r"[\d\u4e00-\u9fff]")
+
+
+class Reaction(str, Enum):
+    OBJECTION = "objection"            # a person takes over with the buyer's words
+    ACKNOWLEDGEMENT = "acknowledgement"  # thanks / okay: nothing more to decide
+    NEW_ADDRESS = "new_address"        # the address an address change asked for
+    ORDER_CORRECTION = "order_correction"  # the same case, on another order number
+    NEW_TASK = "new_task"              # another order or another problem: a task of its own
+    REMARK = "remark"                  # about the decision, no new facts and no disagreement
+    OTHER = "other"                    # a question or request the dialogue rules answer
+
+
+@dataclass(frozen=True)
+class ReactionLexicon:
+    objection: Tuple[str, ...]
+    acknowledgement: Tuple[str, ...]
+    correction: Tuple[str, ...]
+    address: Tuple[str, ...]
+    withdrawal: Tuple[str, ...] = ()
+
+    @classmethod
+    def from_file(cls, path: Path = DEFAULT_REACTION_LEXICON_PATH) -> "ReactionLexicon":
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls(**{name: tuple(_clean(term) for term in data.get(name) or ()) for name in cls.__dataclass_fields__})
+
+
+@lru_cache(maxsize=1)
+def default_reaction_lexicon() -> ReactionLexicon:
+    return ReactionLexicon.from_file()
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What the message is read against."""
+
+    decided_order: Optional[str]
+    decided_sub_issues: Collection[str] = ()
+    wants_address: bool = False      # the decision asked for a new address (L6)
+    leaves_work: bool = True         # the decision opened a ticket (not info/reject)
+    expects_order_correction: bool = False  # the assistant asked whether the order number is right
+
+
+def withdraws(text: str, *, names_a_remedy: bool = False, lexicon: Optional[ReactionLexicon] = None) -> bool:
+    """"那不用弄了": the buyer drops the request ("不退了，换货吧" names a remedy: that is a choice)."""
+    lexicon = lexicon or default_reaction_lexicon()
+    normalized = _clean(text)
+    return not names_a_remedy and any(cue in normalized for cue in lexicon.withdrawal)
+
+
+def says_order_was_wrong(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
+    lexicon = lexicon or default_reaction_lexicon()
+    normalized = _clean(text)
+    return any(cue in normalized for cue in lexicon.correction)
+
+
+_ADDRESS_INTRO = re.compile(r"^.*(?:改成|改为|改到|换成|新地址是|新地址|地址是|地址[:：]|寄到|送到)[:：]?\s*")
+
+
+def address_part(text: str) -> str:
+    """The address itself, without "麻烦把地址改成" in front of it."""
+    return _ADDRESS_INTRO.sub("", (text or "").strip()).strip(" 。.!！~～")
+
+
+def looks_like_address(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
+    lexicon = lexicon or default_reaction_lexicon()
+    normalized = _clean(text)
+    parts = sum(1 for part in lexicon.address if part in normalized)
+    return parts >= MIN_ADDRESS_PARTS and len(_DIGITS_OR_HAN.findall(normalized)) >= MIN_ADDRESS_LENGTH
+
+
+def classify_reaction(
+    text: str,
+    *,
+    intent: Optional[str],
+    order_numbers: Collection[str] = (),
+    sub_issues: Collection[str] = (),
+    facts: Collection[str] = (),
+    context: DecisionContext,
+    lexicon: Optional[ReactionLexicon] = None,
+) -> Reaction:
+    lexicon = lexicon or default_reaction_lexicon()
+    normalized = _clean(text)
+    said_facts = bool(order_numbers or sub_issues or facts)  # "已经用过了" is no "no" to the decision
+    new_orders = [number for number in order_numbers if number != context.decided_order]
+    if new_orders:
+        corrects = context.expects_order_correction or says_order_was_wrong(text, lexicon)
+        return Reaction.ORDER_CORRECTION if corrects else Reaction.NEW_TASK
+    if intent == "request_human":
+        return Reaction.OTHER
+    if context.wants_address and looks_like_address(text, lexicon):
+        return Reaction.NEW_ADDRESS
+    if any(cue in normalized for cue in lexicon.objection) or (intent == "deny" and not said_facts):
+        return Reaction.OBJECTION
+    if any(value not in context.decided_sub_issues for value in sub_issues):
+        return Reaction.NEW_TASK
+    if intent in INTENTS_THE_RULES_ANSWER:
+        return Reaction.OTHER
+    if intent in ACKNOWLEDGING_INTENTS or any(cue in normalized for cue in lexicon.acknowledgement):
+        return Reaction.ACKNOWLEDGEMENT
+    if not normalized:
+        return Reaction.OTHER
+    return Reaction.REMARK
+
+
+def _clean(text: object) -> str:
+    return normalize_case_and_width(str(text or "")).text.strip()

@@ -1,0 +1,98 @@
+"""Reading a buyer's reply in its context: after a decision (bot/nlu/reaction.py) and as the
+answer to a form question (bot/nlu/answers.py). Pure Python, no model."""
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.answers import problem_from_answer, score_in_text
+from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction, looks_like_address
+
+DECIDED = DecisionContext(decided_order="6201458839270153", decided_sub_issues=("no_reason",), leaves_work=False)
+
+
+def react(text, intent="inform", *, orders=(), sub_issues=(), facts=(), context=DECIDED):
+    return classify_reaction(
+        text, intent=intent, order_numbers=orders, sub_issues=sub_issues, facts=facts, context=context
+    )
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("不接受，东西都没拆过凭什么不能退", "request_return"),  # reads like a new return request
+    ("这个处理我不同意", "inform"),
+    ("收货还不到一年啊", "complain_logistics"),
+    ("不要", "deny"),
+])
+def test_disagreement_with_the_decision_is_an_objection(text, intent):
+    assert react(text, intent) is Reaction.OBJECTION
+
+
+@pytest.mark.parametrize("text, intent", [("好的谢谢", "inform"), ("知道了", "affirm"), ("ok, thanks", "inform")])
+def test_thanks_and_okay_acknowledge(text, intent):
+    assert react(text, intent) is Reaction.ACKNOWLEDGEMENT
+
+
+def test_restating_a_fact_is_no_objection():
+    # "已经用过了" often reads as "deny"; it confirms the facts the decision was made on
+    assert react("已经用过了，拆开用了", "deny", facts=["item_condition"]) is Reaction.REMARK
+    assert react("不要", "deny") is Reaction.OBJECTION
+
+
+def test_another_order_number_is_a_correction_only_when_the_buyer_says_the_first_was_wrong():
+    other = "3817702946615580"
+    assert react(f"订单号发错了，应该是这个 {other}", orders=[other]) is Reaction.ORDER_CORRECTION
+    assert react(f"还有一单 {other} 也有问题", orders=[other]) is Reaction.NEW_TASK
+    assert react("6201458839270153", orders=["6201458839270153"]) is not Reaction.ORDER_CORRECTION
+
+
+def test_a_new_problem_is_a_new_task_and_a_question_is_left_to_the_rules():
+    assert react("另外屏幕也有划痕", "complain_quality", sub_issues=["defect"]) is Reaction.NEW_TASK
+    assert react("退款几天到账", "ask_policy") is Reaction.OTHER
+    assert react("我要转人工", "request_human") is Reaction.OTHER
+
+
+def test_the_address_is_kept_without_what_comes_before_it():
+    from bot.nlu.reaction import address_part
+
+    assert address_part("麻烦把地址改成：上海市浦东新区世纪大道100号8栋1201室。") == "上海市浦东新区世纪大道100号8栋1201室"
+    assert address_part("上海市浦东新区世纪大道100号") == "上海市浦东新区世纪大道100号"
+
+
+def test_an_address_answers_an_address_change_only():
+    address = "浙江省杭州市西湖区文三路100号3栋2单元501"
+    assert looks_like_address(address)
+    assert not looks_like_address("东西坏了")
+    wants = DecisionContext(decided_order="7065291384470285", wants_address=True)
+    assert react(address, context=wants) is Reaction.NEW_ADDRESS
+    assert react(address) is Reaction.REMARK  # no address was asked for
+
+
+def test_a_confident_reading_of_the_answer_itself_beats_the_case_category():
+    answer = dict(intent="complain_quality", case_category="logistics")
+    assert problem_from_answer("被套中间破了一块", intent_confidence=0.8, **answer) == "defect"
+    assert problem_from_answer("被套中间破了一块", intent_confidence=0.3, **answer) == "delay"
+
+
+@pytest.mark.parametrize("text, intent, category, expected", [
+    ("屏幕中间有一条绿线", "inform", "quality", "defect"),
+    ("物流好几天都不动", "complain_logistics", None, "delay"),
+    ("火星溅到衣服上烧了几处", "complain_logistics", "quality", "defect"),  # the question's context wins
+    ("客服一直不理人", "complain_service", None, "slow"),
+    ("不想要了", "request_return", None, "no_reason"),
+])
+def test_a_free_text_problem_is_read_in_the_context_of_the_case(text, intent, category, expected):
+    assert problem_from_answer(text, intent=intent, case_category=category) == expected
+
+
+@pytest.mark.parametrize("text, intent", [("你好", "greet"), ("嗯", "inform"), ("退货要几天", "ask_policy")])
+def test_what_describes_no_problem_is_not_taken_for_one(text, intent):
+    assert problem_from_answer(text, intent=intent, case_category="quality") is None
+
+
+@pytest.mark.parametrize("text, score", [("5", 5), ("５", 5), ("5分", 5), ("五星", 5), ("1", 1), ("两分", 2)])
+def test_a_typed_score_is_the_score_itself(text, score):
+    assert score_in_text(text) == score
+
+
+@pytest.mark.parametrize("text", ["6", "12", "很好", ""])
+def test_anything_else_is_no_score(text):
+    assert score_in_text(text) is None
