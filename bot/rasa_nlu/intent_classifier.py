@@ -1,5 +1,6 @@
 """Rasa intent classifier around bot.nlu.linear_intent_model: n-grams of the normalised text,
-plus chosen featurizers' sentence features (the lexicon features)."""
+plus chosen featurizers' sentence features (the lexicon's sparse ones, the sentence encoder's
+dense ones), each block times its weight."""
 from __future__ import annotations
 
 import logging
@@ -30,12 +31,13 @@ def _origin_name(origin: Any) -> str:
 
 
 def sentence_feature_blocks(messages: List[Message], widths: Optional[Dict[str, int]] = None) -> Dict[str, sparse.csr_matrix]:
-    """One (messages × features) matrix per featurizer, from the sentence-level sparse features."""
+    """One (messages × features) matrix per featurizer, from the sentence-level features, sparse
+    (the lexicon) or dense (the sentence encoder); a message without them gets a row of zeros."""
     rows: Dict[str, Dict[int, sparse.spmatrix]] = {}
     found_widths: Dict[str, int] = dict(widths or {})
     for index, message in enumerate(messages):
         for feature in message.features:
-            if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE and feature.is_sparse():
+            if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE:
                 name = _origin_name(feature.origin)
                 rows.setdefault(name, {})[index] = feature.features
                 found_widths.setdefault(name, feature.features.shape[1])

@@ -489,6 +489,7 @@ def policy_answer_values(policy: PolicyConfig) -> Dict[str, Any]:
         "not_shipped_hours": policy.ship_within_hours,
         "exempt_summary": exempt,
         "complaint_channels": "；".join(policy.complaint_channels),
+        "return_address": policy.return_address,
     }
 
 

