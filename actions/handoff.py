@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.case import conversation_channel
+from bot.nlu.reaction import asks_for_a_person
 from bot.nlu.upset import Mood, assess_mood
 from bot.services import cases
 
@@ -53,7 +54,7 @@ def handoff_reason(tracker: Tracker) -> Text:
     mood = assess_mood(tracker.latest_message.get("text") or "").mood
     if mood is not Mood.CALM:
         return f"buyer_{mood.value}"
-    if intent == "request_human":
+    if intent == "request_human" or asks_for_a_person(tracker.latest_message.get("text") or ""):
         return "buyer_request"
     if tracker.get_slot("awaiting_reply") in DECISION_REPLIES and tracker.get_slot("last_decision"):
         return "buyer_rejected_decision"  # after_decision_policy read the message as an objection

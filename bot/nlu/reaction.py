@@ -37,6 +37,7 @@ class Reaction(str, Enum):
     ORDER_CORRECTION = "order_correction"  # the same case, on another order number
     NEW_TASK = "new_task"              # another order or another problem: a task of its own
     REMARK = "remark"                  # about the decision, no new facts and no disagreement
+    PERSON = "person"                  # "给我找个真人": a person takes over
     OTHER = "other"                    # a question or request the dialogue rules answer
 
 
@@ -47,6 +48,7 @@ class ReactionLexicon:
     correction: Tuple[str, ...]
     address: Tuple[str, ...]
     withdrawal: Tuple[str, ...] = ()
+    person: Tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path = DEFAULT_REACTION_LEXICON_PATH) -> "ReactionLexicon":
@@ -75,6 +77,20 @@ def withdraws(text: str, *, names_a_remedy: bool = False, lexicon: Optional[Reac
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
     return not names_a_remedy and any(cue in normalized for cue in lexicon.withdrawal)
+
+
+_NO_NEED = ("不用", "不要", "不需要", "没必要", "不必")
+
+
+def asks_for_a_person(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
+    """"给我找个真人", but not "不用转人工了"."""
+    lexicon = lexicon or default_reaction_lexicon()
+    normalized = _clean(text)
+    for cue in lexicon.person:
+        at = normalized.find(cue)
+        if at >= 0 and not any(word in normalized[max(0, at - 4):at] for word in _NO_NEED):
+            return True
+    return False
 
 
 def says_order_was_wrong(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
@@ -116,7 +132,9 @@ def classify_reaction(
         corrects = context.expects_order_correction or says_order_was_wrong(text, lexicon)
         return Reaction.ORDER_CORRECTION if corrects else Reaction.NEW_TASK
     if intent == "request_human":
-        return Reaction.OTHER
+        return Reaction.OTHER  # the rules hand over
+    if asks_for_a_person(text, lexicon):
+        return Reaction.PERSON
     if context.wants_address and looks_like_address(text, lexicon):
         return Reaction.NEW_ADDRESS
     if any(cue in normalized for cue in lexicon.objection) or (intent == "deny" and not said_facts):

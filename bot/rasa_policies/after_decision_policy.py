@@ -21,6 +21,7 @@ AFTER_DECISION = "decision_feedback"
 CHOOSING_REMEDY = "remedy_choice"
 ACTION_FOR_REACTION = {
     Reaction.OBJECTION: "action_handoff",
+    Reaction.PERSON: "action_handoff",
     Reaction.ACKNOWLEDGEMENT: "action_acknowledge_decision",
     Reaction.NEW_ADDRESS: "action_take_new_address",
     Reaction.ORDER_CORRECTION: "action_start_task",

@@ -31,6 +31,11 @@ def test_thanks_and_okay_acknowledge(text, intent):
     assert react(text, intent) is Reaction.ACKNOWLEDGEMENT
 
 
+def test_asking_for_a_person_in_other_words_is_heard_after_a_decision():
+    assert react("你们这个机器说了不算，给我找个真人聊", "complain_service") is Reaction.PERSON
+    assert react("不用转人工了，谢谢", "thank") is Reaction.ACKNOWLEDGEMENT
+
+
 def test_restating_a_fact_is_no_objection():
     # "已经用过了" often reads as "deny"; it confirms the facts the decision was made on
     assert react("已经用过了，拆开用了", "deny", facts=["item_condition"]) is Reaction.REMARK
