@@ -26,8 +26,9 @@ from tests.conftest import PROJECT_ROOT, SHARED_DIR
 
 pytestmark = pytest.mark.rasa
 
-# the lowest acceptable task success on ../shared/eval/personas_dev.yaml (raised as the dialogue improves)
-DEV_SUCCESS_FLOOR = 0.0
+# the lowest acceptable task success on ../shared/eval/personas_dev.yaml: 32/40 (0.80) was scored
+# once for docs/persona-report.md; the floor leaves room for two conversations of NLU noise
+DEV_SUCCESS_FLOOR = 0.75
 DEV_PERSONAS = SHARED_DIR / "eval" / "personas_dev.yaml"
 DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 SHARED_ORDERS = SHARED_DIR / "fixtures" / "orders.json"
