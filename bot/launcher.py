@@ -120,6 +120,9 @@ def start_action_server(port: int, env: Mapping[str, str], log_path: Optional[Pa
     return start_process("action server", command, f"http://127.0.0.1:{port}/health", env, log_path)
 
 
+TICKET_LOCK_SECONDS = 300
+
+
 def server_security_environment(api_token: str, actions_token: str, max_request_bytes: int) -> dict:
     """What both servers get: the action server's shared token (endpoints.yml sends it) and
     Sanic's request body limit (REQUEST_MAX_SIZE, 100 MB by default; streamed uploads keep
@@ -168,6 +171,9 @@ def start_rasa_server(
         *extra_args,
     ]
     rasa_env = {
+        # a message waits for the one before it in its conversation (the lock store); Rasa gives
+        # up after TICKET_LOCK_LIFETIME (60 s), which a busy 2-core machine can exceed
+        "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_SECONDS),
         **env,
         "AFTERSALES_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
         "AFTERSALES_TRACKER_STORE_URL": tracker_store_url(tracker_db),
