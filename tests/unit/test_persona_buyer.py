@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import insert
 
 from bot.benchmarks import personas as harness
@@ -356,3 +357,29 @@ def test_an_invitation_if_something_holds_is_taken_up_only_before_a_decision():
     decided = SimulatedBuyer(persona())
     decided.opening()
     assert decided.respond(invitation, BuyerView(decided=True)) is None
+
+
+def test_no_project_persona_line_is_near_a_development_persona_line():
+    """The leak guard of the NLU data, applied to the simulated buyers: the development set
+    measures, it is never a source (character-trigram Jaccard below 0.6, digits-only fields aside)."""
+    import re
+
+    from bot.benchmarks.nlu import _compact, _trigrams
+    from tests.conftest import SHARED_DIR
+
+    dev_file = SHARED_DIR / "eval" / "personas_dev.yaml"
+    if not dev_file.exists():
+        pytest.skip("../shared/eval/personas_dev.yaml 不存在，跳过与开发集的比对")
+
+    def lines(persona: dict):
+        facts = persona.get("facts") or {}
+        texts = [persona.get("opening") or ""] + [v for v in facts.values() if isinstance(v, str)]
+        return [t for t in texts if len(t) > 6 and not re.fullmatch(r"[\d\s\-]+", t)]
+
+    dev = [_trigrams(_compact(t)) for p in yaml.safe_load(dev_file.read_text(encoding="utf-8"))["personas"] for t in lines(p)]
+    for path in harness.project_persona_files():
+        for persona in yaml.safe_load(path.read_text(encoding="utf-8"))["personas"]:
+            for text in lines(persona):
+                grams = _trigrams(_compact(text))
+                nearest = max(len(grams & d) / len(grams | d) for d in dev)
+                assert nearest < 0.6, f"{path.name}:{persona['id']} is near a development line"
