@@ -253,3 +253,18 @@ def shared_demo_order_as_on_the_test_day(request):
         finally:
             engine.dispose()
     yield
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from tests.web.pages import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("没有 /usr/bin/chromium：请运行 make test（会用 apt-get 安装 chromium），或 apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield browser
+        browser.close()

@@ -5,7 +5,6 @@ photo, replies; the buyer sees the reply; the agent hands back; the bot answers 
 Screenshots of both screens are saved under test-artifacts/web/."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -13,50 +12,15 @@ from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import AGENTS, MAX_VIDEO_BYTES, domain_text
 from tests.web.media import photo_bytes
 
+from tests.web.pages import (
+    AGENT_REPLY, BOT, HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, TIMEOUT_MS, buyer_says, count, wait_for_new_text,
+)
+
 pytestmark = pytest.mark.rasa
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "web"
-HEADPHONES_ORDER = "6201458839270153"  # shop/demo_orders.json, rule Q1
-HEADPHONES_PHONE_LAST4 = "4086"
 HOSTILE = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
-TIMEOUT_MS = 60_000
 
-BOT = "[data-testid=chat-bot-message]"
-AGENT_REPLY = "[data-testid=chat-agent-message]"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("没有 /usr/bin/chromium：请运行 make test（会用 apt-get 安装 chromium），或 apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def count(page, selector: str) -> int:
-    return page.locator(selector).count()
-
-
-def wait_for_new_text(page, selector: str, before: int, needle: str) -> None:
-    """Wait until one of the elements after the first `before` contains `needle`."""
-    page.wait_for_function(
-        """([selector, before, needle]) => Array.from(document.querySelectorAll(selector))
-              .slice(before).some(node => node.textContent.includes(needle))""",
-        arg=[selector, before, needle],
-        timeout=TIMEOUT_MS,
-    )
-
-
-def buyer_says(page, text: str, expect: str) -> None:
-    before = count(page, BOT)
-    page.fill("[data-testid=chat-input]", text)
-    page.press("[data-testid=chat-input]", "Enter")
-    wait_for_new_text(page, BOT, before, expect)
 
 
 def test_buyer_and_agent_complete_the_loop(web_assistant, browser, tmp_path):

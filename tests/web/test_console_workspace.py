@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,48 +21,14 @@ from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import AGENTS, domain_text
 from tests.web.media import photo_bytes
 
+from tests.web.pages import (
+    AGENT_REPLY, BOT, HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, TIMEOUT_MS, buyer_says, count, wait_for_new_text,
+)
+
 pytestmark = pytest.mark.rasa
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = PROJECT_ROOT / "docs"
-HEADPHONES_ORDER = "6201458839270153"  # shop/demo_orders.json, rule Q1
-HEADPHONES_PHONE_LAST4 = "4086"
-TIMEOUT_MS = 60_000
 
-BOT = "[data-testid=chat-bot-message]"
-AGENT_REPLY = "[data-testid=chat-agent-message]"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("没有 /usr/bin/chromium：请运行 make test（会用 apt-get 安装 chromium），或 apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def count(page, selector: str) -> int:
-    return page.locator(selector).count()
-
-
-def wait_for_new_text(page, selector: str, before: int, needle: str) -> None:
-    page.wait_for_function(
-        """([selector, before, needle]) => Array.from(document.querySelectorAll(selector))
-              .slice(before).some(node => node.textContent.includes(needle))""",
-        arg=[selector, before, needle],
-        timeout=TIMEOUT_MS,
-    )
-
-
-def buyer_says(page, text: str, expect: str) -> None:
-    before = count(page, BOT)
-    page.fill("[data-testid=chat-input]", text)
-    page.press("[data-testid=chat-input]", "Enter")
-    wait_for_new_text(page, BOT, before, expect)
 
 
 def first_words(response: str, length: int = 8) -> str:
