@@ -12,8 +12,8 @@ from actions import runtime
 from actions.forms_base import RetryingFormValidationAction
 from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, latest_input_channel
 from actions.labels import label
-from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, Remedy, SubIssue
-from bot.nlu.answers import problem_from_answer, sub_issues_in
+from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, ComplaintCategory, Remedy, SubIssue
+from bot.nlu.answers import problem_from_answer, sub_issues_in, sub_issues_named_in_words
 from bot.nlu.entities import most_telling_sub_issue
 from bot.nlu.reaction import address_part, looks_like_address
 from bot.services import cases
@@ -37,12 +37,16 @@ def sub_issues_mentioned_in_task(tracker: Tracker) -> List[Text]:
         if event.get("event") == "action" and event.get("name") == "action_start_task":
             started = True  # the message that started the task still counts
         elif event.get("event") == "user":
-            messages.append((event.get("parse_data") or {}).get("entities") or [])
+            messages.append(event)
             if started:
                 break
     mentioned: List[Text] = []
-    for entities in reversed(messages):
-        mentioned += [value for value in sub_issues_in(entities) if value not in mentioned]
+    for event in reversed(messages):
+        # the entities keep one problem per message; the words may name more ("第三次了，物流太慢，
+        # 处理得也慢": a delay and slow handling)
+        named = sub_issues_in((event.get("parse_data") or {}).get("entities") or [])
+        named += sub_issues_named_in_words(event.get("text") or "")
+        mentioned += [value for value in named if value not in mentioned]
     return [value for value in mentioned if value in KNOWN_SUB_ISSUES]
 
 
@@ -107,6 +111,8 @@ class ValidateCaseForm(RetryingFormValidationAction):
             sub_issue = SubIssue(value)
         except ValueError:
             return {"sub_issue": None}
+        if sub_issue.value in cases.NOT_ARRIVED_YET and self._parcel_delivered(tracker):
+            return {"sub_issue": None}  # asked again: not received, or a problem with what came
         slots: Dict[Text, Any] = {"sub_issue": sub_issue.value}
         implied = SUB_ISSUE_CATEGORY[sub_issue].value
         current = tracker.get_slot("complaint_category")
@@ -137,7 +143,21 @@ class ValidateCaseForm(RetryingFormValidationAction):
             ranking=message.get("intent_ranking") or [],
             case_category=tracker.get_slot("complaint_category"),
         )
+        if sub_issue in cases.NOT_ARRIVED_YET and self._parcel_delivered(tracker):
+            # the parcel came: "not received" must be said (L4), and a description that does not
+            # read as a parcel problem is about the item itself
+            if intent.get("name") == "complain_logistics":
+                return {}
+            sub_issue = problem_from_answer(
+                text, intent=intent.get("name"), ranking=message.get("intent_ranking") or [],
+                case_category=ComplaintCategory.QUALITY.value,
+            )
         return {"sub_issue": sub_issue, "description": text} if sub_issue else {}
+
+    @staticmethod
+    def _parcel_delivered(tracker: Tracker) -> bool:
+        with runtime.database() as session:
+            return cases.parcel_delivered(session, tracker.get_slot("order_number"))
 
     async def extract_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -163,6 +183,9 @@ class ValidateCaseForm(RetryingFormValidationAction):
         description = tracker.slots_to_validate().get("description")
         if description and not any(event.get("name") == "description" for event in events):
             events.append(SlotSet("description", description))
+        delivered = self._parcel_delivered(tracker)  # picks the problem question's wording
+        if bool(tracker.get_slot("parcel_delivered")) != delivered:
+            events.append(SlotSet("parcel_delivered", delivered))
         return events
 
     def validate_evidence(
@@ -209,6 +232,7 @@ class ActionDecideCase(Action):
             "ticket": ticket.ticket_number if ticket is not None else None,
             # an address typed after any decision on a parcel not yet delivered is an address change
             "wants_address": decision.rule_id == ADDRESS_CHANGE_RULE or not_delivered,
+            "rejected": Remedy.REJECT in decision.remedies,
         }
         events: List[EventType] = [
             SlotSet("pending_task", None), SlotSet("last_decision", stated), SlotSet("last_task", "case"),

@@ -73,6 +73,18 @@ def sub_issues_in(entities: Iterable[Mapping]) -> list:
     return found
 
 
+def sub_issues_named_in_words(text: str) -> list:
+    """Every sub-issue the lexicon finds in the text, not only the most telling one. Button
+    payloads ("/inform{...}") are no words."""
+    from bot.nlu.lexicon import load_lexicon, resolve_entities
+
+    if not text or text.startswith("/"):
+        return []
+    return sub_issues_in(
+        {"entity": match.entity, "value": match.value} for match in resolve_entities(load_lexicon().scan(text))
+    )
+
+
 _SCORE_WORDS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _SCORE = re.compile(r"^\s*([1-5一二两三四五])\s*(分|星|颗星)?\s*[。.!！]?\s*$")
 

@@ -53,7 +53,8 @@ class LexiconMatch:
 
 class Lexicon:
     def __init__(self, phrases: Iterable[Phrase], negation_cues: Iterable[str], negation_fillers: Iterable[str],
-                 negatable: Iterable[str], praise: Iterable[str] = (), contrast: Iterable[str] = ()) -> None:
+                 negatable: Iterable[str], praise: Iterable[str] = (), contrast: Iterable[str] = (),
+                 patterns: Iterable[Tuple[str, str, str]] = ()) -> None:
         self.praise = tuple(_clean(word) for word in praise)
         self.contrast = tuple(_clean(word) for word in contrast)
         # one index per kind, so phrases of different kinds may overlap ("换大一码": size and exchange)
@@ -71,6 +72,9 @@ class Lexicon:
         fillers = "|".join(sorted((re.escape(filler) for filler in negation_fillers), key=len, reverse=True))
         self._negation_before = re.compile(f"(?:{cues})(?:{fillers}){{0,2}}$") if cues else None
         self._negatable = frozenset(negatable)
+        # (entity, value, compiled pattern): shapes a phrase list cannot enumerate ("被我家狗子啃了",
+        # "还不到三周"); an `ignore` pattern hides every phrase inside its span
+        self._patterns = tuple((entity, value, re.compile(pattern)) for entity, value, pattern in patterns)
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> "Lexicon":
@@ -89,8 +93,8 @@ class Lexicon:
             phrases.extend(Phrase(_clean(text), IGNORED, "") for text in data.get(IGNORED) or [])
             negation = data.get("negation") or {}
             return cls(phrases, negation.get("cues", []), negation.get("fillers", []), negation.get("applies_to", []),
-                       data.get("praise") or [], data.get("contrast") or [])
-        except (AttributeError, TypeError, ValueError, IndexError) as error:
+                       data.get("praise") or [], data.get("contrast") or [], _patterns(data.get("patterns") or {}))
+        except (AttributeError, TypeError, ValueError, IndexError, re.error) as error:
             raise LexiconError(f"词典格式不对：{error}") from error
 
     @classmethod
@@ -115,6 +119,31 @@ class Lexicon:
         matches: List[LexiconMatch] = []
         for index in self._indexes.values():
             matches.extend(self._scan_index(normalized, index))
+        hidden: List[Tuple[int, int]] = []
+        denied: List[Tuple[str, str, int, int]] = []
+        for entity, value, pattern in self._patterns:
+            for found in pattern.finditer(normalized.text):
+                if found.end() == found.start():
+                    continue
+                start, end = normalized.span_in_original(found.start(), found.end())
+                if entity == IGNORED:
+                    hidden.append((start, end))
+                    continue
+                negated = self._is_negated(normalized.text, found.start(), Phrase(found.group(0), entity, value))
+                if negated:  # "不是孩子把它摔坏的": the phrase inside ("摔坏") is denied with it
+                    denied.append((entity, value, start, end))
+                matches.append(LexiconMatch(
+                    entity=entity, value=value, start=start, end=end, text=normalized.original[start:end],
+                    negated=negated,
+                ))
+        if hidden:
+            matches = [m for m in matches if not any(m.start < end and start < m.end for start, end in hidden)]
+        if denied:
+            matches = [
+                _negated(m) if any(m.entity == e and m.value == v and s <= m.start and m.end <= t for e, v, s, t in denied)
+                else m
+                for m in matches
+            ]
         return sorted(matches, key=lambda match: (match.start, -match.end))
 
     def _scan_index(self, normalized: NormalizedText, index: Dict[str, List[Phrase]]) -> List[LexiconMatch]:
@@ -147,6 +176,20 @@ class Lexicon:
         window = text[max(0, position - 8) : position]
         window = re.split(r"[,.!?;，。！？；、\s]", window)[-1]
         return bool(self._negation_before.search(window))
+
+
+def _patterns(data: Mapping) -> List[Tuple[str, str, str]]:
+    """`patterns:` in the lexicon: `ignore: [regex, ...]` and `<entity>: {<value>: [regex, ...]}`."""
+    found: List[Tuple[str, str, str]] = []
+    for entity, entries in data.items():
+        if entity == IGNORED:
+            found.extend((IGNORED, "", str(pattern)) for pattern in entries)
+            continue
+        if entity not in ENTITY_KINDS:
+            raise ValueError(f"patterns 里的 {entity!r} 不是已知的类别")
+        for value, patterns in entries.items():
+            found.extend((entity, str(value), str(pattern)) for pattern in patterns)
+    return found
 
 
 def _longest_at(index: Dict[str, List[Phrase]], text: str, position: int) -> Optional[Phrase]:
@@ -202,6 +245,10 @@ def resolve_entities(matches: List[LexiconMatch]) -> List[LexiconMatch]:
             seen.add((match.entity, match.value))
             final.append(match)
     return final
+
+
+def _negated(match: LexiconMatch) -> LexiconMatch:
+    return LexiconMatch(match.entity, match.value, match.start, match.end, match.text, True, match.category)
 
 
 def _with_value(match: LexiconMatch, value: str) -> LexiconMatch:

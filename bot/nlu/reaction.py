@@ -49,11 +49,19 @@ class ReactionLexicon:
     address: Tuple[str, ...]
     withdrawal: Tuple[str, ...] = ()
     person: Tuple[str, ...] = ()
+    # shapes of a withdrawal a phrase list cannot enumerate ("不麻烦你们了", "我自己想办法吧")
+    withdrawal_patterns: Tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: Path = DEFAULT_REACTION_LEXICON_PATH) -> "ReactionLexicon":
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls(**{name: tuple(_clean(term) for term in data.get(name) or ()) for name in cls.__dataclass_fields__})
+        lexicon = cls(**{
+            name: tuple(_clean(term) if name != "withdrawal_patterns" else str(term) for term in data.get(name) or ())
+            for name in cls.__dataclass_fields__
+        })
+        for pattern in lexicon.withdrawal_patterns:
+            re.compile(pattern)  # a broken pattern fails at load, not on a buyer's message
+        return lexicon
 
 
 @lru_cache(maxsize=1)
@@ -70,13 +78,23 @@ class DecisionContext:
     wants_address: bool = False      # the decision asked for a new address (L6)
     leaves_work: bool = True         # the decision opened a ticket (not info/reject)
     expects_order_correction: bool = False  # the assistant asked whether the order number is right
+    rejected: bool = False           # the decision was a "no" (N2-N4, Q5/Q6 reject)
 
 
 def withdraws(text: str, *, names_a_remedy: bool = False, lexicon: Optional[ReactionLexicon] = None) -> bool:
     """"那不用弄了": the buyer drops the request ("不退了，换货吧" names a remedy: that is a choice)."""
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
-    return not names_a_remedy and any(cue in normalized for cue in lexicon.withdrawal)
+    if names_a_remedy:
+        return False
+    if _QUESTION.search(normalized):
+        return False  # "你们不处理了吗？" asks, it does not withdraw
+    return any(cue in normalized for cue in lexicon.withdrawal) or any(
+        re.search(pattern, normalized) for pattern in lexicon.withdrawal_patterns
+    )
+
+
+_QUESTION = re.compile(r"[?？]|吗|怎么|为什么|为啥|凭什么|难道")
 
 
 _NO_NEED = ("不用", "不要", "不需要", "没必要", "不必")
@@ -123,7 +141,11 @@ def classify_reaction(
     facts: Collection[str] = (),
     context: DecisionContext,
     lexicon: Optional[ReactionLexicon] = None,
+    displeased: bool = False,
 ) -> Reaction:
+    """`displeased`: the message shows displeasure (anger or insult words, below the hand-over
+    threshold or not). Right after a "no", displeasure is disagreement with that "no", whatever
+    else the words seem to name."""
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
     said_facts = bool(order_numbers or sub_issues or facts)  # "已经用过了" is no "no" to the decision
@@ -139,6 +161,8 @@ def classify_reaction(
         return Reaction.NEW_ADDRESS
     if any(cue in normalized for cue in lexicon.objection) or (intent == "deny" and not said_facts):
         return Reaction.OBJECTION
+    if context.rejected and displeased and not withdraws(text, lexicon=lexicon):
+        return Reaction.OBJECTION
     if any(value not in context.decided_sub_issues for value in sub_issues):
         return Reaction.NEW_TASK
     if intent in INTENTS_THE_RULES_ANSWER:
@@ -147,6 +171,8 @@ def classify_reaction(
         return Reaction.ACKNOWLEDGEMENT
     if not normalized:
         return Reaction.OTHER
+    if context.rejected and not said_facts and not withdraws(text, lexicon=lexicon):
+        return Reaction.OBJECTION  # after a "no", words that neither accept it nor add facts dispute it
     return Reaction.REMARK
 
 

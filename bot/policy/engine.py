@@ -120,7 +120,9 @@ def _primary_outcome(
     order: OrderFacts, situation: Situation, today: date, now: datetime, policy: PolicyConfig, dates: _Dates
 ) -> _Outcome:
     family = situation.rule_family
-    if family is ComplaintCategory.SERVICE:
+    if family is ComplaintCategory.SERVICE or _complains_of_handling_again(situation):
+        # "又是我，上回说补发，到现在也没动静，效率太低": the buyer came back about the order and
+        # complains of how it is handled: a service complaint (S1, or S2 on the third contact)
         return _service_rule(situation, policy)
     if order.status in CLOSED_STATUSES:
         return _closed_order(order, situation)
@@ -248,6 +250,15 @@ def _closed_order(order: OrderFacts, situation: Situation) -> _Outcome:
     return _Outcome(
         ORDER_CLOSED_RULE, template, (Remedy.INFO,), ShippingPayer.NONE
     )
+
+
+HANDLING_SUB_ISSUES = frozenset({SubIssue.SLOW, SubIssue.NO_REPLY, SubIssue.SHIRKING, SubIssue.RUDE})
+SERVICE_RULES = frozenset({"S1", "S2", "S3"})
+
+
+def _complains_of_handling_again(situation: Situation) -> bool:
+    came_back = situation.repeat_contacts >= 1 or situation.earlier_ticket_overdue
+    return came_back and any(issue in HANDLING_SUB_ISSUES for issue in situation.mentioned)
 
 
 def _s2_applies(situation: Situation, policy: PolicyConfig) -> bool:

@@ -15,6 +15,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction
+from bot.nlu.upset import assess_mood
 from bot.rasa_policies.base import OneActionPolicy
 
 AFTER_DECISION = "decision_feedback"
@@ -46,6 +47,7 @@ def decision_context(tracker: DialogueStateTracker) -> Optional[DecisionContext]
         wants_address=bool(decision.get("wants_address")),
         leaves_work=bool(decision.get("ticket")),
         expects_order_correction=bool(decision.get("expects_order_correction")),
+        rejected=bool(decision.get("rejected")),
     )
 
 
@@ -64,6 +66,7 @@ def reaction_to_decision(tracker: DialogueStateTracker) -> Optional[Reaction]:
         sub_issues=[e.get("value") for e in entities if e.get("entity") == "sub_issue"],
         facts=[e.get("entity") for e in entities if e.get("entity") in FACT_ENTITIES],
         context=context,
+        displeased=assess_mood(message.text or "").score > 0,
     )
 
 

@@ -25,6 +25,7 @@ from bot.domain.vocabulary import (
     TicketStatus,
 )
 from bot.console import waiting
+from bot.policy.engine import SERVICE_RULES
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
 from bot.services.clock import shop_date, shop_zone, to_shop_time
@@ -246,7 +247,7 @@ def decide_and_open_ticket(
     situation = _situation(session, order, facts, conversation_id)
     decision = decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
     contacts.record_contact(session, order, conversation_id, channel=channel)
-    category = situation.rule_family.value
+    category = ComplaintCategory.SERVICE.value if decision.rule_id in SERVICE_RULES else situation.rule_family.value
     record = CaseDecision(
         conversation_id=conversation_id, order_id=order.id, item_sku=item.sku, category=category,
         sub_issue=situation.sub_issue.value if situation.sub_issue else None, rule_id=decision.rule_id,
@@ -292,6 +293,16 @@ def complains_of_an_item_not_received(session: Session, order_number: str, facts
     return named and SUB_ISSUE_CATEGORY[SubIssue(facts.sub_issue)] is ComplaintCategory.QUALITY
 
 
+# problems that mean "the parcel has not come": on an order marked delivered they say nothing,
+# and L4 needs the buyer to say it was not received
+NOT_ARRIVED_YET = frozenset({SubIssue.DELAY.value, SubIssue.NOT_SHIPPED.value})
+
+
+def parcel_delivered(session: Session, order_number: Optional[str]) -> bool:
+    order = orders.find_order(session, order_number or "")
+    return order is not None and order.status == OrderStatus.DELIVERED.value
+
+
 def problem_of_an_undelivered_order(session: Session, order_number: Optional[str]) -> Optional[str]:
     """An order not delivered yet is judged by its logistics state (L1/L2/L3/L7) whatever problem
     the buyer names: the problem question need not be asked."""
@@ -322,11 +333,15 @@ def latest_decision(session: Session, conversation_id: str) -> Optional[CaseDeci
 def _apply_new_decision(session: Session, ticket: Ticket, decision: Decision, situation: Situation) -> None:
     """A repeated complaint may change the facts (now overdue, now the third contact ...): the
     open ticket takes the new decision, unless the buyer already chose a remedy on it, and
-    never becomes less urgent."""
+    never becomes less urgent. An address change is a request of its own, not the earlier
+    complaint again: it takes the ticket over with its own remedy, whatever was chosen before."""
     changes: Dict[str, Any] = {"priority": _more_urgent(ticket.priority, decision.priority.value)}
     if decision.escalate:
         changes["escalate"] = True
-    if ticket.chosen_remedy is None and decision.rule_id != ticket.rule_id:
+    new_request = situation.sub_issue is SubIssue.ADDRESS_CHANGE and ticket.sub_issue != SubIssue.ADDRESS_CHANGE.value
+    if new_request:
+        changes["chosen_remedy"] = None  # settled again below: L6's check with the carrier
+    if (ticket.chosen_remedy is None or new_request) and decision.rule_id != ticket.rule_id:
         changes.update(
             rule_id=decision.rule_id,
             offered_remedies=[remedy.value for remedy in decision.remedies],

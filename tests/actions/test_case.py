@@ -247,6 +247,21 @@ def test_a_fault_the_lexicon_has_no_word_for_is_read_as_a_defect(conversation):
 
 
 
+def test_a_delivered_parcel_is_not_taken_for_one_that_never_came(conversation):
+    """On a delivered order, "一直没到" and an unmapped description in a logistics case are no
+    "signed but not received" (L4): the problem question is asked in those terms, and a
+    description that does not read as a parcel problem is about the item."""
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="物流太慢了", intent="complain_logistics",
+                  entities=[{"entity": "sub_issue", "value": "delay"}], slots={"sub_issue": "delay"})
+    asked = start_case_form(chat)
+    assert asked.slots_set()["sub_issue"] is None and asked.requested_slot == "sub_issue"
+    assert asked.slots_set()["parcel_delivered"] is True
+    turn = answer_case_form(chat, "耳罩的皮一块一块往下掉", intent="inform")
+    assert turn.slots_set()["sub_issue"] == "defect"
+    assert turn.slots_set()["complaint_category"] == "quality"
+
+
 def test_a_fault_described_in_own_words_keeps_the_words(conversation):
     chat = conversation()
     verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机有问题")

@@ -13,7 +13,7 @@ from bot.policy import load_policy
 from bot.services import cases
 from bot.services.order_import import import_orders
 from tests.db.conftest import TODAY
-from tests.db.helpers import interchange_order
+from tests.db.helpers import DROP, interchange_order
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 PHOTO = {"sha256": "c" * 64, "url": "/evidence/c.jpg", "size": 1000, "media_type": "image/jpeg", "name": "c.jpg"}
@@ -160,3 +160,34 @@ def POLICY_TEXT() -> str:
     from bot.config import get_settings
 
     return get_settings().policy_file.read_text(encoding="utf-8")
+
+
+def test_an_address_change_takes_over_a_logistics_ticket_whose_remedy_was_chosen(engine):
+    late = interchange_order(
+        order_id="1000000000000003", status="in_transit", shipped_days_ago=6, promised_delivery_days=3,
+        delivered_days_ago=DROP, tracking_events=[{"days_ago": 6, "text": "已揽收"}],
+    )
+    with session_scope(engine) as session:
+        assert import_orders(session, [late], TODAY).ok
+
+    def logistics(session, conversation_id, sub_issue):
+        return cases.decide_and_open_ticket(
+            session, order_number="1000000000000003", item_sku=None,
+            facts=cases.CaseFacts(category="logistics", sub_issue=sub_issue),
+            conversation_id=conversation_id, channel="rest", today=TODAY, now=NOW, policy=POLICY,
+        )
+
+    with session_scope(engine) as session:
+        delay = logistics(session, "conv-1", "delay")
+        assert delay.decision.rule_id == "L2"
+        number = delay.ticket.ticket_number
+        cases.choose_remedy(session, number, "reship", today=TODAY, policy=POLICY)
+    with session_scope(engine) as session:
+        address = logistics(session, "conv-2", "address_change")
+        assert address.decision.rule_id == "L6" and address.ticket.ticket_number == number
+        report = cases.ticket_report(session, number)
+    assert report.rule_id == "L6" and report.chosen_remedy == "investigate"
+    # the same buyer complaining of the delay again keeps the remedy already chosen
+    with session_scope(engine) as session:
+        again = logistics(session, "conv-3", "delay")
+        assert cases.ticket_report(session, again.ticket.ticket_number).chosen_remedy == "investigate"

@@ -126,3 +126,42 @@ def test_entity_offsets_point_into_the_original_text():
 def test_lexicon_rejects_unknown_product_category():
     with pytest.raises(LexiconError):
         Lexicon.from_mapping({"product": {"spaceships": [["飞船"]]}})
+
+
+@pytest.mark.parametrize("text", [
+    "平板被我家狗狗啃了个角",
+    "充电线被宝宝咬得露铜了，被宝宝咬断的",
+    "女儿把台灯从书桌上碰掉了，灯罩碎了",
+    "吹风机从洗手台上滑下去了，现在不转",
+    "猫抓破了沙发套",
+    "我一不小心踩到了眼镜，镜腿断了",
+])
+def test_damage_by_the_household_in_words_no_phrase_lists(text):
+    assert SubIssue.HUMAN_DAMAGE.value in values(text, "sub_issue")
+
+
+@pytest.mark.parametrize("text", [
+    "不是孩子把它摔坏的，拿到就这样",
+    "我把盒子拆开一看就是坏的",
+    "我把吊牌剪了",
+    "从快递柜里拿出来就碎了",
+])
+def test_household_shapes_do_not_fire_on_unboxing_or_denial(text):
+    assert SubIssue.HUMAN_DAMAGE.value not in values(text, "sub_issue")
+
+
+@pytest.mark.parametrize("text", ["才穿了还不到两个礼拜鞋底就掉了", "没到一个月就开不了机"])
+def test_a_length_of_time_is_not_a_parcel_that_has_not_arrived(text):
+    assert SubIssue.DELAY.value not in values(text, "sub_issue")
+    assert values("三天了还不到货", "sub_issue") == [SubIssue.DELAY.value]
+
+
+def test_a_bad_pattern_is_a_lexicon_error():
+    with pytest.raises(LexiconError):
+        Lexicon.from_mapping({"patterns": {"sub_issue": {"human_damage": ["(unclosed"]}}})
+    with pytest.raises(LexiconError):
+        Lexicon.from_mapping({"patterns": {"colour": {"red": ["红"]}}})
+
+
+def test_a_child_handling_it_roughly_at_some_length_is_household_damage():
+    assert SubIssue.HUMAN_DAMAGE.value in values("小孩拿着台灯当玩具，两只手使劲往两边扳，灯杆就裂了", "sub_issue")

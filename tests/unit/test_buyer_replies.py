@@ -101,3 +101,55 @@ def test_a_typed_score_is_the_score_itself(text, score):
 @pytest.mark.parametrize("text", ["6", "12", "很好", ""])
 def test_anything_else_is_no_score(text):
     assert score_in_text(text) is None
+
+
+REJECTED = DecisionContext(
+    decided_order="6201458839270153", decided_sub_issues=("no_reason",), leaves_work=False, rejected=True
+)
+
+
+@pytest.mark.parametrize("text, intent, sub_issues", [
+    ("呵呵 坑人的店 什么售后", "complain_service", ["rude"]),
+    ("破玩意儿 质量差成这样", "complain_quality", ["defect"]),
+])
+def test_displeasure_right_after_a_no_disputes_the_no(text, intent, sub_issues):
+    from bot.nlu.upset import assess_mood
+
+    displeased = assess_mood(text).score > 0
+    assert classify_reaction(
+        text, intent=intent, sub_issues=sub_issues, context=REJECTED, displeased=displeased
+    ) is Reaction.OBJECTION
+    # the same words after a decision that was no "no" are a new problem, not an objection
+    assert classify_reaction(
+        text, intent=intent, sub_issues=sub_issues, context=DECIDED, displeased=displeased
+    ) is Reaction.NEW_TASK
+
+
+def test_a_calm_new_problem_after_a_no_is_still_a_new_task():
+    assert classify_reaction(
+        "另外还有个充电宝也充不进电", intent="complain_quality", sub_issues=["defect"], context=REJECTED
+    ) is Reaction.NEW_TASK
+
+
+@pytest.mark.parametrize("text", ["那就不麻烦您了", "算了算了", "行吧，我自己想办法修吧", "取消这个申请", "这事别管了"])
+def test_withdrawals_in_words_no_list_holds(text):
+    from bot.nlu.reaction import withdraws
+
+    assert withdraws(text)
+
+
+@pytest.mark.parametrize("text", ["你们不处理了吗", "怎么就算了？", "我要投诉你们", "算一下运费"])
+def test_questions_and_complaints_are_no_withdrawal(text):
+    from bot.nlu.reaction import withdraws
+
+    assert not withdraws(text)
+
+
+def test_after_a_no_a_remark_that_adds_no_facts_disputes_it():
+    words = "一句话就把人打发了？四百块的东西你们就这么处理"
+    assert classify_reaction(words, intent="inform", context=REJECTED) is Reaction.OBJECTION
+    assert classify_reaction(words, intent="inform", context=DECIDED) is Reaction.REMARK
+    assert classify_reaction("好的知道了", intent="affirm", context=REJECTED) is Reaction.ACKNOWLEDGEMENT
+    assert classify_reaction(
+        "已经用过了，拆开用了", intent="deny", facts=["item_condition"], context=REJECTED
+    ) is Reaction.REMARK

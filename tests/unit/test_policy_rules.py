@@ -406,6 +406,21 @@ def test_s2_on_top_of_a_quality_rule_keeps_its_remedies(judge, policy_order):
     assert decision.escalate
 
 
+def test_coming_back_to_complain_of_the_handling_is_a_service_complaint(judge, policy_order):
+    """"又是我…处理得也太慢了": S1 on the second contact, S2 itself (not a secondary rule on L2)
+    on the third."""
+    late = policy_order(DIGITAL, status=OrderStatus.IN_TRANSIT, shipped=9, delivered=None)
+    handling = issue(SubIssue.DELAY, also_mentioned=(SubIssue.SLOW,), repeat_contacts=2)
+    decision = judge(late, handling)
+    assert (decision.rule_id, decision.priority, decision.escalate) == ("S2", Priority.URGENT, True)
+    second = judge(late, issue(SubIssue.DELAY, also_mentioned=(SubIssue.SLOW,), repeat_contacts=1))
+    assert second.rule_id == "S1"
+    # the same words on a first contact are the logistics rule; without the handling, S2 stays secondary
+    assert judge(late, issue(SubIssue.DELAY, also_mentioned=(SubIssue.SLOW,))).rule_id == "L2"
+    plain = judge(late, issue(SubIssue.DELAY, repeat_contacts=2))
+    assert plain.rule_id == "L2" and plain.secondary_rules == ("S2",)
+
+
 def test_where_to_complain_lists_the_channels(judge, policy_order, shop_policy):
     decision = judge(policy_order(OTHER), issue(SubIssue.WHERE_TO_COMPLAIN))
     assert (decision.rule_id, decision.remedies) == ("S3", (R.INFO,))
