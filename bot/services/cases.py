@@ -27,7 +27,7 @@ from bot.domain.vocabulary import (
 from bot.console import waiting
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
-from bot.services.clock import shop_date, shop_zone, to_shop_time
+from bot.services.clock import shop_zone, to_shop_time
 
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
