@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make run   - set up, train if needed, load demo orders, start the assistant
-#   make test  - set up, validate the Rasa data, run the whole test suite
+#   make test  - set up, lint, validate the Rasa data, run the whole test suite
 .PHONY: setup browser balancer run test nlu-eval perf clean
 
 VENV ?= .venv
@@ -24,6 +24,7 @@ balancer:
 	@bash scripts/ensure_balancer.sh
 
 test: setup browser balancer
+	$(VENV)/bin/ruff check .
 	$(RASA) data validate --quiet
 	$(PY) -m pytest
 

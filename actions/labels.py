@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Text
 
+from bot.domain.vocabulary import buyer_label_response
+
 
 def label(domain: Dict[Text, Any], kind: Text, value: Any) -> Text:
-    name = f"utter_label_{kind}_{value}"
-    variants = (domain.get("responses") or {}).get(name) or (domain.get("responses") or {}).get(
-        f"utter_label_{kind}_none"
-    )
+    responses = domain.get("responses") or {}
+    variants = responses.get(buyer_label_response(kind, value)) or responses.get(buyer_label_response(kind, "none"))
     return variants[0]["text"] if variants else str(value)

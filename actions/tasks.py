@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, SubIssue
+from bot.nlu.normalization import normalize_width
 from bot.nlu.reaction import says_order_was_wrong
 from bot.services import cases
 from actions.case import conversation_channel
@@ -267,7 +268,7 @@ def answers_the_open_question(tracker: Tracker) -> bool:
     """The message carries what the form asked for (a number after "不对不对")."""
     requested = tracker.get_slot("requested_slot")
     if requested in ("order_number", "phone_last4"):
-        text = str(tracker.latest_message.get("text") or "").translate(cases.FULL_WIDTH_DIGITS)
+        text = normalize_width(str(tracker.latest_message.get("text") or "")).text
         return bool(re.search(r"\d{4}", text))
     return any(entity.get("entity") == requested for entity in tracker.latest_message.get("entities") or [])
 

@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.forms_base import RetryingFormValidationAction
 from bot.config import get_settings
+from bot.nlu.normalization import normalize_width
 from bot.services import cases, verification_guard
 
 DIGITS = re.compile(r"\d+")
@@ -24,7 +25,7 @@ LONE_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def normalise_digits(value: Any) -> str:
-    text = str(value or "").translate(cases.FULL_WIDTH_DIGITS)
+    text = normalize_width(str(value or "")).text
     return "".join(DIGITS.findall(text))
 
 
@@ -90,7 +91,7 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
             return {}
         if any(entity.get("entity") == "phone_last4" for entity in tracker.latest_message.get("entities") or []):
             return {}
-        text = str(tracker.latest_message.get("text") or "").translate(cases.FULL_WIDTH_DIGITS)
+        text = normalize_width(str(tracker.latest_message.get("text") or "")).text
         groups = LONE_FOUR_DIGITS.findall(text)
         return {"phone_last4": groups[0]} if len(groups) == 1 else {}
 

@@ -252,13 +252,13 @@ def cross_validate(examples: Sequence[Example], fit: Callable, folds: int = 5,
 def heldout_scores(predict: Callable, reviews: Sequence[Tuple[str, str]], classes: Sequence[str]) -> Dict:
     """Complaint accuracy on the held-out reviews labelled quality/logistics/service: over all
     intents, and among the three complaint intents only; and where the `other` reviews go."""
-    complaints = [(t, COMPLAINT_OF[l]) for t, l in reviews if l in COMPLAINT_OF]
+    complaints = [(t, COMPLAINT_OF[label]) for t, label in reviews if label in COMPLAINT_OF]
     labels, probabilities = predict([t for t, _ in complaints])
     columns = [i for i, c in enumerate(classes) if c.startswith("complain_")]
     only = [classes[columns[int(np.argmax(row[columns]))]] for row in probabilities]
     gold = [g for _, g in complaints]
     overall, restricted = score(gold, labels), score(gold, only)
-    others = [t for t, l in reviews if l == "other"]
+    others = [t for t, label in reviews if label == "other"]
     other_labels = predict(others)[0] if others else []
     return {
         "count": len(complaints),
@@ -268,7 +268,7 @@ def heldout_scores(predict: Callable, reviews: Sequence[Tuple[str, str]], classe
         "gold": gold,
         "predicted": labels,
         "other_count": len(others),
-        "other_as_complaint": (sum(l.startswith("complain_") for l in other_labels) / len(others)) if others else None,
+        "other_as_complaint": (sum(label.startswith("complain_") for label in other_labels) / len(others)) if others else None,
     }
 
 

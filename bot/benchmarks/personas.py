@@ -35,8 +35,10 @@ from sqlalchemy import Integer, MetaData, Table, delete, inspect, or_, select
 from sqlalchemy.engine import Engine
 
 from bot.benchmarks.conversations import photo_metadata
+from bot.benchmarks.order_number_cases import FULL_WIDTH_DIGITS
 from bot.db.engine import session_scope
 from bot.db.tables import Evidence, Handoff, Order, OrderContact, SatisfactionScore, Ticket, TicketEvent
+from bot.domain.vocabulary import Remedy, label_zh
 
 OWN_PERSONAS_PATH = Path(__file__).with_name("personas_own.yaml")
 
@@ -185,8 +187,6 @@ def chains(personas: Sequence[Persona]) -> List[List[Persona]]:
 # How the buyer types numbers
 # ---------------------------------------------------------------------------------------------
 
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
-_TO_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _NUMBER_RUN = re.compile(r"[0-9０-９]+(?:[ \-－—–][0-9０-９]+)*")
 
 
@@ -200,10 +200,10 @@ class NumberStyle:
         text = digits
         if self.separator and self.group:
             text = self.separator.join(digits[i:i + self.group] for i in range(0, len(digits), self.group))
-        return text.translate(_TO_FULL_WIDTH) if self.full_width else text
+        return text.translate(FULL_WIDTH_DIGITS) if self.full_width else text
 
     def short_number(self, digits: str) -> str:
-        return digits.translate(_TO_FULL_WIDTH) if self.full_width else digits
+        return digits.translate(FULL_WIDTH_DIGITS) if self.full_width else digits
 
 
 def number_style(text: str) -> NumberStyle:
@@ -274,13 +274,10 @@ NO_EVIDENCE_ANSWER = "现在没法拍，手上没有照片也没有视频"
 EVIDENCE_AGAIN_ANSWER = "照片刚才已经发过了"
 SCORE_ANSWER = "5"
 PHOTO_SHOWN_TEXT = "这是照片"  # what the web chat shows for a photo sent on its own
+# a persona that wants a remedy types its catalogue name
 REMEDY_WORDS = {
-    "return_refund": "退货退款",
-    "exchange": "换货",
-    "repair": "免费维修",
-    "paid_repair": "付费维修",
-    "reship": "补发",
-    "refund_only": "仅退款",
+    remedy.value: label_zh("remedy", remedy)
+    for remedy in (Remedy.RETURN_REFUND, Remedy.EXCHANGE, Remedy.REPAIR, Remedy.PAID_REPAIR, Remedy.RESHIP, Remedy.REFUND_ONLY)
 }
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")

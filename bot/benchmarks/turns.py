@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -32,7 +31,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import requests
 import yaml
 
-from bot.launcher import free_port, rasa_environment, rasa_model_loaded, start_process, venv_executable, wait_until_ready
+from bot.launcher import free_port, rasa_environment, rasa_model_loaded, venv_executable, wait_until_ready
 from bot.services.evidence_store import store_evidence
 
 HEADPHONES_ORDER = "6201458839270153"

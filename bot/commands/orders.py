@@ -20,20 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands.db import EXIT_BAD_INPUT, EXIT_FAILURE, add_database_option, database_error_message, fail, open_database
 from bot.db import Order, session_scope
+from bot.domain.vocabulary import label_zh
 from bot.services.clock import shop_today, shop_zone, to_shop_time
 from bot.services.errors import ServiceError
 from bot.services.order_import import import_orders
 from bot.services.orders import find_order, latest_tracking_event, mask_address, mask_phone, tracking_events
 
-ORDER_STATUS_ZH = {
-    "awaiting_shipment": "待发货",
-    "in_transit": "运输中",
-    "delivered": "已签收",
-    "lost": "丢件",
-    "refunded": "已退款",
-    "cancelled": "已取消",
-}
-PAYMENT_ZH = {"online": "在线支付", "cod": "货到付款"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -114,7 +106,7 @@ def _list(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             orders = session.execute(select(Order).order_by(Order.id.desc()).limit(args.limit)).scalars().all()
             rows = [
-                f"{order.order_number}  {ORDER_STATUS_ZH.get(order.status, order.status):<4}  "
+                f"{order.order_number}  {label_zh('order_status', order.status):<4}  "
                 f"{mask_phone(order.buyer_phone)}  ¥{order.total}  {order.items[0].name if order.items else ''}"
                 f"{' 等' + str(len(order.items)) + '件' if len(order.items) > 1 else ''}"
                 for order in orders
@@ -168,9 +160,9 @@ def order_view(order: Order) -> dict:
 def _order_text(view: dict) -> str:
     where = "跨境" + (f"（{view['origin_country']}）" if view["origin_country"] else "") if view["cross_border"] else "国内"
     lines = [
-        f"订单 {view['order_number']}  {ORDER_STATUS_ZH.get(view['status'], view['status'])}  {where}",
+        f"订单 {view['order_number']}  {label_zh('order_status', view['status'])}  {where}",
         f"买家：{view['buyer_name']}  {view['buyer_phone']}" + (f"  {view['address']}" if view["address"] else ""),
-        f"支付：{PAYMENT_ZH.get(view['payment_method'], view['payment_method'])}  合计 ¥{view['total']}",
+        f"支付：{label_zh('payment_method', view['payment_method'])}  合计 ¥{view['total']}",
         f"付款 {view['paid_at'] or '—'}  发货 {view['shipped_at'] or '—'}  签收 {view['delivered_at'] or '—'}"
         + (f"  承诺 {view['promised_delivery_days']} 天送达" if view["promised_delivery_days"] is not None else ""),
         f"物流：{view['carrier'] or '—'} {view['tracking_number'] or ''}".rstrip(),

@@ -17,24 +17,18 @@ from zoneinfo import ZoneInfo
 
 from bot.config import get_settings
 from bot.domain.vocabulary import (
-    REMEDY_LABELS_ZH,
     ComplaintCategory,
     OrderStatus,
     PaymentMethod,
-    Priority,
     ProductCategory,
-    ShippingPayer,
     SubIssue,
+    label_zh,
 )
 from bot.policy import Decision, OrderFacts, OrderFactsError, PolicyConfigError, Situation, decide, load_policy
 from bot.policy.interchange import InterchangeError, interchange_orders, order_facts_from_interchange
 
 EXIT_BAD_INPUT = 2
 
-SHIPPING_PAYER_ZH = {ShippingPayer.SELLER: "卖家承担", ShippingPayer.BUYER: "买家承担", ShippingPayer.NONE: "无需寄回"}
-PRIORITY_ZH = {Priority.NORMAL: "普通", Priority.HIGH: "高", Priority.URGENT: "紧急"}
-REFUND_FROM_ZH = {"today": "从今天起算", "item_returned": "收到退回商品后起算", "approval": "审核通过后起算"}
-MISSING_FACT_ZH = {"evidence": "照片或视频凭证", "item_unused": "商品是否未使用", "paid_at": "付款时间"}
 MANUAL_ORDER_OPTIONS = (
     "category", "cross_border", "status", "paid_days_ago", "paid_hours_ago", "shipped_days_ago",
     "delivered_days_ago", "promised_days", "price", "total", "payment", "name",
@@ -186,20 +180,20 @@ def _summary(order: OrderFacts, decision: Decision, today: date) -> str:
     lines: List[str] = [
         f"订单：{order.order_id}（{order.item_name or order.item_category.value}）  计算日期：{today.isoformat()}",
         f"适用规则：{decision.rule_id}" + (f"（另适用 {'、'.join(decision.secondary_rules)}）" if decision.secondary_rules else ""),
-        f"处理方案：{' / '.join(REMEDY_LABELS_ZH[r] for r in decision.remedies)}",
-        f"退回运费：{SHIPPING_PAYER_ZH[decision.shipping_payer]}",
+        f"处理方案：{' / '.join(label_zh('remedy', r) for r in decision.remedies)}",
+        f"退回运费：{label_zh('shipping_payer', decision.shipping_payer)}",
         f"需要凭证：{'是，尚未提供' if decision.evidence_required else '否'}",
     ]
     if decision.missing_facts:
-        lines.append(f"还需确认：{'、'.join(MISSING_FACT_ZH.get(f, f) for f in decision.missing_facts)}")
-    lines.append(f"优先级：{PRIORITY_ZH[decision.priority]}    转人工：{'是' if decision.escalate else '否'}"
+        lines.append(f"还需确认：{'、'.join(label_zh('missing_fact', f) for f in decision.missing_facts)}")
+    lines.append(f"优先级：{label_zh('priority', decision.priority)}    转人工：{'是' if decision.escalate else '否'}"
                  f"    登记工单：{'是' if decision.opens_ticket else '否'}")
     if decision.days_since_delivery is not None:
         lines.append(f"签收后天数：{decision.days_since_delivery}")
     if decision.warranty_end is not None:
         lines.append(f"质保截止：{decision.warranty_end.isoformat()}")
     if decision.refund_working_days is not None:
-        refund = f"退款：{decision.refund_working_days} 个工作日，{REFUND_FROM_ZH[decision.refund_counted_from]}"
+        refund = f"退款：{decision.refund_working_days} 个工作日，{label_zh('refund_counted_from', decision.refund_counted_from)}"
         if decision.refund_due is not None:
             refund += f"，最晚 {decision.refund_due.isoformat()}"
         lines.append(refund)

@@ -15,13 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail, open_database
 from bot.db import Ticket, session_scope
-from bot.domain.vocabulary import REMEDY_LABELS_ZH, Remedy, TicketStatus
+from bot.domain.vocabulary import TicketStatus, label_zh
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
 from bot.services.tickets import TICKET_STATUS_LABELS, audit_record, change_status, list_tickets, require_ticket
 
-PRIORITY_ZH = {"normal": "普通", "high": "高", "urgent": "紧急"}
-CATEGORY_ZH = {"quality": "质量", "logistics": "物流", "service": "服务", "no_reason": "无理由退货"}
 STATUS_CHOICES = [status.value for status in TicketStatus]
 
 
@@ -76,8 +74,8 @@ def _list(args: argparse.Namespace) -> int:
         for view in views:
             print(
                 f"{view['ticket_number']}  {TICKET_STATUS_LABELS[TicketStatus(view['status'])]:<6}  "
-                f"{PRIORITY_ZH.get(view['priority'], view['priority'])}  订单 {view['order_number']}  "
-                f"{CATEGORY_ZH.get(view['category'], view['category'])}  {view['rule_id'] or '—'}  {view['created_at']}"
+                f"{label_zh('priority', view['priority'])}  订单 {view['order_number']}  "
+                f"{label_zh('category', view['category'])}  {view['rule_id'] or '—'}  {view['created_at']}"
             )
     return 0
 
@@ -186,7 +184,7 @@ def _remedy_text(remedy: Optional[str]) -> str:
     if remedy is None:
         return "—"
     try:
-        return f"{REMEDY_LABELS_ZH[Remedy(remedy)]}（{remedy}）"
+        return f"{label_zh('remedy', remedy)}（{remedy}）"
     except ValueError:
         return remedy
 
@@ -194,10 +192,10 @@ def _remedy_text(remedy: Optional[str]) -> str:
 def _detail_text(view: dict) -> str:
     status = TICKET_STATUS_LABELS[TicketStatus(view["status"])]
     lines = [
-        f"工单 {view['ticket_number']}  {status}  优先级 {PRIORITY_ZH.get(view['priority'], view['priority'])}"
+        f"工单 {view['ticket_number']}  {status}  优先级 {label_zh('priority', view['priority'])}"
         + ("  需人工" if view["escalate"] else ""),
         f"订单 {view['order_number']}" + (f"  商品 {view['item']['name'] or view['item']['sku']}" if view["item"]["sku"] else ""),
-        f"问题：{CATEGORY_ZH.get(view['category'], view['category'])}" + (f" / {view['sub_issue']}" if view["sub_issue"] else "")
+        f"问题：{label_zh('category', view['category'])}" + (f" / {view['sub_issue']}" if view["sub_issue"] else "")
         + f"  规则 {view['rule_id'] or '—'}",
         "可选方案：" + ("、".join(_remedy_text(remedy) for remedy in view["offered_remedies"]) or "—")
         + f"  已选：{_remedy_text(view['chosen_remedy'])}",

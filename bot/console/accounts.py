@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from bot.db.tables import Agent, AgentSession
 from bot.db.types import utcnow
+from bot.domain.vocabulary import LABELS_ZH
 from bot.services.errors import ServiceError
 
 ROLES = ("agent", "supervisor")
-ROLE_LABELS = {"agent": "客服", "supervisor": "主管"}
+ROLE_LABELS = LABELS_ZH["agent_role"]
 MIN_PASSWORD_LENGTH = 8
 SESSION_COOKIE = "aftersales_console"  # the console login cookie (HttpOnly, SameSite=Strict)
 _USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,64}")

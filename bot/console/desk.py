@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from bot.console.accounts import SignedInAgent
 from bot.db.tables import (
-    ACTIVE_TICKET_STATUSES,
     Agent as AgentAccount,
     Order,
     ConversationNote,
@@ -22,11 +21,21 @@ from bot.db.tables import (
     TicketEvent,
 )
 from bot.db.types import utcnow
-from bot.domain.vocabulary import LABELS_ZH, ComplaintCategory, Priority, Remedy, TicketStatus, label_zh
+from bot.domain.vocabulary import (
+    ACTIVE_HANDOFF_STATUSES,
+    ACTIVE_TICKET_STATUSES,
+    LABELS_ZH,
+    ComplaintCategory,
+    HandoffStatus,
+    Priority,
+    Remedy,
+    TicketStatus,
+    label_zh,
+)
 from bot.policy.config import PolicyConfig
 from bot.services import handoffs, tickets
 from bot.services.errors import InvalidChange
-from bot.services.handoffs import HandoffStatus, agent_actor
+from bot.services.handoffs import agent_actor
 from bot.services.orders import find_order, mask_address, mask_phone
 
 QUEUE_VIEWS = ("waiting", "mine", "all")
@@ -77,7 +86,7 @@ def handoff_summary(handoff: Handoff, policy: PolicyConfig, now: datetime) -> Di
         "claimed_at": _iso(handoff.claimed_at),
         "waiting_seconds": max(0, int((end - handoff.created_at).total_seconds())),
         "sla_deadline": _iso(deadline),
-        "sla_breached": handoff.status in ("waiting", "claimed") and deadline < now,
+        "sla_breached": handoff.status in ACTIVE_HANDOFF_STATUSES and deadline < now,
         "ticket_number": ticket.ticket_number if ticket is not None else None,
         "category_label": CATEGORY_LABELS.get(ticket.category, ticket.category) if ticket is not None else None,
     }
@@ -102,12 +111,15 @@ def queue(session: Session, view: str, agent: SignedInAgent, policy: PolicyConfi
     else:
         active = list(
             session.execute(
-                select(Handoff).where(Handoff.status.in_(("waiting", "claimed"))).order_by(Handoff.created_at)
+                select(Handoff).where(Handoff.status.in_(ACTIVE_HANDOFF_STATUSES)).order_by(Handoff.created_at)
             ).scalars()
         )
         finished = list(
             session.execute(
-                select(Handoff).where(Handoff.status.in_(("returned", "resolved"))).order_by(Handoff.id.desc()).limit(50)
+                select(Handoff)
+                .where(Handoff.status.in_((HandoffStatus.RETURNED.value, HandoffStatus.RESOLVED.value)))
+                .order_by(Handoff.id.desc())
+                .limit(50)
             ).scalars()
         )
         rows = active + finished
@@ -503,7 +515,7 @@ def dashboard(session: Session, policy: PolicyConfig, *, now: Optional[datetime]
             Ticket.status.in_(ACTIVE_TICKET_STATUSES), Ticket.resolution_due.is_not(None), Ticket.resolution_due < now
         )
     ).scalar_one()
-    open_handoffs = session.execute(select(Handoff).where(Handoff.status.in_(("waiting", "claimed")))).scalars().all()
+    open_handoffs = session.execute(select(Handoff).where(Handoff.status.in_(ACTIVE_HANDOFF_STATUSES))).scalars().all()
     late_handoffs = sum(1 for handoff in open_handoffs if sla_deadline(handoff, policy) < now)
     average, rated = session.execute(select(func.avg(SatisfactionScore.score), func.count(SatisfactionScore.id))).one()
     return {
@@ -521,7 +533,7 @@ def dashboard(session: Session, policy: PolicyConfig, *, now: Optional[datetime]
         ],
         "open_tickets": sum(sum(values.values()) for values in by_category.values()),
         "sla_breaches": {"tickets_past_resolution_due": overdue_tickets, "handoffs_past_deadline": late_handoffs},
-        "waiting_handoffs": sum(1 for handoff in open_handoffs if handoff.status == "waiting"),
+        "waiting_handoffs": sum(1 for handoff in open_handoffs if handoff.status == HandoffStatus.WAITING.value),
         "satisfaction": {"average": round(float(average), 2) if average is not None else None, "count": rated},
     }
 
@@ -536,7 +548,7 @@ def sla_state(ticket: Ticket, now: datetime) -> Dict[str, Any]:
     if ticket.status not in ACTIVE_TICKET_STATUSES:
         return {"state": "none", "kind": None, "due": None}
     deadlines = []
-    if ticket.assignee is None and ticket.status in ("awaiting_evidence", "open") and ticket.first_response_due is not None:
+    if ticket.assignee is None and ticket.status in (TicketStatus.AWAITING_EVIDENCE.value, TicketStatus.OPEN.value) and ticket.first_response_due is not None:
         deadlines.append((ticket.first_response_due, "first_response"))
     if ticket.resolution_due is not None:
         deadlines.append((ticket.resolution_due, "resolution"))
@@ -716,7 +728,6 @@ SLA_FLAG_NOTES = {
     "due_soon": "SLA 提醒：{kind}将于 {due} 到期，请尽快处理",
     "breached": "SLA 超时：{kind}已于 {due} 到期，答应买家的时间没有做到",
 }
-SLA_KIND_LABELS = {"first_response": "首次响应时限", "resolution": "处理时限"}
 
 
 def flag_sla(session: Session, *, now: Optional[datetime] = None, show_time=None) -> List[Dict[str, Any]]:
@@ -737,7 +748,7 @@ def flag_sla(session: Session, *, now: Optional[datetime] = None, show_time=None
         if any((event.details or {}).get("sla") == flag for event in ticket.events):
             continue
         due = ticket.first_response_due if state["kind"] == "first_response" else ticket.resolution_due
-        note = SLA_FLAG_NOTES[state["state"]].format(kind=SLA_KIND_LABELS[state["kind"]], due=show_time(due))
+        note = SLA_FLAG_NOTES[state["state"]].format(kind=label_zh("field", f"{state['kind']}_due"), due=show_time(due))
         session.add(TicketEvent(ticket_id=ticket.id, actor="system:sla", note=note, details={"sla": flag}, at=now))
         session.flush()
         session.expire(ticket, ["events"])

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.db.types import UtcDateTime, utcnow
+from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES, ACTIVE_TICKET_STATUSES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -41,13 +42,15 @@ NAMING_CONVENTION = {
 
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
-# statuses in which a ticket or a hand-over still counts as "in progress"; the partial unique
-# indexes below use the same lists, so a change here needs a migration
-ACTIVE_TICKET_STATUSES = ("awaiting_evidence", "open", "pending_buyer", "with_agent")
-ACTIVE_HANDOFF_STATUSES = ("waiting", "claimed")
 
-_ACTIVE_TICKET_WHERE = text("status IN ('awaiting_evidence', 'open', 'pending_buyer', 'with_agent')")
-_ACTIVE_HANDOFF_WHERE = text("status IN ('waiting', 'claimed')")
+
+def _status_in(statuses: tuple):
+    return text("status IN ({})".format(", ".join(f"'{status}'" for status in statuses)))
+
+
+# the partial unique indexes count only in-progress rows: a change of these lists needs a migration
+_ACTIVE_TICKET_WHERE = _status_in(ACTIVE_TICKET_STATUSES)
+_ACTIVE_HANDOFF_WHERE = _status_in(ACTIVE_HANDOFF_STATUSES)
 
 
 def _cents_to_yuan(cents: int | None) -> Decimal | None:

@@ -137,6 +137,23 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
+class HandoffStatus(StrEnum):
+    WAITING = "waiting"
+    CLAIMED = "claimed"
+    RETURNED = "returned"
+    RESOLVED = "resolved"
+
+
+# statuses in which a ticket or a hand-over still counts as "in progress" (plain strings: they
+# go into SQL). The partial unique indexes of bot/db/tables.py are built from these, so a change
+# here needs a migration.
+ACTIVE_TICKET_STATUSES = tuple(
+    status.value
+    for status in (TicketStatus.AWAITING_EVIDENCE, TicketStatus.OPEN, TicketStatus.PENDING_BUYER, TicketStatus.WITH_AGENT)
+)
+ACTIVE_HANDOFF_STATUSES = (HandoffStatus.WAITING.value, HandoffStatus.CLAIMED.value)
+
+
 class Channel(StrEnum):
     REST = "rest"
     WEB = "webchat"
@@ -186,13 +203,35 @@ LABELS_ZH = {
         "first_response_due": "首次响应时限", "resolution_due": "处理时限", "refund_due": "退款时限",
         "warranty_end": "保修截止", "sla": "SLA", "evidence": "凭证", "evidence_added": "新增凭证", "status": "状态",
     },
-    "handoff_status": {"waiting": "等待接手", "claimed": "处理中", "returned": "已交还机器人", "resolved": "已解决"},
+    "handoff_status": {
+        HandoffStatus.WAITING: "等待接手", HandoffStatus.CLAIMED: "处理中", HandoffStatus.RETURNED: "已交还机器人",
+        HandoffStatus.RESOLVED: "已解决",
+    },
     "handoff_reason": {
         "buyer_request": "买家要求转人工", "policy_escalation": "政策规定需人工处理",
         "buyer_rejected_decision": "买家不接受处理结果", "not_understood": "机器人多次没听懂",
         "buyer_upset": "买家情绪激动", "buyer_abusive": "买家言语过激", "other": "其他",
     },
+    # what a policy decision still needs to know (Decision.missing_facts) and when its refund
+    # clock starts (Decision.refund_counted_from)
+    "missing_fact": {"evidence": "照片或视频凭证", "item_unused": "商品是否未使用", "paid_at": "付款时间"},
+    "refund_counted_from": {"today": "从今天起算", "item_returned": "收到退回商品后起算", "approval": "审核通过后起算"},
+    "agent_role": {"agent": "客服", "supervisor": "主管"},
 }
+
+
+# The buyer's words for some of these codes are responses of domain.yml (every buyer text lives
+# there), spoken to the buyer rather than about them (「由您承担」, not 「买家承担」): one response
+# `utter_label_<kind>_<code>` per code of these kinds, plus `utter_label_remedy_none` for a ticket
+# with no remedy yet. tests/unit/test_vocabulary.py holds domain.yml to this list.
+BUYER_LABEL_CODES = {"remedy": Remedy, "status": TicketStatus, "payer": ShippingPayer}
+# the catalogue kind whose codes each buyer-label kind names
+BUYER_LABEL_CATALOGUE_KINDS = {"remedy": "remedy", "status": "ticket_status", "payer": "shipping_payer"}
+
+
+def buyer_label_response(kind: str, value) -> str:
+    """The domain.yml response that holds the buyer's label of a code."""
+    return f"utter_label_{kind}_{value}"
 
 
 def label_zh(kind: str, value) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.tables import CaseDecision, Order, SatisfactionScore, Ticket
 from bot.domain.vocabulary import (
+    ACTIVE_TICKET_STATUSES,
     SUB_ISSUE_CATEGORY,
     ComplaintCategory,
     OrderStatus,
@@ -28,17 +29,10 @@ from bot.console import waiting
 from bot.policy.engine import SERVICE_RULES
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
-from bot.services.clock import shop_date, shop_zone, to_shop_time
+from bot.services.clock import shop_zone, to_shop_time
 
-FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
 UNDELIVERED_STATUSES = (OrderStatus.IN_TRANSIT.value, OrderStatus.LOST.value, OrderStatus.AWAITING_SHIPMENT.value)
-ACTIVE_STATUSES = (
-    TicketStatus.AWAITING_EVIDENCE.value,
-    TicketStatus.OPEN.value,
-    TicketStatus.PENDING_BUYER.value,
-    TicketStatus.WITH_AGENT.value,
-)
 
 
 @dataclass(frozen=True)
@@ -230,7 +224,7 @@ def _evidence_files(attachments: Sequence[Dict[str, Any]]) -> List[tickets.Evide
 def active_ticket_for(session: Session, order: Order, category: str) -> Optional[Ticket]:
     return session.execute(
         select(Ticket)
-        .where(Ticket.order_id == order.id, Ticket.category == category, Ticket.status.in_(ACTIVE_STATUSES))
+        .where(Ticket.order_id == order.id, Ticket.category == category, Ticket.status.in_(ACTIVE_TICKET_STATUSES))
         .order_by(Ticket.id)
     ).scalars().first()
 

@@ -8,8 +8,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.tables import ACTIVE_TICKET_STATUSES, Order, OrderContact, Ticket
+from bot.db.tables import Order, OrderContact, Ticket
 from bot.db.types import utcnow
+from bot.domain.vocabulary import ACTIVE_TICKET_STATUSES
 
 
 def record_contact(

@@ -17,17 +17,10 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.tables import ACTIVE_HANDOFF_STATUSES, Handoff, Ticket
+from bot.db.tables import Handoff, Ticket
 from bot.db.types import utcnow
-from bot.domain.vocabulary import Priority, StrEnum, TicketStatus
+from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES, HandoffStatus, Priority, TicketStatus
 from bot.services.errors import HandoffNotFound, HandoffUnavailable, InvalidChange
-
-
-class HandoffStatus(StrEnum):
-    WAITING = "waiting"
-    CLAIMED = "claimed"
-    RETURNED = "returned"
-    RESOLVED = "resolved"
 
 
 _PRIORITY_RANK = case(

@@ -24,9 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.tables import ACTIVE_TICKET_STATUSES, Evidence, Order, OrderItem, SatisfactionScore, Ticket, TicketEvent
+from bot.db.tables import Evidence, Order, OrderItem, SatisfactionScore, Ticket, TicketEvent
 from bot.db.types import utcnow
 from bot.domain.vocabulary import (
+    ACTIVE_TICKET_STATUSES,
     LABELS_ZH,
     ComplaintCategory,
     Priority,

@@ -275,11 +275,16 @@ def test_a_ticket_number_is_enough_to_ask_about_that_ticket(conversation):
     assert turn.messages == []
 
 
-def test_a_corrected_phone_typed_in_a_sentence_is_read_when_the_phone_was_asked(conversation):
+def full_width(digits: str) -> str:
+    return "".join(chr(ord(digit) + 0xFEE0) for digit in digits)
+
+
+@pytest.mark.parametrize("written", [OWN_ORDER_PHONE_LAST4, full_width(OWN_ORDER_PHONE_LAST4)])
+def test_a_corrected_phone_typed_in_a_sentence_is_read_when_the_phone_was_asked(conversation, written):
     chat = complaint_started(conversation)
     give_order_number(chat, OWN_ORDER)
     give_phone(chat, "1111")
-    chat.user(f"不对不对，手滑了，是{OWN_ORDER_PHONE_LAST4}", "inform")  # no phone entity: no 尾号 before it
+    chat.user(f"不对不对，手滑了，是{written}", "inform")  # no phone entity: no 尾号 before it
     turn = chat.run(ValidateVerifyOrderForm())
     assert turn.slots_set()["order_verified"] is True
 

@@ -10,9 +10,9 @@ import requests
 
 from bot.launcher import free_port, rasa_model_loaded, start_rasa_server, wait_until_ready
 from bot.benchmarks.conversations import photo_metadata
+from tests.fakes.http_server import Answer, FakeServer
 
 API_TOKEN = "perf-test-api-token"
-from tests.fakes.http_server import Answer, FakeServer
 
 pytestmark = pytest.mark.rasa
 

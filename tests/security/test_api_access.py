@@ -5,7 +5,6 @@ The Rasa HTTP API answered anyone (conversations with phone digits, slot injecti
 and ran any tracker posted to it, echoing it back in its 500s."""
 from __future__ import annotations
 
-import json
 import socket
 import uuid
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.vocabulary import Priority, label_zh
 from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import AGENTS, MAX_VIDEO_BYTES, domain_text
 from tests.web.media import photo_bytes
@@ -126,6 +127,8 @@ def test_buyer_and_agent_complete_the_loop(web_assistant, browser, tmp_path):
 
     console.click(".tab[data-page=dashboard]")
     console.locator("#chart svg rect").first.wait_for(timeout=TIMEOUT_MS)
+    legend = console.locator("#chart svg").text_content()
+    assert all(label_zh("priority", priority) in legend for priority in Priority)  # the catalogue's labels
     console.screenshot(path=str(ARTIFACTS / "agent-dashboard.png"))
 
     assert errors == []

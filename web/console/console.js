@@ -715,9 +715,10 @@
     var max = Math.max.apply(null, categories.map(function (c) { return c.total; }));
     var chart = svg("svg", { width: left + width + 60, height: top + categories.length * rowHeight + 10, role: "img", "aria-label": "进行中的工单按类别和优先级" });
     var legendX = left;
-    ["urgent", "high", "normal"].forEach(function (priority) {
-      chart.appendChild(svg("rect", { x: legendX, y: 4, width: 12, height: 12, fill: PRIORITY_COLOURS[priority] }));
-      chart.appendChild(svg("text", { x: legendX + 16, y: 15, "font-size": 12 }, { urgent: "紧急", high: "高", normal: "普通" }[priority]));
+    // every category lists the same priorities in the same order, labelled by the server
+    categories[0].priorities.forEach(function (part) {
+      chart.appendChild(svg("rect", { x: legendX, y: 4, width: 12, height: 12, fill: PRIORITY_COLOURS[part.priority] }));
+      chart.appendChild(svg("text", { x: legendX + 16, y: 15, "font-size": 12 }, part.label));
       legendX += 70;
     });
     categories.forEach(function (category, index) {
