@@ -42,7 +42,9 @@ from bot.services.evidence_store import (
     media_type_of,
     megabytes,
     open_evidence,
+    record_uploader,
     store_evidence,
+    was_uploaded_by,
 )
 from bot.services.identity import verified_identity
 from bot.throttles import Throttle
@@ -186,7 +188,7 @@ class WebChatInput(SocketIOInput):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            metadata = trusted_metadata(metadata if isinstance(metadata, dict) else {}, self.evidence_dir)
+            metadata = trusted_metadata(metadata if isinstance(metadata, dict) else {}, self.evidence_dir, session_id)
             customer_id = _unexpired_customer_id(state)
             if customer_id:
                 metadata["customer_id"] = customer_id
@@ -235,6 +237,9 @@ class WebChatInput(SocketIOInput):
             uploaded = request.files.get("file") if request.files else None
             if uploaded is None:
                 return error_response(400, "没有收到文件，请选择一张照片或一段视频再上传。")
+            session_id = _valid_session_id(request.args.get("session_id") or request.form.get("session_id"))
+            if session_id is None:
+                return error_response(400, "上传需要当前聊天的会话编号，请刷新页面后重新上传。")
             try:
                 stored = await asyncio.to_thread(
                     store_evidence, uploaded.body, evidence_dir=self.evidence_dir, declared_name=uploaded.name,
@@ -242,6 +247,7 @@ class WebChatInput(SocketIOInput):
                 )
             except EvidenceRejected as refused:
                 return error_response(413 if refused.too_large else 415, refused.message)
+            await asyncio.to_thread(record_uploader, self.evidence_dir, stored.sha256, session_id)
             return json_response({"attachment": stored.attachment(_display_name(uploaded.name, stored))})
 
         @web.route("/webhooks/webchat/greeting", methods=["GET"])
@@ -337,10 +343,10 @@ def _unexpired_customer_id(state: Dict[str, Any]) -> Optional[str]:
     return state["customer_id"]
 
 
-def trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str, Any]:
-    """Only what a browser may say about its own message: the attachments it uploaded (really
-    in the evidence store; size and type read from the stored file, not from the browser) and
-    the title of a clicked button. Identity never."""
+def trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path, session_id: Optional[str] = None) -> Dict[str, Any]:
+    """Only what a browser may say about its own message: the attachments this chat session
+    uploaded (really in the evidence store; size and type read from the stored file, not from
+    the browser) and the title of a clicked button. Identity never."""
     trusted: Dict[str, Any] = {}
     attachments = []
     for item in metadata.get("attachments") or []:
@@ -350,6 +356,8 @@ def trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path) -> Dict[str, 
         path = open_evidence(evidence_dir, match.group(1)) if match else None  # uploaded here
         if path is None or match.group(1) != item.get("sha256"):
             continue
+        if not was_uploaded_by(evidence_dir, match.group(1), session_id):
+            continue  # another chat's file: knowing its hash is not enough
         media_type = media_type_of(path)
         kind = media_type.split("/")[0]
         if kind not in ("image", "video"):

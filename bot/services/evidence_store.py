@@ -158,6 +158,35 @@ def store_evidence(
     return stored
 
 
+UPLOADERS_FOLDER = "uploaders"
+
+
+def record_uploader(evidence_dir: Path, sha256: str, session_id: str) -> None:
+    """Remember which chat session uploaded the file: only that session may then name it in a
+    message (a file's hash alone is no proof). One line per session, beside the files, so that
+    every replica sharing the evidence volume sees it and it survives restarts."""
+    digest = str(sha256).strip().lower()
+    if not _SHA256.fullmatch(digest):
+        raise ValueError(f"不是有效的 sha256：{sha256!r}")
+    folder = Path(evidence_dir) / UPLOADERS_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    if was_uploaded_by(evidence_dir, digest, session_id):
+        return
+    with open(folder / digest, "a", encoding="utf-8") as record:  # O_APPEND: concurrent lines stay whole
+        record.write(f"{session_id}\n")
+
+
+def was_uploaded_by(evidence_dir: Path, sha256: str, session_id: Optional[str]) -> bool:
+    digest = str(sha256).strip().lower()
+    if not session_id or not _SHA256.fullmatch(digest):
+        return False
+    record = Path(evidence_dir) / UPLOADERS_FOLDER / digest
+    try:
+        return session_id in record.read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return False
+
+
 def open_evidence(evidence_dir: Path, sha256: str) -> Optional[Path]:
     """The stored file of `sha256`, or None (also for anything that is not a sha256 hex digest)."""
     digest = str(sha256).strip().lower()

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.rasa
 def test_naming_a_stored_file_over_rest_does_not_open_it(secured):
     uploaded = requests.post(
         secured.url("/webhooks/webchat/upload"),
-        files={"file": ("坏了.jpg", photo_bytes(label="evidence-" + uuid.uuid4().hex[:6]), "image/jpeg")}, timeout=60,
+        files={"file": ("坏了.jpg", photo_bytes(label="evidence-" + uuid.uuid4().hex[:6]), "image/jpeg")},
+        data={"session_id": "webbuyer" + uuid.uuid4().hex}, timeout=60,
     )
     assert uploaded.status_code == 200, uploaded.text
     attachment = uploaded.json()["attachment"]

@@ -21,10 +21,13 @@ HEADPHONES_ORDER = "6201458839270153"  # shop/demo_orders.json: headphones deliv
 HEADPHONES_PHONE_LAST4 = "4086"
 
 
-def upload(web_assistant, data: bytes, name: str):
+def upload(web_assistant, data: bytes, name: str, session_id: str = "uploader" + "0" * 24):
     import requests
 
-    return requests.post(web_assistant.url("/webhooks/webchat/upload"), files={"file": (name, data, "image/jpeg")}, timeout=30)
+    return requests.post(
+        web_assistant.url("/webhooks/webchat/upload"), files={"file": (name, data, "image/jpeg")},
+        data={"session_id": session_id}, timeout=30,
+    )
 
 
 def user_events(web_assistant, conversation_id):
@@ -78,7 +81,10 @@ def test_a_short_video_is_accepted_and_an_empty_request_explained(web_assistant)
     import requests
 
     video = iso_media_bytes(b"qt  ", payload_size=5000)
-    response = requests.post(web_assistant.url("/webhooks/webchat/upload"), files={"file": ("clip.mov", video)}, timeout=30)
+    response = requests.post(
+        web_assistant.url("/webhooks/webchat/upload"), files={"file": ("clip.mov", video)},
+        params={"session_id": "videobuyer" + "0" * 22}, timeout=30,
+    )
     assert response.status_code == 200 and response.json()["attachment"]["type"] == "video"
     empty = requests.post(web_assistant.url("/webhooks/webchat/upload"), timeout=30)
     assert empty.status_code == 400 and "没有收到文件" in empty.json()["error"]
@@ -112,10 +118,10 @@ def test_evidence_is_shown_to_the_buyer_who_sent_it_and_to_agents_only(web_assis
     import requests
 
     data = photo_bytes("JPEG", label="private")
-    attachment = upload(web_assistant, data, "a.jpg").json()["attachment"]
+    tab = buyer()
+    attachment = upload(web_assistant, data, "a.jpg", tab.session_id).json()["attachment"]
     url = web_assistant.url(attachment["url"])
     assert requests.get(url, timeout=10).status_code == 403
-    tab = buyer()
     tab.say("这是照片", {"attachments": [attachment]})
     assert requests.get(url, params={"session_id": tab.session_id}, timeout=10).content == data
     assert requests.get(url, params={"session_id": buyer().session_id}, timeout=10).status_code == 403
@@ -125,20 +131,36 @@ def test_evidence_is_shown_to_the_buyer_who_sent_it_and_to_agents_only(web_assis
 
 
 def test_only_files_really_uploaded_reach_the_bot_as_evidence(web_assistant, buyer):
-    uploaded = upload(web_assistant, photo_bytes("JPEG", label="real"), "real.jpg").json()["attachment"]
-    never_uploaded = {**uploaded, "sha256": "e" * 64, "url": "/evidence/" + "e" * 64 + ".jpg"}
     chat = buyer()
+    uploaded = upload(web_assistant, photo_bytes("JPEG", label="real"), "real.jpg", chat.session_id).json()["attachment"]
+    never_uploaded = {**uploaded, "sha256": "e" * 64, "url": "/evidence/" + "e" * 64 + ".jpg"}
     chat.say("照片", {"attachments": [uploaded, never_uploaded]})
     assert [item["sha256"] for item in user_events(web_assistant, chat.session_id)[-1]["metadata"]["attachments"]] == [
         uploaded["sha256"]
     ]
 
 
+def test_a_file_another_chat_uploaded_is_no_evidence_here_and_stays_closed(web_assistant, buyer):
+    import requests
+
+    owner, other = buyer(), buyer()
+    theirs = upload(web_assistant, photo_bytes("JPEG", label="theirs"), "t.jpg", owner.session_id).json()["attachment"]
+    other.say("我的照片", {"attachments": [theirs]})  # only the hash was learned, not uploaded here
+    assert not any(event.get("metadata", {}).get("attachments") for event in user_events(web_assistant, other.session_id))
+    url = web_assistant.url(theirs["url"])
+    assert requests.get(url, params={"session_id": other.session_id}, timeout=10).status_code == 403
+    without_session = requests.post(
+        web_assistant.url("/webhooks/webchat/upload"), files={"file": ("x.jpg", photo_bytes("JPEG", label="x"), "image/jpeg")},
+        timeout=30,
+    )
+    assert without_session.status_code == 400 and "会话编号" in without_session.json()["error"]
+
+
 def test_what_the_bot_records_of_an_attachment_comes_from_the_stored_file(web_assistant, buyer):
     data = photo_bytes("PNG", label="claims")
-    uploaded = upload(web_assistant, data, "real.png").json()["attachment"]
-    lying = {**uploaded, "size": 1, "media_type": "text/html", "type": "video", "name": "长" * 500}
     chat = buyer()
+    uploaded = upload(web_assistant, data, "real.png", chat.session_id).json()["attachment"]
+    lying = {**uploaded, "size": 1, "media_type": "text/html", "type": "video", "name": "长" * 500}
     chat.say("照片", {"attachments": [lying]})
     [recorded] = user_events(web_assistant, chat.session_id)[-1]["metadata"]["attachments"]
     assert recorded == {**uploaded, "size": len(data), "media_type": "image/png", "type": "image", "name": "长" * 120}
@@ -362,7 +384,7 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     replies = tab.say(HEADPHONES_PHONE_LAST4)
     if "照片" not in texts(replies):
         tab.say('/inform{"sub_issue":"defect"}')
-    attachment = upload(web_assistant, photo_bytes("JPEG", label="resolve"), "broken.jpg").json()["attachment"]
+    attachment = upload(web_assistant, photo_bytes("JPEG", label="resolve"), "broken.jpg", tab.session_id).json()["attachment"]
     assert "Q1" in texts(tab.say("这是照片", {"attachments": [attachment]}))
     tab.say("转人工")
     wang = web_assistant.console("wang")

@@ -391,6 +391,7 @@
     }
     var form = new FormData();
     form.append("file", file, file.name);
+    form.append("session_id", state.sessionId || "");  // the file may only be sent in this chat
     var note = addText("system", UI.uploading);
     fetch(config.server + "/webhooks/webchat/upload", { method: "POST", body: form })
       .then(function (r) {
