@@ -27,15 +27,18 @@ from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, ConversationResumed, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, ConversationResumed, SlotSet, UserUttered,
+)
 from sanic import Blueprint, Sanic
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import PROJECT_ROOT, get_settings
-from bot.console import desk, waiting
+from bot.console import desk, leave_message, waiting
 from bot.messaging import inbound
+from bot.nlu.reaction import asks_for_a_person
 from bot.services import handoffs
 from bot.secrets import relay_token
 from bot.services import cases
@@ -54,6 +57,8 @@ RESPONSE_ASK_SATISFACTION = "utter_ask_satisfaction"
 RESPONSE_AGENT_JOINED = "utter_agent_joined"
 RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
+RESPONSE_MESSAGE_LEFT = "utter_message_left"
+RESPONSE_MESSAGE_ADDED = "utter_message_added"
 RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
 # slots a hand-back clears, so that the bot does not resume inside a form it left
 STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
@@ -202,16 +207,55 @@ def answering_pings(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> 
 
     async def handle(message: UserMessage) -> Any:
         result = await on_new_message(message)
-        if waiting.is_ping(message.text) and message.sender_id:
-            app = _running_app()
-            if app is not None:
-                try:
-                    await answer_ping(app, message.sender_id, message.output_channel)
-                except Exception:  # the ping answer is a courtesy; never break the channel
-                    logger.exception("answering a ping from %s failed", message.sender_id)
+        app = _running_app() if message.sender_id else None
+        if app is None:
+            return result
+        text = (message.text or "").strip()
+        try:
+            tracker = await app.ctx.agent.tracker_store.retrieve(message.sender_id)
+            if tracker is None or not waited_before(tracker):
+                return result  # the bot answered, or this very message handed the chat over
+            if waiting.is_ping(text) or asks_for_a_person(text):
+                await answer_ping(app, message.sender_id, message.output_channel)
+            elif text and not text.startswith("/"):  # "/intent" is a button, not words to keep
+                await take_left_message(app, message.sender_id, text, message.output_channel)
+        except Exception:  # the answer is a courtesy; never break the channel
+            logger.exception("answering %s while waiting for a person failed", message.sender_id)
         return result
 
     return handle
+
+
+def waited_before(tracker) -> bool:
+    """The chat was already with the queue when the buyer's latest message came: it is
+    paused, and not by the action that answered that message."""
+    if not tracker.is_paused():
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return True
+        if isinstance(event, ConversationPaused):
+            return False
+    return True
+
+
+async def take_left_message(app: Sanic, conversation_id: Text, text: Text, output: Optional[OutputChannel]) -> bool:
+    """While the buyer waits with nobody to answer (office hours, no agent online), what they
+    write becomes a ticket (bot/console/leave_message.py) and they are told its number."""
+    tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+    if tracker is None or not tracker.is_paused():
+        return False
+    order_number = tracker.get_slot("verified_order_number")
+    channel = tracker.get_latest_input_channel()
+    left = await in_database(
+        lambda session: leave_message.take_message(
+            session, conversation_id, text, policy(), channel=channel, order_number=order_number
+        )
+    )
+    if left is None:
+        return False
+    response = RESPONSE_MESSAGE_LEFT if left.created else RESPONSE_MESSAGE_ADDED
+    return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
 
 
 async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:

@@ -128,7 +128,7 @@ def ticket_summary(ticket: Ticket) -> dict:
         "ticket_number": ticket.ticket_number,
         "status": ticket.status,
         "priority": ticket.priority,
-        "order_number": ticket.order.order_number,
+        "order_number": ticket.order.order_number if ticket.order is not None else None,
         "category": ticket.category,
         "sub_issue": ticket.sub_issue,
         "rule_id": ticket.rule_id,

@@ -315,7 +315,7 @@
     card.appendChild(make("strong", null, ticket.ticket_number + " · " + ticket.category_label));
     card.appendChild(definitionList([
       ["状态", ticket.status_label], ["优先级", ticket.priority_label],
-      ["政策规则", ticket.rule_id], ["决定", ticket.decision_explanation],
+      ["问题描述", ticket.description], ["政策规则", ticket.rule_id], ["决定", ticket.decision_explanation],
       ["可选方案", ticket.offered_remedies.map(function (r) { return r.label; }).join("、")],
       ["已选方案", ticket.chosen_remedy_label], ["首次响应", when(ticket.first_response_due)],
       ["处理时限", when(ticket.resolution_due)], ["商品", ticket.item && (ticket.item.name || ticket.item.sku)],
@@ -524,7 +524,7 @@
     row.setAttribute("data-ticket", ticket.ticket_number);
     var cells = [
       ticket.ticket_number, ticket.status_label, ticket.category_label + (ticket.rule_id ? " · " + ticket.rule_id : ""),
-      null, null, ticket.channel_label, ticket.assignee || "未分配", ticket.buyer_name + " · " + ticket.order_number,
+      null, null, ticket.channel_label, ticket.assignee || "未分配", ticket.order_number ? ticket.buyer_name + " · " + ticket.order_number : "未关联订单",
     ];
     cells.forEach(function (value, index) {
       var cell = make("td", null, value);
@@ -569,7 +569,7 @@
 
   function renderTicketPage(ticket, force) {
     $("tp-title").textContent = "工单 " + ticket.ticket_number + " · " + ticket.category_label + (ticket.sub_issue_label && ticket.sub_issue_label !== "—" ? "（" + ticket.sub_issue_label + "）" : "");
-    $("tp-state").textContent = ticket.status_label + " · " + ticket.order.buyer_name + " · 渠道 " + ticket.channel_label +
+    $("tp-state").textContent = ticket.status_label + " · " + (ticket.order ? ticket.order.buyer_name : "未关联订单") + " · 渠道 " + ticket.channel_label +
       " · 负责人 " + (ticket.assignee || "未分配") + (ticket.handoff_status_label ? " · 会话" + ticket.handoff_status_label : "");
     if (document.activeElement !== $("tp-assignee")) $("tp-assignee").value = ticket.assignee || "";
     $("tp-take").disabled = ticket.assignee === state.me.username;
@@ -590,11 +590,15 @@
       box.appendChild(ticketCard(ticket));
       var order = ticket.order;
       var orderBox = make("div", "box");
-      orderBox.appendChild(definitionList([
-        ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
-        ["订单状态", order.status_label], ["金额", "¥ " + order.total], ["签收", when(order.delivered_at)],
-        ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
-      ]));
+      if (!order) {
+        orderBox.appendChild(make("span", "muted", "买家留言时没有提供订单。"));
+      } else {
+        orderBox.appendChild(definitionList([
+          ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
+          ["订单状态", order.status_label], ["金额", "¥ " + order.total], ["签收", when(order.delivered_at)],
+          ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
+        ]));
+      }
       box.appendChild(make("h3", null, "订单"));
       box.appendChild(orderBox);
     }
