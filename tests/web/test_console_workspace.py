@@ -69,10 +69,19 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     before = count(shop, BOT)
     shop.set_input_files("[data-testid=chat-file]", str(photo))
     wait_for_new_text(shop, BOT, before, "Q1")
-    buyer_says(shop, "转人工", "人工客服")
+    # an agent is signed in, so the hand-over quotes a wait (with nobody online the buyer is
+    # offered to leave a message instead: test_leave_message_out_of_hours.py)
+    console.goto(web_assistant.url("/console/"))
+    console.fill("#login-username", "wang")
+    console.fill("#login-password", AGENTS["wang"][2])
+    console.click("#login-submit")
+    console.wait_for_selector("#app-view:not([hidden])", timeout=TIMEOUT_MS)  # signed in: an agent is online
+    buyer_says(shop, "转人工", "分钟")
+    assert first_words("utter_handoff", 8) in shop.locator(BOT).last.text_content()
 
-    # a ping while waiting is answered; real content is not (the agent answers that)
+    # a ping while waiting is answered with the place in the queue; real content is not (the agent answers that)
     buyer_says(shop, "在吗？", first_words("utter_handoff_still_waiting", 3))
+    assert "第 " in shop.locator(BOT).last.text_content()
     quiet = count(shop, BOT)
     shop.fill("[data-testid=chat-input]", "右耳完全没声音了，能换一个吗")
     shop.press("[data-testid=chat-input]", "Enter")
@@ -80,10 +89,6 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     assert count(shop, BOT) == quiet, "the bot must stay silent for real content while the buyer waits"
 
     # --- the agent claims; the buyer is told -----------------------------------------------------
-    console.goto(web_assistant.url("/console/"))
-    console.fill("#login-username", "wang")
-    console.fill("#login-password", AGENTS["wang"][2])
-    console.click("#login-submit")
     conversation_id = shop.get_attribute("[data-testid=chat-widget]", "data-session-id")
     row = console.locator(f".queue-item[data-conversation='{conversation_id}']")
     row.wait_for(timeout=TIMEOUT_MS)
