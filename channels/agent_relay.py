@@ -36,10 +36,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import PROJECT_ROOT, get_settings
-from bot.console import desk, leave_message, waiting
+from bot.console import desk, leave_message, promises, waiting
 from bot.messaging import inbound
 from bot.nlu.reaction import asks_for_a_person
 from bot.services import handoffs
+from bot.services import tickets
 from bot.secrets import relay_token
 from bot.services import cases
 from bot.services.errors import ServiceError
@@ -168,6 +169,53 @@ async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Te
     if note:
         result["note"] = note
     return result
+
+
+NOTICE_NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这条进展通知没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+NO_CONVERSATION = "工单 {ticket_number} 没有关联的在线会话，买家没有收到进展通知，请改用电话或短信联系买家。"
+
+
+async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
+    """A ticket's progress (bot/console/promises.py) to its buyer through the buyer's own
+    channel, kept in the transcript marked with the ticket and whether it arrived. Where the
+    channel cannot push (REST, WeChat after its 48-hour window), the answer says so
+    (`delivered: false`, a Chinese `note`) and the console shows the line as undelivered."""
+    if not notice.conversation_id:
+        return {"delivered": False, "ticket_number": notice.ticket_number,
+                "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number)}
+    rasa_agent = app.ctx.agent
+    async with rasa_agent.lock_store.lock(notice.conversation_id):
+        tracker = await rasa_agent.tracker_store.retrieve(notice.conversation_id)
+        if tracker is None or not tracker.events:
+            return {"delivered": False, "ticket_number": notice.ticket_number,
+                    "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number)}
+        channel = tracker.get_latest_input_channel()
+        output = output_channel_for(app, channel)
+        message = await generate(app, notice.response, tracker, output.name() if output else "", **notice.values)
+        if message is None:
+            raise RelayError(500, f"domain.yml 里缺少回复 {notice.response}，买家没有收到通知。")
+        note = None
+        if output is None:
+            note = NOTICE_NOT_PUSHED.format(channel=desk.CHANNEL_LABELS.get(channel or "", channel or "未知"))
+        else:
+            try:
+                await output.send_response(notice.conversation_id, dict(message))
+            except Exception as error:  # the platform refused (e.g. WeChat after 48 hours)
+                logger.exception("ticket notice to %s failed", notice.conversation_id)
+                note = f"进展通知没有送达买家（{type(error).__name__}），只记在了会话记录里。"
+        event = create_bot_utterance(dict(message))
+        event.metadata = {**(event.metadata or {}), "ticket_number": notice.ticket_number, "delivered": note is None}
+        tracker.update(event)
+        await rasa_agent.processor.save_tracker(tracker)
+    result = {"delivered": note is None, "channel": channel, "ticket_number": notice.ticket_number, "text": message.get("text")}
+    if note:
+        result["note"] = note
+    return result
+
+
+async def notify_ticket_update(app: Sanic, ticket_number: Text, update: Text) -> Dict[str, Any]:
+    notice = await in_database(lambda session: promises.notice_for(tickets.require_ticket(session, ticket_number), update))
+    return await notify_buyer(app, notice)
 
 
 async def tell_buyer(
@@ -499,5 +547,23 @@ class AgentRelayInput(InputChannel):
         @relay.route("/resolve", methods=["POST"])
         async def resolve(request: Request) -> HTTPResponse:
             return await handle(request, False, resolve_conversation)
+
+        @relay.route("/ticket_update", methods=["POST"])
+        async def ticket_update(request: Request) -> HTTPResponse:
+            """{"ticket_number", "update": "status" | "tracking"}: tell the ticket's buyer
+            (used by `python -m bot tickets status|tracking`, a separate process)."""
+            if not _authorised(request, self.token):
+                return error_response(401, "缺少或错误的访问令牌（Authorization: Bearer ...）。")
+            body = json_body(request) or {}
+            number, update = str(body.get("ticket_number") or "").strip(), str(body.get("update") or "").strip()
+            if not number or update not in promises.UPDATES:
+                return error_response(400, f"需要 ticket_number 和 update（{'、'.join(promises.UPDATES)}）。")
+            try:
+                result = await notify_ticket_update(request.app, number, update)
+            except RelayError as error:
+                return error_response(error.status, error.message)
+            except ServiceError as error:
+                return error_response(404 if isinstance(error, LookupError) else 400, error.message)
+            return json_response(result)
 
         return relay

@@ -243,7 +243,7 @@
     row.setAttribute("data-from", line.from);
     if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
     if (line.text) row.appendChild(make("div", "text", line.text));
-    if (line.from === "agent" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
+    if (line.from !== "buyer" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
     (line.attachments || []).forEach(function (attachment) {
       if (!isEvidenceUrl(attachment.url)) return;
       if (attachment.type === "image") {
@@ -383,8 +383,10 @@
       if (remedy.value && remedy.value !== ticket.chosen_remedy) changes.chosen_remedy = remedy.value;
       if (priority.value !== ticket.priority) changes.priority = priority.value;
       api("POST", "/tickets/" + encodeURIComponent(ticket.ticket_number), changes)
-        .then(function () {
-          flash("工单 " + ticket.ticket_number + " 已更新。");
+        .then(function (data) {
+          var notice = data.notice;
+          if (notice && !notice.delivered) flash("工单 " + ticket.ticket_number + " 已更新，但买家没有收到进展通知：" + notice.note, true);
+          else flash("工单 " + ticket.ticket_number + " 已更新" + (notice ? "，已通知买家。" : "。"));
           document.activeElement.blur();
           refreshConversation();
           refreshTicketPage(true);
