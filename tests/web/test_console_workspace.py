@@ -143,7 +143,8 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     form.locator("button[type=submit]").click()
     console.locator("#tp-state", has_text="等待买家回复").wait_for(timeout=TIMEOUT_MS)
     # the buyer is told of the new status, with the ticket number, in the widget
-    wait_for_new_text(shop, BOT, before, first_words("utter_ticket_update_pending_buyer", 6) + number)
+    wait_for_new_text(shop, BOT, before, number + " 有新进展")
+    assert shop.locator(BOT).last.text_content() == domain_text("utter_ticket_update_pending_buyer").format(ticket_number=number)
     console.locator("#flash", has_text="已通知买家").wait_for(timeout=TIMEOUT_MS)
     console.locator("#tp-transcript .msg.bot .text", has_text=number + " 有新进展").wait_for(timeout=TIMEOUT_MS)
     console.screenshot(path=str(DOCS / "console-tickets.png"))
