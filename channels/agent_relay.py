@@ -44,6 +44,7 @@ from bot.services import tickets
 from bot.secrets import relay_token
 from bot.services import cases
 from bot.services.errors import ServiceError
+from channels import console_live
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
@@ -256,19 +257,9 @@ def answering_pings(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> 
     async def handle(message: UserMessage) -> Any:
         result = await on_new_message(message)
         app = _running_app() if message.sender_id else None
-        if app is None:
-            return result
-        text = (message.text or "").strip()
-        try:
-            tracker = await app.ctx.agent.tracker_store.retrieve(message.sender_id)
-            if tracker is None or not waited_before(tracker):
-                return result  # the bot answered, or this very message handed the chat over
-            if waiting.is_ping(text) or asks_for_a_person(text):
-                await answer_ping(app, message.sender_id, message.output_channel)
-            elif text and not text.startswith("/"):  # "/intent" is a button, not words to keep
-                await take_left_message(app, message.sender_id, text, message.output_channel)
-        except Exception:  # the answer is a courtesy; never break the channel
-            logger.exception("answering %s while waiting for a person failed", message.sender_id)
+        if app is not None:
+            await _answer_while_waiting(app, message)
+        await console_live.announce(message.sender_id, "message")  # the consoles reload this chat and the queue
         return result
 
     return handle
@@ -285,6 +276,20 @@ def waited_before(tracker) -> bool:
         if isinstance(event, ConversationPaused):
             return False
     return True
+
+
+async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
+    text = (message.text or "").strip()
+    try:
+        tracker = await app.ctx.agent.tracker_store.retrieve(message.sender_id)
+        if tracker is None or not waited_before(tracker):
+            return  # the bot answered, or this very message handed the chat over
+        if waiting.is_ping(text) or asks_for_a_person(text):
+            await answer_ping(app, message.sender_id, message.output_channel)
+        elif text and not text.startswith("/"):  # "/intent" is a button, not words to keep
+            await take_left_message(app, message.sender_id, text, message.output_channel)
+    except Exception:  # the answer is a courtesy; never break the channel
+        logger.exception("answering %s while waiting for a person failed", message.sender_id)
 
 
 async def take_left_message(app: Sanic, conversation_id: Text, text: Text, output: Optional[OutputChannel]) -> bool:

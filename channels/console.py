@@ -47,7 +47,7 @@ from bot.domain.vocabulary import label_zh
 from bot.services import tickets
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
-from channels import agent_relay
+from channels import agent_relay, console_live
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
@@ -107,6 +107,13 @@ class AgentConsoleInput(InputChannel):
                 flag_sla_now, "interval", minutes=SLA_CHECK_MINUTES, id="aftersales_sla_watch",
                 replace_existing=True, next_run_time=datetime.now(timezone.utc),
             )
+
+        @console.middleware("response")
+        async def tell_the_other_consoles(request: Request, response: HTTPResponse) -> None:
+            """An agent changed something (claim, reply, hand-back, ticket...): every console
+            page reloads what it shows (channels/console_live.py)."""
+            if request.method == "POST" and response.status < 400 and not request.path.endswith(("/login", "/logout")):
+                await console_live.announce(None, "desk")
 
         console.static("/", str(CONSOLE_ROOT / "index.html"), name="console_page")
         console.static("/static", str(CONSOLE_ROOT), name="console_files")

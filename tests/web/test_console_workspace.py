@@ -79,7 +79,12 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     console.fill("#login-password", AGENTS["wang"][2])
     console.click("#login-submit")
     console.wait_for_selector("#app-view:not([hidden])", timeout=TIMEOUT_MS)  # signed in: an agent is online
+    console.wait_for_selector("#app-view[data-live=true]", timeout=TIMEOUT_MS)  # pushed updates over socket.io
     buyer_says(shop, "转人工", "分钟")
+    # the new chat is pushed to the console at once (the fallback poll is 30 s) and alerts the agent
+    console.wait_for_selector("#app-view[data-new-chat-alerts='1']", timeout=10_000)
+    assert "新会话" in console.title()
+    assert int(console.get_attribute("#app-view", "data-live-updates")) >= 1
     assert first_words("utter_handoff", 8) in shop.locator(BOT).last.text_content()
 
     # a ping while waiting is answered with the place in the queue; real content is not (the agent answers that)

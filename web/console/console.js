@@ -10,8 +10,11 @@
   var CONVERSATION_POLL_MS = 1500;
   var TICKET_LIST_POLL_MS = 10000;
   var TICKET_PAGE_POLL_MS = 3000;
+  // with the live socket up, changes are pushed (channels/console_live.py); polling is only a safety net
+  var LIVE_FALLBACK_MS = 30000;
   var state = { me: null, view: "waiting", page: "desk", open: null, lines: 0, timers: [], timezone: undefined,
-                ticket: null, ticketLines: 0, choicesShown: false };
+                ticket: null, ticketLines: 0, choicesShown: false, socket: null, live: false, liveUpdates: 0,
+                seenWaiting: null, newChatAlerts: 0, audio: null };
 
   function $(id) { return document.getElementById(id); }
 
@@ -75,14 +78,76 @@
     return list;
   }
 
-  function every(ms, work) {
-    work();
-    state.timers.push(setInterval(work, ms));
+  function every(ms, work, notNow) {
+    if (!notNow) work();
+    var last = Date.now();
+    state.timers.push(setInterval(function () {
+      if (state.live && Date.now() - last < LIVE_FALLBACK_MS) return;
+      last = Date.now();
+      work();
+    }, ms));
+  }
+
+  // ---- live updates and new-chat alerts -------------------------------------------------------
+
+  function connectLive() {
+    if (!window.io || state.socket) return;
+    var socket = window.io(location.origin, { path: "/socket.io", auth: { console: true }, withCredentials: true });
+    state.socket = socket;
+    socket.on("connect", function () { state.live = true; $("app-view").setAttribute("data-live", "true"); });
+    socket.on("disconnect", function () { state.live = false; $("app-view").setAttribute("data-live", "false"); });
+    socket.on("console_update", function (update) {
+      state.liveUpdates += 1;
+      $("app-view").setAttribute("data-live-updates", String(state.liveUpdates));
+      loadQueue();
+      if (!update.conversation_id || update.conversation_id === state.open) refreshConversation();
+      if (state.page === "tickets") { loadTickets(); refreshTicketPage(); }
+    });
+  }
+
+  function disconnectLive() {
+    if (state.socket) state.socket.disconnect();
+    state.socket = null;
+    state.live = false;
+  }
+
+  function prepareAlerts() {
+    // called from the login click: browsers allow sound and the permission prompt only after a gesture
+    try { state.audio = state.audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { state.audio = null; }
+    if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+  }
+
+  function alertNewChats(items) {
+    state.newChatAlerts += items.length;
+    $("app-view").setAttribute("data-new-chat-alerts", String(state.newChatAlerts));
+    document.title = "（" + items.length + " 个新会话）售后人工客服控制台";
+    if (state.audio) {
+      var tone = state.audio.createOscillator();
+      var gain = state.audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.value = 0.1;
+      tone.connect(gain).connect(state.audio.destination);
+      tone.start();
+      tone.stop(state.audio.currentTime + 0.25);
+    }
+    if (window.Notification && Notification.permission === "granted") {
+      var first = items[0];
+      new Notification("新的转人工会话", { body: first.reason_label + " · " + first.channel_label, tag: "aftersales-new-chat" });
+    }
+  }
+
+  function noticeNewChats(handoffs) {
+    var waiting = handoffs.filter(function (item) { return item.status === "waiting"; });
+    var fresh = state.seenWaiting === null ? [] : waiting.filter(function (item) { return !state.seenWaiting[item.id]; });
+    state.seenWaiting = state.seenWaiting || {};
+    waiting.forEach(function (item) { state.seenWaiting[item.id] = true; });
+    if (fresh.length) alertNewChats(fresh);
   }
 
   // ---- login -------------------------------------------------------------------------------
 
   function showLogin() {
+    disconnectLive();
     state.timers.forEach(clearInterval);
     state.timers = [];
     state.me = null;
@@ -96,15 +161,17 @@
     $("login-view").hidden = true;
     $("app-view").hidden = false;
     $("who").textContent = me.display_name + "（" + me.role_label + "）";
+    connectLive();
     every(QUEUE_POLL_MS, loadQueue);
     every(CONVERSATION_POLL_MS, refreshConversation);
     loadCanned();
-    state.timers.push(setInterval(loadTickets, TICKET_LIST_POLL_MS));
-    state.timers.push(setInterval(refreshTicketPage, TICKET_PAGE_POLL_MS));
+    every(TICKET_LIST_POLL_MS, loadTickets, true);
+    every(TICKET_PAGE_POLL_MS, refreshTicketPage, true);
   }
 
   $("login-form").addEventListener("submit", function (event) {
     event.preventDefault();
+    prepareAlerts();
     $("login-error").textContent = "";
     api("POST", "/login", { username: $("login-username").value, password: $("login-password").value })
       .then(function () { return api("GET", "/me"); })
@@ -145,6 +212,7 @@
     api("GET", "/queue?view=" + state.view).then(function (data) {
       var list = $("queue-list");
       list.textContent = "";
+      if (state.view !== "mine") noticeNewChats(data.handoffs);
       if (!data.handoffs.length) list.appendChild(make("li", "queue-item muted", "队列是空的。"));
       data.handoffs.forEach(function (item) { list.appendChild(queueItem(item)); });
     }).catch(function () {});
