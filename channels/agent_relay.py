@@ -208,6 +208,7 @@ async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
         event.metadata = {**(event.metadata or {}), "ticket_number": notice.ticket_number, "delivered": note is None}
         tracker.update(event)
         await rasa_agent.processor.save_tracker(tracker)
+    await console_live.announce(notice.conversation_id, "notice")
     result = {"delivered": note is None, "channel": channel, "ticket_number": notice.ticket_number, "text": message.get("text")}
     if note:
         result["note"] = note
