@@ -13,6 +13,8 @@ HTTP API (bearer token AFTERSALES_RELAY_TOKEN, or the one generated into var/rel
     POST /webhooks/agent_relay/send     {"conversation_id", "text", "agent"}
     POST /webhooks/agent_relay/resume   {"conversation_id", "agent"}
     POST /webhooks/agent_relay/resolve  {"conversation_id", "agent"}
+    POST /webhooks/agent_relay/ticket_update  {"ticket_number", "update": "status" | "tracking"}
+        tells the ticket's buyer of its progress (`python -m bot tickets status|tracking`)
 The agent console (channels/console.py) calls the same functions in-process.
 """
 from __future__ import annotations
@@ -39,10 +41,8 @@ from bot.config import PROJECT_ROOT, get_settings
 from bot.console import desk, leave_message, promises, waiting
 from bot.messaging import inbound
 from bot.nlu.reaction import asks_for_a_person
-from bot.services import handoffs
-from bot.services import tickets
 from bot.secrets import relay_token
-from bot.services import cases
+from bot.services import cases, handoffs, tickets
 from bot.services.errors import ServiceError
 from channels import console_live
 from channels.database import in_database, policy
