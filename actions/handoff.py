@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.case import conversation_channel
+from bot.console import leave_message
 from bot.nlu.reaction import asks_for_a_person
 from bot.nlu.upset import Mood, assess_mood
 from bot.services import cases
@@ -21,6 +22,10 @@ from bot.services import cases
 FALLBACKS_BEFORE_HANDOFF = 2
 UPSET_REASONS = {"buyer_upset", "buyer_abusive"}
 DECISION_REPLIES = ("remedy_choice", "decision_feedback")
+UNAVAILABLE_RESPONSES = {
+    leave_message.OUT_OF_HOURS: "utter_handoff_out_of_hours",
+    leave_message.NOBODY_ONLINE: "utter_handoff_nobody_online_leave_message",
+}
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:
@@ -90,6 +95,9 @@ class ActionHandoff(Action):
             )
         if queued.already_waiting:
             dispatcher.utter_message(response="utter_handoff_already")
+        elif queued.unavailable is not None:
+            # nobody can answer now: no wait is quoted; what the buyer writes next becomes a ticket
+            dispatcher.utter_message(response=UNAVAILABLE_RESPONSES[queued.unavailable], office_hours=queued.office_hours)
         else:
             dispatcher.utter_message(response="utter_handoff", wait_minutes=queued.wait_minutes)
         return [

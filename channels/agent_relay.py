@@ -13,6 +13,8 @@ HTTP API (bearer token AFTERSALES_RELAY_TOKEN, or the one generated into var/rel
     POST /webhooks/agent_relay/send     {"conversation_id", "text", "agent"}
     POST /webhooks/agent_relay/resume   {"conversation_id", "agent"}
     POST /webhooks/agent_relay/resolve  {"conversation_id", "agent"}
+    POST /webhooks/agent_relay/ticket_update  {"ticket_number", "update": "status" | "tracking"}
+        tells the ticket's buyer of its progress (`python -m bot tickets status|tracking`)
 The agent console (channels/console.py) calls the same functions in-process.
 """
 from __future__ import annotations
@@ -27,19 +29,22 @@ from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, ConversationResumed, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, ConversationResumed, SlotSet, UserUttered,
+)
 from sanic import Blueprint, Sanic
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import PROJECT_ROOT, get_settings
-from bot.console import desk, waiting
+from bot.console import desk, leave_message, promises, waiting
 from bot.messaging import inbound
-from bot.services import handoffs
+from bot.nlu.reaction import asks_for_a_person
 from bot.secrets import relay_token
-from bot.services import cases
+from bot.services import cases, handoffs, tickets
 from bot.services.errors import ServiceError
+from channels import console_live
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
@@ -54,6 +59,8 @@ RESPONSE_ASK_SATISFACTION = "utter_ask_satisfaction"
 RESPONSE_AGENT_JOINED = "utter_agent_joined"
 RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
+RESPONSE_MESSAGE_LEFT = "utter_message_left"
+RESPONSE_MESSAGE_ADDED = "utter_message_added"
 RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
 # slots a hand-back clears, so that the bot does not resume inside a form it left
 STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
@@ -165,6 +172,54 @@ async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Te
     return result
 
 
+NOTICE_NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这条进展通知没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+NO_CONVERSATION = "工单 {ticket_number} 没有关联的在线会话，买家没有收到进展通知，请改用电话或短信联系买家。"
+
+
+async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
+    """A ticket's progress (bot/console/promises.py) to its buyer through the buyer's own
+    channel, kept in the transcript marked with the ticket and whether it arrived. Where the
+    channel cannot push (REST, WeChat after its 48-hour window), the answer says so
+    (`delivered: false`, a Chinese `note`) and the console shows the line as undelivered."""
+    if not notice.conversation_id:
+        return {"delivered": False, "ticket_number": notice.ticket_number,
+                "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number)}
+    rasa_agent = app.ctx.agent
+    async with rasa_agent.lock_store.lock(notice.conversation_id):
+        tracker = await rasa_agent.tracker_store.retrieve(notice.conversation_id)
+        if tracker is None or not tracker.events:
+            return {"delivered": False, "ticket_number": notice.ticket_number,
+                    "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number)}
+        channel = tracker.get_latest_input_channel()
+        output = output_channel_for(app, channel)
+        message = await generate(app, notice.response, tracker, output.name() if output else "", **notice.values)
+        if message is None:
+            raise RelayError(500, f"domain.yml 里缺少回复 {notice.response}，买家没有收到通知。")
+        note = None
+        if output is None:
+            note = NOTICE_NOT_PUSHED.format(channel=desk.CHANNEL_LABELS.get(channel or "", channel or "未知"))
+        else:
+            try:
+                await output.send_response(notice.conversation_id, dict(message))
+            except Exception as error:  # the platform refused (e.g. WeChat after 48 hours)
+                logger.exception("ticket notice to %s failed", notice.conversation_id)
+                note = f"进展通知没有送达买家（{type(error).__name__}），只记在了会话记录里。"
+        event = create_bot_utterance(dict(message))
+        event.metadata = {**(event.metadata or {}), "ticket_number": notice.ticket_number, "delivered": note is None}
+        tracker.update(event)
+        await rasa_agent.processor.save_tracker(tracker)
+    await console_live.announce(notice.conversation_id, "notice")
+    result = {"delivered": note is None, "channel": channel, "ticket_number": notice.ticket_number, "text": message.get("text")}
+    if note:
+        result["note"] = note
+    return result
+
+
+async def notify_ticket_update(app: Sanic, ticket_number: Text, update: Text) -> Dict[str, Any]:
+    notice = await in_database(lambda session: promises.notice_for(tickets.require_ticket(session, ticket_number), update))
+    return await notify_buyer(app, notice)
+
+
 async def tell_buyer(
     app: Sanic, conversation_id: Text, response: Text, output: Optional[OutputChannel] = None, **values: Any
 ) -> bool:
@@ -202,16 +257,59 @@ def answering_pings(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> 
 
     async def handle(message: UserMessage) -> Any:
         result = await on_new_message(message)
-        if waiting.is_ping(message.text) and message.sender_id:
-            app = _running_app()
-            if app is not None:
-                try:
-                    await answer_ping(app, message.sender_id, message.output_channel)
-                except Exception:  # the ping answer is a courtesy; never break the channel
-                    logger.exception("answering a ping from %s failed", message.sender_id)
+        app = _running_app() if message.sender_id else None
+        if app is not None:
+            await _answer_while_waiting(app, message)
+        await console_live.announce(message.sender_id, "message")  # the consoles reload this chat and the queue
         return result
 
     return handle
+
+
+def waited_before(tracker) -> bool:
+    """The chat was already with the queue when the buyer's latest message came: it is
+    paused, and not by the action that answered that message."""
+    if not tracker.is_paused():
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return True
+        if isinstance(event, ConversationPaused):
+            return False
+    return True
+
+
+async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
+    text = (message.text or "").strip()
+    try:
+        tracker = await app.ctx.agent.tracker_store.retrieve(message.sender_id)
+        if tracker is None or not waited_before(tracker):
+            return  # the bot answered, or this very message handed the chat over
+        if waiting.is_ping(text) or asks_for_a_person(text):
+            await answer_ping(app, message.sender_id, message.output_channel)
+        elif text and not text.startswith("/"):  # "/intent" is a button, not words to keep
+            await take_left_message(app, message.sender_id, text, message.output_channel)
+    except Exception:  # the answer is a courtesy; never break the channel
+        logger.exception("answering %s while waiting for a person failed", message.sender_id)
+
+
+async def take_left_message(app: Sanic, conversation_id: Text, text: Text, output: Optional[OutputChannel]) -> bool:
+    """While the buyer waits with nobody to answer (office hours, no agent online), what they
+    write becomes a ticket (bot/console/leave_message.py) and they are told its number."""
+    tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+    if tracker is None or not tracker.is_paused():
+        return False
+    order_number = tracker.get_slot("verified_order_number")
+    channel = tracker.get_latest_input_channel()
+    left = await in_database(
+        lambda session: leave_message.take_message(
+            session, conversation_id, text, policy(), channel=channel, order_number=order_number
+        )
+    )
+    if left is None:
+        return False
+    response = RESPONSE_MESSAGE_LEFT if left.created else RESPONSE_MESSAGE_ADDED
+    return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
 
 
 async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:
@@ -455,5 +553,23 @@ class AgentRelayInput(InputChannel):
         @relay.route("/resolve", methods=["POST"])
         async def resolve(request: Request) -> HTTPResponse:
             return await handle(request, False, resolve_conversation)
+
+        @relay.route("/ticket_update", methods=["POST"])
+        async def ticket_update(request: Request) -> HTTPResponse:
+            """{"ticket_number", "update": "status" | "tracking"}: tell the ticket's buyer
+            (used by `python -m bot tickets status|tracking`, a separate process)."""
+            if not _authorised(request, self.token):
+                return error_response(401, "缺少或错误的访问令牌（Authorization: Bearer ...）。")
+            body = json_body(request) or {}
+            number, update = str(body.get("ticket_number") or "").strip(), str(body.get("update") or "").strip()
+            if not number or update not in promises.UPDATES:
+                return error_response(400, f"需要 ticket_number 和 update（{'、'.join(promises.UPDATES)}）。")
+            try:
+                result = await notify_ticket_update(request.app, number, update)
+            except RelayError as error:
+                return error_response(error.status, error.message)
+            except ServiceError as error:
+                return error_response(404 if isinstance(error, LookupError) else 400, error.message)
+            return json_response(result)
 
         return relay

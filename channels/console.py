@@ -38,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import PROJECT_ROOT, get_settings
-from bot.console import accounts, desk
+from bot.console import accounts, desk, promises
 from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
 from bot.console.transcript import transcript
 from bot.messaging import inbound
@@ -47,7 +47,7 @@ from bot.domain.vocabulary import label_zh
 from bot.services import tickets
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
-from channels import agent_relay
+from channels import agent_relay, console_live
 from channels.database import in_database, policy
 from channels.http import error_response, json_body, json_response
 
@@ -107,6 +107,13 @@ class AgentConsoleInput(InputChannel):
                 flag_sla_now, "interval", minutes=SLA_CHECK_MINUTES, id="aftersales_sla_watch",
                 replace_existing=True, next_run_time=datetime.now(timezone.utc),
             )
+
+        @console.middleware("response")
+        async def tell_the_other_consoles(request: Request, response: HTTPResponse) -> None:
+            """An agent changed something (claim, reply, hand-back, ticket...): every console
+            page reloads what it shows (channels/console_live.py)."""
+            if request.method == "POST" and response.status < 400 and not request.path.endswith(("/login", "/logout")):
+                await console_live.announce(None, "desk")
 
         console.static("/", str(CONSOLE_ROOT / "index.html"), name="console_page")
         console.static("/static", str(CONSOLE_ROOT), name="console_files")
@@ -278,13 +285,32 @@ class AgentConsoleInput(InputChannel):
             body = json_body(request)
             if body is None:
                 return error_response(400, "请求必须是 JSON 对象。")
+            def edit(session):
+                before = tickets.require_ticket(session, ticket_number).status
+                ticket = desk.edit_ticket(session, ticket_number, agent, body)
+                return desk.ticket_details(ticket), ticket.status != before
+
             try:
-                details = await in_database(
-                    lambda session: desk.ticket_details(desk.edit_ticket(session, ticket_number, agent, body))
-                )
+                details, moved = await in_database(edit)
             except ServiceError as refused:
                 return error_response(400, refused.message)
-            return json_response({"ticket": details})
+            answer = {"ticket": details}
+            if moved:  # the buyer hears of the new status through their own channel
+                answer["notice"] = await agent_relay.notify_ticket_update(request.app, ticket_number, promises.STATUS)
+            return json_response(answer)
+
+        @console.route("/api/tickets/<ticket_number>/tracking", methods=["POST"])
+        @signed_in
+        async def tracking(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
+            body = json_body(request) or {}
+            try:
+                await in_database(lambda session: promises.set_tracking(
+                    session, ticket_number, str(body.get("carrier") or ""), str(body.get("tracking_number") or ""),
+                    desk.agent_actor(agent.username),
+                ))
+            except ServiceError as refused:
+                return error_response(400, refused.message)
+            return json_response({"notice": await agent_relay.notify_ticket_update(request.app, ticket_number, promises.TRACKING)})
 
         @console.route("/api/tickets", methods=["GET"])
         @signed_in

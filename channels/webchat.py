@@ -52,6 +52,7 @@ from channels.database import in_database
 from channels.http import error_response, json_response
 from channels.messaging_support import too_long_reply
 from channels import agent_relay
+from channels import console_live
 from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
@@ -140,8 +141,12 @@ class WebChatInput(SocketIOInput):
         self.sio = sio
         web = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
+        console_live.serve_on(sio)
+
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if isinstance(auth, dict) and auth.get("console"):  # the agent console's live updates
+                return await console_live.join_if_agent(sio, sid, environ)
             token = auth.get("identity") if isinstance(auth, dict) else None
             identity = verified_identity(token, self.shop_jwt_secret)
             if token and identity is None:

@@ -4,6 +4,11 @@ Examples:
     python -m bot tickets list --status open --limit 20
     python -m bot tickets show AS202611210001 --json
     python -m bot tickets status AS202611210001 resolved --agent alice --note "已补发"
+    python -m bot tickets tracking AS202611210001 顺丰速运 SF1234567890 --agent alice
+
+A status change or a new tracking number is told to the buyer through their own channel by
+the running assistant (POST /webhooks/agent_relay/ticket_update on AFTERSALES_RASA_PORT); the
+command says whether it arrived.
 """
 from __future__ import annotations
 
@@ -11,13 +16,17 @@ import argparse
 import json
 from typing import Any, Optional
 
+import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail, open_database
+from bot.config import get_settings
+from bot.console import promises
 from bot.db import Ticket, session_scope
 from bot.domain.vocabulary import TicketStatus, label_zh
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
+from bot.secrets import relay_token
 from bot.services.tickets import TICKET_STATUS_LABELS, audit_record, change_status, list_tickets, require_ticket
 
 STATUS_CHOICES = [status.value for status in TicketStatus]
@@ -56,7 +65,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_database_option(status)
     status.set_defaults(func=_change_status)
 
-    parser.set_defaults(func=lambda args: fail(parser.format_usage().rstrip() + "\n请指定操作：list、show 或 status。", EXIT_BAD_INPUT))
+    tracking = actions.add_parser(
+        "tracking",
+        help="设置工单的新物流单号（补发、换货寄出）并通知买家",
+        description="把订单的承运商和物流单号改为新包裹的，记入工单处理记录，并由运行中的助手通知买家。",
+    )
+    tracking.add_argument("ticket_number", metavar="TICKET_NUMBER", help="工单号")
+    tracking.add_argument("carrier", metavar="CARRIER", help="承运商，如 顺丰速运")
+    tracking.add_argument("tracking_number", metavar="TRACKING_NUMBER", help="物流单号")
+    tracking.add_argument("--agent", metavar="NAME", help="操作的客服（记为 agent:NAME；默认记为 cli）")
+    add_database_option(tracking)
+    tracking.set_defaults(func=_set_tracking)
+
+    parser.set_defaults(func=lambda args: fail(parser.format_usage().rstrip() + "\n请指定操作：list、show、status 或 tracking。", EXIT_BAD_INPUT))
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -108,9 +129,45 @@ def _change_status(args: argparse.Namespace) -> int:
         return fail(database_error_message(error, args.database_url))
     if before == after:
         print(f"工单 {number} 已是「{TICKET_STATUS_LABELS[TicketStatus(after)]}」，未变更。")
-    else:
-        print(f"工单 {number}：{TICKET_STATUS_LABELS[TicketStatus(before)]} → {TICKET_STATUS_LABELS[TicketStatus(after)]}")
+        return 0
+    print(f"工单 {number}：{TICKET_STATUS_LABELS[TicketStatus(before)]} → {TICKET_STATUS_LABELS[TicketStatus(after)]}")
+    print(_tell_buyer(number, promises.STATUS))
     return 0
+
+
+def _set_tracking(args: argparse.Namespace) -> int:
+    actor = f"agent:{args.agent}" if args.agent else "cli"
+    try:
+        engine = open_database(args.database_url)
+        with session_scope(engine) as session:
+            number = promises.set_tracking(session, args.ticket_number, args.carrier, args.tracking_number, actor).ticket_number
+    except ServiceError as error:
+        return fail(error.message)
+    except SQLAlchemyError as error:
+        return fail(database_error_message(error, args.database_url))
+    print(f"工单 {number}：新物流单号 {args.carrier.strip()} {args.tracking_number.strip()}")
+    print(_tell_buyer(number, promises.TRACKING))
+    return 0
+
+
+def _tell_buyer(ticket_number: str, update: str) -> str:
+    """Ask the running assistant to tell the buyer; a line saying whether it arrived. The
+    change itself is saved either way."""
+    settings = get_settings()
+    url = f"http://127.0.0.1:{settings.rasa_port}/webhooks/agent_relay/ticket_update"
+    try:
+        answer = requests.post(
+            url, json={"ticket_number": ticket_number, "update": update},
+            headers={"Authorization": f"Bearer {relay_token(settings)}"}, timeout=30,
+        )
+    except requests.RequestException:
+        return f"买家没有收到通知：助手没有在运行（{url} 连不上）。请启动助手后重试，或改用电话或短信联系买家。"
+    body = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
+    if answer.status_code != 200:
+        return f"买家没有收到通知：{body.get('error') or f'HTTP {answer.status_code}'}"
+    if body.get("delivered"):
+        return f"已通知买家：{body.get('text')}"
+    return f"买家没有收到通知：{body.get('note')}"
 
 
 def _when(moment: Any) -> Optional[str]:
@@ -126,7 +183,7 @@ def ticket_summary(ticket: Ticket) -> dict:
         "ticket_number": ticket.ticket_number,
         "status": ticket.status,
         "priority": ticket.priority,
-        "order_number": ticket.order.order_number,
+        "order_number": ticket.order.order_number if ticket.order is not None else None,
         "category": ticket.category,
         "sub_issue": ticket.sub_issue,
         "rule_id": ticket.rule_id,

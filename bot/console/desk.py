@@ -220,6 +220,7 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
         "priority_label": PRIORITY_LABELS.get(ticket.priority, ticket.priority),
         "rule_id": ticket.rule_id,
         "decision_explanation": ticket.decision_explanation,
+        "description": ticket.description,
         "offered_remedies": [{"value": r, "label": REMEDY_LABELS.get(r, r)} for r in ticket.offered_remedies or []],
         "chosen_remedy": ticket.chosen_remedy,
         "chosen_remedy_label": REMEDY_LABELS.get(ticket.chosen_remedy or "", None),
@@ -230,7 +231,7 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
         "refund_due": ticket.refund_due.isoformat() if ticket.refund_due else None,
         "warranty_end": ticket.warranty_end.isoformat() if ticket.warranty_end else None,
         "created_at": _iso(ticket.created_at),
-        "order": order_summary(order),
+        "order": order_summary(order) if order is not None else None,
         "item": {"sku": item.sku, "name": item.name} if item is not None else ({"sku": ticket.item_sku, "name": None} if ticket.item_sku else None),
         "evidence": [
             {
@@ -582,7 +583,7 @@ def ticket_list(session: Session, filters: Dict[str, str], agent: SignedInAgent,
     unknown = sorted(set(k for k, v in filters.items() if v) - set(TICKET_FILTERS))
     if unknown:
         raise InvalidChange(f"不认识的筛选条件：{', '.join(unknown)}。")
-    statement = select(Ticket).join(Order, Ticket.order_id == Order.id)
+    statement = select(Ticket).outerjoin(Order, Ticket.order_id == Order.id)
     status = filters.get("status") or ""
     if status == "active":
         statement = statement.where(Ticket.status.in_(ACTIVE_TICKET_STATUSES))
@@ -633,8 +634,8 @@ def ticket_row(ticket: Ticket, state: Dict[str, Any]) -> Dict[str, Any]:
         "priority_label": label_zh("priority", ticket.priority),
         "channel_label": label_zh("channel", ticket.channel),
         "assignee": ticket.assignee,
-        "order_number": order.order_number,
-        "buyer_name": order.buyer_name,
+        "order_number": order.order_number if order is not None else None,
+        "buyer_name": order.buyer_name if order is not None else None,
         "conversation_id": ticket.conversation_id,
         "created_at": _iso(ticket.created_at),
         "sla": state,

@@ -188,7 +188,8 @@ class Ticket(Base):
 
     id = Column(Integer, primary_key=True)
     ticket_number = Column(String(32), nullable=False, unique=True)
-    order_id = Column(Integer, ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
+    # NULL: a message the buyer left without naming an order (bot/console/leave_message.py)
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="RESTRICT"))
     item_id = Column(Integer, ForeignKey("order_items.id", ondelete="SET NULL"))
     item_sku = Column(String(64))  # kept when a re-import drops the item row
     category = Column(String(32), nullable=False)

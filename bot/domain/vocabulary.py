@@ -16,6 +16,7 @@ class ComplaintCategory(StrEnum):
     LOGISTICS = "logistics"
     SERVICE = "service"
     NO_REASON = "no_reason"  # a return wanted with no fault stated (七天无理由)
+    MESSAGE = "message"  # left for a person while none could answer (office hours, nobody online)
 
 
 class SubIssue(StrEnum):
@@ -170,6 +171,7 @@ LABELS_ZH = {
         ComplaintCategory.LOGISTICS: "物流问题",
         ComplaintCategory.SERVICE: "服务投诉",
         ComplaintCategory.NO_REASON: "无理由退货",
+        ComplaintCategory.MESSAGE: "买家留言",
     },
     "sub_issue": {
         SubIssue.DEFECT: "商品故障", SubIssue.NOT_AS_DESCRIBED: "与描述不符", SubIssue.COUNTERFEIT: "疑似假货",

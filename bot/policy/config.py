@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, Callable, Dict, FrozenSet, Mapping, Tuple, Union
 
@@ -16,6 +17,7 @@ import yaml
 
 from bot.domain.vocabulary import PaymentMethod, ProductCategory
 from bot.policy.model import RULE_IDS
+from bot.policy.office_hours import OfficeHours
 
 WARRANTY_FROM_SHIPPED = "shipped"
 WARRANTY_FROM_DELIVERED = "delivered"
@@ -57,6 +59,7 @@ class PolicyConfig:
     return_ship_within_days: int
     return_address: str
     handoff_minutes_per_waiting_chat: int
+    office_hours: OfficeHours
     category_display_names: Mapping[ProductCategory, str]
 
     def allows_no_reason_return(self, category: ProductCategory) -> bool:
@@ -180,6 +183,31 @@ def _one_of(*choices: str) -> Validator:
     return check
 
 
+def _weekday(value: Any, key_path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 7:
+        raise _Invalid(key_path, f"必须是 1–7 的整数（1 = 周一，7 = 周日），实际是 {_shown(value)}")
+    return value
+
+
+def _clock_time(value: Any, key_path: str) -> time:
+    # unquoted 9:30 is read by YAML 1.1 as the number 570 (base 60), hence the hint about quotes
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise _Invalid(key_path, f"必须是加引号的“时:分”，例如 \"09:00\"，实际是 {_shown(value)}") from None
+
+
+def _office_hours(value: Any, key_path: str) -> OfficeHours:
+    checked = _check(
+        value, {"days": _list_of(_weekday, "星期几", allow_empty=False), "open": _clock_time, "close": _clock_time}, key_path
+    )
+    if checked["close"] <= checked["open"]:
+        raise _Invalid(f"{key_path}.close", f"必须晚于 open（{checked['open']:%H:%M}），实际是 {checked['close']:%H:%M}")
+    return OfficeHours(days=frozenset(checked["days"]), opens=checked["open"], closes=checked["close"])
+
+
 def _category_texts(value: Any, key_path: str) -> Dict[ProductCategory, str]:
     """A mapping from some categories to a text; which categories must appear is checked later."""
     _require_mapping(value, key_path)
@@ -240,6 +268,7 @@ _SCHEMA: Dict[str, Any] = {
     },
     "handoff": {
         "minutes_per_waiting_chat": _positive_int,
+        "office_hours": _office_hours,
     },
     "category_names": {name: _text for name in CATEGORY_NAMES},
 }
@@ -316,6 +345,7 @@ def _build(checked: Dict[str, Any], source: str) -> PolicyConfig:
         return_ship_within_days=checked["returns"]["ship_back_within_days"],
         return_address=checked["returns"]["address"],
         handoff_minutes_per_waiting_chat=checked["handoff"]["minutes_per_waiting_chat"],
+        office_hours=checked["handoff"]["office_hours"],
         category_display_names={ProductCategory(name): text for name, text in checked["category_names"].items()},
     )
 

@@ -5,7 +5,6 @@ actions stay thin adapters. No Rasa imports.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -25,7 +24,7 @@ from bot.domain.vocabulary import (
     SubIssue,
     TicketStatus,
 )
-from bot.console import waiting
+from bot.console import leave_message, waiting
 from bot.policy.engine import SERVICE_RULES
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
@@ -119,8 +118,10 @@ class AddedEvidence:
 
 @dataclass(frozen=True)
 class QueuedHandoff:
-    wait_minutes: int
+    wait_minutes: Optional[int]  # None: nobody is online, so no wait is quoted
     already_waiting: bool
+    unavailable: Optional[str] = None  # leave_message.OUT_OF_HOURS / NOBODY_ONLINE: the buyer may leave a message
+    office_hours: str = ""
 
 
 def mask_order_number(number: str) -> str:
@@ -453,9 +454,11 @@ def request_handoff(
     if ticket is not None and ticket.status in (TicketStatus.OPEN.value, TicketStatus.PENDING_BUYER.value):
         tickets.change_status(session, ticket, TicketStatus.WITH_AGENT, "bot", f"转人工：{reason}")
     wait = waiting.estimate(session, conversation_id, policy.handoff_minutes_per_waiting_chat)
-    # with nobody signed in, the estimate is as if one agent came: the queue at the recent pace
-    minutes = wait.wait_minutes or max(1, math.ceil(wait.position * wait.minutes_per_chat))
-    return QueuedHandoff(wait_minutes=minutes, already_waiting=not created)
+    available = leave_message.availability(session, policy)
+    return QueuedHandoff(
+        wait_minutes=wait.wait_minutes, already_waiting=not created,
+        unavailable=available.unavailable, office_hours=available.office_hours,
+    )
 
 
 _URGENCY = (Priority.NORMAL.value, Priority.HIGH.value, Priority.URGENT.value)

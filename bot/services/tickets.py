@@ -198,7 +198,7 @@ def is_active(ticket: Ticket) -> bool:
 def open_ticket(
     session: Session,
     *,
-    order: Order,
+    order: Optional[Order],
     category: str,
     conversation_id: Optional[str] = None,
     item: Optional[OrderItem] = None,
@@ -221,10 +221,10 @@ def open_ticket(
     now = now or utcnow()
     category = _vocabulary_value(ComplaintCategory, category, "category")
     sub_issue = _vocabulary_value(SubIssue, sub_issue, "sub_issue") if sub_issue is not None else None
-    if order.id is None:
+    if order is not None and order.id is None:
         session.flush()
-    if item is not None and item.order_id != order.id:
-        raise InvalidChange(f"商品 {item.sku} 不属于订单 {order.order_number}。")
+    if item is not None and (order is None or item.order_id != order.id):
+        raise InvalidChange(f"商品 {item.sku} 不属于订单 {order.order_number if order is not None else '（无）'}。")
     plan = TicketDecision.from_decision(decision) if decision is not None else TicketDecision()
     remedies = [_vocabulary_value(Remedy, remedy, "offered_remedies") for remedy in plan.remedies]
     evidence = list(evidence)
@@ -238,7 +238,7 @@ def open_ticket(
             return existing, False
         ticket = Ticket(
             ticket_number=_next_ticket_number(session, now, zone),
-            order_id=order.id,
+            order_id=order.id if order is not None else None,
             item_id=item.id if item is not None else None,
             item_sku=item.sku if item is not None else None,
             category=category,
@@ -285,13 +285,13 @@ def open_ticket(
     raise ServiceError("工单创建失败：多次尝试仍与其他请求冲突，请稍后重试。")
 
 
-def _active_ticket(session: Session, conversation_id: Optional[str], order: Order, category: str) -> Optional[Ticket]:
+def _active_ticket(session: Session, conversation_id: Optional[str], order: Optional[Order], category: str) -> Optional[Ticket]:
     if conversation_id is None:
         return None
     return session.execute(
         select(Ticket).where(
             Ticket.conversation_id == conversation_id,
-            Ticket.order_id == order.id,
+            Ticket.order_id == order.id if order is not None else Ticket.order_id.is_(None),
             Ticket.category == category,
             Ticket.status.in_(ACTIVE_TICKET_STATUSES),
         )
@@ -365,7 +365,8 @@ def update_ticket(
     """Change remedy, priority, deadlines ... of `ticket`, recording old and new values.
 
     The bot may only pick a remedy the decision offered; an agent (`agent:<name>`) may pick any.
-    Returns None when nothing actually changed.
+    A note alone (the buyer's new address, an objection, a message) is recorded too. Returns
+    None when nothing changed and there is no note.
     """
     now = now or utcnow()
     unknown = sorted(set(changes) - set(_CHANGEABLE_FIELDS))
@@ -380,10 +381,10 @@ def update_ticket(
         if old != value:
             details[name] = {"from": _json_value(old), "to": _json_value(value)}
             setattr(ticket, name, value)
-    if not details:
+    if not details and not note:
         return None
     ticket.updated_at = now
-    return _write_event(session, ticket, actor, details=details, note=note, now=now)
+    return _write_event(session, ticket, actor, details=details or None, note=note, now=now)
 
 
 def _checked_change(ticket: Ticket, name: str, value: Any, actor: str) -> Any:

@@ -103,6 +103,20 @@ def db(database_url: str):
     engine.dispose()
 
 
+@pytest.fixture
+def agent_online(db):
+    """An agent signed in to the console (the real account code), so that a hand-over is
+    queued with an honest wait instead of the leave-a-message answer."""
+    from datetime import timedelta
+
+    from bot.console import accounts
+
+    with db() as session:
+        accounts.create_agent(session, "zhou", "zhou-password-1", display_name="小周")
+        accounts.log_in(session, "zhou", "zhou-password-1", lifetime=timedelta(hours=8))
+    return "zhou"
+
+
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     from rasa.shared.core.domain import Domain

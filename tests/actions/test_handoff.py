@@ -7,7 +7,8 @@ from actions.handoff import ActionClarify, ActionHandoff
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, handoffs_of, template_values, tickets_of
 from tests.actions.flows import decided_quality_case
 
-pytestmark = pytest.mark.usefixtures("database_url")
+# an agent is online: the hand-over quotes a wait (without one: tests/actions/test_leave_message.py)
+pytestmark = pytest.mark.usefixtures("database_url", "agent_online")
 
 ANGRY = "气死我了，我要去12315投诉你们！！！"
 

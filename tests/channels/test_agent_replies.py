@@ -57,3 +57,45 @@ def test_a_reply_wechat_refuses_is_reported_to_the_agent_and_not_recorded(server
     assert answer.status_code == 502
     assert "没有送达" in answer.json()["error"]
     assert agent_utterances(servers, wechat_user.conversation_id) == []
+
+
+def open_ticket_for(servers, conversation_id, channel):
+    from bot.services import tickets
+    from bot.services.orders import find_order
+
+    engine = make_engine(servers.database_url)
+    with session_scope(engine) as session:
+        ticket, _ = tickets.open_ticket(
+            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id=conversation_id,
+            channel=channel, decision=tickets.TicketDecision(rule_id="L5", remedies=("reship",)),
+        )
+        number = ticket.ticket_number
+    engine.dispose()
+    return number
+
+
+def notices(servers, conversation_id):
+    return [
+        (e["text"], e["metadata"].get("delivered"))
+        for e in servers.tracker(conversation_id)["events"]
+        if e["event"] == "bot" and (e.get("metadata") or {}).get("ticket_number")
+    ]
+
+
+def test_a_ticket_update_reaches_the_telegram_and_wechat_user_unless_wechat_refuses(servers, telegram_user, wechat_user):
+    telegram_user.say("你好")
+    number = open_ticket_for(servers, telegram_user.conversation_id, "telegram")
+    told = servers.relay("ticket_update", {"ticket_number": number, "update": "status"})
+    assert told.status_code == 200 and told.json()["delivered"] is True, told.text
+    assert servers.telegram.sent_to(telegram_user.chat_id)[-1]["text"].startswith(f"您的售后工单 {number} 有新进展")
+    assert notices(servers, telegram_user.conversation_id) == [(told.json()["text"], True)]
+
+    wechat_user.say("你好")
+    number = open_ticket_for(servers, wechat_user.conversation_id, "wechat")
+    servers.wechat.refuse_sending_to(wechat_user.openid)  # past WeChat's 48-hour window
+    refused = servers.relay("ticket_update", {"ticket_number": number, "update": "status"})
+    assert refused.status_code == 200 and refused.json()["delivered"] is False
+    assert "没有送达" in refused.json()["note"]
+    assert notices(servers, wechat_user.conversation_id) == [(refused.json()["text"], False)]
+    unknown = servers.relay("ticket_update", {"ticket_number": "AS000000000000", "update": "status"})
+    assert unknown.status_code == 404

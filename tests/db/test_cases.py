@@ -121,7 +121,9 @@ def test_handoff_is_queued_once_and_moves_the_ticket_to_an_agent(shop):
             session, conversation_id="conv-1", ticket_number=number, reason="buyer_request", channel="rest", policy=POLICY
         )
         assert not first.already_waiting and second.already_waiting
-        assert first.wait_minutes == POLICY.handoff_minutes_per_waiting_chat
+        # nobody is signed in to the console: no wait is quoted, the buyer may leave a message
+        assert first.wait_minutes is None and first.unavailable in ("out_of_hours", "nobody_online")
+        assert first.office_hours == POLICY.office_hours.describe()
         assert session.execute(select(func.count(Handoff.id))).scalar_one() == 1
         assert cases.ticket_report(session, number).status == "with_agent"
 

@@ -120,8 +120,17 @@ def test_tickets_list_show_and_status(database_url):
 
     moved = run_cli(database_url, "tickets", "status", number, "resolved", "--agent", "amy", "--note", "已换货")
     assert moved.returncode == 0 and "处理中 → 已解决" in moved.stdout
+    # no assistant runs for this database: the change is saved and the command says the buyer was not told
+    assert "买家没有收到通知" in moved.stdout
     refused = run_cli(database_url, "tickets", "status", number, "pending_buyer")
     assert refused.returncode == 1 and "不能从「已解决 resolved」变为「等待买家回复 pending_buyer」" in refused.stderr
+
+    tracked = run_cli(database_url, "tickets", "tracking", number, "顺丰速运", "SF1234567890", "--agent", "amy")
+    assert tracked.returncode == 0 and "新物流单号 顺丰速运 SF1234567890" in tracked.stdout
+    shown = json.loads(run_cli(database_url, "tickets", "show", number, "--json").stdout)
+    assert any("新物流单号：顺丰速运 SF1234567890" in (event.get("note") or "") for event in shown["events"])
+    empty = run_cli(database_url, "tickets", "tracking", number, "顺丰速运", " ")
+    assert empty.returncode == 1 and "请同时填写承运商和物流单号" in empty.stderr
 
 
 def test_help_is_chinese_and_db_commands_work(database_url):

@@ -195,3 +195,45 @@ def test_empty_and_missing_files_are_refused(tmp_path):
     empty.write_text("", encoding="utf-8")
     assert "映射" in rejection(empty)
     assert "找不到" in rejection(tmp_path / "absent.yml")
+
+
+# --- office hours (handoff.office_hours) -----------------------------------------------------
+
+def test_office_hours_are_read_in_the_shop_time_zone(shop_policy):
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    hours = shop_policy.office_hours
+    assert hours.describe() == "每天 09:00–21:00"
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # 2026-12-07 00:59 UTC is 08:59 in Shanghai (closed), 01:00 UTC is 09:00 (open)
+    assert not hours.is_open(datetime(2026, 12, 7, 0, 59, tzinfo=timezone.utc), shanghai)
+    assert hours.is_open(datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc), shanghai)
+    assert hours.is_open(datetime(2026, 12, 7, 12, 59, tzinfo=timezone.utc), shanghai)  # 20:59
+    assert not hours.is_open(datetime(2026, 12, 7, 13, 0, tzinfo=timezone.utc), shanghai)  # 21:00
+
+
+def test_office_hours_on_some_days_only(tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def weekdays(data):
+        data["handoff"]["office_hours"] = {"days": [1, 2, 3, 4, 5], "open": "09:30", "close": "18:00"}
+
+    hours = load_policy(edited_policy(tmp_path, weekdays)).office_hours
+    assert hours.describe() == "周一至周五 09:30–18:00"
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert hours.is_open(datetime(2026, 12, 7, 10, 0, tzinfo=shanghai), shanghai)  # a Monday
+    assert not hours.is_open(datetime(2026, 12, 6, 10, 0, tzinfo=shanghai), shanghai)  # a Sunday
+    assert not hours.is_open(datetime(2026, 12, 7, 9, 29, tzinfo=shanghai), shanghai)
+
+
+def test_broken_office_hours_are_refused_with_the_key(tmp_path):
+    unquoted = text_edited_policy(tmp_path, 'open: "09:00"', "open: 9:30")  # YAML 1.1 reads 570
+    assert "handoff.office_hours.open" in rejection(unquoted) and "加引号" in rejection(unquoted)
+    backwards = text_edited_policy(tmp_path, 'close: "21:00"', 'close: "08:00"')
+    assert "handoff.office_hours.close" in rejection(backwards) and "必须晚于 open" in rejection(backwards)
+    bad_day = text_edited_policy(tmp_path, "days: [1, 2, 3, 4, 5, 6, 7]", "days: [0, 1]")
+    assert "handoff.office_hours.days[0]" in rejection(bad_day)
+    no_days = text_edited_policy(tmp_path, "days: [1, 2, 3, 4, 5, 6, 7]", "days: []")
+    assert "handoff.office_hours.days" in rejection(no_days)

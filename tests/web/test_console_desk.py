@@ -365,7 +365,7 @@ def test_resolve_shows_a_remedy_under_way_and_does_what_the_agent_chose(engine):
                                            channel="webchat", policy=load_policy())
             handoff = handoffs.active_handoff(session, conversation)
             assert handoff.ticket_id == ticket.id  # linked although the bot lost its ticket slot
-            assert queued.wait_minutes >= 1
+            assert queued.wait_minutes is None and queued.unavailable is not None  # nobody signed in
             desk.claim(session, handoff.id, wang)
             assert session.get(Ticket, ticket.id).status == "with_agent"
             with pytest.raises(desk.PendingRemedies) as refused:

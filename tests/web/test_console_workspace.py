@@ -7,6 +7,9 @@ agent's back; resolving asks the buyer for a score, and the typed digit is recor
 conversation's ticket shows that a message could not be pushed. Screenshots go to docs/."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -18,7 +21,7 @@ from bot.db import SatisfactionScore, Ticket, session_scope
 from bot.services import tickets
 from bot.services.orders import find_order
 from tests.conftest import PROJECT_ROOT
-from tests.web.conftest import AGENTS, domain_text
+from tests.web.conftest import AGENTS, RELAY_TOKEN, domain_text
 from tests.web.media import photo_bytes
 
 from tests.web.pages import (
@@ -69,10 +72,24 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     before = count(shop, BOT)
     shop.set_input_files("[data-testid=chat-file]", str(photo))
     wait_for_new_text(shop, BOT, before, "Q1")
-    buyer_says(shop, "转人工", "人工客服")
+    # an agent is signed in, so the hand-over quotes a wait (with nobody online the buyer is
+    # offered to leave a message instead: test_leave_message_out_of_hours.py)
+    console.goto(web_assistant.url("/console/"))
+    console.fill("#login-username", "wang")
+    console.fill("#login-password", AGENTS["wang"][2])
+    console.click("#login-submit")
+    console.wait_for_selector("#app-view:not([hidden])", timeout=TIMEOUT_MS)  # signed in: an agent is online
+    console.wait_for_selector("#app-view[data-live=true]", timeout=TIMEOUT_MS)  # pushed updates over socket.io
+    buyer_says(shop, "转人工", "分钟")
+    # the new chat is pushed to the console at once (the fallback poll is 30 s) and alerts the agent
+    console.wait_for_selector("#app-view[data-new-chat-alerts='1']", timeout=10_000)
+    assert "新会话" in console.title()
+    assert int(console.get_attribute("#app-view", "data-live-updates")) >= 1
+    assert first_words("utter_handoff", 8) in shop.locator(BOT).last.text_content()
 
-    # a ping while waiting is answered; real content is not (the agent answers that)
+    # a ping while waiting is answered with the place in the queue; real content is not (the agent answers that)
     buyer_says(shop, "在吗？", first_words("utter_handoff_still_waiting", 3))
+    assert "第 " in shop.locator(BOT).last.text_content()
     quiet = count(shop, BOT)
     shop.fill("[data-testid=chat-input]", "右耳完全没声音了，能换一个吗")
     shop.press("[data-testid=chat-input]", "Enter")
@@ -80,10 +97,6 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     assert count(shop, BOT) == quiet, "the bot must stay silent for real content while the buyer waits"
 
     # --- the agent claims; the buyer is told -----------------------------------------------------
-    console.goto(web_assistant.url("/console/"))
-    console.fill("#login-username", "wang")
-    console.fill("#login-password", AGENTS["wang"][2])
-    console.click("#login-submit")
     conversation_id = shop.get_attribute("[data-testid=chat-widget]", "data-session-id")
     row = console.locator(f".queue-item[data-conversation='{conversation_id}']")
     row.wait_for(timeout=TIMEOUT_MS)
@@ -131,8 +144,14 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     form = console.locator(f"#tp-ticket .ticket[data-ticket='{number}'] .ticket-form")
     form.locator("select").nth(0).select_option("pending_buyer")
     form.locator("select").nth(1).select_option("exchange")
+    before = count(shop, BOT)
     form.locator("button[type=submit]").click()
     console.locator("#tp-state", has_text="等待买家回复").wait_for(timeout=TIMEOUT_MS)
+    # the buyer is told of the new status, with the ticket number, in the widget
+    wait_for_new_text(shop, BOT, before, number + " 有新进展")
+    assert shop.locator(BOT).last.text_content() == domain_text("utter_ticket_update_pending_buyer").format(ticket_number=number)
+    console.locator("#flash", has_text="已通知买家").wait_for(timeout=TIMEOUT_MS)
+    console.locator("#tp-transcript .msg.bot .text", has_text=number + " 有新进展").wait_for(timeout=TIMEOUT_MS)
     console.screenshot(path=str(DOCS / "console-tickets.png"))
 
     # --- resolve: the pending exchange is shown, the agent keeps it open ------------------------
@@ -190,6 +209,13 @@ def test_a_message_to_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assist
     assert lines[-1]["from"] == "agent" and lines[-1]["delivered"] is False and lines[-1]["ticket_number"] == number
     listed = console.get(web_assistant.url("/console/api/tickets"), params={"channel": "rest"}, timeout=30).json()
     assert [row["ticket_number"] for row in listed["tickets"]] == [number]
+    # a status change is kept in the transcript, shown as not delivered
+    moved = console.post(web_assistant.url(f"/console/api/tickets/{number}"), json={"status": "pending_buyer"}, timeout=60)
+    assert moved.status_code == 200
+    notice = moved.json()["notice"]
+    assert notice["delivered"] is False and "不能主动推送" in notice["note"] and number in notice["text"]
+    lines = console.get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()["lines"]
+    assert lines[-1]["from"] == "bot" and lines[-1]["delivered"] is False and lines[-1]["ticket_number"] == number
     canned = console.get(web_assistant.url("/console/api/canned"), timeout=30).json()["replies"]
     assert {"name": "closing", "text": domain_text("utter_canned_closing")} in canned
     refused = console.get(web_assistant.url("/console/api/tickets"), params={"sla": "late"}, timeout=30)
@@ -262,3 +288,40 @@ def test_the_server_flags_a_broken_promise_when_it_starts(web_assistant):
         time.sleep(1)
     assert [flag["details"]["sla"]["state"] for flag in flags] == ["breached"]
     assert flags[0]["note"].startswith("SLA 超时") and flags[0]["details"]["sla"]["kind"] == "first_response"
+
+
+def test_the_command_line_status_change_and_a_new_tracking_number_reach_the_web_chat(web_assistant, buyer):
+    """`python -m bot tickets status|tracking` runs in a process of its own; the running
+    assistant tells the buyer in their open web chat."""
+    tab = buyer()
+    tab.say("你好")
+    engine = create_engine(web_assistant.database_url, future=True)
+    with session_scope(engine) as session:
+        ticket, _ = tickets.open_ticket(
+            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id=tab.session_id,
+            channel="webchat", decision=tickets.TicketDecision(rule_id="L5", remedies=("reship",)),
+        )
+        number = ticket.ticket_number
+    engine.dispose()
+    env = {**os.environ, "AFTERSALES_DATABASE_URL": web_assistant.database_url, "AFTERSALES_RELAY_TOKEN": RELAY_TOKEN,
+           "AFTERSALES_RASA_PORT": web_assistant.base_url.rsplit(":", 1)[1]}
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "bot", "tickets", *args], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    before = len(tab.received)
+    said = cli("status", number, "resolved", "--agent", "wang")
+    assert "已通知买家" in said
+    arrived = tab.wait_for(before + 1)[-1]["text"]
+    assert arrived == domain_text("utter_ticket_update_resolved").format(ticket_number=number)
+
+    before = len(tab.received)
+    said = cli("tracking", number, "顺丰速运", "SF1234567890")
+    assert "已通知买家" in said
+    arrived = tab.wait_for(before + 1)[-1]["text"]
+    assert number in arrived and "顺丰速运 SF1234567890" in arrived
+    lines = web_assistant.console("li").get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()["lines"]
+    assert [line["delivered"] for line in lines[-2:]] == [True, True]

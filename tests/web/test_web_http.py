@@ -317,12 +317,13 @@ def test_relay_needs_the_token_and_a_known_conversation(web_assistant):
 
 
 def test_relay_send_reaches_the_buyer_and_resume_hands_back_to_the_bot(web_assistant, buyer):
+    web_assistant.console("wang")  # an agent is signed in (with nobody online the buyer may leave a message)
     tab = buyer()
-    tab.say("转人工")
+    assert "分钟" in texts(tab.say("转人工"))
     assert web_assistant.tracker(tab.session_id)["paused"] is True
     # a ping is answered with the queue position; real content waits for the agent in silence
     ping = texts(tab.replies_within("有人吗？", 3.0))
-    assert ping.startswith(domain_text("utter_handoff_nobody_online")[:3]) and "人工客服" in ping
+    assert ping.startswith(domain_text("utter_handoff_still_waiting")[:3]) and "第 " in ping
     assert tab.replies_within("耳机右边没声音了，怎么办", 3.0) == []
 
     before = len(tab.received)

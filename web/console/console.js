@@ -10,8 +10,11 @@
   var CONVERSATION_POLL_MS = 1500;
   var TICKET_LIST_POLL_MS = 10000;
   var TICKET_PAGE_POLL_MS = 3000;
+  // with the live socket up, changes are pushed (channels/console_live.py); polling is only a safety net
+  var LIVE_FALLBACK_MS = 30000;
   var state = { me: null, view: "waiting", page: "desk", open: null, lines: 0, timers: [], timezone: undefined,
-                ticket: null, ticketLines: 0, choicesShown: false };
+                ticket: null, ticketLines: 0, choicesShown: false, socket: null, live: false, liveUpdates: 0,
+                seenWaiting: null, newChatAlerts: 0, audio: null };
 
   function $(id) { return document.getElementById(id); }
 
@@ -75,14 +78,76 @@
     return list;
   }
 
-  function every(ms, work) {
-    work();
-    state.timers.push(setInterval(work, ms));
+  function every(ms, work, notNow) {
+    if (!notNow) work();
+    var last = Date.now();
+    state.timers.push(setInterval(function () {
+      if (state.live && Date.now() - last < LIVE_FALLBACK_MS) return;
+      last = Date.now();
+      work();
+    }, ms));
+  }
+
+  // ---- live updates and new-chat alerts -------------------------------------------------------
+
+  function connectLive() {
+    if (!window.io || state.socket) return;
+    var socket = window.io(location.origin, { path: "/socket.io", auth: { console: true }, withCredentials: true });
+    state.socket = socket;
+    socket.on("connect", function () { state.live = true; $("app-view").setAttribute("data-live", "true"); });
+    socket.on("disconnect", function () { state.live = false; $("app-view").setAttribute("data-live", "false"); });
+    socket.on("console_update", function (update) {
+      state.liveUpdates += 1;
+      $("app-view").setAttribute("data-live-updates", String(state.liveUpdates));
+      loadQueue();
+      if (!update.conversation_id || update.conversation_id === state.open) refreshConversation();
+      if (state.page === "tickets") { loadTickets(); refreshTicketPage(); }
+    });
+  }
+
+  function disconnectLive() {
+    if (state.socket) state.socket.disconnect();
+    state.socket = null;
+    state.live = false;
+  }
+
+  function prepareAlerts() {
+    // called from the login click: browsers allow sound and the permission prompt only after a gesture
+    try { state.audio = state.audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { state.audio = null; }
+    if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+  }
+
+  function alertNewChats(items) {
+    state.newChatAlerts += items.length;
+    $("app-view").setAttribute("data-new-chat-alerts", String(state.newChatAlerts));
+    document.title = "（" + items.length + " 个新会话）售后人工客服控制台";
+    if (state.audio) {
+      var tone = state.audio.createOscillator();
+      var gain = state.audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.value = 0.1;
+      tone.connect(gain).connect(state.audio.destination);
+      tone.start();
+      tone.stop(state.audio.currentTime + 0.25);
+    }
+    if (window.Notification && Notification.permission === "granted") {
+      var first = items[0];
+      new Notification("新的转人工会话", { body: first.reason_label + " · " + first.channel_label, tag: "aftersales-new-chat" });
+    }
+  }
+
+  function noticeNewChats(handoffs) {
+    var waiting = handoffs.filter(function (item) { return item.status === "waiting"; });
+    var fresh = state.seenWaiting === null ? [] : waiting.filter(function (item) { return !state.seenWaiting[item.id]; });
+    state.seenWaiting = state.seenWaiting || {};
+    waiting.forEach(function (item) { state.seenWaiting[item.id] = true; });
+    if (fresh.length) alertNewChats(fresh);
   }
 
   // ---- login -------------------------------------------------------------------------------
 
   function showLogin() {
+    disconnectLive();
     state.timers.forEach(clearInterval);
     state.timers = [];
     state.me = null;
@@ -96,15 +161,17 @@
     $("login-view").hidden = true;
     $("app-view").hidden = false;
     $("who").textContent = me.display_name + "（" + me.role_label + "）";
+    connectLive();
     every(QUEUE_POLL_MS, loadQueue);
     every(CONVERSATION_POLL_MS, refreshConversation);
     loadCanned();
-    state.timers.push(setInterval(loadTickets, TICKET_LIST_POLL_MS));
-    state.timers.push(setInterval(refreshTicketPage, TICKET_PAGE_POLL_MS));
+    every(TICKET_LIST_POLL_MS, loadTickets, true);
+    every(TICKET_PAGE_POLL_MS, refreshTicketPage, true);
   }
 
   $("login-form").addEventListener("submit", function (event) {
     event.preventDefault();
+    prepareAlerts();
     $("login-error").textContent = "";
     api("POST", "/login", { username: $("login-username").value, password: $("login-password").value })
       .then(function () { return api("GET", "/me"); })
@@ -145,6 +212,7 @@
     api("GET", "/queue?view=" + state.view).then(function (data) {
       var list = $("queue-list");
       list.textContent = "";
+      if (state.view !== "mine") noticeNewChats(data.handoffs);
       if (!data.handoffs.length) list.appendChild(make("li", "queue-item muted", "队列是空的。"));
       data.handoffs.forEach(function (item) { list.appendChild(queueItem(item)); });
     }).catch(function () {});
@@ -243,7 +311,7 @@
     row.setAttribute("data-from", line.from);
     if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
     if (line.text) row.appendChild(make("div", "text", line.text));
-    if (line.from === "agent" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
+    if (line.from !== "buyer" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
     (line.attachments || []).forEach(function (attachment) {
       if (!isEvidenceUrl(attachment.url)) return;
       if (attachment.type === "image") {
@@ -315,7 +383,7 @@
     card.appendChild(make("strong", null, ticket.ticket_number + " · " + ticket.category_label));
     card.appendChild(definitionList([
       ["状态", ticket.status_label], ["优先级", ticket.priority_label],
-      ["政策规则", ticket.rule_id], ["决定", ticket.decision_explanation],
+      ["问题描述", ticket.description], ["政策规则", ticket.rule_id], ["决定", ticket.decision_explanation],
       ["可选方案", ticket.offered_remedies.map(function (r) { return r.label; }).join("、")],
       ["已选方案", ticket.chosen_remedy_label], ["首次响应", when(ticket.first_response_due)],
       ["处理时限", when(ticket.resolution_due)], ["商品", ticket.item && (ticket.item.name || ticket.item.sku)],
@@ -383,8 +451,10 @@
       if (remedy.value && remedy.value !== ticket.chosen_remedy) changes.chosen_remedy = remedy.value;
       if (priority.value !== ticket.priority) changes.priority = priority.value;
       api("POST", "/tickets/" + encodeURIComponent(ticket.ticket_number), changes)
-        .then(function () {
-          flash("工单 " + ticket.ticket_number + " 已更新。");
+        .then(function (data) {
+          var notice = data.notice;
+          if (notice && !notice.delivered) flash("工单 " + ticket.ticket_number + " 已更新，但买家没有收到进展通知：" + notice.note, true);
+          else flash("工单 " + ticket.ticket_number + " 已更新" + (notice ? "，已通知买家。" : "。"));
           document.activeElement.blur();
           refreshConversation();
           refreshTicketPage(true);
@@ -524,7 +594,7 @@
     row.setAttribute("data-ticket", ticket.ticket_number);
     var cells = [
       ticket.ticket_number, ticket.status_label, ticket.category_label + (ticket.rule_id ? " · " + ticket.rule_id : ""),
-      null, null, ticket.channel_label, ticket.assignee || "未分配", ticket.buyer_name + " · " + ticket.order_number,
+      null, null, ticket.channel_label, ticket.assignee || "未分配", ticket.order_number ? ticket.buyer_name + " · " + ticket.order_number : "未关联订单",
     ];
     cells.forEach(function (value, index) {
       var cell = make("td", null, value);
@@ -569,7 +639,7 @@
 
   function renderTicketPage(ticket, force) {
     $("tp-title").textContent = "工单 " + ticket.ticket_number + " · " + ticket.category_label + (ticket.sub_issue_label && ticket.sub_issue_label !== "—" ? "（" + ticket.sub_issue_label + "）" : "");
-    $("tp-state").textContent = ticket.status_label + " · " + ticket.order.buyer_name + " · 渠道 " + ticket.channel_label +
+    $("tp-state").textContent = ticket.status_label + " · " + (ticket.order ? ticket.order.buyer_name : "未关联订单") + " · 渠道 " + ticket.channel_label +
       " · 负责人 " + (ticket.assignee || "未分配") + (ticket.handoff_status_label ? " · 会话" + ticket.handoff_status_label : "");
     if (document.activeElement !== $("tp-assignee")) $("tp-assignee").value = ticket.assignee || "";
     $("tp-take").disabled = ticket.assignee === state.me.username;
@@ -590,11 +660,15 @@
       box.appendChild(ticketCard(ticket));
       var order = ticket.order;
       var orderBox = make("div", "box");
-      orderBox.appendChild(definitionList([
-        ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
-        ["订单状态", order.status_label], ["金额", "¥ " + order.total], ["签收", when(order.delivered_at)],
-        ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
-      ]));
+      if (!order) {
+        orderBox.appendChild(make("span", "muted", "买家留言时没有提供订单。"));
+      } else {
+        orderBox.appendChild(definitionList([
+          ["订单号", order.order_number], ["买家", order.buyer_name], ["手机", order.buyer_phone],
+          ["订单状态", order.status_label], ["金额", "¥ " + order.total], ["签收", when(order.delivered_at)],
+          ["物流", (order.carrier || "") + " " + (order.tracking_number || "")],
+        ]));
+      }
       box.appendChild(make("h3", null, "订单"));
       box.appendChild(orderBox);
     }

@@ -1,0 +1,67 @@
+"""Promises kept: when a ticket moves on (its status changes in the console or with
+`python -m bot tickets status`, or a new tracking number is set), the buyer is told through
+their own channel, with the ticket number. This module says what to tell and records the new
+tracking number; channels/agent_relay.py delivers it (and marks it undelivered where the
+channel cannot push)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from sqlalchemy.orm import Session
+
+from bot.db.tables import Ticket
+from bot.domain.vocabulary import TicketStatus
+from bot.services import tickets
+from bot.services.errors import InvalidChange
+
+STATUS = "status"
+TRACKING = "tracking"
+UPDATES = (STATUS, TRACKING)
+STATUS_RESPONSES = {status.value: f"utter_ticket_update_{status.value}" for status in TicketStatus}
+TRACKING_RESPONSE = "utter_ticket_update_tracking"
+MAX_TRACKING_CHARS = 64
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A domain.yml response for the buyer of one ticket's conversation."""
+
+    ticket_number: str
+    conversation_id: Optional[str]  # None: the ticket has no chat to write to
+    response: str
+    values: Dict[str, Any] = field(default_factory=dict)
+
+
+def notice_for(ticket: Ticket, update: str) -> Notice:
+    """What the buyer is told about `update` (STATUS: the ticket's current status; TRACKING:
+    the order's current tracking number)."""
+    values: Dict[str, Any] = {"ticket_number": ticket.ticket_number}
+    if update == STATUS:
+        response = STATUS_RESPONSES[ticket.status]
+    elif update == TRACKING:
+        order = ticket.order
+        if order is None or not order.tracking_number:
+            raise InvalidChange(f"工单 {ticket.ticket_number} 没有物流单号可以通知买家。")
+        response = TRACKING_RESPONSE
+        values.update(carrier=order.carrier or "", tracking_number=order.tracking_number)
+    else:
+        raise InvalidChange(f"未知的通知类型：{update}（可选：{'、'.join(UPDATES)}）。")
+    return Notice(ticket.ticket_number, ticket.conversation_id, response, values)
+
+
+def set_tracking(session: Session, ticket_number: str, carrier: str, tracking_number: str, actor: str) -> Ticket:
+    """The new parcel of a ticket (a reship, an exchange sent out): the order's carrier and
+    tracking number become these, and the ticket's audit trail says so."""
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not tracking_number:
+        raise InvalidChange("请同时填写承运商和物流单号。")
+    if len(carrier) > MAX_TRACKING_CHARS or len(tracking_number) > MAX_TRACKING_CHARS:
+        raise InvalidChange(f"承运商和物流单号最多 {MAX_TRACKING_CHARS} 个字符。")
+    ticket = tickets.require_ticket(session, ticket_number)
+    if ticket.order is None:
+        raise InvalidChange(f"工单 {ticket.ticket_number} 没有关联订单，不能设置物流单号。")
+    old = f"{ticket.order.carrier or ''} {ticket.order.tracking_number or ''}".strip() or "无"
+    ticket.order.carrier, ticket.order.tracking_number = carrier, tracking_number
+    tickets.update_ticket(session, ticket, actor, note=f"新物流单号：{carrier} {tracking_number}（原：{old}）")
+    return ticket
