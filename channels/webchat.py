@@ -348,10 +348,14 @@ def _unexpired_customer_id(state: Dict[str, Any]) -> Optional[str]:
     return state["customer_id"]
 
 
-def trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path, session_id: Optional[str] = None) -> Dict[str, Any]:
+def trusted_metadata(
+    metadata: Dict[str, Any], evidence_dir: Path, session_id: Optional[str] = None, *, uploader_checked: bool = True,
+) -> Dict[str, Any]:
     """Only what a browser may say about its own message: the attachments this chat session
     uploaded (really in the evidence store; size and type read from the stored file, not from
-    the browser) and the title of a clicked button. Identity never."""
+    the browser) and the title of a clicked button. Identity never. `uploader_checked=False` for
+    the REST channel (CLI, tests, benchmarks; off or authenticated in production), whose files
+    are stored by the caller itself and never served back to it."""
     trusted: Dict[str, Any] = {}
     attachments = []
     for item in metadata.get("attachments") or []:
@@ -361,7 +365,7 @@ def trusted_metadata(metadata: Dict[str, Any], evidence_dir: Path, session_id: O
         path = open_evidence(evidence_dir, match.group(1)) if match else None  # uploaded here
         if path is None or match.group(1) != item.get("sha256"):
             continue
-        if not was_uploaded_by(evidence_dir, match.group(1), session_id):
+        if uploader_checked and not was_uploaded_by(evidence_dir, match.group(1), session_id):
             continue  # another chat's file: knowing its hash is not enough
         media_type = media_type_of(path)
         kind = media_type.split("/")[0]
