@@ -90,3 +90,14 @@ def test_threshold_steps_up_only_while_it_removes_half_a_wrong_answer_per_clarif
     chosen, trail = choose_threshold(records)
     assert chosen == 0.2
     assert abs(trail[0]["ratio"] - 0.8) < 1e-9 and abs(trail[1]["ratio"] - 0.25) < 1e-9
+
+
+def test_the_configured_threshold_is_the_rules_on_the_stored_cross_validation():
+    import json
+
+    from bot.benchmarks.nlu import fallback_settings
+    from bot.benchmarks.nlu_cv import CROSS_VALIDATION_FILE
+
+    stored = json.loads(CROSS_VALIDATION_FILE.read_text(encoding="utf-8"))
+    assert stored["grouped"] and stored["folds"] == FOLDS
+    assert choose_threshold(stored["records"])[0] == stored["rule_threshold"] == fallback_settings()["threshold"]
