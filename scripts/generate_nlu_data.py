@@ -734,19 +734,25 @@ def _join(*parts: str) -> str:
     return "，".join(kept)
 
 
-def review_style(rng: random.Random, problems: List[str]) -> str:
-    problem = rng.choice(problems)
+# A composed example is returned with its source: the written sentence or fault/problem fragment
+# it says; grouped cross-validation keeps one source's variants inside one fold.
+Sourced = Tuple[str, str]  # (text, source)
+
+
+def review_style(rng: random.Random, problems: List[str]) -> Sourced:
+    problem = source = rng.choice(problems)
     if rng.random() < 0.3:
         problem = _join(problem, rng.choice(problems))
-    return _join(rng.choice(REVIEW_PREFIXES) + problem, rng.choice(REVIEW_SUFFIXES))
+    return _join(rng.choice(REVIEW_PREFIXES) + problem, rng.choice(REVIEW_SUFFIXES)), source
 
 
-def praise_then(rng: random.Random, category: str, problems: List[str]) -> str:
-    text = rng.choice(CROSS_CATEGORY_PRAISE[category]) + rng.choice(CONNECTORS) + rng.choice(problems)
-    return _join(text, rng.choice(REVIEW_SUFFIXES))
+def praise_then(rng: random.Random, category: str, problems: List[str]) -> Sourced:
+    praise = rng.choice(CROSS_CATEGORY_PRAISE[category]) + rng.choice(CONNECTORS)
+    problem = rng.choice(problems)
+    return _join(praise + problem, rng.choice(REVIEW_SUFFIXES)), problem
 
 
-def mixed_style(rng: random.Random, category: str, review_problems: List[str]) -> Optional[str]:
+def mixed_style(rng: random.Random, category: str, review_problems: List[str]) -> Optional[Sourced]:
     """A review-style or praise-then-complaint text in half of the draws, else None."""
     draw = rng.random()
     if draw < 0.3:
@@ -756,8 +762,8 @@ def mixed_style(rng: random.Random, category: str, review_problems: List[str]) -
     return None
 
 
-def quality_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(QUALITY_SENTENCES) + DOMAIN_REVIEWS["quality"]
+def quality_examples(rng: random.Random, count: int) -> List[Sourced]:
+    examples = [(text, text) for text in list(QUALITY_SENTENCES) + DOMAIN_REVIEWS["quality"]]
     fault_groups = list(QUALITY_FAULTS.items())
     while len(examples) < count:
         style = rng.random()
@@ -765,10 +771,12 @@ def quality_examples(rng: random.Random, count: int) -> List[str]:
         product, fault = rng.choice(names), rng.choice(faults)
         mixed = mixed_style(rng, "quality", QUALITY_REVIEW_PROBLEMS + QUALITY_EXTRA + DOMAIN_REVIEWS["quality"] + [f"{product}{fault}"] + GENERAL_QUALITY_PROBLEMS)
         if mixed:
-            examples.append(_finish(rng, mixed))
+            text, source = mixed
+            examples.append((_finish(rng, text), fault if source == f"{product}{fault}" else source))
             continue
         if product in NO_STORY_PRODUCTS and 0.25 <= style < 0.88:
             style = 0.6  # rooms are reviewed, not "used for two days"
+        source = fault
         if style < 0.25:  # terse
             text = rng.choice([f"{product}{fault}", f"{fault}", f"{product}，{fault}", f"收到的{product}{fault}"])
         elif style < 0.55:  # story
@@ -777,24 +785,28 @@ def quality_examples(rng: random.Random, count: int) -> List[str]:
             second = rng.choice([f for f in faults if f != fault] or GENERAL_QUALITY_PROBLEMS)
             text = _join(fault, second, rng.choice(QUALITY_VERDICTS))
         elif style < 0.82:  # product-independent problem
-            text = _join(rng.choice(["", "", product, "这个" + product, "收到的东西"]) + rng.choice(GENERAL_QUALITY_PROBLEMS), rng.choice(QUALITY_VERDICTS), rng.choice(QUALITY_DEMANDS))
+            subject = rng.choice(["", "", product, "这个" + product, "收到的东西"])
+            source = rng.choice(GENERAL_QUALITY_PROBLEMS)
+            text = _join(subject + source, rng.choice(QUALITY_VERDICTS), rng.choice(QUALITY_DEMANDS))
         elif style < 0.88:  # safety
-            text = _join(rng.choice(SAFETY_PRODUCTS) + rng.choice(SAFETY_PROBLEMS), rng.choice(["太危险了", "吓死了", "还好人没事", "你们必须给个说法", ""]))
+            subject = rng.choice(SAFETY_PRODUCTS)
+            source = rng.choice(SAFETY_PROBLEMS)
+            text = _join(subject + source, rng.choice(["太危险了", "吓死了", "还好人没事", "你们必须给个说法", ""]))
         else:  # mixed: something fine, then the fault
             text = rng.choice(POSITIVE_CLAUSES["quality"]) + rng.choice(CONNECTORS) + product + fault
-        examples.append(_finish(rng, text))
+        examples.append((_finish(rng, text), source))
     return examples
 
 
-def logistics_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(LOGISTICS_SENTENCES) + DOMAIN_REVIEWS["logistics"]
+def logistics_examples(rng: random.Random, count: int) -> List[Sourced]:
+    examples = [(text, text) for text in list(LOGISTICS_SENTENCES) + DOMAIN_REVIEWS["logistics"]]
     while len(examples) < count:
         style = rng.random()
         problem = rng.choice(LOGISTICS_PROBLEMS)
         product = rng.choice(PRODUCT_MENTIONS)
         mixed = mixed_style(rng, "logistics", LOGISTICS_REVIEW_PROBLEMS + LOGISTICS_EXTRA + DOMAIN_REVIEWS["logistics"] + LOGISTICS_PROBLEMS)
         if mixed:
-            examples.append(_finish(rng, mixed))
+            examples.append((_finish(rng, mixed[0]), mixed[1]))
             continue
         if style < 0.3:
             text = problem
@@ -806,23 +818,26 @@ def logistics_examples(rng: random.Random, count: int) -> List[str]:
             text = _join(problem, second if second != problem else "", rng.choice(LOGISTICS_VERDICTS))
         else:
             text = rng.choice(POSITIVE_CLAUSES["logistics"]) + rng.choice(CONNECTORS) + problem
-        examples.append(_finish(rng, text))
+        examples.append((_finish(rng, text), problem))
     return examples
 
 
-def service_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(SERVICE_SENTENCES) + DOMAIN_REVIEWS["service"]
+def service_examples(rng: random.Random, count: int) -> List[Sourced]:
+    examples = [(text, text) for text in list(SERVICE_SENTENCES) + DOMAIN_REVIEWS["service"]]
     while len(examples) < count:
         style = rng.random()
         problem = rng.choice(SERVICE_PROBLEMS)
         product = rng.choice(PRODUCT_MENTIONS)
         gifts = [g.format(gift=rng.choice(GIFT_ITEMS)) for g in GIFT_COMPLAINTS]
+        template_of = dict(zip(gifts, GIFT_COMPLAINTS))  # a gift complaint's source is its template
         if rng.random() < 0.08:  # a broken gift promise, with or without review talk around it
-            examples.append(_finish(rng, _join(rng.choice(REVIEW_PREFIXES) + rng.choice(gifts), rng.choice(REVIEW_SUFFIXES))))
+            prefix = rng.choice(REVIEW_PREFIXES)
+            gift = rng.choice(gifts)
+            examples.append((_finish(rng, _join(prefix + gift, rng.choice(REVIEW_SUFFIXES))), template_of[gift]))
             continue
         mixed = mixed_style(rng, "service", SERVICE_REVIEW_PROBLEMS + SERVICE_EXTRA + DOMAIN_REVIEWS["service"] + SERVICE_PROBLEMS + gifts)
         if mixed:
-            examples.append(_finish(rng, mixed))
+            examples.append((_finish(rng, mixed[0]), template_of.get(mixed[1], mixed[1])))
             continue
         if style < 0.3:
             text = problem
@@ -834,17 +849,18 @@ def service_examples(rng: random.Random, count: int) -> List[str]:
             text = _join(problem, second if second != problem else "", rng.choice(SERVICE_VERDICTS))
         else:
             text = rng.choice(POSITIVE_CLAUSES["service"]) + rng.choice(CONNECTORS) + problem
-        examples.append(_finish(rng, text))
+        examples.append((_finish(rng, text), problem))
     return examples
 
 
-def varied(rng: random.Random, sentences: List[str], count: int) -> List[str]:
+def varied(rng: random.Random, sentences: List[str], count: int) -> List[Sourced]:
     """The sentences as written, then light variations (particles, punctuation) up to `count`."""
-    examples = list(sentences)
+    examples = [(sentence, sentence) for sentence in sentences]
     attempts = 0
     while len(examples) < count and attempts < count * 20:
         attempts += 1
-        examples.append(_finish(rng, rng.choice(sentences), emoji_rate=0.0))
+        sentence = rng.choice(sentences)
+        examples.append((_finish(rng, sentence, emoji_rate=0.0), sentence))
     return examples
 
 
@@ -854,11 +870,12 @@ def order_card(rng: random.Random) -> str:
     )
 
 
-def chat_wrapped(rng: random.Random, sentences: List[str], count: int) -> List[str]:
+def chat_wrapped(rng: random.Random, sentences: List[Sourced], count: int) -> List[Sourced]:
     """`count` copies of the sentences with a greeting, thanks or an order card around them."""
     wrapped = []
     for _ in range(count):
-        text = rng.choice(sentences).rstrip("。")
+        text, source = rng.choice(sentences)
+        text = text.rstrip("。")
         draw = rng.random()
         if draw < 0.4:
             text = rng.choice(CHAT_PREFIXES) + text
@@ -868,7 +885,7 @@ def chat_wrapped(rng: random.Random, sentences: List[str], count: int) -> List[s
             text = f"{order_card(rng)} {text}"
         else:
             text = f"{text} {order_card(rng)}"
-        wrapped.append(text)
+        wrapped.append((text, source))
     return wrapped
 
 
@@ -884,15 +901,15 @@ def _spaced(rng: random.Random, digits: str) -> str:
     return separator.join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-def inform_examples(rng: random.Random, count: int) -> List[str]:
-    examples = list(INFORM)
+def inform_examples(rng: random.Random, count: int) -> List[Sourced]:
+    examples = [(sentence, sentence) for sentence in INFORM]
     while len(examples) < count:
         template = rng.choice(INFORM_ID_TEMPLATES)
-        examples.append(template.format(
+        examples.append((template.format(
             order=_spaced(rng, _digits(rng, 16)),
             phone=_digits(rng, 4),
             ticket="AS" + _digits(rng, 12),
-        ))
+        ), template))
     return examples
 
 
@@ -929,7 +946,8 @@ def labelled_reviews(split: str = "train", path: Path = REVIEWS_FILE) -> List[Tu
 
 def build_examples(seed: int = SEED) -> List[Tuple[str, str, str]]:
     """(intent, text, group) for every training example. The group names where the example comes
-    from: `generator:<intent>` (composed or varied here), `phrasebank:<file>` (one writer) or
+    from: `generator:<source>` (the written sentence, or the fault/problem fragment, that a composed
+    or varied example says), `phrasebank:<file>:<sentence>` (a writer's sentence, used as written) or
     `review:<source line>`; grouped cross-validation keeps a group inside one fold."""
     rng = random.Random(seed)
     intents = {
@@ -958,10 +976,10 @@ def build_examples(seed: int = SEED) -> List[Tuple[str, str, str]]:
             share = 0.12 if name.startswith("complain_") else 0.3
             intents[name] += chat_wrapped(rng, intents[name], int(len(intents[name]) * share))
     tagged: List[Tuple[str, str, str]] = [
-        (name, text, f"generator:{name.split('/')[0]}") for name, examples in intents.items() for text in examples
+        (name, text, f"generator:{source}") for name, examples in intents.items() for text, source in examples
     ]
     for name, examples in phrasebank(intents).items():
-        tagged += [(name, text, f"phrasebank:{stem}") for text, stem in examples]
+        tagged += [(name, text, f"phrasebank:{stem}:{text}") for text, stem in examples]
     for text, label, source in labelled_reviews("train"):
         intent = REVIEW_INTENTS.get(label)
         if intent:

@@ -103,15 +103,30 @@ def training_examples() -> List[LabelledText]:
 
 
 # ---------------------------------------------------------------- model
-def fingerprint() -> str:
+# what the in-process cross-validation reads besides the model's sources: its folds come from the
+# generator's source groups
+CROSS_VALIDATION_SOURCES = ("scripts/generate_nlu_data.py", "scripts/phrasebank", "bot/benchmarks/nlu_cv.py")
+
+
+def fingerprint(for_cross_validation: bool = False) -> str:
+    """Of the model's sources; `for_cross_validation`: of what the grouped cross-validation depends
+    on, i.e. without the FallbackClassifier (it acts after the classifier, so the stored
+    cross-validation stays valid when only the threshold changes) and with the fold sources."""
+    import yaml
+
     digest = hashlib.sha256()
-    for source in FINGERPRINT_SOURCES:
+    for source in FINGERPRINT_SOURCES + (CROSS_VALIDATION_SOURCES if for_cross_validation else ()):
         path = PROJECT_ROOT / source
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         for file in files:
             if file.exists():
                 digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
-                digest.update(file.read_bytes())
+                if for_cross_validation and file == CONFIG_FILE:
+                    config = yaml.safe_load(file.read_text(encoding="utf-8"))
+                    config["pipeline"] = [c for c in config.get("pipeline") or [] if c.get("name") != "FallbackClassifier"]
+                    digest.update(yaml.safe_dump(config, sort_keys=True, allow_unicode=True).encode())
+                else:
+                    digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
 
 

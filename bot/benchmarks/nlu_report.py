@@ -143,14 +143,16 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
     cv = results.get("cross_validation")
     lines += ["## Cross-validation on our own training data", ""]
     if cv:
-        stale = "" if cv.get("fingerprint") == results["fingerprint"] else \
+        stale = "" if cv.get("fingerprint") == results.get("cross_validation_fingerprint") else \
             " **(stale: data or config changed since; re-run with `--cross-validation`)**"
         if cv.get("grouped"):
             base = cv["baseline"]
             lines += [
-                f"{cv['folds']}-fold, grouped by source ({cv['groups']} groups: the generator's sentences of one intent, "
-                f"one phrasebank file, one real review; a group never straddles folds), in-process with the configured "
-                f"features, run {cv['date']} ({cv['seconds']:.0f} s){stale}, on {len(cv['records'])} examples:",
+                f"{cv['folds']}-fold, grouped by source and stratified by intent ({cv['groups']} groups: the written "
+                f"sentence or fault fragment a generated example says, a phrasebank sentence, a real review; sources "
+                f"with the same or nearly the same wording merged; a group never straddles folds and every intent is "
+                f"in every training fold), in-process with the configured features, run {cv['date']} "
+                f"({cv['seconds']:.0f} s){stale}, on {len(cv['records'])} examples:",
                 "",
                 "| | accuracy | macro-F1 | real reviews in the folds (accuracy) |",
                 "|---|---|---|---|",

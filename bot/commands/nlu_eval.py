@@ -162,12 +162,11 @@ def _run(args: argparse.Namespace) -> int:
 
     cv_file = figures_dir / CROSS_VALIDATION_FILE
     if args.cross_validation:
-        from bot.benchmarks.nlu_cv import grouped_cross_validation
+        from bot.benchmarks.nlu_cv import grouped_cross_validation, store_cross_validation
 
-        cross_validation = grouped_cross_validation(args.folds, fingerprint=nlu.fingerprint())
-        cv_file.parent.mkdir(parents=True, exist_ok=True)
-        cv_file.write_text(json.dumps(cross_validation, ensure_ascii=False, indent=1), encoding="utf-8")
+        store_cross_validation(grouped_cross_validation(args.folds), cv_file)
     results["cross_validation"] = _stored_cross_validation(cv_file)
+    results["cross_validation_fingerprint"] = nlu.fingerprint(for_cross_validation=True)
 
     latency_texts = _latency_texts(args.latency_requests, [item.text for item in intents or []])
     print(f"测延迟：进程内 {len(latency_texts)} 次 ...")
