@@ -241,6 +241,9 @@ class RunningAssistant:
         return {"token": self.api_token}
 
 
+HARNESS_MESSAGES_PER_CLIENT = "100000/minute"
+
+
 @contextmanager
 def running_assistant(
     model: Path,
@@ -264,6 +267,8 @@ def running_assistant(
     env = {
         **action_server_environment(database_url),
         "AFTERSALES_EVIDENCE_DIR": str(workdir / "evidence"),
+        # the harness drives many conversations from one address; a caller may pass the real limit
+        "AFTERSALES_MESSAGES_PER_CLIENT": os.environ.get("AFTERSALES_MESSAGES_PER_CLIENT", HARNESS_MESSAGES_PER_CLIENT),
         **server_security_environment(
             api_token, extra_env.get("AFTERSALES_ACTIONS_TOKEN") or secrets.token_urlsafe(24),
             int(extra_env.get("AFTERSALES_MAX_REQUEST_BYTES") or Settings().max_request_bytes),

@@ -5,3 +5,8 @@ log filter that keeps personal data out of the Rasa server's log (bot/logging_fi
 from bot.logging_filters import install_personal_data_filter
 
 install_personal_data_filter()
+
+# before the Rasa server creates its tracker store: no silent in-memory fallback
+from bot.rasa_tracker_store import install_no_in_memory_fallback
+
+install_no_in_memory_fallback()

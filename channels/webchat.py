@@ -48,7 +48,8 @@ from bot.services.identity import verified_identity
 from bot.throttles import Throttle
 from channels.database import in_database
 from channels.http import error_response, json_response
-from channels.messaging_support import too_long_reply
+from bot.throttles import message_throttle
+from channels.messaging_support import answering_outages, client_address, too_long_reply, too_many_messages_reply
 from channels import agent_relay
 from channels.agent_relay import answering_pings
 
@@ -121,6 +122,7 @@ class WebChatInput(SocketIOInput):
         self.console_session_hours = settings.console_session_hours
         self.max_chars = settings.max_message_chars
         self.upload_throttle = Throttle("upload-client", settings.uploads_per_client, settings.redis_url, settings.database_url)
+        self.message_throttle = message_throttle(settings)
 
     def url_prefix(self) -> Text:
         return "/"  # the routes below carry their full paths (/chat/, /evidence/, /webhooks/webchat/)
@@ -131,7 +133,7 @@ class WebChatInput(SocketIOInput):
     # ---- socket.io ----------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
+        on_new_message = answering_outages(answering_pings(on_new_message))  # 「在吗」 while waiting for a person
         sio = AsyncServer(
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=socketio_manager(),
         )
@@ -150,6 +152,7 @@ class WebChatInput(SocketIOInput):
                     "customer_id": identity.customer_id if identity else None,
                     "identity_expires_at": identity.expires_at if identity else None,
                     "session_id": None,
+                    "client": client_address(environ.get("sanic.request")),
                 },
             )
             return True
@@ -172,6 +175,12 @@ class WebChatInput(SocketIOInput):
             session_id = state.get("session_id")
             if session_id is None or data.get("session_id") != session_id:  # only the session this socket joined
                 await sio.emit("chat_error", {"code": SESSION_INVALID}, room=sid)
+                return
+            client = state.get("client") or "unknown"
+            if not self.message_throttle.hit(client):  # counted before any work on the message
+                reply = too_many_messages_reply(Sanic.get_app(), self.message_throttle.retry_after_seconds(client))
+                await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
+                await sio.emit("bot_idle", room=sid)
                 return
             text = data.get("message")
             text = clean_inbound_text(text) if isinstance(text, str) else ""
