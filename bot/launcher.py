@@ -159,7 +159,7 @@ def start_rasa_server(
         "--port", str(port),
         "--interface", "127.0.0.1",
         "--enable-api",
-        "--auth-token", api_token,
+        f"--auth-token={api_token}",  # one argument: a token may start with "-"
         *(["--cors", *cors_origins] if cors_origins else []),
         "--endpoints", str(endpoints_file(
             f"http://127.0.0.1:{action_port}/webhook", tracker_store_url(tracker_db),
@@ -235,6 +235,7 @@ class RunningAssistant:
     database_url: str
     evidence_dir: Path
     api_token: str = ""  # pass as ?token= to the Rasa HTTP API (api_params)
+    processes: tuple = ()  # the ManagedProcesses (action server, Rasa server), e.g. to see whether one exited
 
     @property
     def api_params(self) -> dict:
@@ -290,6 +291,7 @@ def running_assistant(
             database_url=database_url,
             evidence_dir=Path(env["AFTERSALES_EVIDENCE_DIR"]),
             api_token=api_token,
+            processes=(actions, rasa),
         )
     finally:
         rasa.stop()

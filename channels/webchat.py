@@ -67,6 +67,27 @@ def _valid_session_id(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
 
 
+# engine.io packet types a client may POST over long polling (protocol 4): close, pong, message,
+# upgrade, and base64 binary. python-engineio 4 answers any other (open 0, ping 2, noop 6) by
+# closing the socket and waiting for the next poll before it answers: the POST hung up to 60 s.
+_CLIENT_PACKET_TYPES = frozenset("1345b")
+
+
+def refusing_foreign_packets(eio: Any) -> None:
+    """Wrap the engine.io server's request handler (before socket.io attaches it to Sanic):
+    a polling POST with a packet no client sends gets 400 at once."""
+    original = eio.handle_request
+
+    async def handle_request(request: Request, *args: Any, **kwargs: Any) -> Any:
+        if request.method == "POST" and request.body:
+            packets = request.body.decode("utf-8", errors="replace").split("\x1e")
+            if any(not packet or packet[0] not in _CLIENT_PACKET_TYPES for packet in packets):
+                return response.text("无效的 socket.io 数据包。", status=400)
+        return await original(request, *args, **kwargs)
+
+    eio.handle_request = handle_request
+
+
 def socketio_manager():
     """With AFTERSALES_REDIS_URL, socket.io rooms span every Rasa replica (python-socketio's
     Redis manager): an agent reply handled by replica B reaches the buyer connected to A."""
@@ -138,6 +159,7 @@ class WebChatInput(SocketIOInput):
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=socketio_manager(),
         )
         self.sio = sio
+        refusing_foreign_packets(sio.eio)
         web = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         @sio.on("connect")
