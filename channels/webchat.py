@@ -70,6 +70,7 @@ def _valid_session_id(value: Any) -> Optional[str]:
 # engine.io packet types a client may POST over long polling (protocol 4): close, pong, message,
 # upgrade, and base64 binary. python-engineio 4 answers any other (open 0, ping 2, noop 6) by
 # closing the socket and waiting for the next poll before it answers: the POST hung up to 60 s.
+# A POST to a session that closed a moment before raised KeyError in engine.io: a 500.
 _CLIENT_PACKET_TYPES = frozenset("1345b")
 
 
@@ -79,11 +80,15 @@ def refusing_foreign_packets(eio: Any) -> None:
     original = eio.handle_request
 
     async def handle_request(request: Request, *args: Any, **kwargs: Any) -> Any:
-        if request.method == "POST" and request.body:
-            packets = request.body.decode("utf-8", errors="replace").split("\x1e")
-            if any(not packet or packet[0] not in _CLIENT_PACKET_TYPES for packet in packets):
-                return response.text("无效的 socket.io 数据包。", status=400)
-        return await original(request, *args, **kwargs)
+        if request.method != "POST":
+            return await original(request, *args, **kwargs)
+        packets = (request.body or b"").decode("utf-8", errors="replace").split("\x1e")
+        if any(not packet or packet[0] not in _CLIENT_PACKET_TYPES for packet in packets):
+            return response.text("无效的 socket.io 数据包。", status=400)
+        try:
+            return await original(request, *args, **kwargs)
+        except KeyError:  # the session closed after engine.io looked it up ("Session is disconnected")
+            return response.text("socket.io 会话已断开，请重新连接。", status=400)
 
     eio.handle_request = handle_request
 
@@ -164,6 +169,8 @@ class WebChatInput(SocketIOInput):
 
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not isinstance(environ, dict):  # a client's own "connect" event, not engine.io's
+                return False
             token = auth.get("identity") if isinstance(auth, dict) else None
             identity = verified_identity(token, self.shop_jwt_secret)
             if token and identity is None:
