@@ -1,10 +1,12 @@
-"""Two documented patches of Rasa 3.6.21 that take work off every turn.
+"""Three documented patches of Rasa 3.6.21: two take work off every turn, one answers outages.
 
 1. Action-server replies checked by a validator compiled once (`install()`).
 2. No call of `action_validate_slot_mappings` on a turn that gives it nothing to do
    (`install_slot_mapping_skip()`, see its docstring).
+3. An action the action server cannot run is answered with `utter_technical_problem`
+   (`install_outage_message()`, see its docstring).
 
-Both are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
+All are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
 
 Patch 1 in detail.
 
