@@ -70,8 +70,6 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
     ) -> List[Text]:
         if tracker.get_slot("verification_failed"):
             return []
-        if tracker.get_slot("pending_task") == "ticket_status" and tracker.get_slot("ticket_number"):
-            return []  # a ticket number is enough to ask about that ticket
         slots = list(domain_slots)
         order_number = tracker.get_slot("order_number")
         if tracker.get_slot("order_verified") and order_number == tracker.get_slot("verified_order_number"):

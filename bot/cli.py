@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "chat",
     "agents",
     "perf",
+    "fuzz",
 )
 
 

@@ -73,6 +73,7 @@ class Settings:
     login_attempts_per_account: str = "5/15minutes"
     login_attempts_per_client: str = "30/15minutes"
     uploads_per_client: str = "60/hour"
+    messages_per_client: str = "30/minute"
 
     @classmethod
     def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
@@ -128,6 +129,7 @@ class Settings:
             login_attempts_per_account=text("AFTERSALES_LOGIN_ATTEMPTS", defaults.login_attempts_per_account),
             login_attempts_per_client=text("AFTERSALES_LOGIN_ATTEMPTS_PER_CLIENT", defaults.login_attempts_per_client),
             uploads_per_client=text("AFTERSALES_UPLOADS_PER_CLIENT", defaults.uploads_per_client),
+            messages_per_client=text("AFTERSALES_MESSAGES_PER_CLIENT", defaults.messages_per_client),
         )
 
 

@@ -159,7 +159,7 @@ def start_rasa_server(
         "--port", str(port),
         "--interface", "127.0.0.1",
         "--enable-api",
-        "--auth-token", api_token,
+        f"--auth-token={api_token}",  # one argument: a token may start with "-"
         *(["--cors", *cors_origins] if cors_origins else []),
         "--endpoints", str(endpoints_file(
             f"http://127.0.0.1:{action_port}/webhook", tracker_store_url(tracker_db),
@@ -235,10 +235,14 @@ class RunningAssistant:
     database_url: str
     evidence_dir: Path
     api_token: str = ""  # pass as ?token= to the Rasa HTTP API (api_params)
+    processes: tuple = ()  # the ManagedProcesses (action server, Rasa server), e.g. to see whether one exited
 
     @property
     def api_params(self) -> dict:
         return {"token": self.api_token}
+
+
+HARNESS_MESSAGES_PER_CLIENT = "100000/minute"
 
 
 @contextmanager
@@ -264,6 +268,8 @@ def running_assistant(
     env = {
         **action_server_environment(database_url),
         "AFTERSALES_EVIDENCE_DIR": str(workdir / "evidence"),
+        # the harness drives many conversations from one address; a caller may pass the real limit
+        "AFTERSALES_MESSAGES_PER_CLIENT": os.environ.get("AFTERSALES_MESSAGES_PER_CLIENT", HARNESS_MESSAGES_PER_CLIENT),
         **server_security_environment(
             api_token, extra_env.get("AFTERSALES_ACTIONS_TOKEN") or secrets.token_urlsafe(24),
             int(extra_env.get("AFTERSALES_MAX_REQUEST_BYTES") or Settings().max_request_bytes),
@@ -285,6 +291,7 @@ def running_assistant(
             database_url=database_url,
             evidence_dir=Path(env["AFTERSALES_EVIDENCE_DIR"]),
             api_token=api_token,
+            processes=(actions, rasa),
         )
     finally:
         rasa.stop()

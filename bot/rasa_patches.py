@@ -1,10 +1,12 @@
-"""Two documented patches of Rasa 3.6.21 that take work off every turn.
+"""Three documented patches of Rasa 3.6.21: two take work off every turn, one answers outages.
 
 1. Action-server replies checked by a validator compiled once (`install()`).
 2. No call of `action_validate_slot_mappings` on a turn that gives it nothing to do
    (`install_slot_mapping_skip()`, see its docstring).
+3. An action the action server cannot run is answered with `utter_technical_problem`
+   (`install_outage_message()`, see its docstring).
 
-Both are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
+All are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
 
 Patch 1 in detail.
 
@@ -153,4 +155,61 @@ def install_slot_mapping_skip() -> bool:
     setattr(_execute_validation_action, SKIP_MARKER, True)
     ActionExtractSlots._execute_validation_action = _execute_validation_action
     logger.info("action_validate_slot_mappings is called only on turns with files or an identity (bot/rasa_patches.py).")
+    return True
+
+
+# --- patch 3: an action the action server cannot run gives the buyer a Chinese message -------
+
+OUTAGE_MARKER = "_aftersales_outage_message"
+OUTAGE_RESPONSE = "utter_technical_problem"  # in domain.yml
+
+
+def install_outage_message() -> bool:
+    """Wrap `RemoteAction.run`: when the action server cannot be reached or fails (it is down,
+    or its database is), Rasa 3.6 logs the error and goes on with no events, so the buyer gets
+    an empty reply. Here the buyer is told `utter_technical_problem` instead, and the turn ends
+    (`action_listen`), so one outage is one message. The buyer's message is in the tracker as
+    always; the conversation continues once the action server is back. A rejection (400, e.g.
+    a form that does not apply) is still raised for Rasa to handle."""
+    import rasa
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.actions.action import create_bot_utterance
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import BotUttered, FollowupAction, UserUttered
+
+    current = RemoteAction.run
+    if getattr(current, OUTAGE_MARKER, False):
+        return True
+    if rasa.__version__ != PATCHED_RASA_VERSION:
+        logger.info("Rasa %s is not %s: an action-server outage gives an empty reply (bot/rasa_patches.py not applied).",
+                    rasa.__version__, PATCHED_RASA_VERSION)
+        return False
+    original = current
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise
+        except Exception as error:
+            logger.error("Custom action %s failed (%s): the buyer is told %s.", self.name(), type(error).__name__,
+                         OUTAGE_RESPONSE)
+            events = [FollowupAction(ACTION_LISTEN_NAME)]
+            message = await nlg.generate(OUTAGE_RESPONSE, tracker, output_channel.name())
+            if message and not _told_this_turn(tracker, message.get("text")):
+                events.insert(0, create_bot_utterance(message))
+            return events
+
+    def _told_this_turn(tracker, text) -> bool:
+        # the slot-mapping validation and the predicted action may both fail in one turn
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return False
+            if isinstance(event, BotUttered) and event.text == text:
+                return True
+        return False
+
+    setattr(run, OUTAGE_MARKER, True)
+    RemoteAction.run = run
+    logger.info("An action-server outage is answered with %s (bot/rasa_patches.py).", OUTAGE_RESPONSE)
     return True

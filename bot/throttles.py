@@ -10,7 +10,9 @@ What is limited (settings in bot/config.py, written like "10/hour" or "5/15minut
   audited and the buyer is offered a person): AFTERSALES_VERIFY_ATTEMPTS_PER_ORDER;
 - failed console logins per account and per client address: AFTERSALES_LOGIN_ATTEMPTS,
   AFTERSALES_LOGIN_ATTEMPTS_PER_CLIENT;
-- evidence uploads per client address: AFTERSALES_UPLOADS_PER_CLIENT.
+- evidence uploads per client address: AFTERSALES_UPLOADS_PER_CLIENT;
+- buyer messages per client address on the REST channel and the web chat:
+  AFTERSALES_MESSAGES_PER_CLIENT (`message_throttle`).
 """
 from __future__ import annotations
 
@@ -59,3 +61,11 @@ class Throttle:
     def retry_after_seconds(self, key: str) -> int:
         reset_at, _remaining = self._limiter.get_window_stats(self.rate, *self._ids(key))
         return max(1, int(reset_at - time.time()))
+
+
+MESSAGES_PER_CLIENT = "messages-client"
+
+
+def message_throttle(settings) -> Throttle:
+    """One budget per client address shared by the REST channel and the web chat."""
+    return Throttle(MESSAGES_PER_CLIENT, settings.messages_per_client, settings.redis_url, settings.database_url)

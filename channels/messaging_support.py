@@ -7,7 +7,9 @@ import asyncio
 import logging
 import random
 from functools import lru_cache
-from typing import Any, Coroutine, Optional, Set
+from typing import Any, Awaitable, Callable, Coroutine, Optional, Set
+
+from rasa.core.channels.channel import UserMessage
 
 from bot.config import get_settings
 from bot.messaging.inbound import MESSAGE_TOO_LONG
@@ -74,3 +76,40 @@ def too_long_reply(app: Any, limit: int) -> str:
     """`utter_message_too_long` with the limit filled in (said by the channels themselves)."""
     text = domain_text(app, MESSAGE_TOO_LONG) or f"您的消息太长了（超过 {limit} 个字），请分几条简短地说明。"
     return text.replace("{max_chars}", str(limit))
+
+TECHNICAL_PROBLEM = "utter_technical_problem"  # in domain.yml
+
+
+def answering_outages(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Wrap a channel's `on_new_message`: a turn that fails (the tracker database is away, the
+    model is being replaced) answers the buyer `utter_technical_problem` instead of nothing.
+    An action-server outage inside a turn is answered by Rasa itself (bot/rasa_patches.py)."""
+
+    async def handle(message: UserMessage) -> Any:
+        try:
+            return await on_new_message(message)
+        except Exception as error:
+            logger.error("message of %s failed (%s)", message.sender_id, type(error).__name__, exc_info=True)
+            from sanic import Sanic
+
+            text = domain_text(Sanic.get_app(), TECHNICAL_PROBLEM) or "抱歉，系统暂时出了点问题，请稍后再试。"
+            if message.output_channel is not None:
+                await message.output_channel.send_text_message(message.sender_id, text)
+            return None
+
+    return handle
+
+
+TOO_MANY_MESSAGES = "utter_too_many_messages"  # in domain.yml
+
+
+def too_many_messages_reply(app: Any, retry_seconds: int) -> str:
+    """`utter_too_many_messages` with the wait filled in (said by the channels themselves)."""
+    text = domain_text(app, TOO_MANY_MESSAGES) or "您发消息太快了，请 {retry_seconds} 秒后再发。"
+    return text.replace("{retry_seconds}", str(retry_seconds))
+
+
+def client_address(request: Any) -> str:
+    """The buyer's address as the throttles see it: Sanic's `remote_addr` (the reverse proxy's
+    SANIC_REAL_IP_HEADER / forwarded header when configured), else the socket's peer."""
+    return (getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "unknown")[:64]

@@ -29,7 +29,8 @@ import rasa.utils.endpoints
 from bot.config import get_settings
 from bot.messaging import inbound
 from channels.http import error_response, json_body, json_response
-from channels.messaging_support import too_long_reply
+from bot.throttles import message_throttle
+from channels.messaging_support import answering_outages, client_address, too_long_reply, too_many_messages_reply
 from channels.webchat import trusted_metadata
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class RestInput(RasaRestInput):
         settings = get_settings()
         self.evidence_dir = Path(settings.evidence_dir)
         self.max_chars = settings.max_message_chars
+        self.message_throttle = message_throttle(settings)
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()
@@ -55,6 +57,7 @@ class RestInput(RasaRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_rest", __name__)
+        on_new_message = answering_outages(on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -70,6 +73,13 @@ class RestInput(RasaRestInput):
                 text = inbound.buyer_text(body.get("message"), "message")
             except inbound.InboundRefused as refused:
                 return error_response(refused.status, refused.message)
+            client = client_address(request)
+            if not self.message_throttle.hit(client):  # counted before any work on the message
+                retry_seconds = self.message_throttle.retry_after_seconds(client)
+                reply = [{"recipient_id": sender, "text": too_many_messages_reply(request.app, retry_seconds)}]
+                throttled = json_response(reply, status=429)
+                throttled.headers["Retry-After"] = str(retry_seconds)
+                return throttled
             if inbound.too_long(text, self.max_chars):
                 return json_response([{"recipient_id": sender, "text": too_long_reply(request.app, self.max_chars)}])
             metadata = self.get_metadata(request)

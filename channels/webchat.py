@@ -50,7 +50,8 @@ from bot.services.identity import verified_identity
 from bot.throttles import Throttle
 from channels.database import in_database
 from channels.http import error_response, json_response
-from channels.messaging_support import too_long_reply
+from bot.throttles import message_throttle
+from channels.messaging_support import answering_outages, client_address, too_long_reply, too_many_messages_reply
 from channels import agent_relay
 from channels import console_live
 from channels.agent_relay import answering_pings
@@ -67,6 +68,32 @@ _EVIDENCE_NAME = re.compile(r"([0-9a-f]{64})\.([a-z0-9]{2,5})")
 
 def _valid_session_id(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
+
+
+# engine.io packet types a client may POST over long polling (protocol 4): close, pong, message,
+# upgrade, and base64 binary. python-engineio 4 answers any other (open 0, ping 2, noop 6) by
+# closing the socket and waiting for the next poll before it answers: the POST hung up to 60 s.
+# A POST to a session that closed a moment before raised KeyError in engine.io: a 500.
+_CLIENT_PACKET_TYPES = frozenset("1345b")
+
+
+def refusing_foreign_packets(eio: Any) -> None:
+    """Wrap the engine.io server's request handler (before socket.io attaches it to Sanic):
+    a polling POST with a packet no client sends gets 400 at once."""
+    original = eio.handle_request
+
+    async def handle_request(request: Request, *args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return await original(request, *args, **kwargs)
+        packets = (request.body or b"").decode("utf-8", errors="replace").split("\x1e")
+        if any(not packet or packet[0] not in _CLIENT_PACKET_TYPES for packet in packets):
+            return response.text("无效的 socket.io 数据包。", status=400)
+        try:
+            return await original(request, *args, **kwargs)
+        except KeyError:  # the session closed after engine.io looked it up ("Session is disconnected")
+            return response.text("socket.io 会话已断开，请重新连接。", status=400)
+
+    eio.handle_request = handle_request
 
 
 def socketio_manager():
@@ -124,6 +151,7 @@ class WebChatInput(SocketIOInput):
         self.console_session_hours = settings.console_session_hours
         self.max_chars = settings.max_message_chars
         self.upload_throttle = Throttle("upload-client", settings.uploads_per_client, settings.redis_url, settings.database_url)
+        self.message_throttle = message_throttle(settings)
 
     def url_prefix(self) -> Text:
         return "/"  # the routes below carry their full paths (/chat/, /evidence/, /webhooks/webchat/)
@@ -134,17 +162,20 @@ class WebChatInput(SocketIOInput):
     # ---- socket.io ----------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
+        on_new_message = answering_outages(answering_pings(on_new_message))  # 「在吗」 while waiting for a person
         sio = AsyncServer(
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=socketio_manager(),
         )
         self.sio = sio
+        refusing_foreign_packets(sio.eio)
         web = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         console_live.serve_on(sio)
 
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not isinstance(environ, dict):  # a client's own "connect" event, not engine.io's
+                return False
             if isinstance(auth, dict) and auth.get("console"):  # the agent console's live updates
                 return await console_live.join_if_agent(sio, sid, environ)
             token = auth.get("identity") if isinstance(auth, dict) else None
@@ -157,6 +188,7 @@ class WebChatInput(SocketIOInput):
                     "customer_id": identity.customer_id if identity else None,
                     "identity_expires_at": identity.expires_at if identity else None,
                     "session_id": None,
+                    "client": client_address(environ.get("sanic.request")),
                 },
             )
             return True
@@ -179,6 +211,12 @@ class WebChatInput(SocketIOInput):
             session_id = state.get("session_id")
             if session_id is None or data.get("session_id") != session_id:  # only the session this socket joined
                 await sio.emit("chat_error", {"code": SESSION_INVALID}, room=sid)
+                return
+            client = state.get("client") or "unknown"
+            if not self.message_throttle.hit(client):  # counted before any work on the message
+                reply = too_many_messages_reply(Sanic.get_app(), self.message_throttle.retry_after_seconds(client))
+                await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
+                await sio.emit("bot_idle", room=sid)
                 return
             text = data.get("message")
             text = clean_inbound_text(text) if isinstance(text, str) else ""

@@ -31,7 +31,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import requests
 import yaml
 
-from bot.launcher import free_port, rasa_environment, rasa_model_loaded, venv_executable, wait_until_ready
+from bot.launcher import HARNESS_MESSAGES_PER_CLIENT, free_port, rasa_environment, rasa_model_loaded, venv_executable, wait_until_ready
 from bot.services.evidence_store import store_evidence
 
 HEADPHONES_ORDER = "6201458839270153"
@@ -116,6 +116,7 @@ class Stack:
             "PYTHONPATH": str(self.root),
             "AFTERSALES_EVIDENCE_DIR": str(self.workdir / "evidence"),
             "RASA_TELEMETRY_ENABLED": "false",
+            "AFTERSALES_MESSAGES_PER_CLIENT": HARNESS_MESSAGES_PER_CLIENT,  # every simulated buyer is 127.0.0.1
         }
         if self.database_url:
             env["AFTERSALES_DATABASE_URL"] = self.database_url

@@ -45,7 +45,8 @@ def chat(args) -> int:
         text = payload_for_reply(text, last_options) or text
         try:
             response = requests.post(url, json={"sender": sender, "message": text}, timeout=60)
-            response.raise_for_status()
+            if response.status_code != 429:  # throttled: the body is the Chinese answer
+                response.raise_for_status()
             replies = response.json()
         except (requests.RequestException, json.JSONDecodeError) as error:
             print(f"连接助手失败：{error}。请确认 `make run` 正在运行。", file=sys.stderr)

@@ -5,3 +5,4 @@ from bot import rasa_patches as _rasa_patches
 
 _rasa_patches.install()
 _rasa_patches.install_slot_mapping_skip()
+_rasa_patches.install_outage_message()

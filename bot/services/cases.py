@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -425,6 +425,16 @@ def _report(ticket: Ticket) -> TicketReport:
 def ticket_report(session: Session, ticket_number: str) -> Optional[TicketReport]:
     ticket = tickets.find_ticket(session, ticket_number)
     return _report(ticket) if ticket else None
+
+
+def owned_ticket_report(session: Session, ticket_number: str, proven_orders: Iterable[str]) -> Optional[TicketReport]:
+    """The report of a ticket whose order the buyer proved in this conversation; None for any
+    other ticket, as for a number that does not exist: a ticket number alone is no proof, and
+    the answer does not tell whether it exists."""
+    ticket = tickets.find_ticket(session, ticket_number)
+    if ticket is None or ticket.order is None or ticket.order.order_number not in set(proven_orders):
+        return None
+    return _report(ticket)
 
 
 def ticket_reports_for_order(session: Session, order_number: str) -> List[TicketReport]:

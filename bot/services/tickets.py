@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,6 +56,7 @@ from bot.services.handoffs import (  # noqa: F401  (hand-over functions are part
 
 TICKET_NUMBER_PREFIX = "AS"
 _TICKET_NUMBER_ATTEMPTS = 8
+TICKET_NUMBERS_PER_DAY = 10_000
 _SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 TICKET_TRANSITIONS: Mapping[TicketStatus, frozenset] = {
@@ -299,16 +301,19 @@ def _active_ticket(session: Session, conversation_id: Optional[str], order: Opti
 
 
 def _next_ticket_number(session: Session, now: datetime, zone: Optional[ZoneInfo]) -> str:
-    """AS + shop-local date + a per-day sequence: AS202611210001, AS202611210002 ..."""
+    """AS + shop-local date + 4 random digits (AS202611218305): the visible format buyers are
+    told, but a number says nothing about its neighbours, so tickets cannot be walked one by
+    one. Numbers taken that day are skipped; a concurrent caller taking the same one raises
+    IntegrityError and the caller draws again."""
     prefix = f"{TICKET_NUMBER_PREFIX}{shop_date(now, zone or shop_zone()):%Y%m%d}"
-    latest = session.execute(
-        select(Ticket.ticket_number)
-        .where(Ticket.ticket_number.like(prefix + "%"))
-        .order_by(func.length(Ticket.ticket_number).desc(), Ticket.ticket_number.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    sequence = int(latest[len(prefix):]) + 1 if latest and latest[len(prefix):].isdigit() else 1
-    return f"{prefix}{sequence:04d}"
+    taken = set(session.execute(select(Ticket.ticket_number).where(Ticket.ticket_number.like(prefix + "%"))).scalars())
+    free = TICKET_NUMBERS_PER_DAY - sum(1 for number in taken if len(number) == len(prefix) + 4)
+    if free <= 0:
+        raise ServiceError("今天的工单号已用完，请联系店铺管理员。")
+    while True:
+        candidate = f"{prefix}{secrets.randbelow(TICKET_NUMBERS_PER_DAY):04d}"
+        if candidate not in taken:
+            return candidate
 
 
 # ---- life cycle and changes ---------------------------------------------------------------

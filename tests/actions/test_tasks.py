@@ -153,10 +153,17 @@ def test_ticket_status_by_order_and_by_ticket_number(conversation, domain):
     assert "月" in values["resolution_due"]
 
     chat = conversation()
-    chat.slots(pending_task="ticket_status", ticket_number=number)
+    chat.slots(pending_task="ticket_status", ticket_number=number, order_verified=True, verified_order_number=OWN_ORDER,
+               verified_orders=[OWN_ORDER])
     by_number = chat.run(ActionContinueTask())
     assert by_number.responses == ["utter_ticket_status_open"]
     assert template_values(by_number.messages[0])["ticket_number"] == number
+
+    # the same number in a chat that proved another order (or none) is answered as unknown
+    for proven in ([], ["6209990000000001"]):
+        chat = conversation()
+        chat.slots(pending_task="ticket_status", ticket_number=number, verified_orders=proven)
+        assert chat.run(ActionContinueTask()).responses == ["utter_ticket_not_found"]
 
 
 def test_an_unknown_ticket_number_is_said_so(conversation):

@@ -28,6 +28,7 @@ from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Ticket
 from bot.config import Settings
 from bot.launcher import (
+    HARNESS_MESSAGES_PER_CLIENT,
     free_port,
     import_orders,
     rasa_model_loaded,
@@ -114,6 +115,7 @@ def cluster(trained_model, tmp_path_factory):
         "AFTERSALES_REDIS_URL": REDIS,
         "AFTERSALES_RELAY_TOKEN": relay_token,
         "AFTERSALES_MESSAGING_STATE_DIR": str(workdir / "messaging"),
+        "AFTERSALES_MESSAGES_PER_CLIENT": HARNESS_MESSAGES_PER_CLIENT,  # every buyer here is 127.0.0.1
     }
     action_ports = [free_port(), free_port()]
     rasa_ports = [free_port(), free_port()]

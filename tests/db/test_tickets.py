@@ -1,6 +1,7 @@
 """Tickets: idempotent opening (also under concurrency), life cycle with audit, evidence, satisfaction."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, timedelta
 
@@ -78,7 +79,7 @@ def test_open_ticket_records_the_decision(order_engine):
     with session_scope(order_engine) as session:
         ticket, created = open_quality_ticket(session)
     assert created
-    assert ticket.ticket_number == "AS202611210001"  # shop-local date of NOW (09:30 in Shanghai)
+    assert re.fullmatch(r"AS20261121\d{4}", ticket.ticket_number)  # shop-local date of NOW (09:30 in Shanghai)
     assert ticket.status == TicketStatus.AWAITING_EVIDENCE.value
     assert ticket.offered_remedies == ["return_refund", "exchange"]
     assert (ticket.rule_id, ticket.priority, ticket.shipping_payer) == ("Q1", "high", "seller")
@@ -86,7 +87,7 @@ def test_open_ticket_records_the_decision(order_engine):
     assert ticket.warranty_end == date(2027, 11, 18)
     assert ticket.item_sku == "SKU-A"
     with session_scope(order_engine) as session:
-        stored = require_ticket(session, "as202611210001")
+        stored = require_ticket(session, ticket.ticket_number.lower())
         assert [(e.from_status, e.to_status, e.actor) for e in stored.events] == [(None, "awaiting_evidence", "bot")]
 
 
@@ -123,7 +124,8 @@ def test_opening_twice_returns_the_same_ticket(order_engine):
         assert ticket_count(session) == 1
         # a different category or conversation is a different ticket
         other, created = open_ticket(session, order=second.order, category="logistics", conversation_id="conv-1", now=NOW)
-        assert created and other.ticket_number == "AS202611210002"
+        assert created and re.fullmatch(r"AS20261121\d{4}", other.ticket_number)
+        assert other.ticket_number != second.ticket_number
         assert open_quality_ticket(session, conversation_id="conv-2")[1] is True
         assert [t.category for t in open_tickets_for_conversation(session, "conv-1")] == ["quality", "logistics"]
         assert len(tickets_for_order(session, second.order)) == 3
@@ -200,7 +202,18 @@ def test_concurrent_different_tickets_get_different_numbers(order_engine):
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
-    assert sorted(numbers) == ["AS202611210001", "AS202611210002", "AS202611210003"]
+    assert len(set(numbers)) == 3 and all(re.fullmatch(r"AS20261121\d{4}", number) for number in numbers)
+
+
+def test_consecutive_ticket_numbers_are_not_a_sequence(order_engine):
+    """Knowing one's own ticket number must not lead to the next buyer's (issue 13)."""
+    with session_scope(order_engine) as session:
+        numbers = [open_quality_ticket(session, conversation_id=f"conv-{n}")[0].ticket_number for n in range(20)]
+    suffixes = [int(number[-4:]) for number in numbers]
+    assert len(set(numbers)) == 20
+    steps = [later - earlier for earlier, later in zip(suffixes, suffixes[1:])]
+    assert steps.count(1) <= 1, numbers  # a sequence would step by 1 nineteen times
+    assert suffixes != sorted(suffixes)
 
 
 def test_life_cycle_with_audit_trail(order_engine):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from bot.config import Settings
 from bot.launcher import running_assistant
 from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import tracker_store_database
@@ -28,6 +30,13 @@ RELAY_TOKEN = "relay-token-for-security-tests-" + uuid.uuid4().hex
 SHOP_SECRET = "shop-secret-for-security-tests-" + uuid.uuid4().hex
 AGENT = ("zhao", "zhao-password-1")
 LOCKED_AGENT = ("qian", "qian-password-2")  # the login-throttle test locks this one
+CLIENT_ADDRESS_HEADER = "X-Real-IP"
+
+
+def new_client_address() -> str:
+    """A fresh address of the benchmarking range 198.18.0.0/15 (RFC 2544)."""
+    number = secrets.randbelow(2 ** 17)
+    return f"198.{18 + number // 65536}.{number // 256 % 256}.{number % 256}"
 
 
 def demo_orders() -> List[Dict[str, Any]]:
@@ -46,9 +55,13 @@ class SecuredAssistant:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def post_rest(self, body: Any = None, raw: Optional[bytes] = None, timeout: float = 60) -> requests.Response:
+    def post_rest(
+        self, body: Any = None, raw: Optional[bytes] = None, timeout: float = 60, client: Optional[str] = None
+    ) -> requests.Response:
+        """`client`: the buyer's address the proxy reports (a new one per request by default)."""
         data = raw if raw is not None else json.dumps(body).encode("utf-8")
-        return requests.post(self.rest_url, data=data, headers={"Content-Type": "application/json"}, timeout=timeout)
+        headers = {"Content-Type": "application/json", CLIENT_ADDRESS_HEADER: client or new_client_address()}
+        return requests.post(self.rest_url, data=data, headers=headers, timeout=timeout)
 
     def say(self, sender: str, text: str, **extra: Any) -> List[Dict[str, Any]]:
         response = self.post_rest({"sender": sender, "message": text, **extra})
@@ -94,6 +107,10 @@ def secured(trained_model: Path, tmp_path_factory) -> Iterator[SecuredAssistant]
         "AFTERSALES_SHOP_JWT_SECRET": SHOP_SECRET,
         "AFTERSALES_MESSAGING_STATE_DIR": str(workdir / "messaging-state"),
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1",
+        # as behind the README's reverse proxy: each test client has its own address, and the
+        # message throttle is the production default (bot/config.py), not the harness's
+        "SANIC_REAL_IP_HEADER": CLIENT_ADDRESS_HEADER,
+        "AFTERSALES_MESSAGES_PER_CLIENT": Settings().messages_per_client,
     }
     with tracker_store_database(workdir) as tracker_store, ExitStack() as stack:
         running = stack.enter_context(

@@ -2,7 +2,9 @@
 never reaches a crash"): arbitrary JSON values, objects with hostile senders and texts, and
 arbitrary bytes, against the real server. No answer may be a 5xx and the server must go on
 answering buyers. The examples are few (make test stays quick) and derandomised, so a run is
-repeatable; the full benchmark of ≥ 10,000 requests is a separate command (not done yet)."""
+repeatable. The last test runs a bounded sample of the full benchmark (`python -m bot fuzz`,
+bot/benchmarks/fuzz.py) over every surface: REST, upload, history, evidence, relay, console,
+WeChat, Telegram and socket.io."""
 from __future__ import annotations
 
 import json
@@ -65,3 +67,18 @@ def test_upload_never_answers_5xx(secured, data, name, content_type):
 
 def test_the_server_is_alive_after_the_fuzzing(secured):
     assert secured.alive()
+
+
+def test_a_bounded_sample_of_the_benchmark_over_every_surface(trained_model, tmp_path):
+    from bot.benchmarks.fuzz import WEIGHTS, fuzzed_assistant, run_fuzz
+
+    with fuzzed_assistant(trained_model, tmp_path / "fuzz") as target:
+        result = run_fuzz(target, 360, run_seed=7)
+        assert result.seconds < 60, result.seconds
+    assert set(result.tally.sent) == set(WEIGHTS) and result.requests >= 350
+    assert result.tally.five_xx_count == 0, result.tally.five_xx[:5]
+    assert result.tally.no_answer_count == 0, result.tally.failures[:5]
+    assert result.exited == []
+    # a share of the requests got past the edge checks and credentials to the code behind them
+    for surface in ("rest", "relay", "console", "wechat", "telegram", "socketio"):
+        assert result.tally.statuses[f"{surface} 200"] > 0, (surface, result.tally.statuses)

@@ -7,6 +7,7 @@ without a sender shared the conversation `default`, and a claim id beyond 64 bit
 answering buyers."""
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -94,3 +95,16 @@ def _json_string(value: str) -> str:
         else:
             out.append(char)
     return '"' + "".join(out) + '"'
+
+
+@pytest.mark.parametrize("packet", ["2", "6", "0", "4x\x1e2", ""])
+def test_a_socketio_packet_no_client_sends_is_refused_at_once(secured, packet):
+    """python-engineio closed the socket on a client ping/noop/open packet and held the POST
+    until the next poll: found by `python -m bot fuzz` (60 s without an answer)."""
+    opened = requests.get(secured.url("/socket.io/?EIO=4&transport=polling"), timeout=10)
+    sid = json.loads(opened.text[1:])["sid"]
+    base = secured.url(f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+    assert requests.post(base, data=b"40", timeout=10).status_code == 200
+    refused = requests.post(base, data=packet.encode("utf-8"), timeout=5)
+    assert refused.status_code == 400
+    assert requests.post(base, data=b"3", timeout=5).status_code == 200  # a pong is still welcome
