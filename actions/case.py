@@ -144,10 +144,11 @@ class ValidateCaseForm(RetryingFormValidationAction):
             case_category=tracker.get_slot("complaint_category"),
         )
         if sub_issue in cases.NOT_ARRIVED_YET and self._parcel_delivered(tracker):
-            # the parcel came: "not received" must be said (L4), and a description that does not
-            # read as a parcel problem is about the item itself
+            # the tracking says delivered: an answer that reads as a parcel problem says it did
+            # not come (L4; damage and address changes have words of their own), any other
+            # description is about the item itself
             if intent.get("name") == "complain_logistics":
-                return {}
+                return {"sub_issue": SubIssue.NOT_RECEIVED.value, "description": text}
             sub_issue = problem_from_answer(
                 text, intent=intent.get("name"), ranking=message.get("intent_ranking") or [],
                 case_category=ComplaintCategory.QUALITY.value,

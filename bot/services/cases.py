@@ -20,6 +20,7 @@ from bot.domain.vocabulary import (
     OrderStatus,
     PaymentMethod,
     Priority,
+    ProductCategory,
     Remedy,
     SubIssue,
     TicketStatus,
@@ -168,14 +169,18 @@ def order_summary(session: Session, order_number: str) -> OrderSummary:
 # ---- deciding --------------------------------------------------------------------------------
 
 
-def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id: str) -> Situation:
+# only clothes and shoes come in sizes: "松了" said of a blender's blade is a fault
+SIZED_CATEGORIES = frozenset({ProductCategory.APPAREL.value})
+
+
+def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id: str, item=None) -> Situation:
     sub_issue = SubIssue(facts.sub_issue) if facts.sub_issue else None
-    if facts.category:
-        category = ComplaintCategory(facts.category)
-    elif sub_issue is not None:
-        category = SUB_ISSUE_CATEGORY[sub_issue]
-    else:
-        category = ComplaintCategory.QUALITY
+    category = ComplaintCategory(facts.category) if facts.category else None
+    if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
+        sub_issue = SubIssue.DEFECT
+        category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category
+    if category is None:
+        category = SUB_ISSUE_CATEGORY[sub_issue] if sub_issue is not None else ComplaintCategory.QUALITY
     return Situation(
         category=category,
         sub_issue=sub_issue,
@@ -200,7 +205,7 @@ def assess(
     conversation_id: str, today: date, policy: PolicyConfig, now: Optional[datetime] = None,
 ) -> Decision:
     order, item = _order_and_item(session, order_number, item_sku)
-    situation = _situation(session, order, facts, conversation_id)
+    situation = _situation(session, order, facts, conversation_id, item)
     return decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
 
 
@@ -239,7 +244,7 @@ def decide_and_open_ticket(
     complaint adds to it instead of opening a second one). A remedy the buyer need not pick (the
     only one, or the check that comes first) is recorded on the ticket at once."""
     order, item = _order_and_item(session, order_number, item_sku)
-    situation = _situation(session, order, facts, conversation_id)
+    situation = _situation(session, order, facts, conversation_id, item)
     decision = decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
     contacts.record_contact(session, order, conversation_id, channel=channel)
     category = ComplaintCategory.SERVICE.value if decision.rule_id in SERVICE_RULES else situation.rule_family.value

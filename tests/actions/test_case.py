@@ -262,6 +262,15 @@ def test_a_delivered_parcel_is_not_taken_for_one_that_never_came(conversation):
     assert turn.slots_set()["complaint_category"] == "quality"
 
 
+def test_on_a_delivered_parcel_an_answer_about_the_parcel_says_it_did_not_come(conversation):
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="快递有问题", intent="complain_logistics")
+    asked = start_case_form(chat)
+    assert asked.requested_slot == "sub_issue"
+    turn = answer_case_form(chat, "快递员说放好了，家里人谁也没瞧见那个箱子", intent="complain_logistics")
+    assert turn.slots_set()["sub_issue"] == "not_received"
+
+
 def test_a_fault_described_in_own_words_keeps_the_words(conversation):
     chat = conversation()
     verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机有问题")

@@ -193,3 +193,11 @@ def test_an_address_change_takes_over_a_logistics_ticket_whose_remedy_was_chosen
     with session_scope(engine) as session:
         again = logistics(session, "conv-3", "delay")
         assert cases.ticket_report(session, again.ticket.ticket_number).chosen_remedy == "investigate"
+
+
+def test_a_size_word_said_of_an_item_without_sizes_is_a_fault(shop):
+    """"刀头像是松了" matches the size phrase "松了", but only clothes and shoes come in sizes."""
+    with session_scope(shop) as session:
+        outcome = decide(session, category="no_reason", sub_issue="size", item_unused=False)
+        assert outcome.decision.rule_id == "Q1"
+        assert outcome.ticket.category == "quality" and outcome.ticket.sub_issue == "defect"
