@@ -174,7 +174,7 @@ def install_outage_message() -> bool:
     import rasa
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
     from rasa.core.actions.action import create_bot_utterance
-    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_VALIDATE_SLOT_MAPPINGS
     from rasa.shared.core.events import BotUttered, FollowupAction, UserUttered
 
     current = RemoteAction.run
@@ -192,6 +192,12 @@ def install_outage_message() -> bool:
         except ActionExecutionRejection:
             raise
         except Exception as error:
+            if self.name() == ACTION_VALIDATE_SLOT_MAPPINGS:
+                logger.error("Custom action %s failed (%s): this message fills no slots.", self.name(),
+                             type(error).__name__)
+                # only the slots this message could fill are lost; the turn goes on, and an
+                # action the buyer is waiting for tells them if the action server is really down
+                return []
             logger.error("Custom action %s failed (%s): the buyer is told %s.", self.name(), type(error).__name__,
                          OUTAGE_RESPONSE)
             events = [FollowupAction(ACTION_LISTEN_NAME)]
