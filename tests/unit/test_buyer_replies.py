@@ -153,3 +153,10 @@ def test_after_a_no_a_remark_that_adds_no_facts_disputes_it():
     assert classify_reaction(
         "已经用过了，拆开用了", intent="deny", facts=["item_condition"], context=REJECTED
     ) is Reaction.REMARK
+
+
+@pytest.mark.parametrize("text", ["哎呀算了算了，来回寄太折腾", "不值当为这点事跑一趟", "never mind, not worth it"])
+def test_giving_up_because_it_is_not_worth_the_trouble_withdraws(text):
+    from bot.nlu.reaction import withdraws
+
+    assert withdraws(text)
