@@ -45,21 +45,27 @@ MARKER = "_aftersales_compiled_validator"
 ORIGINAL_VALIDATION: Optional[Callable] = None  # Rasa's own method, kept for tests and rollback
 
 
+def _rasa_is_pinned(without_patch: str) -> bool:
+    """True on the Rasa version the patches were written against; otherwise logs what Rasa does
+    without the patch and leaves it untouched."""
+    import rasa
+
+    if rasa.__version__ == PATCHED_RASA_VERSION:
+        return True
+    logger.info("Rasa %s is not %s: %s (bot/rasa_patches.py not applied).", rasa.__version__, PATCHED_RASA_VERSION,
+                without_patch)
+    return False
+
+
 def install() -> bool:
     """Replace `RemoteAction._validate_action_result`; True when the patch is (already) active."""
     global ORIGINAL_VALIDATION
-    import rasa
     from rasa.core.actions.action import RemoteAction
 
     current = RemoteAction._validate_action_result
     if getattr(current, MARKER, False):
         return True
-    if rasa.__version__ != PATCHED_RASA_VERSION:
-        logger.info(
-            "Rasa %s is not %s: action-server replies are validated by Rasa's own code "
-            "(bot/rasa_patches.py not applied).",
-            rasa.__version__, PATCHED_RASA_VERSION,
-        )
+    if not _rasa_is_pinned("action-server replies are validated by Rasa's own code"):
         return False
     ORIGINAL_VALIDATION = current
     RemoteAction._validate_action_result = _compiled_validation(RemoteAction.action_response_format_spec())
@@ -128,19 +134,13 @@ def install_slot_mapping_skip() -> bool:
     """Wrap `ActionExtractSlots._execute_validation_action` so the remote call happens only when
     `turn_needs_slot_mapping_action` says so. True when active."""
     global ORIGINAL_VALIDATION_ACTION
-    import rasa
     from rasa.core.actions.action import ActionExtractSlots
     from rasa.shared.core.events import SlotSet
 
     current = ActionExtractSlots._execute_validation_action
     if getattr(current, SKIP_MARKER, False):
         return True
-    if rasa.__version__ != PATCHED_RASA_VERSION:
-        logger.info(
-            "Rasa %s is not %s: action_validate_slot_mappings runs after every message "
-            "(bot/rasa_patches.py not applied).",
-            rasa.__version__, PATCHED_RASA_VERSION,
-        )
+    if not _rasa_is_pinned("action_validate_slot_mappings runs after every message"):
         return False
     ORIGINAL_VALIDATION_ACTION = original = current
 
@@ -171,7 +171,6 @@ def install_outage_message() -> bool:
     (`action_listen`), so one outage is one message. The buyer's message is in the tracker as
     always; the conversation continues once the action server is back. A rejection (400, e.g.
     a form that does not apply) is still raised for Rasa to handle."""
-    import rasa
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
     from rasa.core.actions.action import create_bot_utterance
     from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_VALIDATE_SLOT_MAPPINGS
@@ -180,9 +179,7 @@ def install_outage_message() -> bool:
     current = RemoteAction.run
     if getattr(current, OUTAGE_MARKER, False):
         return True
-    if rasa.__version__ != PATCHED_RASA_VERSION:
-        logger.info("Rasa %s is not %s: an action-server outage gives an empty reply (bot/rasa_patches.py not applied).",
-                    rasa.__version__, PATCHED_RASA_VERSION)
+    if not _rasa_is_pinned("an action-server outage gives an empty reply"):
         return False
     original = current
 
