@@ -13,8 +13,8 @@ from typing import Iterator
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings
-from bot.db.engine import session_scope, shared_engine
-from bot.db.schema import upgrade_database
+from bot.db.engine import session_scope
+from bot.db.schema import migrated_engine
 from bot.policy import PolicyConfig, load_policy
 from bot.services.clock import shop_today, shop_zone
 
@@ -24,16 +24,9 @@ def policy() -> PolicyConfig:
     return load_policy(get_settings().policy_file)
 
 
-@lru_cache(maxsize=1)
-def _prepared_engine():
-    settings = get_settings()
-    upgrade_database(settings.database_url)
-    return shared_engine(settings.database_url)
-
-
 @contextmanager
 def database() -> Iterator[Session]:
-    with session_scope(_prepared_engine()) as session:
+    with session_scope(migrated_engine(get_settings().database_url)) as session:
         yield session
 
 

@@ -10,18 +10,11 @@ from typing import Callable, TypeVar
 from sqlalchemy.orm import Session
 
 from bot.config import get_settings
-from bot.db.engine import session_scope, shared_engine
-from bot.db.schema import upgrade_database
+from bot.db.engine import session_scope
+from bot.db.schema import migrated_engine
 from bot.policy import PolicyConfig, load_policy
 
 T = TypeVar("T")
-
-
-@lru_cache(maxsize=1)
-def _engine():
-    settings = get_settings()
-    upgrade_database(settings.database_url)
-    return shared_engine(settings.database_url)
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +23,7 @@ def policy() -> PolicyConfig:
 
 
 def run_in_session(work: Callable[[Session], T]) -> T:
-    with session_scope(_engine()) as session:
+    with session_scope(migrated_engine(get_settings().database_url)) as session:
         return work(session)
 
 

@@ -1,19 +1,25 @@
 """Creating and upgrading the schema with the project's Alembic migrations."""
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
 from typing import Optional
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from bot.config import PROJECT_ROOT
-from bot.db.engine import make_engine, resolve_database_url
+from bot.db.engine import make_engine, resolve_database_url, shared_engine
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+# Alembic runs every command through one module-level context (alembic.context), so two
+# threads of a server upgrading at once break each other (KeyError 'config').
+_ALEMBIC_LOCK = threading.RLock()
+_handed_out: list = []
 
 
 def alembic_config(url: Optional[str] = None, connection: Optional[Connection] = None) -> Config:
@@ -29,7 +35,32 @@ def alembic_config(url: Optional[str] = None, connection: Optional[Connection] =
 
 def upgrade_database(url: Optional[str] = None, revision: str = "head") -> None:
     """`alembic upgrade head` for `url` (default: the configured database); safe to repeat."""
-    command.upgrade(alembic_config(url), revision)
+    with _ALEMBIC_LOCK:
+        command.upgrade(alembic_config(url), revision)
+
+
+def migrated_engine(url: str) -> Engine:
+    """The process's shared engine for `url`, its schema brought to head on first use. The
+    servers call it from several worker threads at once (a scheduled job and a request)."""
+    with _ALEMBIC_LOCK:
+        return _migrated_engine(url)
+
+
+@lru_cache(maxsize=4)
+def _migrated_engine(url: str) -> Engine:
+    upgrade_database(url)
+    engine = shared_engine(url)
+    _handed_out.append(engine)
+    return engine
+
+
+def forget_migrated_engines() -> None:
+    """Close the engines `migrated_engine` handed out (a test switching databases)."""
+    with _ALEMBIC_LOCK:
+        _migrated_engine.cache_clear()
+        for engine in _handed_out:
+            engine.dispose()
+        _handed_out.clear()
 
 
 def head_revision() -> str:

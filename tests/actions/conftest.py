@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot.config import PROJECT_ROOT, get_settings
 from bot.db import session_scope
 from bot.db.engine import make_engine, shared_engine
-from bot.db.schema import upgrade_database
+from bot.db.schema import forget_migrated_engines, upgrade_database
 from bot.db.tables import Handoff, Ticket
 from bot.services.clock import shop_today
 from bot.services.order_import import import_orders
@@ -45,7 +45,7 @@ def _clear_caches() -> None:
     from actions import runtime
 
     get_settings.cache_clear()
-    runtime._prepared_engine.cache_clear()
+    forget_migrated_engines()
     runtime.policy.cache_clear()
     shared_engine.cache_clear()
 
@@ -83,10 +83,6 @@ def database_url(demo_database: Path, tmp_path: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        from actions import runtime
-
-        if runtime._prepared_engine.cache_info().currsize:
-            runtime._prepared_engine().dispose()
         patch.undo()
         _clear_caches()
 

@@ -121,3 +121,36 @@ def test_concurrent_upgrades_of_a_new_sqlite_file(tmp_path):
 @pytest.mark.postgres
 def test_concurrent_upgrades_of_a_new_postgres_schema(fresh_postgres_url):
     upgrade_concurrently(fresh_postgres_url)
+
+
+def test_threads_of_one_server_using_the_database_for_the_first_time_at_once_all_get_it(tmp_path):
+    """A server's first request and its scheduled job arrive together: both bring the schema up
+    to date before their first transaction, and neither fails (Alembic's one global context)."""
+    import threading
+
+    from bot.db.schema import forget_migrated_engines, migrated_engine
+
+    for attempt in range(4):
+        url = f"sqlite:///{tmp_path}/first-use-{attempt}.db"
+        together = threading.Barrier(4)
+        failures, engines = [], []
+
+        def first_use() -> None:
+            together.wait()
+            try:
+                engine = migrated_engine(url)
+                with session_scope(engine) as session:
+                    session.execute(text("SELECT count(*) FROM tickets")).scalar_one()
+                engines.append(engine)
+            except Exception as failure:  # noqa: BLE001 - every failure is what the test reports
+                failures.append(repr(failure))
+
+        threads = [threading.Thread(target=first_use) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        assert len({id(engine) for engine in engines}) == 1, "one shared engine per database"
+        assert current_revision(url) == head_revision()
+    forget_migrated_engines()
