@@ -8,16 +8,23 @@
   else is refused with 401;
 - a failing action is logged with its name and the traceback, never with the tracker, and
   answered with a short error (rasa_sdk's own handler echoes the whole request body, i.e.
-  the tracker with phone digits and order numbers).
+  the tracker with phone digits and order numbers);
+- each action runs on a worker thread (`ThreadedActionExecutor`): the actions use blocking
+  SQLAlchemy, and on the event loop one slow query (a write lock held by another process)
+  would stall every other conversation's action call.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
-from typing import Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Optional
 
+import rasa_sdk.endpoint
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 
@@ -26,9 +33,25 @@ from bot.logging_filters import install_personal_data_filter
 from bot.secrets import actions_token
 
 logger = logging.getLogger("bot.action_server")
+ACTION_THREADS = 8
+
+
+class ThreadedActionExecutor(ActionExecutor):
+    """rasa_sdk's executor, with each action call run to completion on a worker thread (in an
+    event loop of its own there: the actions are coroutines that only block, never await IO)."""
+
+    _threads = ThreadPoolExecutor(max_workers=ACTION_THREADS, thread_name_prefix="action")
+
+    async def run(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        parent_run = super().run
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, lambda: asyncio.run(parent_run(action_call))
+        )
 
 
 def create_action_app(token: Optional[str]) -> Sanic:
+    # create_app builds its executor from this module attribute (rasa_sdk 3.6 endpoint.py)
+    rasa_sdk.endpoint.ActionExecutor = ThreadedActionExecutor
     app = create_app("actions", cors_origins=None)
 
     @app.middleware("request")
