@@ -28,8 +28,10 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot import bootstrap
 from bot.config import get_settings
 from bot.logging_filters import install_personal_data_filter
+from bot.policy import PolicyConfigError
 from bot.secrets import actions_token
 
 logger = logging.getLogger("bot.action_server")
@@ -84,6 +86,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     install_personal_data_filter()
+    try:
+        bootstrap.current()  # a broken policy file stops the start here, naming the bad key
+    except PolicyConfigError as broken:
+        raise SystemExit(f"动作服务器没有启动：{broken}")
     host = get_settings().actions_host
     app = create_action_app(actions_token(get_settings()))
     logger.info("action server listening on http://%s:%s", host, args.port)

@@ -21,7 +21,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot.config import PROJECT_ROOT, get_settings
+from bot import bootstrap
+from bot.config import PROJECT_ROOT, Settings, get_settings
 from bot.db import session_scope
 from bot.db.engine import make_engine, shared_engine
 from bot.db.schema import forget_migrated_engines, upgrade_database
@@ -39,15 +40,6 @@ OWN_ORDER_PHONE_LAST4 = "4086"
 TWO_ITEM_ORDER = "1358024679135802"  # customer shop-c-10388, phone …3018, toothbrush + brush heads
 TWO_ITEM_ORDER_PHONE_LAST4 = "3018"
 IN_TRANSIT_ORDER = "3390618275546108"  # cross-border, not delivered yet
-
-
-def _clear_caches() -> None:
-    from actions import runtime
-
-    get_settings.cache_clear()
-    forget_migrated_engines()
-    runtime.policy.cache_clear()
-    shared_engine.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -79,12 +71,18 @@ def database_url(demo_database: Path, tmp_path: Path) -> Iterator[str]:
     patch.setenv("AFTERSALES_DATABASE_URL", url)
     patch.setenv("AFTERSALES_EVIDENCE_DIR", str(tmp_path / "evidence"))
     patch.delenv("AFTERSALES_IDENTITY_CHANNELS", raising=False)
-    _clear_caches()
+    get_settings.cache_clear()  # what still reads the environment directly (channels' identity, evidence)
+    own = bootstrap.bootstrap(Settings.from_env())
+    previous = bootstrap.install(own)
     try:
         yield url
     finally:
+        bootstrap.install(previous)
+        own.engine.dispose()
+        shared_engine.cache_clear()
+        forget_migrated_engines()
         patch.undo()
-        _clear_caches()
+        get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ later messages are added to it. Real actions, real migrated database, the real p
 edited as a shop would edit it."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -13,8 +14,10 @@ import yaml
 
 from actions import runtime
 from actions.handoff import ActionHandoff
-from bot.config import PROJECT_ROOT, get_settings
+from bot import bootstrap
+from bot.config import PROJECT_ROOT
 from bot.console import accounts, desk, leave_message
+from bot.policy import load_policy
 from bot.services.clock import shop_zone
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, handoffs_of, template_values, tickets_of
 from tests.actions.flows import decided_quality_case
@@ -30,9 +33,7 @@ def use_office_hours(tmp_path: Path, monkeypatch, hours) -> None:
     data["handoff"]["office_hours"] = hours
     path = tmp_path / "policy.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("AFTERSALES_POLICY_FILE", str(path))
-    get_settings.cache_clear()
-    runtime.policy.cache_clear()
+    bootstrap.install(dataclasses.replace(bootstrap.current(), policy=load_policy(path)))
 
 
 def closed_today(tmp_path, monkeypatch) -> str:
