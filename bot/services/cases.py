@@ -101,6 +101,15 @@ class TicketReport:
     rule_id: Optional[str] = None
 
     @property
+    def awaits_evidence(self) -> bool:
+        return self.status == TicketStatus.AWAITING_EVIDENCE.value
+
+    @property
+    def waits_for_a_remedy(self) -> bool:
+        """Open with no remedy settled yet, and one to settle (a rejection has none)."""
+        return self.status == TicketStatus.OPEN.value and not self.chosen_remedy and Remedy.REJECT.value not in self.offered_remedies
+
+    @property
     def may_keep_waiting(self) -> bool:
         return (self.rule_id or "") in MAY_KEEP_WAITING_RULES and not self.chosen_remedy
 

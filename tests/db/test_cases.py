@@ -136,6 +136,29 @@ def test_satisfaction_is_recorded_once(shop):
         assert cases.satisfaction_recorded(session, number)
 
 
+def test_the_rating_is_due_once_for_a_ticket_without_a_score(shop):
+    with session_scope(shop) as session:
+        number = decide(session).ticket.ticket_number
+        assert cases.rating_due(session, number)
+        assert not cases.rating_due(session, number, already_asked=True)
+        assert not cases.rating_due(session, None)
+        cases.record_buyer_satisfaction(session, number, 4, conversation_id="conv-1")
+        assert not cases.rating_due(session, number)
+
+
+def test_a_withdrawn_ticket_is_closed_with_its_audit_trail(shop):
+    with session_scope(shop) as session:
+        ticket = decide(session, evidence=[], sub_issue="size", category="no_reason").ticket
+        number, before = ticket.ticket_number, ticket.status
+        assert cases.withdraw_ticket(session, number, "买家说订单号错了")
+        ticket = session.get(Ticket, ticket.id)
+        assert ticket.status == "closed" and ticket.closed_at is not None
+        moves = [(event.from_status, event.to_status, event.note) for event in ticket.events if event.to_status]
+        expected = [("open", "resolved"), ("resolved", "closed")] if before == "open" else [(before, "closed")]
+        assert [move[:2] for move in moves[1:]] == expected and {move[2] for move in moves[1:]} == {"买家说订单号错了"}
+        assert not cases.withdraw_ticket(session, number, "again")
+
+
 def test_tracking_report_lists_events_and_hands_undelivered_parcels_to_the_logistics_rules(engine):
     overdue = interchange_order(
         order_id="1000000000000003", status="in_transit", cross_border=True, delivered_days_ago=None,
