@@ -222,7 +222,7 @@ class ActionDecideCase(Action):
                 now=runtime.now(),
                 policy=runtime.policy(),
             )
-            ticket = cases.ticket_report(session, outcome.ticket.ticket_number) if outcome.ticket is not None else None
+            ticket = outcome.report
             not_delivered = cases.problem_of_an_undelivered_order(session, order_number) is not None
         decision = outcome.decision
         dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)

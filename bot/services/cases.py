@@ -68,6 +68,11 @@ class CaseOutcome:
     ticket: Optional[Ticket]
     created: bool
 
+    @property
+    def report(self) -> Optional["TicketReport"]:
+        """The ticket as plain values for the dialogue (read while the session is open)."""
+        return _report(self.ticket) if self.ticket is not None else None
+
 
 @dataclass(frozen=True)
 class NextSteps:

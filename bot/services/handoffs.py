@@ -109,7 +109,7 @@ def claim_handoff(session: Session, handoff_id: int, agent: str, *, now: Optiona
         who = f"（已由 {handoff.agent} 接手）" if handoff.agent else ""
         raise HandoffUnavailable(f"转人工请求 #{handoff_id} 当前状态为 {handoff.status}，不能接手{who}。")
     if handoff.ticket is not None:
-        ticket_store.apply(session, handoff.ticket, lambda ticket: ticket.claimed(agent_actor(agent), now))
+        ticket_store.apply(session, handoff.ticket, lambda model: model.claimed(agent_actor(agent), now))
     return handoff
 
 
@@ -126,7 +126,7 @@ def return_handoff(
     session.flush()
     if handoff.ticket is not None:
         actor = agent_actor(agent) if agent else "bot"
-        ticket_store.apply(session, handoff.ticket, lambda ticket: ticket.returned_to_bot(actor, now))
+        ticket_store.apply(session, handoff.ticket, lambda model: model.returned_to_bot(actor, now))
     return handoff
 
 

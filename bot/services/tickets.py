@@ -36,7 +36,7 @@ from bot.domain.vocabulary import (
     TicketStatus,
 )
 from bot.services.clock import shop_date, shop_zone
-from bot.domain.tickets import TICKET_TRANSITIONS, allowed_transitions, opening_status  # noqa: F401  (part of the ticket API)
+from bot.domain.tickets import TICKET_TRANSITIONS, TicketLifecycle, allowed_transitions, opening_status  # noqa: F401  (part of the ticket API)
 from bot.services import ticket_store
 from bot.services.errors import InvalidChange, InvalidScore, ServiceError, TicketNotFound
 from bot.services.ticket_store import write_event as _write_event
@@ -385,7 +385,7 @@ def update_ticket(
     return ticket_store.save(session, ticket, model)
 
 
-def _checked_change(model, name: str, value: Any, actor: str) -> Any:
+def _checked_change(model: TicketLifecycle, name: str, value: Any, actor: str) -> Any:
     if name == "chosen_remedy":
         if value is None:
             return None

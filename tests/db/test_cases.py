@@ -72,6 +72,8 @@ def test_without_photo_the_ticket_waits_for_evidence_and_a_later_photo_opens_it(
         outcome = decide(session, evidence=[])
         number = outcome.ticket.ticket_number
         assert outcome.ticket.status == "awaiting_evidence"
+        report = outcome.report
+        assert (report.ticket_number, report.awaits_evidence, report.waits_for_a_remedy) == (number, True, False)
     with session_scope(shop) as session:
         assert cases.add_ticket_evidence(session, number, [PHOTO], actor="bot").count == 1
         assert cases.add_ticket_evidence(session, number, [PHOTO], actor="bot").count == 0
