@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.tables import Evidence, Order, OrderItem, SatisfactionScore, Ticket, TicketEvent
 from bot.db.types import utcnow
+from bot.domain.tickets import TICKET_TRANSITIONS, TicketLifecycle, allowed_transitions, opening_status  # noqa: F401  (part of the ticket API)
 from bot.domain.vocabulary import (
     ACTIVE_TICKET_STATUSES,
     LABELS_ZH,
@@ -36,7 +37,6 @@ from bot.domain.vocabulary import (
     TicketStatus,
 )
 from bot.services.clock import shop_date, shop_zone
-from bot.domain.tickets import TICKET_TRANSITIONS, TicketLifecycle, allowed_transitions, opening_status  # noqa: F401  (part of the ticket API)
 from bot.services import ticket_store
 from bot.services.errors import InvalidChange, InvalidScore, ServiceError, TicketNotFound
 from bot.services.ticket_store import write_event as _write_event
