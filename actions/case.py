@@ -12,7 +12,7 @@ from actions import runtime
 from actions.forms_base import RetryingFormValidationAction
 from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, latest_input_channel
 from actions.labels import label
-from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, ComplaintCategory, Remedy, SubIssue, TicketStatus
+from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, ComplaintCategory, Remedy, SubIssue
 from bot.nlu.answers import problem_from_answer, sub_issues_in, sub_issues_named_in_words
 from bot.nlu.entities import most_telling_sub_issue
 from bot.nlu.reaction import address_part, looks_like_address
@@ -222,7 +222,7 @@ class ActionDecideCase(Action):
                 now=runtime.now(),
                 policy=runtime.policy(),
             )
-            ticket = cases.ticket_report(session, outcome.ticket.ticket_number) if outcome.ticket is not None else None
+            ticket = outcome.report
             not_delivered = cases.problem_of_an_undelivered_order(session, order_number) is not None
         decision = outcome.decision
         dispatcher.utter_message(response="utter_decision", explanation=decision.explanation)
@@ -247,7 +247,7 @@ class ActionDecideCase(Action):
             )
             if not outcome.created:
                 dispatcher.utter_message(response="utter_ticket_reused", ticket_status=label(domain, "status", ticket.status), **times)
-            elif ticket.status == TicketStatus.AWAITING_EVIDENCE.value:
+            elif ticket.awaits_evidence:
                 dispatcher.utter_message(response="utter_ticket_awaiting_evidence", **times)
                 events.append(SlotSet("evidence", None))
             else:
@@ -259,7 +259,7 @@ class ActionDecideCase(Action):
                 dispatcher.utter_message(response="utter_decision_reject_offer_human")
             events += address_given_in_task(dispatcher, tracker, stated)
             return events + [SlotSet("awaiting_reply", AFTER_DECISION)]
-        if ticket.status == TicketStatus.AWAITING_EVIDENCE.value:
+        if ticket.awaits_evidence:
             return events + [SlotSet("awaiting_reply", AFTER_DECISION)]  # remedies come with the photos
         events += address_given_in_task(dispatcher, tracker, stated)
         return events + settle_or_offer(dispatcher, domain, ticket)
@@ -378,10 +378,7 @@ class ActionOfferRemedies(Action):
         ticket_number = tracker.get_slot("case_ticket_number")
         with runtime.database() as session:
             ticket = cases.ticket_report(session, ticket_number) if ticket_number else None
-            waiting_for_a_remedy = (
-                ticket is not None and ticket.status == "open" and not ticket.chosen_remedy
-                and Remedy.REJECT.value not in ticket.offered_remedies
-            )
+            waiting_for_a_remedy = ticket is not None and ticket.waits_for_a_remedy
             if waiting_for_a_remedy:
                 cases.settle_remedy_if_due(session, ticket_number)
                 ticket = cases.ticket_report(session, ticket_number)

@@ -51,12 +51,11 @@ class ActionSayGoodbye(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         ticket_number = tracker.get_slot("case_ticket_number")
-        if ticket_number and tracker.get_slot("awaiting_reply") != "satisfaction":
-            with runtime.database() as session:
-                rated = cases.satisfaction_recorded(session, ticket_number)
-            if not rated:
-                dispatcher.utter_message(response="utter_ask_satisfaction")
-                return [SlotSet("awaiting_reply", "satisfaction")]
+        with runtime.database() as session:
+            ask = cases.rating_due(session, ticket_number, already_asked=tracker.get_slot("awaiting_reply") == "satisfaction")
+        if ask:
+            dispatcher.utter_message(response="utter_ask_satisfaction")
+            return [SlotSet("awaiting_reply", "satisfaction")]
         dispatcher.utter_message(response="utter_goodbye")
         return [SlotSet("awaiting_reply", None)]
 

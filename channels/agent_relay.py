@@ -413,11 +413,11 @@ async def resolve_conversation(app: Sanic, conversation_id: Text, agent: Text, p
         def close(session) -> Dict[str, Any]:
             outcome = desk.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [], pending)
             number = outcome["ticket_number"]
-            return {**outcome, "rated": bool(number) and cases.satisfaction_recorded(session, number)}
+            return {**outcome, "ask_rating": cases.rating_due(session, number)}
 
         outcome = await in_database(close)
         number = outcome["ticket_number"]
-        ask = bool(number) and not outcome["rated"]
+        ask = outcome["ask_rating"]
         slots = [SlotSet("case_ticket_number", number)] if number else []
         if ask:
             slots.append(SlotSet("awaiting_reply", "satisfaction"))

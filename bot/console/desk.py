@@ -21,6 +21,7 @@ from bot.db.tables import (
     TicketEvent,
 )
 from bot.db.types import utcnow
+from bot.domain.tickets import CLOSED, KEPT_OPEN, UNDER_WAY_STATUSES
 from bot.domain.vocabulary import (
     ACTIVE_HANDOFF_STATUSES,
     ACTIVE_TICKET_STATUSES,
@@ -395,8 +396,6 @@ def hand_back(session: Session, conversation_id: str, agent_name: str) -> Option
     return handoffs.return_handoff(session, handoff.id, handoff.agent or agent_name, note=f"{agent_name} 交还机器人")
 
 
-# a remedy that waits for the buyer (the item to come back, evidence to arrive) is still under way
-UNDER_WAY_STATUSES = (TicketStatus.PENDING_BUYER.value, TicketStatus.AWAITING_EVIDENCE.value)
 PENDING_CHOICES = ("keep", "close")
 
 
@@ -479,21 +478,11 @@ def resolve(
         handoffs.resolve_handoff(session, handoff.id, handoff.agent or agent_name, note=f"{agent_name} 标记为已解决")
     closed, kept = [], []
     for ticket in rows:
-        waiting = waiting_status(ticket)
-        if waiting is not None and pending == "keep":
-            if ticket.status == TicketStatus.WITH_AGENT.value:
-                tickets.change_status(session, ticket, TicketStatus.PENDING_BUYER, actor, "人工客服结束接待，方案继续进行")
+        under_way = waiting_status(ticket) is not None
+        outcome = tickets.finish_with_agent(session, ticket, actor, under_way=under_way, keep_under_way=pending == "keep")
+        if outcome == KEPT_OPEN:
             kept.append(ticket.ticket_number)
-            continue
-        if ticket.status in ACTIVE_TICKET_STATUSES:
-            if ticket.status in UNDER_WAY_STATUSES:
-                tickets.change_status(session, ticket, TicketStatus.CLOSED, actor, "人工客服确认后关闭（方案未完成）")
-                closed.append(ticket.ticket_number)
-                continue
-            note = "人工客服确认后关闭（方案未完成）" if waiting is not None else "人工客服已解决"
-            tickets.change_status(session, ticket, TicketStatus.RESOLVED, actor, note)
-        if ticket.status == TicketStatus.RESOLVED.value:
-            tickets.change_status(session, ticket, TicketStatus.CLOSED, actor, "人工客服结束会话")
+        elif outcome == CLOSED:
             closed.append(ticket.ticket_number)
     return {"ticket_number": rows[-1].ticket_number if rows else None, "closed": closed, "kept_open": kept}
 

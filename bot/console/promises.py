@@ -62,6 +62,6 @@ def set_tracking(session: Session, ticket_number: str, carrier: str, tracking_nu
     if ticket.order is None:
         raise InvalidChange(f"工单 {ticket.ticket_number} 没有关联订单，不能设置物流单号。")
     old = f"{ticket.order.carrier or ''} {ticket.order.tracking_number or ''}".strip() or "无"
+    tickets.add_tracking_number(session, ticket, carrier, tracking_number, old, actor)
     ticket.order.carrier, ticket.order.tracking_number = carrier, tracking_number
-    tickets.update_ticket(session, ticket, actor, note=f"新物流单号：{carrier} {tracking_number}（原：{old}）")
     return ticket

@@ -3,7 +3,8 @@
 - `order_import`: the interchange format (JSON) → orders, items, tracking events
 - `orders`: look-up, ownership check, masking, tracking summary, policy facts
 - `contacts`: repeat contacts and overdue tickets of a buyer (policy S2)
-- `tickets`: opening, life cycle, changes, evidence, satisfaction (with audit events)
+- `tickets`: opening, changes, evidence, satisfaction (with audit events); the life cycle itself
+  is the ticket model, bot/domain/tickets.py, saved by `ticket_store`
 - `handoffs`: the human hand-over queue
 - `errors`: the exceptions, with Chinese messages
 """

@@ -26,12 +26,12 @@ from bot.domain.vocabulary import (
     TicketStatus,
 )
 from bot.console import leave_message, waiting
+from bot.domain.tickets import RETURNED_ITEM_REMEDIES, rating_wanted
 from bot.policy.engine import SERVICE_RULES
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
 from bot.services.clock import shop_zone, to_shop_time
 
-RETURNED_ITEM_REMEDIES = (Remedy.RETURN_REFUND.value, Remedy.EXCHANGE.value)
 UNDELIVERED_STATUSES = (OrderStatus.IN_TRANSIT.value, OrderStatus.LOST.value, OrderStatus.AWAITING_SHIPMENT.value)
 
 
@@ -68,6 +68,11 @@ class CaseOutcome:
     ticket: Optional[Ticket]
     created: bool
 
+    @property
+    def report(self) -> Optional["TicketReport"]:
+        """The ticket as plain values for the dialogue (read while the session is open)."""
+        return _report(self.ticket) if self.ticket is not None else None
+
 
 @dataclass(frozen=True)
 class NextSteps:
@@ -99,6 +104,15 @@ class TicketReport:
     offered_remedies: Tuple[str, ...] = ()
     first_response_due: Optional[datetime] = None
     rule_id: Optional[str] = None
+
+    @property
+    def awaits_evidence(self) -> bool:
+        return self.status == TicketStatus.AWAITING_EVIDENCE.value
+
+    @property
+    def waits_for_a_remedy(self) -> bool:
+        """Open with no remedy settled yet, and one to settle (a rejection has none)."""
+        return self.status == TicketStatus.OPEN.value and not self.chosen_remedy and Remedy.REJECT.value not in self.offered_remedies
 
     @property
     def may_keep_waiting(self) -> bool:
@@ -367,9 +381,7 @@ def _settle_remedy_if_due(session: Session, ticket: Ticket) -> None:
 
 
 def _record_remedy(session: Session, ticket: Ticket, remedy: str) -> None:
-    tickets.update_ticket(session, ticket, "bot", chosen_remedy=remedy)
-    if remedy in RETURNED_ITEM_REMEDIES and ticket.status == TicketStatus.OPEN.value:
-        tickets.change_status(session, ticket, TicketStatus.PENDING_BUYER, "bot", "等待买家寄回商品")
+    tickets.choose_remedy(session, ticket, remedy, "bot")
 
 
 def choose_remedy(session: Session, ticket_number: str, remedy: str, *, today: date, policy: PolicyConfig) -> NextSteps:
@@ -466,8 +478,8 @@ def request_handoff(
     handoff, created = handoffs.enqueue_handoff(
         session, conversation_id=conversation_id, reason=reason, priority=priority, ticket=ticket, channel=channel,
     )
-    if ticket is not None and ticket.status in (TicketStatus.OPEN.value, TicketStatus.PENDING_BUYER.value):
-        tickets.change_status(session, ticket, TicketStatus.WITH_AGENT, "bot", f"转人工：{reason}")
+    if ticket is not None:
+        tickets.handoff_requested(session, ticket, reason, "bot")
     wait = waiting.estimate(session, conversation_id, policy.handoff_minutes_per_waiting_chat)
     available = leave_message.availability(session, policy)
     return QueuedHandoff(
@@ -481,6 +493,12 @@ _URGENCY = (Priority.NORMAL.value, Priority.HIGH.value, Priority.URGENT.value)
 
 def _more_urgent(first: str, second: str) -> str:
     return max(first, second, key=lambda value: _URGENCY.index(value) if value in _URGENCY else 0)
+
+
+def rating_due(session: Session, ticket_number: Optional[str], *, already_asked: bool = False) -> bool:
+    """Whether to ask the buyer for the satisfaction score now (bot/domain/tickets.py: rating_wanted)."""
+    rated = bool(ticket_number) and not already_asked and satisfaction_recorded(session, ticket_number)
+    return rating_wanted(ticket_number, rated=rated, already_asked=already_asked)
 
 
 def satisfaction_recorded(session: Session, ticket_number: str) -> bool:
@@ -570,12 +588,9 @@ def withdraw_ticket(session: Session, ticket_number: str, reason: str) -> bool:
     """A ticket the bot opened on an order the buyer then said was the wrong one: nobody should
     work it. Only a ticket nobody has touched yet (no agent, no return under way) is withdrawn."""
     ticket = tickets.find_ticket(session, ticket_number)
-    if ticket is None or ticket.status not in (TicketStatus.AWAITING_EVIDENCE.value, TicketStatus.OPEN.value, TicketStatus.PENDING_BUYER.value):
+    if ticket is None:
         return False
-    if ticket.status == TicketStatus.OPEN.value:
-        tickets.change_status(session, ticket, TicketStatus.RESOLVED, "bot", reason)
-    tickets.change_status(session, ticket, TicketStatus.CLOSED, "bot", reason)
-    return True
+    return tickets.withdraw(session, ticket, reason, "bot")
 
 
 def closed_order_status(session: Session, order_number: str) -> Optional[str]:

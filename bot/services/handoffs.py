@@ -7,6 +7,10 @@
 One hand-over per conversation is waiting or claimed at a time (partial unique index).
 Claiming is a single `UPDATE ... WHERE status = 'waiting'`, so of two agents clicking at the
 same moment exactly one wins; the other gets `HandoffUnavailable`.
+
+Claiming and returning move the hand-over's ticket through the ticket model
+(bot/domain/tickets.py, saved by bot/services/ticket_store.py); this module does not use
+bot/services/tickets.py, nor that one this.
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.tables import Handoff, Ticket
 from bot.db.types import utcnow
-from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES, HandoffStatus, Priority, TicketStatus
+from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES, HandoffStatus, Priority
+from bot.services import ticket_store
 from bot.services.errors import HandoffNotFound, HandoffUnavailable, InvalidChange
 
 
@@ -104,7 +109,7 @@ def claim_handoff(session: Session, handoff_id: int, agent: str, *, now: Optiona
         who = f"（已由 {handoff.agent} 接手）" if handoff.agent else ""
         raise HandoffUnavailable(f"转人工请求 #{handoff_id} 当前状态为 {handoff.status}，不能接手{who}。")
     if handoff.ticket is not None:
-        _move_ticket(session, handoff.ticket, TicketStatus.WITH_AGENT, agent_actor(agent), "人工客服接手", now)
+        ticket_store.apply(session, handoff.ticket, lambda model: model.claimed(agent_actor(agent), now))
     return handoff
 
 
@@ -119,9 +124,9 @@ def return_handoff(
     handoff.ended_at = now
     handoff.note = note or handoff.note
     session.flush()
-    if handoff.ticket is not None and handoff.ticket.status == TicketStatus.WITH_AGENT.value:
+    if handoff.ticket is not None:
         actor = agent_actor(agent) if agent else "bot"
-        _move_ticket(session, handoff.ticket, TicketStatus.OPEN, actor, "人工客服交还机器人", now)
+        ticket_store.apply(session, handoff.ticket, lambda model: model.returned_to_bot(actor, now))
     return handoff
 
 
@@ -156,9 +161,3 @@ def _require_active(handoff: Handoff, agent: Optional[str]) -> None:
     if handoff.status == HandoffStatus.CLAIMED.value and agent is not None and handoff.agent != agent:
         raise HandoffUnavailable(f"转人工请求 #{handoff.id} 由 {handoff.agent} 接手，{agent} 不能操作。")
 
-
-def _move_ticket(session: Session, ticket: Ticket, status: TicketStatus, actor: str, note: str, now: datetime) -> None:
-    from bot.services.tickets import allowed_transitions, change_status
-
-    if status in allowed_transitions(ticket.status):
-        change_status(session, ticket, status, actor, note, now=now)

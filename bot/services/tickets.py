@@ -1,12 +1,10 @@
-"""After-sales tickets: opening (idempotently), the status life cycle, changes, evidence and
-satisfaction. Every change of a ticket writes a `TicketEvent` naming the actor.
+"""After-sales tickets: opening (idempotently), changes, evidence and satisfaction. Every change
+of a ticket writes a `TicketEvent` naming the actor.
 
-The life cycle is `TICKET_TRANSITIONS` (drawn in docs/database.md); any other status change
-raises `InvalidTransition`. In short: awaiting_evidence → open → (pending_buyer | with_agent)
-→ resolved → closed, with resolved → open to reopen and closed as the end.
-
-Evidence arriving for a ticket in `awaiting_evidence` moves it to `open` (actor: whoever added
-the evidence), because the decision was only waiting for it.
+Where a ticket may go, and every move it makes, is decided in ONE place: the ticket model,
+bot/domain/tickets.py (`TICKET_TRANSITIONS` and `TicketLifecycle`). The functions here load the
+row, make the move on the model and save it with bot/services/ticket_store.py; any status
+change the life cycle does not allow raises `InvalidTransition`.
 """
 from __future__ import annotations
 
@@ -18,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.tables import Evidence, Order, OrderItem, SatisfactionScore, Ticket, TicketEvent
 from bot.db.types import utcnow
+from bot.domain.tickets import TICKET_TRANSITIONS, TicketLifecycle, allowed_transitions, opening_status  # noqa: F401  (part of the ticket API)
 from bot.domain.vocabulary import (
     ACTIVE_TICKET_STATUSES,
     LABELS_ZH,
@@ -38,37 +37,14 @@ from bot.domain.vocabulary import (
     TicketStatus,
 )
 from bot.services.clock import shop_date, shop_zone
-from bot.services.errors import (
-    InvalidChange,
-    InvalidScore,
-    InvalidTransition,
-    ServiceError,
-    TicketConflict,
-    TicketNotFound,
-)
-from bot.services.handoffs import (  # noqa: F401  (hand-over functions are part of the ticket API)
-    claim_handoff,
-    enqueue_handoff,
-    resolve_handoff,
-    return_handoff,
-    waiting_handoffs,
-)
+from bot.services import ticket_store
+from bot.services.errors import InvalidChange, InvalidScore, ServiceError, TicketNotFound
+from bot.services.ticket_store import write_event as _write_event
 
 TICKET_NUMBER_PREFIX = "AS"
 _TICKET_NUMBER_ATTEMPTS = 8
 TICKET_NUMBERS_PER_DAY = 10_000
 _SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
-
-TICKET_TRANSITIONS: Mapping[TicketStatus, frozenset] = {
-    TicketStatus.AWAITING_EVIDENCE: frozenset({TicketStatus.OPEN, TicketStatus.WITH_AGENT, TicketStatus.CLOSED}),
-    TicketStatus.OPEN: frozenset({TicketStatus.PENDING_BUYER, TicketStatus.WITH_AGENT, TicketStatus.RESOLVED}),
-    TicketStatus.PENDING_BUYER: frozenset(
-        {TicketStatus.OPEN, TicketStatus.WITH_AGENT, TicketStatus.RESOLVED, TicketStatus.CLOSED}
-    ),
-    TicketStatus.WITH_AGENT: frozenset({TicketStatus.OPEN, TicketStatus.PENDING_BUYER, TicketStatus.RESOLVED}),
-    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.OPEN}),
-    TicketStatus.CLOSED: frozenset(),
-}
 
 TICKET_STATUS_LABELS = LABELS_ZH["ticket_status"]
 
@@ -230,7 +206,7 @@ def open_ticket(
     plan = TicketDecision.from_decision(decision) if decision is not None else TicketDecision()
     remedies = [_vocabulary_value(Remedy, remedy, "offered_remedies") for remedy in plan.remedies]
     evidence = list(evidence)
-    initial_status = TicketStatus.AWAITING_EVIDENCE if plan.evidence_required and not evidence else TicketStatus.OPEN
+    initial_status = opening_status(bool(plan.evidence_required), bool(evidence))
 
     for _ in range(_TICKET_NUMBER_ATTEMPTS):
         existing = _active_ticket(session, conversation_id, order, category)
@@ -319,10 +295,6 @@ def _next_ticket_number(session: Session, now: datetime, zone: Optional[ZoneInfo
 # ---- life cycle and changes ---------------------------------------------------------------
 
 
-def allowed_transitions(status: str) -> frozenset:
-    return TICKET_TRANSITIONS[TicketStatus(status)]
-
-
 def change_status(
     session: Session,
     ticket: Ticket,
@@ -334,28 +306,50 @@ def change_status(
 ) -> Optional[TicketEvent]:
     """Move `ticket` to `new_status` if the life cycle allows it; None when it is already there."""
     now = now or utcnow()
-    target = TicketStatus(_vocabulary_value(TicketStatus, new_status, "status"))
-    current = TicketStatus(ticket.status)
-    if target == current:
+    target = _vocabulary_value(TicketStatus, new_status, "status")
+    model = ticket_store.lifecycle(ticket)
+    if not model.set_status(target, actor, now, note):
         return None
-    if target not in TICKET_TRANSITIONS[current]:
-        allowed = tuple(_status_text(status) for status in TicketStatus if status in TICKET_TRANSITIONS[current])
-        raise InvalidTransition(ticket.ticket_number, _status_text(current), _status_text(target), allowed)
-    try:
-        # the changes are made inside the savepoint: begin_nested() flushes what is pending first
-        with session.begin_nested():
-            ticket.status = target.value
-            ticket.updated_at = now
-            if target == TicketStatus.RESOLVED:
-                ticket.resolved_at = now
-            elif target == TicketStatus.CLOSED:
-                ticket.closed_at = now
-            elif current == TicketStatus.RESOLVED:
-                ticket.resolved_at = None
-    except IntegrityError:
-        # only reopening can collide: a newer ticket of the same conversation/order/category is in progress
-        raise TicketConflict(f"工单 {ticket.ticket_number} 不能重新打开：同一会话中该订单已有进行中的同类工单。") from None
-    return _write_event(session, ticket, actor, from_status=current.value, to_status=target.value, note=note, now=now)
+    return ticket_store.save(session, ticket, model)
+
+
+def choose_remedy(session: Session, ticket: Ticket, remedy: Any, actor: str, *, now: Optional[datetime] = None) -> None:
+    """The remedy is settled (picked by the buyer, or the only one); a return or an exchange then
+    waits for the item to come back."""
+    model = ticket_store.lifecycle(ticket)
+    model.require_changeable()
+    remedy = _vocabulary_value(Remedy, remedy, "chosen_remedy")
+    model.choose_remedy(remedy, actor, now or utcnow())
+    ticket_store.save(session, ticket, model)
+
+
+def handoff_requested(session: Session, ticket: Ticket, reason: str, actor: str, *, now: Optional[datetime] = None) -> None:
+    ticket_store.apply(session, ticket, lambda model: model.handoff_requested(reason, actor, now or utcnow()))
+
+
+def withdraw(session: Session, ticket: Ticket, reason: str, actor: str, *, now: Optional[datetime] = None) -> bool:
+    """Close a ticket opened on the wrong order, if nobody has touched it yet."""
+    return ticket_store.apply(session, ticket, lambda model: model.withdraw(reason, actor, now or utcnow()))
+
+
+def finish_with_agent(
+    session: Session, ticket: Ticket, actor: str, *, under_way: bool, keep_under_way: bool, now: Optional[datetime] = None
+) -> Optional[str]:
+    """An agent ended the conversation: `TicketLifecycle.finish_with_agent` (KEPT_OPEN, CLOSED or None)."""
+    return ticket_store.apply(
+        session,
+        ticket,
+        lambda model: model.finish_with_agent(actor, now or utcnow(), under_way=under_way, keep_under_way=keep_under_way),
+    )
+
+
+def add_tracking_number(
+    session: Session, ticket: Ticket, carrier: str, tracking_number: str, previous: str, actor: str,
+    *, now: Optional[datetime] = None,
+) -> None:
+    ticket_store.apply(
+        session, ticket, lambda model: model.tracking_number_added(carrier, tracking_number, previous, actor, now or utcnow())
+    )
 
 
 def update_ticket(
@@ -377,30 +371,25 @@ def update_ticket(
     unknown = sorted(set(changes) - set(_CHANGEABLE_FIELDS))
     if unknown:
         raise InvalidChange(f"工单字段不可修改或不存在：{', '.join(unknown)}。")
-    if ticket.status == TicketStatus.CLOSED.value:
-        raise InvalidChange(f"工单 {ticket.ticket_number} 已关闭，不能再修改。")
-    values = {name: _checked_change(ticket, name, value, actor) for name, value in changes.items()}
+    model = ticket_store.lifecycle(ticket)
+    model.require_changeable()
+    values = {name: _checked_change(model, name, value, actor) for name, value in changes.items()}
     details = {}
     for name, value in values.items():
         old = getattr(ticket, name)
         if old != value:
             details[name] = {"from": _json_value(old), "to": _json_value(value)}
             setattr(ticket, name, value)
-    if not details and not note:
+    if not model.record_change(actor, now, details, note):
         return None
-    ticket.updated_at = now
-    return _write_event(session, ticket, actor, details=details or None, note=note, now=now)
+    return ticket_store.save(session, ticket, model)
 
 
-def _checked_change(ticket: Ticket, name: str, value: Any, actor: str) -> Any:
+def _checked_change(model: TicketLifecycle, name: str, value: Any, actor: str) -> Any:
     if name == "chosen_remedy":
         if value is None:
             return None
-        remedy = _vocabulary_value(Remedy, value, name)
-        if remedy not in (ticket.offered_remedies or []) and not actor.startswith("agent:"):
-            offered = "、".join(ticket.offered_remedies or []) or "无"
-            raise InvalidChange(f"「{remedy}」不在工单 {ticket.ticket_number} 提供的方案中（可选：{offered}）。")
-        return remedy
+        return model.check_remedy(_vocabulary_value(Remedy, value, name), actor)
     if name == "offered_remedies":
         return [_vocabulary_value(Remedy, remedy, name) for remedy in value or ()]
     if name == "priority":
@@ -427,11 +416,10 @@ def add_evidence(
     A ticket waiting for evidence moves to `open`.
     """
     now = now or utcnow()
-    if ticket.status == TicketStatus.CLOSED.value:
-        raise InvalidChange(f"工单 {ticket.ticket_number} 已关闭，不能再补充凭证。")
+    model = ticket_store.lifecycle(ticket)
+    model.evidence_added(actor, now)
     stored, created = _store_evidence(session, ticket, evidence, actor, now)
-    if ticket.status == TicketStatus.AWAITING_EVIDENCE.value:
-        change_status(session, ticket, TicketStatus.OPEN, actor, "已收到凭证", now=now)
+    ticket_store.save(session, ticket, model)
     return stored, created
 
 
@@ -529,29 +517,6 @@ def audit_record(event: TicketEvent, show_time: Callable[[Optional[datetime]], O
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-def _write_event(
-    session: Session,
-    ticket: Ticket,
-    actor: str,
-    *,
-    from_status: Optional[str] = None,
-    to_status: Optional[str] = None,
-    details: Optional[Dict[str, Any]] = None,
-    note: Optional[str] = None,
-    now: datetime,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id, from_status=from_status, to_status=to_status, details=details, actor=actor, note=note, at=now
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def _status_text(status: TicketStatus) -> str:
-    return f"{TICKET_STATUS_LABELS[status]} {status.value}"
 
 
 def _text(value: Any) -> str:

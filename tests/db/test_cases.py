@@ -72,6 +72,8 @@ def test_without_photo_the_ticket_waits_for_evidence_and_a_later_photo_opens_it(
         outcome = decide(session, evidence=[])
         number = outcome.ticket.ticket_number
         assert outcome.ticket.status == "awaiting_evidence"
+        report = outcome.report
+        assert (report.ticket_number, report.awaits_evidence, report.waits_for_a_remedy) == (number, True, False)
     with session_scope(shop) as session:
         assert cases.add_ticket_evidence(session, number, [PHOTO], actor="bot").count == 1
         assert cases.add_ticket_evidence(session, number, [PHOTO], actor="bot").count == 0
@@ -134,6 +136,29 @@ def test_satisfaction_is_recorded_once(shop):
         assert not cases.satisfaction_recorded(session, number)
         cases.record_buyer_satisfaction(session, number, 5, conversation_id="conv-1")
         assert cases.satisfaction_recorded(session, number)
+
+
+def test_the_rating_is_due_once_for_a_ticket_without_a_score(shop):
+    with session_scope(shop) as session:
+        number = decide(session).ticket.ticket_number
+        assert cases.rating_due(session, number)
+        assert not cases.rating_due(session, number, already_asked=True)
+        assert not cases.rating_due(session, None)
+        cases.record_buyer_satisfaction(session, number, 4, conversation_id="conv-1")
+        assert not cases.rating_due(session, number)
+
+
+def test_a_withdrawn_ticket_is_closed_with_its_audit_trail(shop):
+    with session_scope(shop) as session:
+        ticket = decide(session, evidence=[], sub_issue="size", category="no_reason").ticket
+        number, before = ticket.ticket_number, ticket.status
+        assert cases.withdraw_ticket(session, number, "买家说订单号错了")
+        ticket = session.get(Ticket, ticket.id)
+        assert ticket.status == "closed" and ticket.closed_at is not None
+        moves = [(event.from_status, event.to_status, event.note) for event in ticket.events if event.to_status]
+        expected = [("open", "resolved"), ("resolved", "closed")] if before == "open" else [(before, "closed")]
+        assert [move[:2] for move in moves[1:]] == expected and {move[2] for move in moves[1:]} == {"买家说订单号错了"}
+        assert not cases.withdraw_ticket(session, number, "again")
 
 
 def test_tracking_report_lists_events_and_hands_undelivered_parcels_to_the_logistics_rules(engine):

@@ -8,18 +8,17 @@ import pytest
 
 from bot.db import session_scope
 from bot.services.errors import HandoffNotFound, HandoffUnavailable, InvalidChange
-from bot.services.handoffs import active_handoff
-from bot.services.order_import import import_orders
-from bot.services.orders import find_order
-from bot.services.tickets import (
+from bot.services.handoffs import (
+    active_handoff,
     claim_handoff,
     enqueue_handoff,
-    open_ticket,
-    require_ticket,
     resolve_handoff,
     return_handoff,
     waiting_handoffs,
 )
+from bot.services.order_import import import_orders
+from bot.services.orders import find_order
+from bot.services.tickets import open_ticket, require_ticket
 from tests.db.conftest import NOW, TODAY
 from tests.db.helpers import interchange_order
 

@@ -1,0 +1,54 @@
+"""What happened to a ticket, as the ticket model (bot/domain/tickets.py) records it.
+
+The services persist these: a status change or a field change becomes one `TicketEvent` audit
+row; the others say what the change means (a hand-over was asked for, a ticket was resolved)
+for whoever reacts to it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    ticket_number: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketStatusChanged(DomainEvent):
+    from_status: str
+    to_status: str
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TicketChanged(DomainEvent):
+    """Fields changed (`{name: {"from": old, "to": new}}`), or a note alone."""
+
+    details: Mapping[str, Any] = field(default_factory=dict)
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RemedyChosen(DomainEvent):
+    remedy: Optional[str]
+
+
+@dataclass(frozen=True)
+class HandoffRequested(DomainEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class TicketResolved(DomainEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class TrackingNumberAdded(DomainEvent):
+    carrier: str
+    tracking_number: str
