@@ -54,6 +54,9 @@ def case_facts(tracker: Tracker) -> cases.CaseFacts:
     evidence = tracker.get_slot("evidence")
     condition = tracker.get_slot("item_condition")
     mentioned = sub_issues_mentioned_in_task(tracker)
+    if tracker.get_slot("parcel_delivered"):
+        # "物流也太慢了" of a parcel that came: asked again, the buyer said what is wrong with the item
+        mentioned = [value for value in mentioned if value not in cases.NOT_ARRIVED_YET]
     sub_issue = tracker.get_slot("sub_issue")
     if sub_issue in KNOWN_SUB_ISSUES:
         # "箱子压扁了" in the opening, "机身裂了" as the answer: the most telling problem is the case

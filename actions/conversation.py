@@ -4,12 +4,13 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from bot.nlu.answers import score_in_text
+from actions.tasks import intent_of_sub_issue, start_task
+from bot.nlu.answers import problem_beside_a_question, score_in_text
 from bot.services import cases
 
 
@@ -40,6 +41,12 @@ class ActionAnswerPolicyQuestion(Action):
                 cases.record_where_to_complain(
                     session, conversation_id=tracker.sender_id, order_number=tracker.get_slot("verified_order_number"),
                 )
+        problem = problem_beside_a_question(tracker.latest_message.get("text") or "",
+                                            tracker.latest_message.get("entities") or [])
+        if problem and not tracker.active_loop_name:
+            # the question is answered; the problem told with it is taken up as its own case
+            return [*start_task(tracker, intent_of_sub_issue(problem)), SlotSet("sub_issue", problem),
+                    FollowupAction("verify_order_form")]
         return []
 
 

@@ -111,16 +111,30 @@ def task_intent(tracker: Tracker) -> Text:
             return ranked["name"]
     if tracker.get_slot("ticket_number") and not tracker.get_slot("sub_issue"):
         return "ask_ticket_status"
-    return _intent_of_sub_issue(tracker.get_slot("sub_issue"))
+    return intent_of_sub_issue(tracker.get_slot("sub_issue"))
 
 
-def _intent_of_sub_issue(sub_issue: Optional[Text]) -> Text:
+def intent_of_sub_issue(sub_issue: Optional[Text]) -> Text:
     """`inform` when nothing says what the problem is: the case form then asks for it."""
     try:
         category = SUB_ISSUE_CATEGORY[SubIssue(sub_issue)].value
     except ValueError:
         return "inform"
     return {"no_reason": "request_return"}.get(category, f"complain_{category}")
+
+
+def start_task(tracker: Tracker, intent: Text) -> List[EventType]:
+    """The events that start the task `intent` asks for; the rules then run verify_order_form."""
+    task = TASK_OF_INTENT.get(intent, "case")
+    events: List[EventType] = [SlotSet("pending_task", task)]
+    if task == "case":
+        events += reset_case_slots(tracker)
+        if intent in CATEGORY_OF_INTENT:
+            events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
+    # every task names its order again (one tap for an order verified earlier in this chat),
+    # so a buyer who moves on to another order is never answered about the previous one
+    keep = slots_from_latest_message(tracker)
+    return events + [event for event in verification_reset(tracker) if event["name"] not in keep]
 
 
 class ActionStartTask(Action):
@@ -134,18 +148,7 @@ class ActionStartTask(Action):
     ) -> List[EventType]:
         if corrects_the_order_number(tracker):
             return self.rerun_on_the_corrected_order(tracker)
-        intent = task_intent(tracker)
-        task = TASK_OF_INTENT.get(intent, "case")
-        events: List[EventType] = [SlotSet("pending_task", task)]
-        if task == "case":
-            events += reset_case_slots(tracker)
-            if intent in CATEGORY_OF_INTENT:
-                events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
-        # every task names its order again (one tap for an order verified earlier in this chat),
-        # so a buyer who moves on to another order is never answered about the previous one
-        keep = slots_from_latest_message(tracker)
-        return events + [event for event in verification_reset(tracker) if event["name"] not in keep]
-
+        return start_task(tracker, task_intent(tracker))
 
     @staticmethod
     def rerun_on_the_corrected_order(tracker: Tracker) -> List[EventType]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping, Optional, Sequence
 
-from bot.domain.vocabulary import ComplaintCategory, SubIssue
+from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, ComplaintCategory, SubIssue
 from bot.nlu.normalization import normalize_case_and_width
 
 # the problem a case of this category is about when the buyer's words name no specific one
@@ -97,3 +97,27 @@ def score_in_text(text: str) -> Optional[int]:
         return None
     value = match.group(1)
     return int(value) if value.isdigit() else _SCORE_WORDS[value]
+
+
+# "如果收到的是坏的能退吗", "一般几天能到": a question about a case that may come, not one that came
+HYPOTHETICAL = re.compile(r"如果|假如|假设|万一|要是|的话|一般|通常|请问下?(?:你们)?(?:店|这边)")
+# problems that are not a complaint of their own beside a question ("where do I complain" is the question)
+NOT_A_CASE_OF_ITS_OWN = frozenset({SubIssue.WHERE_TO_COMPLAIN.value, SubIssue.ADDRESS_CHANGE.value})
+
+
+def problem_beside_a_question(text: str, entities: Iterable[Mapping]) -> Optional[str]:
+    """The problem a buyer reports in the same message as a policy question ("被套上有个破洞 另外
+    想问下退款多久能到"): a complaint-category problem told of their own order or item (an order
+    number or a product is named) and not as a supposition. None for a question alone."""
+    entities = list(entities)
+    named = [value for value in sub_issues_in(entities) if value not in NOT_A_CASE_OF_ITS_OWN]
+    complaints = [
+        value for value in named
+        if value in set(SubIssue) and SUB_ISSUE_CATEGORY[SubIssue(value)] is not ComplaintCategory.NO_REASON
+    ]
+    concrete = any(entity.get("entity") in ("order_number", "product") for entity in entities)
+    if not complaints or not concrete or HYPOTHETICAL.search(text or ""):
+        return None
+    from bot.nlu.entities import most_telling_sub_issue
+
+    return most_telling_sub_issue(complaints)

@@ -25,6 +25,9 @@ NOT_PHONE_SUFFIX = re.compile(r"^\s*(年|月|日|号楼|元|块|天|个|件|次|
 BARE_MESSAGE_FILLER = re.compile(r"^[\s,.!?;:，。！？、：；~]*(?:是|就是|尾号是?|号码是?)?\s*$")
 PHONE_CUE_AFTER = re.compile(r"^\s*(是|为)?(我的)?(手机|电话)?(尾号|后四位|后4位)")
 MOBILE_NUMBER = re.compile(r"1[3-9]\d{9}")
+# digits spelled out one by one ("尾号六七一二", "幺三八"): four or more in a row are a number
+SPELLED_DIGITS = re.compile(r"[〇零一二三四五六七八九幺两]{4,}")
+SPELLED_DIGIT_VALUES = str.maketrans("〇零一二三四五六七八九幺两", "0012345678912")
 PHONE_CUE_WINDOW = 10
 
 
@@ -141,13 +144,14 @@ def extract_identifiers(
 ) -> List[Identifier]:
     """All ticket numbers, order numbers and phone last-4s in `text`, in text order."""
     normalized = normalize_width(text)
-    runs = _atom_runs(normalized.text)
+    digits = SPELLED_DIGITS.sub(lambda run: run.group().translate(SPELLED_DIGIT_VALUES), normalized.text)
+    runs = _atom_runs(digits)
     taken: List[Tuple[int, int]] = []
     identifiers: List[Identifier] = []
     for entity, matches in (
         ("ticket_number", _match_runs(runs, _compile(ticket_number_pattern), taken)),
         ("order_number", _match_runs(runs, _compile(order_number_pattern), taken)),
-        ("phone_last4", _phone_last4(normalized.text, runs, taken)),
+        ("phone_last4", _phone_last4(digits, runs, taken)),
     ):
         for value, start, end in matches:
             original_start, original_end = normalized.span_in_original(start, end)

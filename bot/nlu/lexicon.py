@@ -21,6 +21,7 @@ from bot.nlu.normalization import NormalizedText, normalize_case_and_width
 DEFAULT_LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 ENTITY_KINDS = ("sub_issue", "remedy", "item_condition", "satisfaction_score")
 IGNORED = "ignore"
+CARRIER_DAMAGE = "carrier_damage"
 CUE = "cue"
 AMBIGUOUS_REFUND = "refund"
 # "坏了" said of fruit or milk means spoiled, not a defect
@@ -119,8 +120,10 @@ class Lexicon:
         matches: List[LexiconMatch] = []
         for index in self._indexes.values():
             matches.extend(self._scan_index(normalized, index))
+        phrase_count = len(matches)
         hidden: List[Tuple[int, int]] = []
         denied: List[Tuple[str, str, int, int]] = []
+        carrier_did_it = False
         for entity, value, pattern in self._patterns:
             for found in pattern.finditer(normalized.text):
                 if found.end() == found.start():
@@ -129,6 +132,10 @@ class Lexicon:
                 if entity == IGNORED:
                     hidden.append((start, end))
                     continue
+                if entity == CARRIER_DAMAGE:
+                    if not self._is_negated(normalized.text, found.start(), Phrase(found.group(0), "sub_issue", "")):
+                        carrier_did_it = True
+                    continue
                 negated = self._is_negated(normalized.text, found.start(), Phrase(found.group(0), entity, value))
                 if negated:  # "不是孩子把它摔坏的": the phrase inside ("摔坏") is denied with it
                     denied.append((entity, value, start, end))
@@ -136,6 +143,12 @@ class Lexicon:
                     entity=entity, value=value, start=start, end=end, text=normalized.original[start:end],
                     negated=negated,
                 ))
+        if carrier_did_it:  # phrases only: a household pattern ("我不小心把它摔了") keeps its meaning
+            matches[:phrase_count] = [
+                _with_value(m, SubIssue.DAMAGED_IN_TRANSIT.value)
+                if m.entity == "sub_issue" and m.value == SubIssue.HUMAN_DAMAGE else m
+                for m in matches[:phrase_count]
+            ]
         if hidden:
             matches = [m for m in matches if not any(m.start < end and start < m.end for start, end in hidden)]
         if denied:
@@ -179,11 +192,12 @@ class Lexicon:
 
 
 def _patterns(data: Mapping) -> List[Tuple[str, str, str]]:
-    """`patterns:` in the lexicon: `ignore: [regex, ...]` and `<entity>: {<value>: [regex, ...]}`."""
+    """`patterns:` in the lexicon: `ignore: [regex, ...]`, `carrier_damage: [regex, ...]` and
+    `<entity>: {<value>: [regex, ...]}`."""
     found: List[Tuple[str, str, str]] = []
     for entity, entries in data.items():
-        if entity == IGNORED:
-            found.extend((IGNORED, "", str(pattern)) for pattern in entries)
+        if entity in (IGNORED, CARRIER_DAMAGE):
+            found.extend((entity, "", str(pattern)) for pattern in entries)
             continue
         if entity not in ENTITY_KINDS:
             raise ValueError(f"patterns 里的 {entity!r} 不是已知的类别")

@@ -31,6 +31,7 @@ from bot.policy.engine import SERVICE_RULES
 from bot.policy import MAY_KEEP_WAITING_RULES, Decision, PolicyConfig, Situation, buyer_choices, decide, settled_remedy
 from bot.services import contacts, handoffs, orders, tickets
 from bot.services.clock import shop_zone, to_shop_time
+from bot.nlu.entities import most_telling_sub_issue
 
 UNDELIVERED_STATUSES = (OrderStatus.IN_TRANSIT.value, OrderStatus.LOST.value, OrderStatus.AWAITING_SHIPMENT.value)
 
@@ -190,9 +191,24 @@ SIZED_CATEGORIES = frozenset({ProductCategory.APPAREL.value})
 def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id: str, item=None) -> Situation:
     sub_issue = SubIssue(facts.sub_issue) if facts.sub_issue else None
     category = ComplaintCategory(facts.category) if facts.category else None
+    mentioned = [SubIssue(value) for value in facts.also_mentioned]
+    if order.status == OrderStatus.DELIVERED.value:
+        # "还有物流也太慢了" said of a parcel that came is a grumble, not this case's problem
+        kept = [value for value in mentioned if value.value not in NOT_ARRIVED_YET]
+        if sub_issue is not None and sub_issue.value in NOT_ARRIVED_YET and kept:
+            sub_issue = SubIssue(most_telling_sub_issue(value.value for value in kept))
+        mentioned = kept
     if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
         sub_issue = SubIssue.DEFECT
         category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category
+    if sub_issue is not None and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON:
+        if category is ComplaintCategory.QUALITY and sub_issue is SubIssue.NO_REASON:
+            # a fault described ("屏幕上有一块亮斑"), and "能不能无理由退" asked about it
+            sub_issue = SubIssue.DEFECT
+        elif category is ComplaintCategory.SERVICE:
+            # "留言问换码的事，两天了没人回": the size was the question nobody answered
+            service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
+            sub_issue = SubIssue(most_telling_sub_issue(value.value for value in service)) if service else SubIssue.NO_REPLY
     if category is None:
         category = SUB_ISSUE_CATEGORY[sub_issue] if sub_issue is not None else ComplaintCategory.QUALITY
     return Situation(
@@ -200,7 +216,7 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
         sub_issue=sub_issue,
         evidence_given=bool(facts.evidence),
         item_unused=facts.item_unused,
-        also_mentioned=tuple(SubIssue(value) for value in facts.also_mentioned),
+        also_mentioned=tuple(mentioned),
         repeat_contacts=contacts.earlier_contact_count(session, order, conversation_id),
         earlier_ticket_overdue=contacts.earlier_ticket_overdue(session, order),
     )

@@ -92,3 +92,14 @@ def test_the_most_telling_problem_wins_when_a_message_names_several():
     assert sub_issues("电饭煲今天到的，外箱压扁了，锅都变形了") == ["damaged_in_transit"]
     assert sub_issues("充电宝坏了，还冒烟了") == ["safety"]
     assert sub_issues("耳机坏了") == ["defect"]
+
+
+@pytest.mark.parametrize("text, last4", [("尾号六七一二", "6712"), ("手机尾号是幺三八零", "1380"), ("后四位：零零九五", "0095")])
+def test_phone_digits_spelled_out_one_by_one_are_read(text, last4):
+    found = [(i.entity, i.value, text[i.start:i.end]) for i in extract_identifiers(text)]
+    assert found == [("phone_last4", last4, text[-4:])]
+
+
+@pytest.mark.parametrize("text", ["一一得一，二二得四", "他说三四天就到", "十二三块钱"])
+def test_number_words_in_a_sentence_are_no_identifier(text):
+    assert extract_identifiers(text) == []

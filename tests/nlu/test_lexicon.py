@@ -165,3 +165,26 @@ def test_a_bad_pattern_is_a_lexicon_error():
 
 def test_a_child_handling_it_roughly_at_some_length_is_household_damage():
     assert SubIssue.HUMAN_DAMAGE.value in values("小孩拿着台灯当玩具，两只手使劲往两边扳，灯杆就裂了", "sub_issue")
+
+
+@pytest.mark.parametrize("text", [
+    "快递小哥送货的时候把箱子往地上一扔，烤箱门摔裂了",
+    "配送员当面把纸箱砸在台阶上，回来一看台灯摔坏了",
+    "物流把包裹丢在楼下淋了一晚上雨，打开全进水了",
+])
+def test_damage_the_carrier_did_is_transit_damage_not_the_buyers(text):
+    found = values(text, "sub_issue")
+    assert SubIssue.DAMAGED_IN_TRANSIT.value in found and SubIssue.HUMAN_DAMAGE.value not in found
+
+
+@pytest.mark.parametrize("text", [
+    "快递到了以后我不小心把它摔地上了",
+    "不是快递员摔的，是孩子把它摔坏的",
+])
+def test_the_household_still_owns_what_it_did_after_the_parcel_came(text):
+    assert SubIssue.HUMAN_DAMAGE.value in values(text, "sub_issue")
+
+
+@pytest.mark.parametrize("text", ["拆开发现纸箱塌了一块，杯子碎了", "外盒都湿透了，里面的书泡皱了"])
+def test_a_parcel_that_came_damaged_is_told_by_its_box(text):
+    assert SubIssue.DAMAGED_IN_TRANSIT.value in values(text, "sub_issue")
