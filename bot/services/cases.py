@@ -198,9 +198,6 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
         if sub_issue is not None and sub_issue.value in NOT_ARRIVED_YET and kept:
             sub_issue = SubIssue(most_telling_sub_issue(value.value for value in kept))
         mentioned = kept
-    if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
-        sub_issue = SubIssue.DEFECT
-        category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category
     if sub_issue is not None and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON:
         if category is ComplaintCategory.QUALITY and sub_issue is SubIssue.NO_REASON:
             # a fault described ("屏幕上有一块亮斑"), and "能不能无理由退" asked about it
@@ -209,6 +206,9 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
             # "留言问换码的事，两天了没人回": the size was the question nobody answered
             service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
             sub_issue = SubIssue(most_telling_sub_issue(value.value for value in service)) if service else SubIssue.NO_REPLY
+    if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
+        sub_issue = SubIssue.DEFECT
+        category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category
     if category is None:
         category = SUB_ISSUE_CATEGORY[sub_issue] if sub_issue is not None else ComplaintCategory.QUALITY
     return Situation(

@@ -226,3 +226,25 @@ def test_a_size_word_said_of_an_item_without_sizes_is_a_fault(shop):
         outcome = decide(session, category="no_reason", sub_issue="size", item_unused=False)
         assert outcome.decision.rule_id == "Q1"
         assert outcome.ticket.category == "quality" and outcome.ticket.sub_issue == "defect"
+
+
+def test_a_fault_described_with_a_no_reason_question_is_a_quality_case(shop):
+    """"屏幕上有一块亮斑 另外能不能无理由退": the classifier read a quality complaint, the only
+    problem word was the question's "无理由"."""
+    with session_scope(shop) as session:
+        outcome = decide(session, category="quality", sub_issue="no_reason")
+        assert outcome.decision.rule_id == "Q1" and outcome.ticket.category == "quality"
+
+
+def test_a_size_question_nobody_answered_is_a_service_complaint(shop):
+    """"留言问换码的事，两天了没人回我": the size was what the buyer asked, the complaint is the silence."""
+    with session_scope(shop) as session:
+        outcome = decide(session, category="service", sub_issue="size", also_mentioned=("size", "no_reply"), evidence=[])
+        assert outcome.decision.rule_id == "S1" and outcome.ticket.category == "service"
+        assert outcome.ticket.sub_issue == "no_reply"
+
+
+def test_slow_shipping_said_of_a_parcel_that_came_does_not_outrank_the_items_fault(shop):
+    with session_scope(shop) as session:
+        outcome = decide(session, sub_issue="delay", also_mentioned=("delay", "defect"))
+        assert outcome.decision.rule_id == "Q1" and outcome.ticket.category == "quality"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.answers import problem_from_answer, score_in_text
+from bot.nlu.answers import problem_beside_a_question, problem_from_answer, score_in_text
 from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction, looks_like_address
 
 DECIDED = DecisionContext(decided_order="6201458839270153", decided_sub_issues=("no_reason",), leaves_work=False)
@@ -160,3 +160,15 @@ def test_giving_up_because_it_is_not_worth_the_trouble_withdraws(text):
     from bot.nlu.reaction import withdraws
 
     assert withdraws(text)
+
+
+@pytest.mark.parametrize("text, entities, problem", [
+    ("9471 0382 6553 0918 被套上有个破洞 另外想问下退款多久能到",
+     [{"entity": "order_number", "value": "9471038265530918"}, {"entity": "sub_issue", "value": "defect"}], "defect"),
+    ("衣服有个破洞，退款多久到账", [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "defect"}], "defect"),
+    ("如果收到的衣服有破洞能退吗", [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "defect"}], None),
+    ("质量问题退货运费谁出", [{"entity": "sub_issue", "value": "defect"}], None),
+    ("衣服不想要了能无理由退吗", [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "no_reason"}], None),
+])
+def test_a_problem_told_beside_a_policy_question_is_a_case_of_its_own(text, entities, problem):
+    assert problem_beside_a_question(text, entities) == problem
