@@ -256,7 +256,12 @@ class ActionContinueTask(Action):
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=ticket_number)
             return [SlotSet("ticket_number", None), SlotSet("pending_task", None)]
         if not reports:
-            dispatcher.utter_message(response="utter_no_tickets_for_order")
+            # asked again after being told: a person can look further (another channel, a typo)
+            asked_before = any(
+                event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == "utter_no_tickets_for_order"
+                for event in tracker.events
+            )
+            dispatcher.utter_message(response="utter_no_tickets_offer_person" if asked_before else "utter_no_tickets_for_order")
         for report in reports:
             dispatcher.utter_message(
                 response=f"utter_ticket_status_{report.status}",

@@ -141,6 +141,18 @@ def test_ticket_status_of_an_order_without_tickets(conversation):
     assert turn.slots_set() == {"pending_task": None, "last_task": "ticket_status"}
 
 
+def test_asked_again_about_an_order_without_tickets_the_buyer_is_offered_a_person(conversation):
+    """The same answer twice helps nobody: the ticket may be in another channel or under another order."""
+    chat, first = continued(conversation, "ticket_status", OWN_ORDER)
+    # what Rasa records for the response the action sent (BotUttered with the response's name)
+    chat.events.append({"event": "bot", "text": "…", "metadata": {"utter_action": first.responses[0]}})
+    chat.user("我之前反馈的问题处理得怎么样了", "ask_ticket_status")
+    chat.slots(pending_task="ticket_status")
+    again = chat.run(ActionContinueTask())
+    assert again.responses == ["utter_no_tickets_offer_person"]
+    assert again.messages[0]["response"] == "utter_no_tickets_offer_person"
+
+
 def test_ticket_status_by_order_and_by_ticket_number(conversation, domain):
     opened = conversation()
     number = decided_quality_case(opened, OWN_ORDER, OWN_ORDER_PHONE_LAST4).slots_set()["case_ticket_number"]
