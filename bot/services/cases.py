@@ -198,14 +198,12 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
         if sub_issue is not None and sub_issue.value in NOT_ARRIVED_YET and kept:
             sub_issue = SubIssue(most_telling_sub_issue(value.value for value in kept))
         mentioned = kept
-    if sub_issue is not None and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON:
-        if category is ComplaintCategory.QUALITY and sub_issue is SubIssue.NO_REASON:
-            # a fault described ("屏幕上有一块亮斑"), and "能不能无理由退" asked about it
-            sub_issue = SubIssue.DEFECT
-        elif category is ComplaintCategory.SERVICE:
-            # "留言问换码的事，两天了没人回": the size was the question nobody answered
-            service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
-            sub_issue = SubIssue(most_telling_sub_issue(value.value for value in service)) if service else SubIssue.NO_REPLY
+    if category is ComplaintCategory.SERVICE and sub_issue is not None \
+            and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON:
+        # "留言问换码的事，两天了没人回": the size was the question nobody answered. (A quality
+        # reading with a no-reason word stays a no-reason case: "用了没效果，能退不" is N4.)
+        service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
+        sub_issue = SubIssue(most_telling_sub_issue(value.value for value in service)) if service else SubIssue.NO_REPLY
     if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
         sub_issue = SubIssue.DEFECT
         category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category

@@ -228,12 +228,11 @@ def test_a_size_word_said_of_an_item_without_sizes_is_a_fault(shop):
         assert outcome.ticket.category == "quality" and outcome.ticket.sub_issue == "defect"
 
 
-def test_a_fault_described_with_a_no_reason_question_is_a_quality_case(shop):
-    """"屏幕上有一块亮斑 另外能不能无理由退": the classifier read a quality complaint, the only
-    problem word was the question's "无理由"."""
+def test_a_no_reason_return_worded_as_a_quality_complaint_stays_no_reason(shop):
+    """"开封用了三四天，一点效果都没有，能退不": the policy's N rules, whatever words the buyer opened with."""
     with session_scope(shop) as session:
-        outcome = decide(session, category="quality", sub_issue="no_reason")
-        assert outcome.decision.rule_id == "Q1" and outcome.ticket.category == "quality"
+        outcome = decide(session, category="quality", sub_issue="no_reason", item_unused=False, evidence=[])
+        assert outcome.decision.rule_id == "N4" and outcome.ticket is None
 
 
 def test_a_size_question_nobody_answered_is_a_service_complaint(shop):

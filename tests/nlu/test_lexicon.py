@@ -188,3 +188,10 @@ def test_the_household_still_owns_what_it_did_after_the_parcel_came(text):
 @pytest.mark.parametrize("text", ["拆开发现纸箱塌了一块，杯子碎了", "外盒都湿透了，里面的书泡皱了"])
 def test_a_parcel_that_came_damaged_is_told_by_its_box(text):
     assert SubIssue.DAMAGED_IN_TRANSIT.value in values(text, "sub_issue")
+
+
+def test_a_spot_on_the_screen_is_a_fault_that_outranks_a_no_reason_question():
+    from bot.nlu.entities import most_telling_sub_issue
+
+    found = values("kindle屏幕上有一块亮斑 另外这个能不能无理由退啊", "sub_issue")
+    assert most_telling_sub_issue(found) == SubIssue.DEFECT.value
