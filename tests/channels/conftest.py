@@ -290,5 +290,18 @@ def telegram_user(servers) -> TelegramUser:
     return TelegramUser(servers)
 
 
+def user_texts_after_a_genuine_message(user: "WeChatUser | TelegramUser", text: str = "你好") -> List[str]:
+    """The conversation's user turns once a genuine message from the same account, sent now,
+    has been answered. Rasa handles one conversation's messages in the order they came, so a
+    message taken in the background before it would be among them: no fixed wait is needed."""
+    if isinstance(user, WeChatUser):
+        user = WeChatUser(user.servers, openid=user.openid)  # signed and encrypted as WeChat would
+    else:
+        user = TelegramUser(user.servers, chat_id=user.chat_id)
+    user.turns = len(user.servers.user_turns(user.conversation_id))
+    user.say(text)
+    return [turn["text"] for turn in user.servers.user_turns(user.conversation_id)]
+
+
 def joined(texts: List[str]) -> str:
     return "\n".join(texts)
