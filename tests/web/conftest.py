@@ -17,16 +17,14 @@ import yaml
 
 from tests.cli import CliResult, run_cli
 from tests.conftest import PROJECT_ROOT
-from tests.shared_assistant import (  # noqa: F401  (re-exported: the tests here and tests/security use them)
+from tests.shared_assistant import (  # noqa: F401  (re-exported for the tests here)
     AGENTS,
     DEMO_ORDERS,
     MAX_IMAGE_BYTES,
     MAX_VIDEO_BYTES,
     RELAY_TOKEN,
-    SHARED_DEMO_ORDER,
     SHOP_SECRET,
     SharedAssistant,
-    tracker_store_database,
 )
 
 
