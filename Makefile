@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make run   - set up, train if needed, load demo orders, start the assistant
 #   make test  - set up, lint, validate the Rasa data, run the whole test suite
-.PHONY: setup browser balancer run test nlu-eval perf clean
+.PHONY: setup browser balancer run test test-unit test-integration test-e2e nlu-eval perf clean
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -25,8 +25,19 @@ balancer:
 
 test: setup browser balancer
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(RASA) data validate --quiet
 	$(PY) -m pytest
+
+# one level of the suite (markers given by folder in tests/conftest.py); `make test` runs them all
+test-unit: setup
+	$(PY) -m pytest -m unit
+
+test-integration: setup
+	$(PY) -m pytest -m integration
+
+test-e2e: setup browser balancer
+	$(PY) -m pytest -m e2e
 
 nlu-eval: setup
 	$(PY) -m bot nlu-eval

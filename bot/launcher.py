@@ -16,7 +16,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Mapping, Optional, Sequence
+from typing import IO, Callable, Iterator, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 import requests
 
@@ -41,9 +42,19 @@ class ManagedProcess:
     ready_url: str
     log_path: Optional[Path] = None
     ready_params: Optional[dict] = None  # e.g. the API token, kept out of error messages
+    log_offset: int = 0  # where this run's output starts in a log that earlier runs appended to
 
     def is_running(self) -> bool:
         return self.popen.poll() is None
+
+    def lost_its_port(self) -> bool:
+        """Exited because another process bound the port between free_port() and this
+        process's own bind (Sanic logs the OSError and exits)."""
+        if self.is_running() or not self.log_path or not self.log_path.exists():
+            return False
+        with open(self.log_path, "rb") as log:
+            log.seek(self.log_offset)
+            return b"address already in use" in log.read().lower()
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path or not self.log_path.exists():
@@ -77,9 +88,11 @@ def start_process(
     log_path: Optional[Path] = None,
 ) -> ManagedProcess:
     output: IO | int
+    log_offset = 0
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         output = open(log_path, "ab")
+        log_offset = output.tell()
     else:
         output = subprocess.DEVNULL
     popen = subprocess.Popen(
@@ -90,7 +103,7 @@ def start_process(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    return ManagedProcess(name=name, popen=popen, ready_url=ready_url, log_path=log_path)
+    return ManagedProcess(name=name, popen=popen, ready_url=ready_url, log_path=log_path, log_offset=log_offset)
 
 
 def wait_until_ready(process: ManagedProcess, timeout: float, accept=lambda response: response.ok) -> None:
@@ -243,6 +256,30 @@ class RunningAssistant:
 
 
 HARNESS_MESSAGES_PER_CLIENT = "100000/minute"
+PORT_ATTEMPTS = 4
+
+
+def start_on_free_ports(
+    start: Callable[..., Sequence[ManagedProcess]],
+    ports: int,
+    wait: Callable[[Sequence[ManagedProcess]], None],
+    attempts: int = PORT_ATTEMPTS,
+) -> Sequence[ManagedProcess]:
+    """`start(*ports)` on `ports` free ports, then `wait(processes)` until they are ready.
+    free_port() gives its port back before the server binds it, so on a busy machine another
+    process may take it first: when one of them exits on "address already in use", all are
+    stopped and started again on new ports."""
+    for attempt in range(1, attempts + 1):
+        processes = start(*(free_port() for _ in range(ports)))
+        try:
+            wait(processes)
+            return processes
+        except (RuntimeError, TimeoutError):
+            for process in reversed(processes):
+                process.stop()
+            if attempt == attempts or not any(process.lost_its_port() for process in processes):
+                raise
+    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -276,15 +313,21 @@ def running_assistant(
         ),
         **extra_env,
     }
-    action_port, rasa_port = free_port(), free_port()
-    actions = start_action_server(action_port, env, workdir / "actions.log")
-    rasa = start_rasa_server(
-        model, rasa_port, action_port, tracker_store or workdir / "tracker.db", env, workdir / "rasa.log",
-        credentials=credentials, api_token=api_token,
-    )
+
+    def start_both(action_port: int, rasa_port: int) -> "tuple[ManagedProcess, ManagedProcess]":
+        actions = start_action_server(action_port, env, workdir / "actions.log")
+        return actions, start_rasa_server(
+            model, rasa_port, action_port, tracker_store or workdir / "tracker.db", env, workdir / "rasa.log",
+            credentials=credentials, api_token=api_token,
+        )
+
+    def wait_for_both(processes: Sequence[ManagedProcess]) -> None:
+        wait_until_ready(processes[0], 120)
+        wait_until_ready(processes[1], 300, accept=rasa_model_loaded)
+
+    actions, rasa = start_on_free_ports(start_both, 2, wait_for_both)
+    rasa_port = urlsplit(rasa.ready_url).port
     try:
-        wait_until_ready(actions, 120)
-        wait_until_ready(rasa, 300, accept=rasa_model_loaded)
         yield RunningAssistant(
             rest_url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
             api_url=f"http://127.0.0.1:{rasa_port}",

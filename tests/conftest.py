@@ -1,11 +1,29 @@
 """Suite-wide fixtures. Sub-folders: unit/ (pure Python, milliseconds), db/ (SQLite and
-PostgreSQL), nlu/ (trained NLU model), e2e/ (real Rasa + action servers over HTTP)."""
+PostgreSQL), nlu/ (trained NLU model), e2e/ (real Rasa + action servers over HTTP).
+tests/shared_assistant.py: the one pair of running servers that e2e/, channels/ and web/ share."""
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
+
+pytest_plugins = ["tests.shared_assistant"]
+
+# each test's level, by its folder under tests/ (registered in pytest.ini; make test-unit, -integration, -e2e)
+UNIT_FOLDERS = {"unit"}
+E2E_FOLDERS = {"e2e", "channels", "web", "security", "cluster"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            folder = Path(item.fspath).resolve().relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue
+        level = "unit" if folder in UNIT_FOLDERS else "e2e" if folder in E2E_FOLDERS else "integration"
+        item.add_marker(level)
 
 
 @pytest.fixture(scope="session")

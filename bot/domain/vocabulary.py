@@ -4,6 +4,7 @@ These strings are a public contract (tickets, reports and integrations store the
 are defined once here and never spelled out ad hoc elsewhere.
 """
 from enum import Enum
+from typing import Dict
 
 
 class StrEnum(str, Enum):
@@ -80,7 +81,7 @@ class Remedy(StrEnum):
     REJECT = "reject"
 
 
-REMEDY_LABELS_ZH = {
+REMEDY_LABELS_ZH: Dict[str, str] = {
     Remedy.RETURN_REFUND: "退货退款",
     Remedy.EXCHANGE: "换货",
     Remedy.REPAIR: "免费维修",
@@ -165,7 +166,7 @@ class Channel(StrEnum):
 
 # ---- Chinese labels for people (the agent console, reports): the one catalogue ----------------
 
-LABELS_ZH = {
+LABELS_ZH: Dict[str, Dict[str, str]] = {
     "category": {
         ComplaintCategory.QUALITY: "质量问题",
         ComplaintCategory.LOGISTICS: "物流问题",

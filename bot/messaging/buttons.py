@@ -25,7 +25,7 @@ class NumberedOption:
 
 
 def number_buttons(buttons: Iterable[Mapping[str, Any]], first_number: int = 1) -> List[NumberedOption]:
-    options = []
+    options: List[NumberedOption] = []
     for button in buttons:
         title = str(button.get("title") or "").strip()
         payload = str(button.get("payload") or title).strip()
@@ -60,7 +60,8 @@ def payload_for_reply(reply: str, options: Sequence[NumberedOption]) -> Optional
     scores = {option.payload: _SCORE_PAYLOAD.search(option.payload) for option in options}
     if options and all(scores.values()):
         for option in options:
-            if number is not None and int(scores[option.payload].group(1)) == number:
+            score = scores[option.payload]
+            if number is not None and score is not None and int(score.group(1)) == number:
                 return option.payload
         return None
     for option in options:

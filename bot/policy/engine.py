@@ -149,7 +149,9 @@ def _quality_rule(order: OrderFacts, situation: Situation, policy: PolicyConfig,
             return _Outcome("Q6", "Q6_paid_repair", (Remedy.PAID_REPAIR,), ShippingPayer.BUYER)
         return _Outcome("Q6", "Q6_reject", (Remedy.REJECT,), ShippingPayer.NONE)
 
-    in_warranty = dates.days_since_warranty_start <= policy.warranty_days[order.item_category]
+    days, since_warranty_start = dates.days_since_delivery, dates.days_since_warranty_start
+    assert days is not None and since_warranty_start is not None  # delivered: checked in _primary_outcome
+    in_warranty = since_warranty_start <= policy.warranty_days[order.item_category]
     if order.item_category is ProductCategory.FRESH and in_warranty:
         return _Outcome("Q9", "Q9", (Remedy.REFUND_ONLY, Remedy.RESHIP), ShippingPayer.NONE)
     if not in_warranty:
@@ -157,7 +159,6 @@ def _quality_rule(order: OrderFacts, situation: Situation, policy: PolicyConfig,
             return _Outcome("Q5", "Q5_paid_repair", (Remedy.PAID_REPAIR,), ShippingPayer.BUYER)
         return _Outcome("Q5", "Q5_reject", (Remedy.REJECT,), ShippingPayer.NONE)
 
-    days = dates.days_since_delivery
     if days <= policy.quality_return_window_days:
         return _Outcome("Q1", "Q1", (Remedy.RETURN_REFUND, Remedy.EXCHANGE), ShippingPayer.SELLER)
     if days <= policy.quality_exchange_window_days:
@@ -176,6 +177,7 @@ def _no_reason_rule(order: OrderFacts, situation: Situation, policy: PolicyConfi
     category = order.item_category
     if not policy.allows_no_reason_return(category):
         return _Outcome("N2", "N2", (Remedy.REJECT,), ShippingPayer.NONE)
+    assert dates.days_since_delivery is not None  # delivered: checked in _primary_outcome
     if dates.days_since_delivery > policy.no_reason_window_days:
         return _Outcome("N3", "N3", (Remedy.REJECT,), ShippingPayer.NONE)
     if situation.item_unused is False:
@@ -458,6 +460,7 @@ def _explanation_context(
     if dates.days_since_shipment is not None:
         context["days_since_shipment"] = dates.days_since_shipment
         shipped = _day(order.shipped_at)
+        assert shipped is not None  # days_since_shipment counts from it
         context["expected_date"] = explanations.chinese_date(shipped + timedelta(days=_promised_days(order, policy)))
     if dates.warranty_end is not None:
         context["warranty_end"] = explanations.chinese_date(dates.warranty_end)

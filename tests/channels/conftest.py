@@ -1,15 +1,13 @@
-"""The assistant behind its messaging-app channels: the real Rasa server (loading a
-credentials file that names the WeChat and Telegram channels and the agent relay) and the
-real action server, started once for this folder, talking to local fakes of WeChat's and
-Telegram's HTTP APIs. Inbound requests are built here independently of the project's code:
+"""The assistant behind its messaging-app channels: the session's shared pair of servers
+(tests/shared_assistant.py: the Rasa server loading a credentials file that names the WeChat
+and Telegram channels and the agent relay, and the real action server), talking to local
+fakes of WeChat's and Telegram's HTTP APIs. Inbound requests are built here independently of the project's code:
 WeChat signatures with hashlib and AES payloads with wechatpy's own WeChatCrypto, Telegram
 updates as the Bot API documents them."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import itertools
-import json
 import secrets
 import time
 import uuid
@@ -21,44 +19,28 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 import xmltodict
-import yaml
 from sqlalchemy import select
 from wechatpy.crypto import WeChatCrypto
 
 from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Evidence, Ticket
-from bot.launcher import running_assistant
-from tests.e2e.conftest import DEMO_ORDERS
 from tests.fakes.telegram_api import FakeTelegramBotApi
 from tests.fakes.wechat_api import FakeWeChatApi
+from tests.shared_assistant import (  # noqa: F401  (the platform constants: used by the tests here)
+    HEADPHONES_PHONE_LAST4,
+    RELAY_TOKEN,
+    TELEGRAM_HEADPHONES_ORDER,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    WECHAT_AES_KEY,
+    WECHAT_APPID,
+    WECHAT_HEADPHONES_ORDER,
+    WECHAT_SECRET,
+    WECHAT_TOKEN,
+    SharedAssistant,
+)
 
-WECHAT_APPID = "wx5823bf96d3bd56c7"
-WECHAT_SECRET = "test-app-secret-0123456789abcdef"
-WECHAT_TOKEN = "aftersalesToken2026"
-WECHAT_AES_KEY = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode().rstrip("=")
 WECHAT_ACCOUNT = "gh_aftersales0001"
-TELEGRAM_TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
-TELEGRAM_SECRET = "telegram-webhook-secret-42"
-RELAY_TOKEN = "relay-token-for-channel-tests"
-
-# shop/demo_orders.json: cross-border headphones delivered 2 days ago (rule Q1). One copy per
-# platform, so that each platform's conversation opens its own ticket (one ticket per order).
-DEMO_HEADPHONES_ORDER = "6201458839270153"
-WECHAT_HEADPHONES_ORDER = "6201458839270261"
-TELEGRAM_HEADPHONES_ORDER = "6201458839270372"
-HEADPHONES_PHONE_LAST4 = "4086"
-
-
-def headphone_orders_per_platform(path: Path) -> Path:
-    demo = json.loads(DEMO_ORDERS.read_text(encoding="utf-8"))
-    [headphones] = [order for order in demo["orders"] if order["order_id"] == DEMO_HEADPHONES_ORDER]
-    copies = []
-    for number in (WECHAT_HEADPHONES_ORDER, TELEGRAM_HEADPHONES_ORDER):
-        copy = {**headphones, "order_id": number, "tracking_number": f"CNJP{number[-11:]}"}
-        copy.pop("customer_id", None)
-        copies.append(copy)
-    path.write_text(json.dumps({"orders": copies}, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 def jpeg_photo(seed: int) -> bytes:
@@ -77,15 +59,28 @@ def mp4_video(seed: int) -> bytes:
     return ftyp + mdat
 
 
-@dataclass
 class Servers:
-    rasa_url: str
-    database_url: str
-    evidence_dir: Path
-    wechat: FakeWeChatApi
-    telegram: FakeTelegramBotApi
-    rasa_log: Path
-    api_token: str = ""
+    """The session's shared servers (tests/shared_assistant.py) and the fakes of WeChat's and
+    Telegram's APIs they talk to."""
+
+    def __init__(self, shared: SharedAssistant) -> None:
+        self.shared = shared
+        self.evidence_dir: Path = shared.evidence_dir
+        self.wechat: FakeWeChatApi = shared.wechat
+        self.telegram: FakeTelegramBotApi = shared.telegram
+        self.rasa_log: Path = shared.rasa_log
+
+    @property
+    def rasa_url(self) -> str:
+        return self.shared.api_url
+
+    @property
+    def database_url(self) -> str:
+        return self.shared.database_url
+
+    @property
+    def api_token(self) -> str:
+        return self.shared.api_token
 
     def tracker(self, conversation_id: str) -> Dict[str, Any]:
         response = requests.get(
@@ -138,43 +133,9 @@ class Servers:
             ]
 
 
-def write_credentials(path: Path, wechat_url: str, telegram_url: str) -> Path:
-    channels = {
-        "channels.rest.RestInput": None,
-        "channels.wechat.WeChatInput": {
-            "appid": WECHAT_APPID,
-            "secret": WECHAT_SECRET,
-            "token": WECHAT_TOKEN,
-            "encoding_aes_key": WECHAT_AES_KEY,
-            "api_base_url": wechat_url,
-        },
-        "channels.telegram.TelegramInput": {
-            "access_token": TELEGRAM_TOKEN,
-            "secret_token": TELEGRAM_SECRET,
-            "api_base_url": telegram_url,
-        },
-        "channels.agent_relay.AgentRelayInput": {"token": RELAY_TOKEN},
-    }
-    path.write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="session")
-def servers(trained_model: Path, tmp_path_factory) -> Servers:
-    workdir = tmp_path_factory.mktemp("messaging")
-    evidence_dir = workdir / "evidence"
-    orders = [DEMO_ORDERS, headphone_orders_per_platform(workdir / "headphones.json")]
-    settings = {
-        "AFTERSALES_EVIDENCE_DIR": str(evidence_dir),
-        "AFTERSALES_MESSAGING_STATE_DIR": str(workdir / "messaging-state"),
-        "AFTERSALES_RELAY_TOKEN": RELAY_TOKEN,
-    }
-    with FakeWeChatApi(WECHAT_APPID, WECHAT_SECRET) as wechat, FakeTelegramBotApi(TELEGRAM_TOKEN) as telegram:
-        credentials = write_credentials(workdir / "credentials.yml", wechat.url, telegram.url)
-        with running_assistant(trained_model, workdir, orders, credentials=credentials, extra_env=settings) as running:
-            yield Servers(
-                running.api_url, running.database_url, evidence_dir, wechat, telegram, workdir / "rasa.log", running.api_token
-            )
+def servers(shared_assistant: SharedAssistant) -> Servers:
+    return Servers(shared_assistant)
 
 
 # ---------------------------------------------------------------- WeChat's side of the wire
@@ -327,6 +288,19 @@ class TelegramUser:
 @pytest.fixture
 def telegram_user(servers) -> TelegramUser:
     return TelegramUser(servers)
+
+
+def user_texts_after_a_genuine_message(user: "WeChatUser | TelegramUser", text: str = "你好") -> List[str]:
+    """The conversation's user turns once a genuine message from the same account, sent now,
+    has been answered. Rasa handles one conversation's messages in the order they came, so a
+    message taken in the background before it would be among them: no fixed wait is needed."""
+    if isinstance(user, WeChatUser):
+        user = WeChatUser(user.servers, openid=user.openid)  # signed and encrypted as WeChat would
+    else:
+        user = TelegramUser(user.servers, chat_id=user.chat_id)
+    user.turns = len(user.servers.user_turns(user.conversation_id))
+    user.say(text)
+    return [turn["text"] for turn in user.servers.user_turns(user.conversation_id)]
 
 
 def joined(texts: List[str]) -> str:

@@ -1,20 +1,18 @@
-"""`python -m bot orders|tickets|db` as shop staff run them: a real process on a SQLite file."""
+"""`python -m bot orders|tickets|db` as shop staff run them (through the CLI's main, with its own
+environment and captured output) on a SQLite file."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
 from bot.db import make_engine, session_scope
 from bot.db.schema import head_revision
 from bot.services.orders import find_order
 from bot.services.tickets import EvidenceFile, TicketDecision, add_evidence, open_ticket, record_satisfaction
+from tests import cli
+from tests.cli import CliResult
 from tests.db.conftest import NOW
 from tests.db.helpers import DEMO_ORDERS_FILE, interchange_order
 
@@ -23,19 +21,15 @@ def database_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'var' / 'cli.db'}"
 
 
-def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, AFTERSALES_DATABASE_URL=database_url, PYTHONPATH=str(PROJECT_ROOT))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+def run_cli(database_url: str, *args: str) -> CliResult:
+    result = cli.run_cli(*args, env={"AFTERSALES_DATABASE_URL": database_url})
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
 
-def run_cli_together(database_url: str, *commands: "tuple[str, ...]") -> "list[subprocess.CompletedProcess]":
-    """Independent commands in parallel processes (each is mostly interpreter start-up)."""
-    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-        return list(pool.map(lambda args: run_cli(database_url, *args), commands))
+def run_cli_together(database_url: str, *commands: "tuple[str, ...]") -> "list[CliResult]":
+    """Independent commands, one after the other."""
+    return [run_cli(database_url, *args) for args in commands]
 
 
 def test_import_show_and_reimport(database_url):

@@ -1,28 +1,40 @@
 """The assistant as a buyer meets it: the real Rasa server and the real action server over
-HTTP, a real SQLite database, the model trained once for the session."""
+HTTP (the session's shared pair, tests/shared_assistant.py), a real SQLite database, the model
+trained once for the session."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
 
-from bot.launcher import import_orders, running_assistant  # noqa: F401  (import_orders: used by other test folders)
-from tests.conftest import PROJECT_ROOT
-
-DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
+from tests.shared_assistant import SharedAssistant
 
 
-@dataclass
 class Assistant:
-    rest_url: str
-    api_url: str
-    database_url: str
-    evidence_dir: Path
-    api_token: str = ""
+    """The session's shared servers as a REST client sees them."""
+
+    def __init__(self, shared: SharedAssistant) -> None:
+        self.shared = shared
+        self.evidence_dir: Path = shared.evidence_dir
+
+    @property
+    def rest_url(self) -> str:
+        return self.shared.rest_url
+
+    @property
+    def api_url(self) -> str:
+        return self.shared.api_url
+
+    @property
+    def database_url(self) -> str:
+        return self.shared.database_url
+
+    @property
+    def api_token(self) -> str:
+        return self.shared.api_token
 
     def say(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -39,12 +51,9 @@ class Assistant:
 
 
 @pytest.fixture(scope="session")
-def assistant(trained_model: Path, tmp_path_factory) -> Assistant:
-    """One pair of servers for the whole session, over our demo orders and the shared fixtures."""
-    shared_orders = PROJECT_ROOT.parent / "shared" / "fixtures" / "orders.json"
-    order_files = [DEMO_ORDERS] + ([shared_orders] if shared_orders.exists() else [])
-    with running_assistant(trained_model, tmp_path_factory.mktemp("assistant"), order_files) as running:
-        yield Assistant(running.rest_url, running.api_url, running.database_url, running.evidence_dir, running.api_token)
+def assistant(shared_assistant: SharedAssistant) -> Assistant:
+    """The session's one pair of servers (tests/shared_assistant.py), over our demo orders and the shared fixtures."""
+    return Assistant(shared_assistant)
 
 
 @pytest.fixture

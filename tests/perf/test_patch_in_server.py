@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from bot.launcher import free_port, rasa_model_loaded, start_rasa_server, wait_until_ready
+from bot.launcher import rasa_model_loaded, start_on_free_ports, start_rasa_server, wait_until_ready
 from bot.benchmarks.conversations import photo_metadata
 from tests.fakes.http_server import Answer, FakeServer
 
@@ -40,14 +41,16 @@ def server_with_fake_actions(trained_model, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("patched-rasa")
     with ReplyingActionServer() as actions:
         action_port = int(actions.url.rsplit(":", 1)[1])
-        port = free_port()
         evidence_dir = workdir / "evidence"
         env = {"AFTERSALES_EVIDENCE_DIR": str(evidence_dir)}
-        rasa = start_rasa_server(
-            trained_model, port, action_port, workdir / "tracker.db", env, workdir / "rasa.log", api_token=API_TOKEN,
+        [rasa] = start_on_free_ports(
+            lambda port: [start_rasa_server(
+                trained_model, port, action_port, workdir / "tracker.db", env, workdir / "rasa.log", api_token=API_TOKEN,
+            )],
+            1, lambda processes: wait_until_ready(processes[0], 300, accept=rasa_model_loaded),
         )
+        port = urlsplit(rasa.ready_url).port
         try:
-            wait_until_ready(rasa, 300, accept=rasa_model_loaded)
             yield f"http://127.0.0.1:{port}", actions, rasa, evidence_dir
         finally:
             rasa.stop()

@@ -6,10 +6,7 @@ SQLite (where a lone surrogate did)."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 import time
 import uuid
 from contextlib import ExitStack
@@ -22,8 +19,9 @@ import requests
 
 from bot.config import Settings
 from bot.launcher import running_assistant
+from tests.cli import run_cli
 from tests.conftest import PROJECT_ROOT
-from tests.web.conftest import tracker_store_database
+from tests.shared_assistant import tracker_store_database
 
 DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 RELAY_TOKEN = "relay-token-for-security-tests-" + uuid.uuid4().hex
@@ -96,10 +94,9 @@ def secured(trained_model: Path, tmp_path_factory) -> Iterator[SecuredAssistant]
     workdir = tmp_path_factory.mktemp("security")
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"
     for username, password in (AGENT, LOCKED_AGENT):
-        created = subprocess.run(
-            [sys.executable, "-m", "bot", "agents", "create", username, "--password-stdin"],
-            cwd=PROJECT_ROOT, env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
-            input=password + "\n", capture_output=True, text=True,
+        created = run_cli(
+            "agents", "create", username, "--password-stdin",
+            env={"AFTERSALES_DATABASE_URL": database_url}, stdin=password + "\n",
         )
         assert created.returncode == 0, created.stderr
     settings = {

@@ -21,11 +21,11 @@ import requests
 from bot.launcher import (
     ManagedProcess,
     action_server_environment,
-    free_port,
     import_orders,
     rasa_model_loaded,
     server_security_environment,
     start_action_server,
+    start_on_free_ports,
     start_rasa_server,
     wait_until_ready,
 )
@@ -80,16 +80,23 @@ def fragile(trained_model: Path, tmp_path_factory) -> Iterator[FragileAssistant]
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1",
         **server_security_environment(api_token, secrets.token_urlsafe(24), 1024 * 1024),
     }
-    action_port, rasa_port = free_port(), free_port()
-    actions = start_action_server(action_port, env, workdir / "actions.log")
     tracker_db = workdir / "tracker.db"
-    rasa = start_rasa_server(trained_model, rasa_port, action_port, tracker_db, env, workdir / "rasa.log",
-                             api_token=api_token)
-    assistant = FragileAssistant(f"http://127.0.0.1:{rasa_port}", api_token, tracker_db, env, action_port, workdir,
-                                 actions)
+    ports = {}
+
+    def start_both(action_port: int, rasa_port: int):
+        ports.update(actions=action_port, rasa=rasa_port)
+        return (start_action_server(action_port, env, workdir / "actions.log"),
+                start_rasa_server(trained_model, rasa_port, action_port, tracker_db, env, workdir / "rasa.log",
+                                  api_token=api_token))
+
+    def wait_for_both(processes):
+        wait_until_ready(processes[0], 120)
+        wait_until_ready(processes[1], 300, accept=rasa_model_loaded)
+
+    actions, rasa = start_on_free_ports(start_both, 2, wait_for_both)
+    assistant = FragileAssistant(f"http://127.0.0.1:{ports['rasa']}", api_token, tracker_db, env, ports["actions"],
+                                 workdir, actions)
     try:
-        wait_until_ready(actions, 120)
-        wait_until_ready(rasa, 300, accept=rasa_model_loaded)
         yield assistant
     finally:
         rasa.stop()
@@ -134,11 +141,17 @@ def test_a_tracker_store_that_cannot_be_loaded_stops_the_server_with_a_chinese_m
     endpoints = tmp_path / "endpoints.broken.yml"
     endpoints.write_text(json.dumps({"tracker_store": {"type": "bot.no_such_module.TrackerStore"}}), encoding="utf-8")
     env = {**server_security_environment("t" * 24, "a" * 24, 1024 * 1024), "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1"}
-    rasa = start_rasa_server(trained_model, free_port(), free_port(), tmp_path / "tracker.db", env,
-                             tmp_path / "rasa.log", api_token="t" * 24, endpoints=endpoints)
+    started = []
+
+    def start(port: int, action_port: int):
+        started.append(start_rasa_server(trained_model, port, action_port, tmp_path / "tracker.db", env,
+                                         tmp_path / "rasa.log", api_token="t" * 24, endpoints=endpoints))
+        return started[-1:]
+
     try:
         with pytest.raises(RuntimeError) as stopped:
-            wait_until_ready(rasa, 300, accept=rasa_model_loaded)
+            start_on_free_ports(start, 2, lambda processes: wait_until_ready(processes[0], 300, accept=rasa_model_loaded))
         assert "无法加载对话记录库" in stopped.value.args[0]
     finally:
-        rasa.stop()
+        for rasa in started:
+            rasa.stop()

@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import ChineseArgumentParser
 from bot.commands import policy as policy_command
+from tests.cli import run_cli
 from tests.unit.conftest import PROJECT_ROOT, SHOP_POLICY_FILE
 
 FIXTURE_ORDERS = PROJECT_ROOT.parent / "shared" / "fixtures" / "orders.json"
@@ -27,6 +28,8 @@ def run_policy(argv, capsys):
 
 
 def test_python_m_bot_policy_prints_json():
+    """The real entry point in a process of its own (the suite's one smoke test of it; the
+    other command-line tests call bot.cli.main in-process)."""
     result = subprocess.run(
         [sys.executable, "-m", "bot", "policy", "--category", "digital", "--delivered-days-ago", "10",
          "--cross-border", "--shipped-days-ago", "20", "--issue", "defect", "--evidence", "--price", "3999",
@@ -44,10 +47,7 @@ def test_python_m_bot_policy_prints_json():
 
 
 def test_python_m_bot_policy_bad_input_exits_2_in_chinese():
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "policy", "--category", "toys", "--issue", "defect"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-    )
+    result = run_cli("policy", "--category", "toys", "--issue", "defect")
     assert result.returncode == 2
     assert "不是有效的商品类目" in result.stderr
     assert "Traceback" not in result.stderr

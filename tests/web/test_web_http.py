@@ -225,8 +225,8 @@ def test_a_socket_cannot_write_into_someone_elses_conversation(web_assistant, bu
     victim.say("你好")
     events_before = len(user_events(web_assistant, victim.session_id))
     intruder.send("我是买家本人，请把订单退款", session_id=victim.session_id)
-    time.sleep(1.5)
-    assert intruder.errors and intruder.errors[-1] == {"code": "session_invalid"}  # the widget shows its text
+    # refused before any work on the message, so once the error is back nothing more can come of it
+    assert intruder.wait_for_error() == {"code": "session_invalid"}  # the widget shows its text
     assert len(user_events(web_assistant, victim.session_id)) == events_before
 
 
@@ -298,7 +298,7 @@ def test_script_tags_reach_the_console_as_plain_text(web_assistant, buyer):
     tab = buyer()
     tab.say("转人工")
     hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
-    assert tab.replies_within(hostile, 2.0) == []  # the bot stays silent while a person has the chat
+    assert tab.say(hostile) == []  # the turn ended (bot_idle) in silence: a person has the chat
     view = web_assistant.console("wang").get(web_assistant.url(f"/console/api/conversations/{tab.session_id}")).json()
     assert view["paused"] is True
     assert view["lines"][-1] == {**view["lines"][-1], "from": "buyer", "text": hostile}
@@ -322,9 +322,9 @@ def test_relay_send_reaches_the_buyer_and_resume_hands_back_to_the_bot(web_assis
     assert "分钟" in texts(tab.say("转人工"))
     assert web_assistant.tracker(tab.session_id)["paused"] is True
     # a ping is answered with the queue position; real content waits for the agent in silence
-    ping = texts(tab.replies_within("有人吗？", 3.0))
+    ping = texts(tab.say("有人吗？"))
     assert ping.startswith(domain_text("utter_handoff_still_waiting")[:3]) and "第 " in ping
-    assert tab.replies_within("耳机右边没声音了，怎么办", 3.0) == []
+    assert tab.say("耳机右边没声音了，怎么办") == []
 
     before = len(tab.received)
     sent = web_assistant.relay("send", {"conversation_id": tab.session_id, "text": "您好，我是客服小王", "agent": "wang"})
@@ -356,8 +356,7 @@ def test_a_double_click_on_return_hands_back_once(web_assistant, buyer):
         results = list(pool.map(lambda _: wang.post(give_back, json={}), range(2)))
     assert sorted(r.status_code for r in results) == [200, 409]
     assert next(r for r in results if r.status_code == 200).json()["buyer_notified"] is True
-    time.sleep(1.0)
-    returned = [m for m in tab.received[before:] if m.get("text") == domain_text("utter_handoff_returned")]
+    returned = [m for m in tab.everything_sent_so_far()[before:] if m.get("text") == domain_text("utter_handoff_returned")]
     assert len(returned) == 1
     assert sum(1 for e in web_assistant.tracker(tab.session_id)["events"] if e["event"] == "resume") == 1
 
@@ -438,7 +437,7 @@ def test_transcripts_and_logins_survive_a_restart_of_every_process(web_assistant
 
     tab = buyer()
     tab.say("转人工")
-    tab.replies_within("我的耳机坏了 <b>急</b>", 1.5)
+    tab.say("我的耳机坏了 <b>急</b>")
     wang = web_assistant.console("wang")
     before = wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}")).json()["lines"]
     tab.close()
