@@ -28,6 +28,9 @@ MOBILE_NUMBER = re.compile(r"1[3-9]\d{9}")
 # digits spelled out one by one ("尾号六七一二", "幺三八"): four or more in a row are a number
 SPELLED_DIGITS = re.compile(r"[〇零一二三四五六七八九幺两]{4,}")
 SPELLED_DIGIT_VALUES = str.maketrans("〇零一二三四五六七八九幺两", "0012345678912")
+# a letter O or l typed among digits ("94710382655309O8") is the digit it looks like
+LOOKALIKE_IN_DIGITS = re.compile(r"(?:(?<=\d)|(?<=\d[ \-]))[OoIl](?=\d)")
+LOOKALIKE_VALUES = str.maketrans("OoIl", "0011")
 PHONE_CUE_WINDOW = 10
 
 
@@ -145,6 +148,7 @@ def extract_identifiers(
     """All ticket numbers, order numbers and phone last-4s in `text`, in text order."""
     normalized = normalize_width(text)
     digits = SPELLED_DIGITS.sub(lambda run: run.group().translate(SPELLED_DIGIT_VALUES), normalized.text)
+    digits = LOOKALIKE_IN_DIGITS.sub(lambda letter: letter.group().translate(LOOKALIKE_VALUES), digits)
     runs = _atom_runs(digits)
     taken: List[Tuple[int, int]] = []
     identifiers: List[Identifier] = []

@@ -103,3 +103,12 @@ def test_phone_digits_spelled_out_one_by_one_are_read(text, last4):
 @pytest.mark.parametrize("text", ["一一得一，二二得四", "他说三四天就到", "十二三块钱"])
 def test_number_words_in_a_sentence_are_no_identifier(text):
     assert extract_identifiers(text) == []
+
+
+@pytest.mark.parametrize("text", ["订单号94710382655309O8", "9471 0382 6553 O918", "947l038265530918"])
+def test_a_letter_that_looks_like_a_digit_among_digits_is_that_digit(text):
+    assert order_numbers(text) == [text.replace("订单号", "").replace(" ", "").translate(str.maketrans("Ol", "01"))]
+
+
+def test_letters_beside_digits_that_are_words_stay_letters():
+    assert extract_identifiers("型号O2 pro") == [] and order_numbers("AS202612070001") == []
