@@ -61,15 +61,18 @@ STYLE_BEHAVIOURS = {"typo_heavy", "long_rant", "voice_style", "angry", "all_in_f
 VERIFICATION_BEHAVIOURS = {"wrong_order_first", "wrong_phone_first", "asks_policy_midway"}
 AFTER_VERIFICATION_BEHAVIOURS = {"cancels", "switches_order", "gives_new_address"}
 AFTER_DECISION_BEHAVIOURS = {"rejects_decision", "asks_human", "thanks_after_decision", "asks_ticket_status_later"}
+# a policy question instead of the answer while the assistant waits for the photo or the used-or-not answer
+CASE_QUESTION_BEHAVIOURS = {"asks_policy_in_case"}
 KNOWN_BEHAVIOURS = (
     STYLE_BEHAVIOURS | VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | AFTER_DECISION_BEHAVIOURS
-    | {"greets_midway"}
+    | CASE_QUESTION_BEHAVIOURS | {"greets_midway"}
 )
 # the fact line each behaviour types (besides the opening)
 BEHAVIOUR_LINES = {
     "wrong_order_first": ("wrong_order_id", "correction_line"),
     "wrong_phone_first": ("wrong_phone_last4", "correction_line"),
     "asks_policy_midway": ("midway_question",),
+    "asks_policy_in_case": ("case_question",),
     "greets_midway": ("midway_greeting",),
     "cancels": ("cancel_line",),
     "switches_order": ("correction_line",),
@@ -79,6 +82,10 @@ BEHAVIOUR_LINES = {
     "gives_new_address": ("new_address",),
 }
 EXPECT_KEYS = ("category", "rule", "ticket", "remedy", "handoff")
+# optional facts: the buyer's own typed words instead of a click or the harness's default wording
+# (used_answer: whether the item was used; no_photo_answer: there is no photo; confirm_answer:
+# agreeing to the first remedy offered, typed instead of clicking it)
+TYPED_ANSWER_FACTS = ("used_answer", "no_photo_answer", "confirm_answer")
 
 
 class PersonaFormatError(ValueError):
@@ -143,6 +150,9 @@ def _persona(item: Any, path: Path) -> Persona:
                 raise PersonaFormatError(f"{path}：买家 {pid} 有行为 {name}，facts 里却没有 {line}。")
     if "switches_order" in behaviour and not item.get("second_order_id"):
         raise PersonaFormatError(f"{path}：买家 {pid} 有行为 switches_order，却没有 second_order_id。")
+    for key in TYPED_ANSWER_FACTS:
+        if key in facts and not isinstance(facts[key], str):
+            raise PersonaFormatError(f"{path}：买家 {pid} 的 {key} 应是买家打的一句话。")
     expect = dict(item["expect"])
     missing = [key for key in EXPECT_KEYS if key not in expect]
     if missing:
@@ -511,7 +521,7 @@ class SimulatedBuyer:
         if question.conditional and self.decided:
             question = Question("none")  # "if …, tell us": only a buyer still waiting for a decision takes it up
         if view.handed_over:
-            self._skip(VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | {"greets_midway"})
+            self._skip(VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | CASE_QUESTION_BEHAVIOURS | {"greets_midway"})
             if not self.decided:
                 self._skip(AFTER_DECISION_BEHAVIOURS)
         move = self._behaviour_move(turn, question, view)
@@ -550,6 +560,9 @@ class SimulatedBuyer:
         if question.kind in ("order_number", "phone") and "asks_policy_midway" in pending and not self.verified:
             self._play("asks_policy_midway")
             return Move(self._fact("midway_question"), note="行为 asks_policy_midway：核实订单时插问政策")
+        if question.kind in ("evidence", "used") and "asks_policy_in_case" in pending and not self.decided:
+            self._play("asks_policy_in_case")
+            return Move(self._fact("case_question"), note="行为 asks_policy_in_case：被问照片/用没用过时插问政策")
         if "greets_midway" in pending and self.turns == 2:  # instead of the second answer
             self._play("greets_midway")
             return Move(self._fact("midway_greeting"), note="行为 greets_midway")
@@ -618,11 +631,13 @@ class SimulatedBuyer:
             unused = self.facts.get("unused")
             if unused is None:
                 return self.problem_again("答：用没用过（买家觉得问得奇怪，重复问题）")
+            if self.facts.get("used_answer"):
+                return Move(self._fact("used_answer"), note="答：用没用过（自己打字）")
             return Move(UNUSED_ANSWER if unused else USED_ANSWER, note="答：用没用过")
         if kind == "evidence":
             if not self.facts.get("has_evidence"):
                 self.refused_evidence = True
-                return Move(NO_EVIDENCE_ANSWER, note="答：没有照片")
+                return Move(self._fact("no_photo_answer") or NO_EVIDENCE_ANSWER, note="答：没有照片")
             if self.photo_sent:
                 return Move(EVIDENCE_AGAIN_ANSWER, note="答：照片已发过")
             return Move("/inform", photo=True, shown=PHOTO_SHOWN_TEXT, note="发照片")
@@ -653,6 +668,9 @@ class SimulatedBuyer:
 
     def _choose_remedy(self, question: Question) -> Move:
         options = [b for b in question.buttons if b.entities.get("remedy")]
+        confirm = self._fact("confirm_answer")
+        if options and confirm and options[0].entities.get("remedy") == (self.persona.wants or options[0].entities.get("remedy")):
+            return Move(confirm, note="答：同意第一个处理方式（自己打字）")
         if options:
             for button in options:
                 if button.entities.get("remedy") == self.persona.wants:
