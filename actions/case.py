@@ -170,6 +170,8 @@ class ValidateCaseForm(RetryingFormValidationAction):
         for the photos ("待补充凭证") instead of the question coming back again and again."""
         if attachments_of(tracker):
             return {}
+        if (tracker.latest_message.get("intent") or {}).get("name") == "ask_policy":
+            return {}  # "拍照之前我想先问下…": the question is answered, the photo is asked for again
         asked = tracker.get_slot("requested_slot") == "evidence"
         text = buyer_text(tracker)
         if not (buyer_declines_evidence(tracker, asked=asked) or (asked and text)):

@@ -314,6 +314,18 @@ def test_photos_sent_when_asked_are_the_evidence(conversation):
 
 
 
+def test_a_question_asked_instead_of_the_photo_is_no_refusal_of_it(conversation):
+    """"拍照之前我想先问下，换新机要多久？": the rules answer the question and the form asks for
+    the photo again; the ticket must not be opened as waiting for evidence the buyer has."""
+    chat = conversation()
+    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
+                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    start_case_form(chat)
+    turn = answer_case_form(chat, "拍照之前我想先问下，换新的话要多久能寄到？", "ask_policy")
+    assert "evidence" not in turn.slots_set() and turn.requested_slot == "evidence"
+    assert chat.current_slots()["evidence"] is None
+
+
 def test_text_instead_of_a_photo_is_kept_as_description(conversation):
     chat = conversation()
     verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",

@@ -195,3 +195,15 @@ def test_a_spot_on_the_screen_is_a_fault_that_outranks_a_no_reason_question():
 
     found = values("kindle屏幕上有一块亮斑 另外这个能不能无理由退啊", "sub_issue")
     assert most_telling_sub_issue(found) == SubIssue.DEFECT.value
+
+
+@pytest.mark.parametrize("text, value", [
+    ("就试了一下，没穿出去过，吊牌还挂着呢", "unused"), ("只试穿了一下", "unused"), ("穿出去跑了两天", "used"),
+])
+def test_worn_or_not_in_a_buyers_own_words(text, value):
+    assert values(text, "item_condition") == [value]
+
+
+@pytest.mark.parametrize("text", ["跑鞋我想换个颜色，换成黑的行吗", "白色太容易脏，想换黑色，鞋没问题"])
+def test_a_colour_wish_with_nothing_wrong_is_no_reason(text):
+    assert values(text, "sub_issue") == [SubIssue.NO_REASON.value]
