@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import yaml
@@ -167,6 +168,42 @@ async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Te
         tracker.update(event)
         await rasa_agent.processor.save_tracker(tracker)
     result = {"delivered": note is None, "channel": channel, "at": event.timestamp}
+    if note:
+        result["note"] = note
+    return result
+
+
+IMAGE_NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这张图片没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+IMAGE_NOT_SUPPORTED = "买家所在的渠道（{channel}）暂不支持客服发送图片，这张图片没有送达买家，只记在了会话记录里。请改用文字说明。"
+
+
+async def send_agent_image(app: Sanic, conversation_id: Text, path: Path, attachment: Dict[str, Any], agent: Text) -> Dict[str, Any]:
+    """An image from the evidence store (`path`, described by `attachment`) to the buyer
+    through their own channel, kept in the transcript as the agent's message with the image.
+    Where the channel cannot push or cannot carry images, or the platform refuses, it is
+    kept marked as not delivered and the answer says so (`delivered: false`, a Chinese `note`)."""
+    rasa_agent = app.ctx.agent
+    async with rasa_agent.lock_store.lock(conversation_id):
+        tracker = await _existing_tracker(app, conversation_id)
+        channel = tracker.get_latest_input_channel()
+        shown_channel = desk.CHANNEL_LABELS.get(channel or "", channel or "未知")
+        output = output_channel_for(app, channel)
+        sender = getattr(output, "send_agent_image", None)
+        note = None
+        if output is None:
+            note = IMAGE_NOT_PUSHED.format(channel=shown_channel)
+        elif sender is None:
+            note = IMAGE_NOT_SUPPORTED.format(channel=shown_channel)
+        else:
+            try:
+                await sender(conversation_id, path, attachment, agent)
+            except Exception as error:  # the platform refused: kept, marked undelivered
+                logger.exception("agent image to %s failed", conversation_id)
+                note = f"图片没有送达买家（{type(error).__name__}），只记在了会话记录里，请稍后重试。"
+        event = BotUttered(None, metadata={"agent": agent, "attachments": [attachment], "delivered": note is None})
+        tracker.update(event)
+        await rasa_agent.processor.save_tracker(tracker)
+    result = {"delivered": note is None, "channel": channel, "at": event.timestamp, "attachment": attachment}
     if note:
         result["note"] = note
     return result
