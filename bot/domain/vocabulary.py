@@ -221,6 +221,9 @@ LABELS_ZH = {
     "agent_role": {"agent": "客服", "supervisor": "主管"},
 }
 
+# carriers the console offers when an agent enters a new tracking number (any other name may be typed)
+CARRIERS_ZH = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "极兔速递", "京东物流", "EMS", "菜鸟国际", "DHL")
+
 
 # The buyer's words for some of these codes are responses of domain.yml (every buyer text lives
 # there), spoken to the buyer rather than about them (「由您承担」, not 「买家承担」): one response

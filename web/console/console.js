@@ -662,6 +662,7 @@
   function openTicket(number) {
     state.ticket = number;
     state.ticketLines = 0;
+    $("tp-tracking-error").textContent = "";
     $("tp-transcript").textContent = "";
     $("ticket-page").hidden = false;
     document.querySelectorAll(".ticket-row").forEach(function (row) {
@@ -717,6 +718,7 @@
       box.appendChild(make("h3", null, "订单"));
       box.appendChild(orderBox);
     }
+    renderTrackingForm(ticket);
     var notes = $("tp-notes");
     notes.textContent = "";
     if (!ticket.notes.length) notes.appendChild(make("li", "muted", "还没有备注。"));
@@ -727,6 +729,43 @@
       notes.appendChild(item);
     });
   }
+
+  // a new tracking number (e.g. a reship): saved on the order, audited, and the buyer is told
+  function renderTrackingForm(ticket) {
+    var form = $("tp-tracking-form");
+    form.hidden = !ticket.order;
+    form.setAttribute("data-ticket", ticket.ticket_number);
+    var list = $("tp-carriers");
+    if (!list.children.length) {
+      (ticket.carrier_choices || []).forEach(function (name) { list.appendChild(option(name, name)); });
+    }
+  }
+
+  $("tp-tracking-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var number = state.ticket;
+    var carrier = $("tp-carrier").value.trim();
+    var tracking = $("tp-tracking-number").value.trim();
+    $("tp-tracking-error").textContent = "";
+    if (!number) return;
+    if (!carrier || !tracking) {
+      $("tp-tracking-error").textContent = "请同时填写承运商和物流单号。";
+      return;
+    }
+    $("tp-tracking-save").disabled = true;
+    api("POST", "/tickets/" + encodeURIComponent(number) + "/tracking", { carrier: carrier, tracking_number: tracking })
+      .then(function (data) {
+        $("tp-carrier").value = "";
+        $("tp-tracking-number").value = "";
+        var notice = data.notice;
+        if (notice.delivered) flash("工单 " + number + " 的新物流单号已保存，已通知买家。");
+        else flash("工单 " + number + " 的新物流单号已保存，但买家没有收到通知：" + notice.note, true);
+        refreshTicketPage(true);
+        loadTickets();
+      })
+      .catch(function (error) { $("tp-tracking-error").textContent = error.message; })
+      .finally(function () { $("tp-tracking-save").disabled = false; });
+  });
 
   function assign(assignee) {
     if (!state.ticket) return;
