@@ -62,6 +62,7 @@ RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
 RESPONSE_MESSAGE_LEFT = "utter_message_left"
 RESPONSE_MESSAGE_ADDED = "utter_message_added"
+RESPONSE_MESSAGE_LEFT_NO_PUSH = "utter_message_left_no_push"
 RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
 # slots a hand-back clears, so that the bot does not resume inside a form it left
 STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
@@ -338,15 +339,25 @@ async def take_left_message(app: Sanic, conversation_id: Text, text: Text, outpu
         return False
     order_number = tracker.get_slot("verified_order_number")
     channel = tracker.get_latest_input_channel()
+    can_push = output_channel_for(app, channel) is not None
     left = await in_database(
         lambda session: leave_message.take_message(
-            session, conversation_id, text, policy(), channel=channel, order_number=order_number
+            session, conversation_id, text, policy(), channel=channel, order_number=order_number, can_push=can_push
         )
     )
     if left is None:
         return False
-    response = RESPONSE_MESSAGE_LEFT if left.created else RESPONSE_MESSAGE_ADDED
-    return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
+    if can_push:
+        response = RESPONSE_MESSAGE_LEFT if left.created else RESPONSE_MESSAGE_ADDED
+        return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
+    # nobody could ever answer in this chat (REST): the bot takes it back, so that the buyer can
+    # ask it for the ticket's progress; they are told so in the answer to this very request
+    async with app.ctx.agent.lock_store.lock(conversation_id):
+        tracker = await _existing_tracker(app, conversation_id)
+        delivery = await _resume_and_say(
+            app, tracker, [RESPONSE_MESSAGE_LEFT_NO_PUSH], values={"ticket_number": left.ticket_number}, output=output
+        )
+    return delivery["buyer_notified"]
 
 
 async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:
@@ -487,15 +498,17 @@ async def _paused_tracker(app: Sanic, conversation_id: Text):
 
 
 async def _resume_and_say(
-    app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = (), values: Optional[Dict[str, Any]] = None
+    app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = (), values: Optional[Dict[str, Any]] = None,
+    output: Optional[OutputChannel] = None,
 ) -> Dict[str, Any]:
     """ConversationResumed, the slots, the bot's messages, then action_listen: the tracker
     looks as if the bot had just spoken and now waits for the buyer, so the next message is
     predicted as in any other turn. The conversation is resumed even when the buyer cannot be
-    reached: a failed delivery is logged and reported to the agent (`buyer_notified: false`)."""
+    reached: a failed delivery is logged and reported to the agent (`buyer_notified: false`).
+    `output`: the channel of the buyer's current request, else the one that can push."""
     rasa_agent = app.ctx.agent
     conversation_id = tracker.sender_id
-    output = output_channel_for(app, tracker.get_latest_input_channel())
+    output = output or output_channel_for(app, tracker.get_latest_input_channel())
     failure = None if output is not None else "买家所在的渠道不支持主动推送消息"
     tracker.update(ConversationResumed())
     # the bot resumes clean: no form it was in before the hand-over, no question it was asking

@@ -163,6 +163,11 @@ class Channel(StrEnum):
     CONSOLE = "console"
 
 
+# buyer channels the shop cannot write to outside the buyer's own request (the answer to a REST
+# call is all its client gets): a buyer there is told so, and how to ask for the answer instead
+CHANNELS_WITHOUT_PUSH = frozenset({Channel.REST.value})
+
+
 # ---- Chinese labels for people (the agent console, reports): the one catalogue ----------------
 
 LABELS_ZH = {
