@@ -23,6 +23,7 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/tickets/<number>/assign  {assignee}    (null: unassign)
     POST /console/api/tickets/<number>/notes   {body}
     POST /console/api/tickets/<number>/message {text}        to the buyer, on the buyer's channel
+    POST /console/api/tickets/<number>/tracking {carrier, tracking_number}  the buyer is told
     GET  /console/api/canned                                 canned replies (domain.yml utter_canned_*)
 """
 from __future__ import annotations
