@@ -60,6 +60,7 @@ RESPONSE_ASK_SATISFACTION = "utter_ask_satisfaction"
 RESPONSE_AGENT_JOINED = "utter_agent_joined"
 RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
+RESPONSE_NOBODY_ONLINE_NO_PUSH = "utter_handoff_nobody_online_no_push"
 RESPONSE_MESSAGE_LEFT = "utter_message_left"
 RESPONSE_MESSAGE_ADDED = "utter_message_added"
 RESPONSE_MESSAGE_LEFT_NO_PUSH = "utter_message_left_no_push"
@@ -370,7 +371,8 @@ async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[Output
     if estimate is None:
         return False
     if estimate.wait_minutes is None:
-        return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE, output)
+        can_push = output_channel_for(app, tracker.get_latest_input_channel()) is not None
+        return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE if can_push else RESPONSE_NOBODY_ONLINE_NO_PUSH, output)
     return await tell_buyer(
         app, conversation_id, RESPONSE_STILL_WAITING, output, position=estimate.position, wait_minutes=estimate.wait_minutes
     )
