@@ -154,6 +154,7 @@ def write_credentials(path: Path, wechat_url: str, telegram_url: str) -> Path:
             "api_base_url": telegram_url,
         },
         "channels.agent_relay.AgentRelayInput": {"token": RELAY_TOKEN},
+        "channels.console.AgentConsoleInput": None,
     }
     path.write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
     return path
