@@ -67,6 +67,12 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
     console.wait_for_selector("#app-view:not([hidden])", timeout=TIMEOUT_MS)
     console.click(".tab[data-page=tickets]")
     console.fill("#ticket-search", number)
+    # the list is redrawn when the search answers: click the row of the redrawn list
+    console.wait_for_function(
+        "n => { const rows = document.querySelectorAll('tr.ticket-row');"
+        " return rows.length === 1 && rows[0].getAttribute('data-ticket') === n; }",
+        arg=number, timeout=TIMEOUT_MS,
+    )
     console.locator(f"tr.ticket-row[data-ticket='{number}']").click()
     console.locator("#tp-title", has_text=number).wait_for(timeout=TIMEOUT_MS)
     console.wait_for_selector("#tp-tracking-form:not([hidden])", timeout=TIMEOUT_MS)
@@ -126,7 +132,7 @@ def test_bad_tracking_input_is_refused_in_chinese_and_a_rest_buyer_is_shown_as_n
         assert refused.status_code == 400 and expected in refused.json()["error"], (carrier, tracking_number, refused.text)
     unknown = set_tracking(wang, web_assistant, "AS000000000000", "顺丰速运", "SF1234567890")
     assert unknown.status_code == 400 and "AS000000000000" in unknown.json()["error"]
-    no_order = reship_ticket(web_assistant, conversation_id, channel="rest", with_order=False)
+    no_order = reship_ticket(web_assistant, "left-a-message-without-order", channel="webchat", with_order=False)
     refused = set_tracking(wang, web_assistant, no_order, "顺丰速运", "SF1234567890")
     assert refused.status_code == 400 and "没有关联订单" in refused.json()["error"]
     page = wang.get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()
