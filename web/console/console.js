@@ -312,7 +312,10 @@
     row.setAttribute("data-from", line.from);
     if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
     if (line.text) row.appendChild(make("div", "text", line.text));
-    if (line.from !== "buyer" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
+    if (line.from !== "buyer" && line.delivered === false) {
+      var image = (line.attachments || []).length > 0;
+      row.appendChild(make("span", "undelivered", image ? "未送达：买家的渠道收不到这张图片" : "未送达：买家的渠道不能主动推送"));
+    }
     (line.attachments || []).forEach(function (attachment) {
       if (!isEvidenceUrl(attachment.url)) return;
       if (attachment.type === "image") {
