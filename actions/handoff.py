@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.case import conversation_channel
 from bot.console import leave_message
+from bot.domain.vocabulary import CHANNELS_WITHOUT_PUSH
 from bot.nlu.reaction import asks_for_a_person
 from bot.nlu.upset import Mood, assess_mood
 from bot.services import cases
@@ -26,6 +27,7 @@ UNAVAILABLE_RESPONSES = {
     leave_message.OUT_OF_HOURS: "utter_handoff_out_of_hours",
     leave_message.NOBODY_ONLINE: "utter_handoff_nobody_online_leave_message",
 }
+NO_PUSH_SUFFIX = "_no_push"  # the same, for a buyer whose channel cannot be answered later
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:
@@ -97,7 +99,10 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_already")
         elif queued.unavailable is not None:
             # nobody can answer now: no wait is quoted; what the buyer writes next becomes a ticket
-            dispatcher.utter_message(response=UNAVAILABLE_RESPONSES[queued.unavailable], office_hours=queued.office_hours)
+            response = UNAVAILABLE_RESPONSES[queued.unavailable]
+            if conversation_channel(tracker) in CHANNELS_WITHOUT_PUSH:
+                response += NO_PUSH_SUFFIX
+            dispatcher.utter_message(response=response, office_hours=queued.office_hours)
         else:
             dispatcher.utter_message(response="utter_handoff", wait_minutes=queued.wait_minutes)
         return [

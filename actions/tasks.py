@@ -247,7 +247,9 @@ class ActionContinueTask(Action):
         order_number = tracker.get_slot("order_number")
         with runtime.database() as session:
             if ticket_number:
-                reports = [cases.owned_ticket_report(session, ticket_number, tracker.get_slot("verified_orders") or [])]
+                reports = [cases.owned_ticket_report(
+                    session, ticket_number, tracker.get_slot("verified_orders") or [], tracker.sender_id
+                )]
             else:
                 reports = cases.ticket_reports_for_order(session, order_number)
         if not ticket_number and not reports and self.answer_closed_order(dispatcher, tracker):

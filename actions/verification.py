@@ -70,6 +70,10 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
     ) -> List[Text]:
         if tracker.get_slot("verification_failed"):
             return []
+        if tracker.get_slot("pending_task") == "ticket_status":
+            with runtime.database() as session:
+                if cases.opened_in_conversation(session, tracker.get_slot("ticket_number"), tracker.sender_id):
+                    return []
         slots = list(domain_slots)
         order_number = tracker.get_slot("order_number")
         if tracker.get_slot("order_verified") and order_number == tracker.get_slot("verified_order_number"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import yaml
@@ -59,8 +60,10 @@ RESPONSE_ASK_SATISFACTION = "utter_ask_satisfaction"
 RESPONSE_AGENT_JOINED = "utter_agent_joined"
 RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
+RESPONSE_NOBODY_ONLINE_NO_PUSH = "utter_handoff_nobody_online_no_push"
 RESPONSE_MESSAGE_LEFT = "utter_message_left"
 RESPONSE_MESSAGE_ADDED = "utter_message_added"
+RESPONSE_MESSAGE_LEFT_NO_PUSH = "utter_message_left_no_push"
 RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
 # slots a hand-back clears, so that the bot does not resume inside a form it left
 STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
@@ -167,6 +170,42 @@ async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Te
         tracker.update(event)
         await rasa_agent.processor.save_tracker(tracker)
     result = {"delivered": note is None, "channel": channel, "at": event.timestamp}
+    if note:
+        result["note"] = note
+    return result
+
+
+IMAGE_NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这张图片没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+IMAGE_NOT_SUPPORTED = "买家所在的渠道（{channel}）暂不支持客服发送图片，这张图片没有送达买家，只记在了会话记录里。请改用文字说明。"
+
+
+async def send_agent_image(app: Sanic, conversation_id: Text, path: Path, attachment: Dict[str, Any], agent: Text) -> Dict[str, Any]:
+    """An image from the evidence store (`path`, described by `attachment`) to the buyer
+    through their own channel, kept in the transcript as the agent's message with the image.
+    Where the channel cannot push or cannot carry images, or the platform refuses, it is
+    kept marked as not delivered and the answer says so (`delivered: false`, a Chinese `note`)."""
+    rasa_agent = app.ctx.agent
+    async with rasa_agent.lock_store.lock(conversation_id):
+        tracker = await _existing_tracker(app, conversation_id)
+        channel = tracker.get_latest_input_channel()
+        shown_channel = desk.CHANNEL_LABELS.get(channel or "", channel or "未知")
+        output = output_channel_for(app, channel)
+        sender = getattr(output, "send_agent_image", None)
+        note = None
+        if output is None:
+            note = IMAGE_NOT_PUSHED.format(channel=shown_channel)
+        elif sender is None:
+            note = IMAGE_NOT_SUPPORTED.format(channel=shown_channel)
+        else:
+            try:
+                await sender(conversation_id, path, attachment, agent)
+            except Exception as error:  # the platform refused: kept, marked undelivered
+                logger.exception("agent image to %s failed", conversation_id)
+                note = f"图片没有送达买家（{type(error).__name__}），只记在了会话记录里，请稍后重试。"
+        event = BotUttered(None, metadata={"agent": agent, "attachments": [attachment], "delivered": note is None})
+        tracker.update(event)
+        await rasa_agent.processor.save_tracker(tracker)
+    result = {"delivered": note is None, "channel": channel, "at": event.timestamp, "attachment": attachment}
     if note:
         result["note"] = note
     return result
@@ -301,15 +340,25 @@ async def take_left_message(app: Sanic, conversation_id: Text, text: Text, outpu
         return False
     order_number = tracker.get_slot("verified_order_number")
     channel = tracker.get_latest_input_channel()
+    can_push = output_channel_for(app, channel) is not None
     left = await in_database(
         lambda session: leave_message.take_message(
-            session, conversation_id, text, policy(), channel=channel, order_number=order_number
+            session, conversation_id, text, policy(), channel=channel, order_number=order_number, can_push=can_push
         )
     )
     if left is None:
         return False
-    response = RESPONSE_MESSAGE_LEFT if left.created else RESPONSE_MESSAGE_ADDED
-    return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
+    if can_push:
+        response = RESPONSE_MESSAGE_LEFT if left.created else RESPONSE_MESSAGE_ADDED
+        return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
+    # nobody could ever answer in this chat (REST): the bot takes it back, so that the buyer can
+    # ask it for the ticket's progress; they are told so in the answer to this very request
+    async with app.ctx.agent.lock_store.lock(conversation_id):
+        tracker = await _existing_tracker(app, conversation_id)
+        delivery = await _resume_and_say(
+            app, tracker, [RESPONSE_MESSAGE_LEFT_NO_PUSH], values={"ticket_number": left.ticket_number}, output=output
+        )
+    return delivery["buyer_notified"]
 
 
 async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:
@@ -322,7 +371,8 @@ async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[Output
     if estimate is None:
         return False
     if estimate.wait_minutes is None:
-        return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE, output)
+        can_push = output_channel_for(app, tracker.get_latest_input_channel()) is not None
+        return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE if can_push else RESPONSE_NOBODY_ONLINE_NO_PUSH, output)
     return await tell_buyer(
         app, conversation_id, RESPONSE_STILL_WAITING, output, position=estimate.position, wait_minutes=estimate.wait_minutes
     )
@@ -450,15 +500,17 @@ async def _paused_tracker(app: Sanic, conversation_id: Text):
 
 
 async def _resume_and_say(
-    app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = (), values: Optional[Dict[str, Any]] = None
+    app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = (), values: Optional[Dict[str, Any]] = None,
+    output: Optional[OutputChannel] = None,
 ) -> Dict[str, Any]:
     """ConversationResumed, the slots, the bot's messages, then action_listen: the tracker
     looks as if the bot had just spoken and now waits for the buyer, so the next message is
     predicted as in any other turn. The conversation is resumed even when the buyer cannot be
-    reached: a failed delivery is logged and reported to the agent (`buyer_notified: false`)."""
+    reached: a failed delivery is logged and reported to the agent (`buyer_notified: false`).
+    `output`: the channel of the buyer's current request, else the one that can push."""
     rasa_agent = app.ctx.agent
     conversation_id = tracker.sender_id
-    output = output_channel_for(app, tracker.get_latest_input_channel())
+    output = output or output_channel_for(app, tracker.get_latest_input_channel())
     failure = None if output is not None else "买家所在的渠道不支持主动推送消息"
     tracker.update(ConversationResumed())
     # the bot resumes clean: no form it was in before the hand-over, no question it was asking

@@ -13,6 +13,7 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/handoffs/<id>/claim
     GET  /console/api/conversations/<id>?since=N      details + transcript lines from N on
     POST /console/api/conversations/<id>/reply   {text}
+    POST /console/api/conversations/<id>/image   the image's bytes (JPEG/PNG/WebP), X-File-Name header
     POST /console/api/conversations/<id>/notes   {body}
     POST /console/api/conversations/<id>/return | /resolve
     POST /console/api/tickets/<number>  {status?, chosen_remedy?, priority?, note?}
@@ -22,14 +23,18 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/tickets/<number>/assign  {assignee}    (null: unassign)
     POST /console/api/tickets/<number>/notes   {body}
     POST /console/api/tickets/<number>/message {text}        to the buyer, on the buyer's channel
+    POST /console/api/tickets/<number>/tracking {carrier, tracking_number}  the buyer is told
     GET  /console/api/canned                                 canned replies (domain.yml utter_canned_*)
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from urllib.parse import unquote
 
 from rasa.core import jobs
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -47,18 +52,27 @@ from bot.domain.vocabulary import label_zh
 from bot.services import tickets
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
+from bot.services.evidence_store import EvidenceLimits, EvidenceRejected, megabytes, open_evidence, store_agent_image
 from channels import agent_relay, console_live
 from channels.database import in_database, policy
-from channels.http import error_response, json_body, json_response
+from channels.http import error_response, json_body, json_response, limited_body
 
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
 MAX_ROW_ID = 2**63 - 1
 SLA_CHECK_MINUTES = 5
+MAX_FILE_NAME = 120
 logger = logging.getLogger(__name__)
 
 
-def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
-    """Only for a valid, unexpired login; POSTs must be JSON (a cross-site form cannot send it)."""
+# what a cross-site HTML form can send without the browser asking the server first
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def signed_in(handler: Optional[Callable[..., Awaitable[HTTPResponse]]] = None, *, file_body: bool = False):
+    """Only for a valid, unexpired login; POSTs must be JSON (a cross-site form cannot send it),
+    or with `file_body` the file itself in any type a form cannot send."""
+    if handler is None:
+        return functools.partial(signed_in, file_body=file_body)
 
     @functools.wraps(handler)
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
@@ -66,7 +80,11 @@ def signed_in(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., 
         agent = await in_database(lambda session: accounts.agent_for_token(session, token)) if token else None
         if agent is None:
             return error_response(401, "请先登录（登录已过期或尚未登录）。")
-        if request.method == "POST" and not (request.content_type or "").startswith("application/json"):
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if request.method == "POST" and file_body:
+            if not content_type or content_type in FORM_CONTENT_TYPES:
+                return error_response(415, "请直接上传图片文件本身（Content-Type 为图片类型），不能用表单提交。")
+        elif request.method == "POST" and content_type != "application/json":
             return error_response(415, "请求必须是 JSON（Content-Type: application/json）。")
         if "conversation_id" in kwargs:
             try:
@@ -97,6 +115,8 @@ class AgentConsoleInput(InputChannel):
         console = Blueprint("agent_console", __name__)
         lifetime = timedelta(hours=get_settings().console_session_hours)
         login_throttles = accounts.LoginThrottles.from_settings(get_settings())
+        evidence_dir = Path(get_settings().evidence_dir)
+        image_limits = EvidenceLimits.from_settings(get_settings())
 
         @console.listener("after_server_start")
         async def watch_sla(app, _loop) -> None:
@@ -163,7 +183,8 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/me", methods=["GET"])
         @signed_in
         async def me(request: Request, agent: SignedInAgent) -> HTTPResponse:
-            return json_response({"agent": _agent_json(agent), "timezone": get_settings().timezone})
+            return json_response({"agent": _agent_json(agent), "timezone": get_settings().timezone,
+                                  "max_image_bytes": image_limits.max_image_bytes})
 
         @console.route("/api/queue", methods=["GET"])
         @signed_in
@@ -235,6 +256,33 @@ class AgentConsoleInput(InputChannel):
                 return agent_relay.send_agent_message(app, conversation, text, who)
 
             return await on_owned_conversation(request, agent, conversation_id, send)
+
+        @console.route("/api/conversations/<conversation_id>/image", methods=["POST"], stream=True)
+        @signed_in(file_body=True)
+        async def send_image(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
+            """The body is the image itself; X-File-Name its URL-encoded name. Only the agent
+            who holds the chat (or a supervisor) may send, as with text replies."""
+            try:
+                await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
+            except ServiceError as refused:
+                return error_response(409, refused.message)
+            body = await limited_body(request, image_limits.max_image_bytes)
+            if body is None:
+                return error_response(413, f"图片太大了，最大 {megabytes(image_limits.max_image_bytes)}。请压缩后重新发送。")
+            name = Path(unquote(request.headers.get("x-file-name", ""))).name.strip()[:MAX_FILE_NAME] or None
+            try:
+                stored = await asyncio.to_thread(
+                    store_agent_image, body, evidence_dir=evidence_dir, declared_name=name, limits=image_limits
+                )
+                result = await agent_relay.send_agent_image(
+                    request.app, conversation_id, open_evidence(evidence_dir, stored.sha256), stored.attachment(name),
+                    agent.username,
+                )
+            except EvidenceRejected as refused:
+                return error_response(413 if refused.too_large else 415, refused.message)
+            except agent_relay.RelayError as refused:
+                return error_response(refused.status, refused.message)
+            return json_response(result)
 
         @console.route("/api/conversations/<conversation_id>/notes", methods=["POST"])
         @signed_in

@@ -28,3 +28,22 @@ def json_body(request: Request) -> Optional[Dict[str, Any]]:
     except Exception:  # Sanic refuses malformed JSON with an English error
         return None
     return body if isinstance(body, dict) else None
+
+
+async def limited_body(request: Request, limit: int) -> Optional[bytes]:
+    """The body of a `stream=True` route, or None as soon as it is known to exceed `limit`
+    bytes (by its Content-Length, or while reading a body sent without one)."""
+    if request.stream is None:
+        return request.body
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        return None
+    chunks, received = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        received += len(chunk)
+        if received > limit:
+            return None
+        chunks.append(chunk)

@@ -31,6 +31,7 @@ from bot.messaging import inbound
 from channels.http import error_response, json_body, json_response
 from bot.throttles import message_throttle
 from channels.messaging_support import answering_outages, client_address, too_long_reply, too_many_messages_reply
+from channels.agent_relay import answering_pings
 from channels.webchat import trusted_metadata
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class RestInput(RasaRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_rest", __name__)
-        on_new_message = answering_outages(on_new_message)
+        # while waiting for a person: 「在吗」 answered, a message left out of hours becomes a ticket
+        on_new_message = answering_outages(answering_pings(on_new_message))
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

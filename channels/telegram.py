@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from aiogram import Bot, types
@@ -84,6 +85,12 @@ class AfterSalesTelegramOutput(TelegramOutput):
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await super().send_custom_json(platform_id(TELEGRAM, recipient_id), json_message, **kwargs)
+
+    async def send_agent_image(self, recipient_id: Text, path: Path, attachment: Dict[str, Any], agent: Text) -> None:
+        """An agent's image from the evidence store, uploaded with sendPhoto (Telegram cannot
+        fetch the shop's /evidence/ URL, which needs a login)."""
+        photo = types.InputFile(str(path), filename=attachment.get("name") or Path(path).name)
+        await self.send_photo(platform_id(TELEGRAM, recipient_id), photo)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any

@@ -27,6 +27,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -49,7 +50,7 @@ from bot.services.evidence_store import (
 from bot.services.identity import verified_identity
 from bot.throttles import Throttle
 from channels.database import in_database
-from channels.http import error_response, json_response
+from channels.http import error_response, json_response, limited_body
 from bot.throttles import message_throttle
 from channels.messaging_support import answering_outages, client_address, too_long_reply, too_many_messages_reply
 from channels import agent_relay
@@ -112,6 +113,11 @@ class WebChatOutput(SocketIOOutput):
 
     async def send_agent_message(self, recipient_id: Text, text: Text, agent: Text) -> None:
         await self._send_message(recipient_id, {"text": text, "from_agent": True})
+
+    async def send_agent_image(self, recipient_id: Text, path: Path, attachment: Dict[str, Any], agent: Text) -> None:
+        """The widget fetches the image from /evidence/ with its session id (`_may_view`)."""
+        shown = {key: attachment[key] for key in ("type", "url", "sha256", "name")}
+        await self._send_message(recipient_id, {"attachments": [shown], "from_agent": True})
 
 
 class WebChatInput(SocketIOInput):
@@ -341,23 +347,8 @@ class WebChatInput(SocketIOInput):
         )
 
     async def _upload_body(self, request: Request) -> Optional[bytes]:
-        """The request body, or None as soon as it is known to exceed the upload limit (by its
-        Content-Length, or while reading a body sent without one)."""
-        if request.stream is None:
-            return request.body
-        limit = self._max_upload_bytes()
-        declared = request.headers.get("content-length", "")
-        if declared.isdecimal() and int(declared) > limit:
-            return None
-        chunks, received = [], 0
-        while True:
-            chunk = await request.stream.read()
-            if chunk is None:
-                return b"".join(chunks)
-            received += len(chunk)
-            if received > limit:
-                return None
-            chunks.append(chunk)
+        """The request body, or None as soon as it is known to exceed the upload limit."""
+        return await limited_body(request, self._max_upload_bytes())
 
     async def _may_view(self, request: Request, sha256: str) -> bool:
         token = request.cookies.get(SESSION_COOKIE)
@@ -369,10 +360,16 @@ class WebChatInput(SocketIOInput):
         tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
         if tracker is None:
             return False
+        web_chat = tracker.get_latest_input_channel() == self.name()
         for event in tracker.events:
-            if getattr(event, "input_channel", None) != self.name():
-                continue  # only a web chat message names a file its buyer uploaded (not REST, not an agent)
-            attachments = (getattr(event, "metadata", None) or {}).get("attachments") or []
+            metadata = getattr(event, "metadata", None) or {}
+            # a web chat message names a file its buyer uploaded (not REST); an agent's message one
+            # sent to this web chat's buyer
+            from_buyer = getattr(event, "input_channel", None) == self.name()
+            from_agent = web_chat and isinstance(event, BotUttered) and bool(metadata.get("agent"))
+            if not (from_buyer or from_agent):
+                continue
+            attachments = metadata.get("attachments") or []
             if any(isinstance(item, dict) and item.get("sha256") == sha256 for item in attachments):
                 return True
         return False

@@ -310,6 +310,7 @@ CONSOLE_ROUTES = [
     ("POST", "/api/conversations/{}/resolve"), ("POST", "/api/tickets/{}"), ("GET", "/api/tickets"),
     ("GET", "/api/tickets/{}"), ("POST", "/api/tickets/{}/assign"), ("POST", "/api/tickets/{}/notes"),
     ("POST", "/api/tickets/{}/message"), ("GET", "/api/canned"), ("GET", "/api/dashboard"),
+    ("POST", "/api/tickets/{}/tracking"), ("POST", "/api/conversations/{}/image"),
 ]
 
 

@@ -25,6 +25,7 @@ from bot.domain.tickets import CLOSED, KEPT_OPEN, UNDER_WAY_STATUSES
 from bot.domain.vocabulary import (
     ACTIVE_HANDOFF_STATUSES,
     ACTIVE_TICKET_STATUSES,
+    CARRIERS_ZH,
     LABELS_ZH,
     ComplaintCategory,
     HandoffStatus,
@@ -661,6 +662,7 @@ def ticket_page(session: Session, ticket_number: str) -> Dict[str, Any]:
     ]
     handoff = latest_handoff(session, ticket.conversation_id) if ticket.conversation_id else None
     details["handoff_status_label"] = label_zh("handoff_status", handoff.status) if handoff is not None else None
+    details["carrier_choices"] = list(CARRIERS_ZH)
     return details
 
 

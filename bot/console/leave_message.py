@@ -55,10 +55,13 @@ class LeftMessage:
 def take_message(
     session: Session, conversation_id: str, text: str, policy: PolicyConfig, *,
     channel: Optional[str] = None, order_number: Optional[str] = None, now: Optional[datetime] = None,
+    can_push: bool = True,
 ) -> Optional[LeftMessage]:
     """What a buyer writes while waiting in the queue with nobody to answer becomes a ticket
     (or is added to the chat's ticket). None when this is not such a message: the chat is not
-    waiting, or an agent is online (the agent reads it in the console)."""
+    waiting, or an agent is online (the agent reads it in the console). A buyer whose channel
+    cannot be written to later (`can_push=False`) leaves the queue with the message: the
+    ticket is what agents work, and the buyer asks the bot for its progress."""
     now = now or utcnow()
     text = (text or "").strip()[:MAX_MESSAGE_CHARS]
     handoff = handoffs.active_handoff(session, conversation_id)
@@ -69,7 +72,16 @@ def take_message(
     ticket = handoff.ticket
     if ticket is not None and tickets.is_active(ticket):
         tickets.update_ticket(session, ticket, "bot", note=f"买家留言：{text}", now=now)
-        return LeftMessage(ticket.ticket_number, created=False)
+        left = LeftMessage(ticket.ticket_number, created=False)
+    else:
+        left = _new_ticket(session, handoff, conversation_id, text, policy, channel, order_number, now)
+    if not can_push:
+        handoffs.return_handoff(session, handoff.id, note=f"买家的渠道收不到主动回复，留言已记入工单 {left.ticket_number}", now=now)
+    return left
+
+
+def _new_ticket(session: Session, handoff, conversation_id: str, text: str, policy: PolicyConfig,
+                channel: Optional[str], order_number: Optional[str], now: datetime) -> LeftMessage:
     order = orders.find_order(session, order_number) if order_number else None
     ticket, created = tickets.open_ticket(
         session,

@@ -5,6 +5,7 @@ tracking number; channels/agent_relay.py delivers it (and marks it undelivered w
 channel cannot push)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -21,6 +22,10 @@ UPDATES = (STATUS, TRACKING)
 STATUS_RESPONSES = {status.value: f"utter_ticket_update_{status.value}" for status in TicketStatus}
 TRACKING_RESPONSE = "utter_ticket_update_tracking"
 MAX_TRACKING_CHARS = 64
+MIN_TRACKING_NUMBER, MAX_TRACKING_NUMBER = 6, 40
+# carriers' numbers: SF1234567890, 75312345678901, EA123456789CN, JDVA01234567890-1-1-
+TRACKING_NUMBER = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9-]{{{MIN_TRACKING_NUMBER - 1},{MAX_TRACKING_NUMBER - 1}}})")
+CARRIER_NAME = re.compile(r"[\w\u4e00-\u9fff][\w\u4e00-\u9fff ()（）·&.-]*")
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,18 @@ def set_tracking(session: Session, ticket_number: str, carrier: str, tracking_nu
         raise InvalidChange("请同时填写承运商和物流单号。")
     if len(carrier) > MAX_TRACKING_CHARS or len(tracking_number) > MAX_TRACKING_CHARS:
         raise InvalidChange(f"承运商和物流单号最多 {MAX_TRACKING_CHARS} 个字符。")
+    if not CARRIER_NAME.fullmatch(carrier):
+        raise InvalidChange(f"承运商「{carrier}」不像快递公司的名字：请填写如“顺丰速运”“中通快递”“EMS”，不要带换行或特殊符号。")
+    if not TRACKING_NUMBER.fullmatch(tracking_number):
+        raise InvalidChange(
+            f"物流单号「{tracking_number}」格式不对：只能包含字母、数字和短横线（-），"
+            f"长度 {MIN_TRACKING_NUMBER}–{MAX_TRACKING_NUMBER} 位，中间不要有空格。请核对后重新输入。"
+        )
     ticket = tickets.require_ticket(session, ticket_number)
     if ticket.order is None:
         raise InvalidChange(f"工单 {ticket.ticket_number} 没有关联订单，不能设置物流单号。")
+    if (ticket.order.carrier, ticket.order.tracking_number) == (carrier, tracking_number):
+        raise InvalidChange(f"订单的物流单号已经是 {carrier} {tracking_number}，没有变化，不会重复通知买家。")
     old = f"{ticket.order.carrier or ''} {ticket.order.tracking_number or ''}".strip() or "无"
     tickets.add_tracking_number(session, ticket, carrier, tracking_number, old, actor)
     ticket.order.carrier, ticket.order.tracking_number = carrier, tracking_number

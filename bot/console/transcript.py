@@ -50,6 +50,8 @@ def transcript(events: Iterable[Dict[str, Any]], *, include_system: bool = True)
                         {"title": b.get("title"), "payload": b.get("payload")} for b in data.get("buttons") or []
                     ],
                     "image": data.get("image"),
+                    # an image an agent sent from the console, from the evidence store
+                    "attachments": [shown for shown in map(_evidence_attachment, metadata.get("attachments") or []) if shown],
                     "at": _iso(event.get("timestamp")),
                     # False: kept here but the buyer's channel could not push it (REST, a refusal)
                     "delivered": metadata.get("delivered", True) is not False,

@@ -164,6 +164,11 @@ class Channel(StrEnum):
     CONSOLE = "console"
 
 
+# buyer channels the shop cannot write to outside the buyer's own request (the answer to a REST
+# call is all its client gets): a buyer there is told so, and how to ask for the answer instead
+CHANNELS_WITHOUT_PUSH = frozenset({Channel.REST.value})
+
+
 # ---- Chinese labels for people (the agent console, reports): the one catalogue ----------------
 
 LABELS_ZH: Dict[str, Dict[str, str]] = {
@@ -221,6 +226,9 @@ LABELS_ZH: Dict[str, Dict[str, str]] = {
     "refund_counted_from": {"today": "从今天起算", "item_returned": "收到退回商品后起算", "approval": "审核通过后起算"},
     "agent_role": {"agent": "客服", "supervisor": "主管"},
 }
+
+# carriers the console offers when an agent enters a new tracking number (any other name may be typed)
+CARRIERS_ZH = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "极兔速递", "京东物流", "EMS", "菜鸟国际", "DHL")
 
 
 # The buyer's words for some of these codes are responses of domain.yml (every buyer text lives

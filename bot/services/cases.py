@@ -458,14 +458,30 @@ def ticket_report(session: Session, ticket_number: str) -> Optional[TicketReport
     return _report(ticket) if ticket else None
 
 
-def owned_ticket_report(session: Session, ticket_number: str, proven_orders: Iterable[str]) -> Optional[TicketReport]:
-    """The report of a ticket whose order the buyer proved in this conversation; None for any
-    other ticket, as for a number that does not exist: a ticket number alone is no proof, and
-    the answer does not tell whether it exists."""
+def owned_ticket_report(
+    session: Session, ticket_number: str, proven_orders: Iterable[str], conversation_id: Optional[str] = None,
+) -> Optional[TicketReport]:
+    """The report of a ticket whose order the buyer proved in this conversation, or that was
+    opened in this very conversation (e.g. a message left there); None for any other ticket,
+    as for a number that does not exist: a ticket number alone is no proof, and the answer
+    does not tell whether it exists."""
     ticket = tickets.find_ticket(session, ticket_number)
+    if ticket is not None and is_conversation_ticket(ticket, conversation_id):
+        return _report(ticket)
     if ticket is None or ticket.order is None or ticket.order.order_number not in set(proven_orders):
         return None
     return _report(ticket)
+
+
+def is_conversation_ticket(ticket, conversation_id: Optional[str]) -> bool:
+    return bool(conversation_id) and ticket.conversation_id == conversation_id
+
+
+def opened_in_conversation(session: Session, ticket_number: Optional[str], conversation_id: str) -> bool:
+    """The ticket was opened in this conversation: asking about it needs no order check (the
+    buyer is in the chat that left it, e.g. a REST client told to ask with the number)."""
+    ticket = tickets.find_ticket(session, ticket_number) if ticket_number else None
+    return ticket is not None and is_conversation_ticket(ticket, conversation_id)
 
 
 def ticket_reports_for_order(session: Session, order_number: str) -> List[TicketReport]:

@@ -158,6 +158,22 @@ def store_evidence(
     return stored
 
 
+# what an agent may send to a buyer: pictures every browser shows (HEIC shows only in Safari)
+AGENT_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+def store_agent_image(
+    data: bytes, *, evidence_dir: Path, declared_name: Optional[str] = None, limits: EvidenceLimits = DEFAULT_LIMITS,
+) -> StoredEvidence:
+    """An image an agent sends to a buyer, checked like the buyers' uploads (type from the
+    bytes, the photo size limit) and stored beside them; only JPEG, PNG and WebP."""
+    detected = detect_type(data) if data else None
+    if data and (detected is None or detected.media_type not in AGENT_IMAGE_TYPES):
+        shown = f"「{declared_name}」" if declared_name else "该文件"
+        raise EvidenceRejected(f"{shown}不能发给买家：只能发送 JPG、PNG 或 WebP 格式的图片（HEIC 照片请先转换成 JPG）。")
+    return store_evidence(data, evidence_dir=evidence_dir, declared_name=declared_name, limits=limits)
+
+
 UPLOADERS_FOLDER = "uploaders"
 
 

@@ -129,3 +129,23 @@ def test_nothing_is_taken_when_the_chat_is_not_waiting(conversation, db, tmp_pat
     with db() as session:
         assert leave_message.take_message(session, chat.sender_id, "你好", runtime.policy()) is None
         assert tickets_of(session, chat.sender_id) == []
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_a_rest_buyer_is_told_the_answer_will_not_be_pushed_and_leaves_the_queue_with_the_message(
+        conversation, db, tmp_path, monkeypatch, closed):
+    hours = closed_today(tmp_path, monkeypatch) if closed else open_all_day(tmp_path, monkeypatch)
+    chat = conversation()
+    chat.user("转人工", "request_human", channel="rest")
+    turn = chat.run(ActionHandoff())
+    response = "utter_handoff_out_of_hours_no_push" if closed else "utter_handoff_nobody_online_leave_message_no_push"
+    assert turn.responses == [response]
+    if closed:
+        assert template_values(turn.message(response))["office_hours"] == hours
+    with db() as session:
+        left = leave_message.take_message(session, chat.sender_id, "快递没收到", runtime.policy(), channel="rest", can_push=False)
+        [ticket] = tickets_of(session, chat.sender_id)
+        assert ticket.ticket_number == left.ticket_number and ticket.channel == "rest" and ticket.status == "open"
+        # nobody could answer in that chat: the ticket is what agents work; the bot may answer again
+        [handoff] = handoffs_of(session, chat.sender_id)
+        assert handoff.status == "returned" and handoff.ticket_id == ticket.id and left.ticket_number in handoff.note

@@ -274,6 +274,31 @@ def test_a_ticket_number_alone_is_not_enough_to_ask_about_that_ticket(conversati
     assert turn.requested_slot == "order_number" and chat.active_loop_name() == "verify_order_form"
 
 
+def test_a_ticket_left_in_this_very_conversation_is_reported_without_an_order_check(conversation, db):
+    """A buyer who left a message (a ticket with no order) over a channel the shop cannot write
+    to is told to ask with the ticket number: in the chat that left it, that is enough. The
+    same number asked from another conversation still needs the order."""
+    from bot.services import tickets
+
+    with db() as session:
+        ticket, _ = tickets.open_ticket(session, order=None, category="message", conversation_id="rest-left-a-message",
+                                        channel="rest", description="快递没收到")
+        number = ticket.ticket_number
+    for sender, proven in (("rest-left-a-message", True), ("someone-else", False)):
+        chat = conversation(sender)
+        chat.user(f"查工单 {number}", "ask_ticket_status",
+                  entities=[{"entity": "ticket_number", "value": number}], slots={"ticket_number": number})
+        chat.run(ActionStartTask())
+        chat.loop("verify_order_form").slot("pending_task", "ticket_status").slot("ticket_number", number)
+        turn = chat.run(ValidateVerifyOrderForm())
+        if proven:
+            assert turn.requested_slot is None
+            chat.loop(None)
+            assert chat.run(ActionContinueTask()).responses == ["utter_ticket_status_open"]
+        else:
+            assert turn.requested_slot == "order_number"
+
+
 def full_width(digits: str) -> str:
     return "".join(chr(ord(digit) + 0xFEE0) for digit in digits)
 

@@ -100,6 +100,18 @@ class FakeTelegramBotApi(FakeServer):
             message["reply_markup"] = _json_value(params["reply_markup"])
         return _ok(message)
 
+    def _sendPhoto(self, params) -> Answer:
+        photo = params.get("photo")
+        if not params.get("chat_id") or not isinstance(photo, dict) or not photo.get("data"):
+            return _error(400, "Bad Request: there is no photo in the request")
+        return _ok({
+            "message_id": next(self._message_ids),
+            "from": BOT_USER,
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "date": int(time.time()),
+            "photo": [{"file_id": f"agent-photo-{len(photo['data'])}", "file_unique_id": "p", "width": 1, "height": 1}],
+        })
+
     def _answerCallbackQuery(self, params) -> Answer:
         return _ok(True)
 
@@ -141,7 +153,10 @@ def _body_params(headers: Dict[str, str], body: bytes) -> Dict[str, Any]:
     if content_type.startswith("multipart/form-data"):
         form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         return {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True).decode("utf-8")
+            part.get_param("name", header="content-disposition"): (
+                {"filename": part.get_filename(), "data": part.get_payload(decode=True)} if part.get_filename()
+                else part.get_payload(decode=True).decode("utf-8")
+            )
             for part in form.iter_parts()
         }
     return {}

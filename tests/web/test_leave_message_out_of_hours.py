@@ -8,13 +8,14 @@ docs/."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 
-from bot.db import Ticket, session_scope
+from bot.db import Handoff, Ticket, TicketEvent, session_scope
+from bot.db.tables import AgentSession
 from bot.launcher import running_assistant
 from bot.policy import load_policy
 from bot.services.clock import shop_zone
@@ -104,3 +105,43 @@ def test_out_of_hours_a_buyer_leaves_a_message_that_agents_find_as_a_ticket(clos
     assert errors == []
     buyer_context.close()
     agent_context.close()
+
+
+def test_a_rest_buyer_leaves_a_message_and_is_told_honestly_how_to_get_the_answer(closed_shop):
+    """REST cannot be written to later: the buyer is told so before and after leaving the
+    message, gets the ticket number, and the bot takes the chat back so that 「查工单」 works."""
+    import requests
+
+    running, hours = closed_shop
+    sender = "rest-buyer-out-of-hours"
+    engine = create_engine(running.database_url, future=True)
+    with session_scope(engine) as session:  # every agent has signed out (an earlier test signed one in)
+        session.execute(update(AgentSession).where(AgentSession.ended_at.is_(None)).values(ended_at=datetime.now(timezone.utc)))
+
+    def say(text: str) -> str:
+        answer = requests.post(running.api_url + "/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return "\n".join(message.get("text") or "" for message in answer.json())
+
+    told = say("转人工")
+    assert told == domain_text("utter_handoff_out_of_hours_no_push").format(office_hours=hours)
+    assert "收不到客服的主动回复" in told and "分钟" not in told
+
+    message = "快递显示签收了但我没收到，订单 6201458839270153，请核实"
+    answer = say(message)
+    number = TICKET_NUMBER.search(answer).group(0)
+    assert answer == domain_text("utter_message_left_no_push").format(ticket_number=number)
+    with session_scope(engine) as session:
+        ticket = session.execute(select(Ticket).where(Ticket.ticket_number == number)).scalar_one()
+        assert (ticket.category, ticket.description, ticket.channel) == ("message", message, "rest")
+        # nobody could answer in this chat: it left the queue; the ticket is what agents work
+        [handoff] = session.execute(select(Handoff).where(Handoff.conversation_id == sender)).scalars().all()
+        assert handoff.status == "returned" and handoff.ticket_id == ticket.id
+
+    # the buyer asks with the ticket number and the bot answers (the chat is no longer paused)
+    status = say(f"查工单 {number}")
+    assert status.startswith(f"工单 {number}：处理中") and "留言" not in status
+    with session_scope(engine) as session:
+        notes = session.execute(select(TicketEvent.note).where(TicketEvent.ticket_id == ticket.id)).scalars().all()
+        assert not [note for note in notes if note and "查工单" in note], notes
+    engine.dispose()

@@ -155,8 +155,9 @@
     $("login-view").hidden = false;
   }
 
-  function showApp(me, timezone) {
+  function showApp(me, timezone, maxImageBytes) {
     state.me = me;
+    state.maxImageBytes = maxImageBytes || 0;
     state.timezone = timezone || undefined;
     $("login-view").hidden = true;
     $("app-view").hidden = false;
@@ -175,7 +176,7 @@
     $("login-error").textContent = "";
     api("POST", "/login", { username: $("login-username").value, password: $("login-password").value })
       .then(function () { return api("GET", "/me"); })
-      .then(function (data) { $("login-password").value = ""; showApp(data.agent, data.timezone); })
+      .then(function (data) { $("login-password").value = ""; showApp(data.agent, data.timezone, data.max_image_bytes); })
       .catch(function (error) { $("login-error").textContent = error.message; });
   });
 
@@ -311,7 +312,10 @@
     row.setAttribute("data-from", line.from);
     if (who) row.appendChild(make("span", "who-said", who + " · " + when(line.at)));
     if (line.text) row.appendChild(make("div", "text", line.text));
-    if (line.from !== "buyer" && line.delivered === false) row.appendChild(make("span", "undelivered", "未送达：买家的渠道不能主动推送"));
+    if (line.from !== "buyer" && line.delivered === false) {
+      var image = (line.attachments || []).length > 0;
+      row.appendChild(make("span", "undelivered", image ? "未送达：买家的渠道收不到这张图片" : "未送达：买家的渠道不能主动推送"));
+    }
     (line.attachments || []).forEach(function (attachment) {
       if (!isEvidenceUrl(attachment.url)) return;
       if (attachment.type === "image") {
@@ -338,6 +342,7 @@
     $("conv-state").textContent = text;
     var mine = handoff && handoff.status === "claimed" && (handoff.agent === state.me.username || state.me.role === "supervisor");
     $("reply-send").disabled = !mine;
+    $("reply-image").disabled = !mine;
     $("return-to-bot").disabled = !mine;
     $("resolve").disabled = !mine;
     $("reply-text").placeholder = mine ? "输入回复，Enter 发送，Shift+Enter 换行" : "接手这个会话后才能回复买家。";
@@ -472,6 +477,49 @@
     api("POST", "/conversations/" + encodeURIComponent(state.open) + "/reply", { text: text })
       .then(function () { $("reply-text").value = ""; refreshConversation(); })
       .catch(function (error) { flash(error.message, true); });
+  });
+
+  // ---- an image to the buyer: the file itself is the request body (a form cannot post it cross-site)
+
+  function megabytes(size) {
+    var value = size / (1024 * 1024);
+    return (value >= 10 || value === Math.floor(value) ? value.toFixed(0) : value.toFixed(1)) + " MB";
+  }
+
+  function sendImage(file) {
+    var conversation = state.open;
+    if (!file || !conversation) return;
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type || "")) {
+      flash("「" + file.name + "」不能发给买家：只能发送 JPG、PNG 或 WebP 格式的图片。", true);
+      return;
+    }
+    if (state.maxImageBytes && file.size > state.maxImageBytes) {
+      flash("「" + file.name + "」太大了（" + megabytes(file.size) + "），图片最大 " + megabytes(state.maxImageBytes) + "。请压缩后重新发送。", true);
+      return;
+    }
+    $("reply-image").disabled = true;
+    fetch("/console/api/conversations/" + encodeURIComponent(conversation) + "/image", {
+      method: "POST", credentials: "same-origin", body: file,
+      headers: { "Content-Type": file.type, "X-File-Name": encodeURIComponent(file.name) },
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.status === 401) showLogin();
+        if (!response.ok) throw new Error(data.error || "图片没有发出（HTTP " + response.status + "），请稍后重试。");
+        flash(data.delivered ? "图片已发送给买家。" : data.note, !data.delivered);
+      });
+    }).catch(function (error) {
+      flash(error.message, true);
+    }).finally(function () {
+      $("reply-image").disabled = false;
+      refreshConversation();
+    });
+  }
+
+  $("reply-image").addEventListener("click", function () { $("reply-image-file").click(); });
+  $("reply-image-file").addEventListener("change", function () {
+    var file = $("reply-image-file").files[0];
+    $("reply-image-file").value = "";
+    sendImage(file);
   });
 
   $("reply-text").addEventListener("keydown", function (event) {
@@ -617,6 +665,7 @@
   function openTicket(number) {
     state.ticket = number;
     state.ticketLines = 0;
+    $("tp-tracking-error").textContent = "";
     $("tp-transcript").textContent = "";
     $("ticket-page").hidden = false;
     document.querySelectorAll(".ticket-row").forEach(function (row) {
@@ -672,6 +721,7 @@
       box.appendChild(make("h3", null, "订单"));
       box.appendChild(orderBox);
     }
+    renderTrackingForm(ticket);
     var notes = $("tp-notes");
     notes.textContent = "";
     if (!ticket.notes.length) notes.appendChild(make("li", "muted", "还没有备注。"));
@@ -682,6 +732,43 @@
       notes.appendChild(item);
     });
   }
+
+  // a new tracking number (e.g. a reship): saved on the order, audited, and the buyer is told
+  function renderTrackingForm(ticket) {
+    var form = $("tp-tracking-form");
+    form.hidden = !ticket.order;
+    form.setAttribute("data-ticket", ticket.ticket_number);
+    var list = $("tp-carriers");
+    if (!list.children.length) {
+      (ticket.carrier_choices || []).forEach(function (name) { list.appendChild(option(name, name)); });
+    }
+  }
+
+  $("tp-tracking-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var number = state.ticket;
+    var carrier = $("tp-carrier").value.trim();
+    var tracking = $("tp-tracking-number").value.trim();
+    $("tp-tracking-error").textContent = "";
+    if (!number) return;
+    if (!carrier || !tracking) {
+      $("tp-tracking-error").textContent = "请同时填写承运商和物流单号。";
+      return;
+    }
+    $("tp-tracking-save").disabled = true;
+    api("POST", "/tickets/" + encodeURIComponent(number) + "/tracking", { carrier: carrier, tracking_number: tracking })
+      .then(function (data) {
+        $("tp-carrier").value = "";
+        $("tp-tracking-number").value = "";
+        var notice = data.notice;
+        if (notice.delivered) flash("工单 " + number + " 的新物流单号已保存，已通知买家。");
+        else flash("工单 " + number + " 的新物流单号已保存，但买家没有收到通知：" + notice.note, true);
+        refreshTicketPage(true);
+        loadTickets();
+      })
+      .catch(function (error) { $("tp-tracking-error").textContent = error.message; })
+      .finally(function () { $("tp-tracking-save").disabled = false; });
+  });
 
   function assign(assignee) {
     if (!state.ticket) return;
@@ -814,5 +901,5 @@
 
   // ---- start -------------------------------------------------------------------------------
 
-  api("GET", "/me").then(function (data) { showApp(data.agent, data.timezone); }).catch(showLogin);
+  api("GET", "/me").then(function (data) { showApp(data.agent, data.timezone, data.max_image_bytes); }).catch(showLogin);
 })();

@@ -287,6 +287,12 @@
       addImage("bot", message.attachment.payload.src);
     }
     if (message.image) addImage("bot", message.image);
+    // an image an agent sent: served by /evidence/ to this chat's session only
+    (message.attachments || []).forEach(function (a) {
+      if (a.type === "image" && /^\/evidence\/[0-9a-f]{64}\.[a-z0-9]{2,5}$/.test(a.url || "")) {
+        addImage(fromAgent ? "agent" : "bot", evidenceSource(a.url), fromAgent ? UI.agent : null);
+      }
+    });
   }
 
   function renderHistoryLine(line) {
@@ -298,7 +304,8 @@
       var isUpload = (line.attachments || []).length && (line.text === UI.photoSent || line.text === UI.videoSent);
       if (line.text && !isUpload) addText("user", line.text);
     } else {
-      renderBotMessage({ text: line.text, buttons: null, image: line.image, from_agent: line.from_agent });
+      renderBotMessage({ text: line.text, buttons: null, image: line.image, from_agent: line.from_agent,
+                         attachments: line.attachments });
     }
   }
 
