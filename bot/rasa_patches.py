@@ -1,10 +1,13 @@
-"""Three documented patches of Rasa 3.6.21: two take work off every turn, one answers outages.
+"""Four documented patches of Rasa 3.6.21: two take work off every turn, one answers outages,
+one keeps the hand-over pause.
 
 1. Action-server replies checked by a validator compiled once (`install()`).
 2. No call of `action_validate_slot_mappings` on a turn that gives it nothing to do
    (`install_slot_mapping_skip()`, see its docstring).
 3. An action the action server cannot run is answered with `utter_technical_problem`
    (`install_outage_message()`, see its docstring).
+4. A conversation with an active hand-off row stays paused even when its tracker lost the
+   pause (`install_pause_from_handoff()`, see its docstring).
 
 All are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
 
@@ -215,4 +218,62 @@ def install_outage_message() -> bool:
     setattr(run, OUTAGE_MARKER, True)
     RemoteAction.run = run
     logger.info("An action-server outage is answered with %s (bot/rasa_patches.py).", OUTAGE_RESPONSE)
+    return True
+
+
+# --- patch 4: the pause on hand-over follows the hand-off row --------------------------------
+
+PAUSE_MARKER = "_aftersales_pause_from_handoff"
+
+
+def active_handoff_exists(conversation_id: str) -> bool:
+    """Whether the orders database has a waiting or claimed hand-off for the conversation."""
+    from bot.config import get_settings
+    from bot.db.engine import session_scope
+    from bot.db.schema import migrated_engine
+    from bot.services.handoffs import active_handoff
+
+    with session_scope(migrated_engine(get_settings().database_url)) as session:
+        return active_handoff(session, conversation_id) is not None
+
+
+def install_pause_from_handoff() -> bool:
+    """Wrap `MessageProcessor._handle_message_with_tracker`, through which every channel's
+    message (and the HTTP API's) is logged: when the tracker is not paused but the database
+    has an active hand-off for the conversation, `ConversationPaused` is added before the
+    message. The hand-off row is committed before the tracker is saved with the pause, so a
+    crash in between, or a tracker restored from an older state, leaves a row without a pause
+    and the bot would answer over the agent. Paused again, the message is kept for the agent and
+    the paused path answers as usual (channels/agent_relay.py `answering_pings`). When the
+    database cannot be read the tracker's own state stands (the turn is not blocked)."""
+    import asyncio
+
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import ConversationPaused
+
+    current = MessageProcessor._handle_message_with_tracker
+    if getattr(current, PAUSE_MARKER, False):
+        return True
+    if not _rasa_is_pinned("the hand-over pause lives only in the tracker"):
+        return False
+    original = current
+
+    async def _handle_message_with_tracker(self, message, tracker):
+        if not tracker.is_paused():
+            try:
+                handed_over = await asyncio.get_running_loop().run_in_executor(
+                    None, active_handoff_exists, tracker.sender_id
+                )
+            except Exception as error:
+                logger.error("Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
+                             type(error).__name__)
+                handed_over = False
+            if handed_over:
+                logger.warning("A conversation with an active hand-off was not paused (a lost turn): paused again.")
+                tracker.update(ConversationPaused())
+        return await original(self, message, tracker)
+
+    setattr(_handle_message_with_tracker, PAUSE_MARKER, True)
+    MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker
+    logger.info("A conversation with an active hand-off stays paused (bot/rasa_patches.py).")
     return True
