@@ -428,7 +428,12 @@ def test_tracker_database_taken_away_mid_conversation(on_postgres, postgres_data
         assert on_postgres.rasa.is_running() and on_postgres.actions.is_running()
     finally:
         postgres_databases.bring_back(postgres_databases.tracker)
+    # the buyer tries again, as told: the message of the outage is added first, then this one is answered
     replies = on_postgres.say(sender, f"订单号 {HEADPHONES_ORDER}")
     assert "后4位" in texts(replies), replies
+    users = [event for event in on_postgres.tracker(sender)["events"] if event.get("event") == "user"]
+    assert [event["text"] for event in users] == ["我买的耳机坏了，右边没声音"] + [f"订单号 {HEADPHONES_ORDER}"] * 2
+    assert (users[1].get("metadata") or {}).get("kept_during_outage")
+    assert not (users[2].get("metadata") or {}).get("kept_during_outage")
     assert "已核实订单" in texts(on_postgres.say(sender, HEADPHONES_PHONE_LAST4))
-    assert on_postgres.user_texts(sender).count(f"订单号 {HEADPHONES_ORDER}") == 1  # said again: stored once
+    assert len(on_postgres.user_texts(sender)) == 4  # kept once, never added again
