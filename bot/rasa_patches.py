@@ -224,6 +224,7 @@ def install_outage_message() -> bool:
 # --- patch 4: the pause on hand-over follows the hand-off row --------------------------------
 
 PAUSE_MARKER = "_aftersales_pause_from_handoff"
+HANDOFF_CHECK_SECONDS = 5.0  # a database that does not answer must not hold the turn longer
 
 
 def active_handoff_exists(conversation_id: str) -> bool:
@@ -245,7 +246,7 @@ def install_pause_from_handoff() -> bool:
     crash in between, or a tracker restored from an older state, leaves a row without a pause
     and the bot would answer over the agent. Paused again, the message is kept for the agent and
     the paused path answers as usual (channels/agent_relay.py `answering_pings`). When the
-    database cannot be read the tracker's own state stands (the turn is not blocked)."""
+    database cannot be read within HANDOFF_CHECK_SECONDS the tracker's own state stands."""
     import asyncio
 
     from rasa.core.processor import MessageProcessor
@@ -261,8 +262,9 @@ def install_pause_from_handoff() -> bool:
     async def _handle_message_with_tracker(self, message, tracker):
         if not tracker.is_paused():
             try:
-                handed_over = await asyncio.get_running_loop().run_in_executor(
-                    None, active_handoff_exists, tracker.sender_id
+                handed_over = await asyncio.wait_for(
+                    asyncio.get_running_loop().run_in_executor(None, active_handoff_exists, tracker.sender_id),
+                    HANDOFF_CHECK_SECONDS,
                 )
             except Exception as error:
                 logger.error("Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
