@@ -230,11 +230,13 @@ HANDOFF_CHECK_SECONDS = 5.0  # a database that does not answer must not hold the
 def active_handoff_exists(conversation_id: str) -> bool:
     """Whether the orders database has a waiting or claimed hand-off for the conversation."""
     from bot.config import get_settings
-    from bot.db.engine import session_scope
+    from bot.db.engine import reading_engine, session_scope
     from bot.db.schema import migrated_engine
     from bot.services.handoffs import active_handoff
 
-    with session_scope(migrated_engine(get_settings().database_url)) as session:
+    url = get_settings().database_url
+    migrated_engine(url)  # the schema is up to date (once per process)
+    with session_scope(reading_engine(url)) as session:  # never waits for a writer's lock
         return active_handoff(session, conversation_id) is not None
 
 

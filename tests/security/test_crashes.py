@@ -287,6 +287,9 @@ def test_action_server_killed_while_opening_a_ticket_loses_and_duplicates_nothin
     try:
         sending = Sending(crashable, sender, "这是照片", photo)
         assert wait_for(lambda: requests_in_flight(crashable.action_port) > 0, timeout=30), "no action started"
+        started = time.monotonic()  # another buyer's greeting needs no action and does not wait for this one
+        assert "售后助手" in texts(crashable.say("other-" + uuid.uuid4().hex[:8], "你好"))
+        assert time.monotonic() - started < 2
         crashable.kill(crashable.actions)
     finally:
         lock.release()
