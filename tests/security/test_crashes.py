@@ -440,3 +440,37 @@ def test_tracker_database_taken_away_mid_conversation(on_postgres, postgres_data
     assert not (users[2].get("metadata") or {}).get("kept_during_outage")
     assert "已核实订单" in texts(on_postgres.say(sender, HEADPHONES_PHONE_LAST4))
     assert len(on_postgres.user_texts(sender)) == 4  # kept once, never added again
+
+
+def lock_waiters(engine) -> int:
+    with engine.connect() as connection:  # a transaction of its own: pg_stat_activity is read afresh
+        return connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar()
+
+
+def test_an_action_waiting_for_a_row_lock_holds_up_no_other_buyer(on_postgres, postgres_databases):
+    """One buyer's action waits for a PostgreSQL row lock (here the test's, in production a
+    slow transaction): another buyer's action goes on meanwhile."""
+    waiting_buyer, other_buyer = "row-lock-" + uuid.uuid4().hex[:8], "meanwhile-" + uuid.uuid4().hex[:8]
+    on_postgres.verified_complaint(waiting_buyer)
+    assert "订单号" in texts(on_postgres.say(other_buyer, "手环坏了，屏幕不亮"))
+    engine = create_engine(on_postgres.database_url, future=True)
+    holder = engine.connect()
+    try:
+        transaction = holder.begin()
+        holder.execute(text("SELECT id FROM orders WHERE order_number = :number FOR UPDATE"),
+                       {"number": HEADPHONES_ORDER})
+        sending = Sending(on_postgres, waiting_buyer, "这是照片", on_postgres.photo(waiting_buyer))
+        assert wait_for(lambda: lock_waiters(engine) > 0, timeout=30), "the action never reached the locked row"
+        started = time.monotonic()
+        assert "后4位" in texts(on_postgres.say(other_buyer, f"订单号 {BAND_ORDER}"))
+        assert time.monotonic() - started < 2
+    finally:
+        transaction.rollback()
+        holder.close()
+        engine.dispose()
+    sending.join(60)
+    assert sending.response is not None and sending.response.status_code == 200
+    [ticket] = on_postgres.tickets(waiting_buyer)
+    assert ticket in texts(sending.response.json())
