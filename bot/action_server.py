@@ -8,14 +8,11 @@
   else is refused with 401;
 - a failing action is logged with its name and the traceback, never with the tracker, and
   answered with a short error (rasa_sdk's own handler echoes the whole request body, i.e.
-  the tracker with phone digits and order numbers);
-- each action call runs in a worker thread (`run_actions_off_the_event_loop`), so one action
-  waiting for the database does not hold every other buyer's actions.
+  the tracker with phone digits and order numbers).
 """
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hmac
 import logging
 from typing import Optional
@@ -31,30 +28,7 @@ from bot.secrets import actions_token
 logger = logging.getLogger("bot.action_server")
 
 
-OFF_LOOP_MARKER = "_aftersales_off_the_event_loop"
-
-
-def run_actions_off_the_event_loop() -> None:
-    """rasa_sdk 3.6 awaits every action on the server's one event loop, and the actions' database
-    work is synchronous: an action waiting for a lock (SQLite's busy_timeout, a PostgreSQL row
-    lock) stopped every other conversation's actions for as long. Each call now runs with a
-    loop of its own in a worker thread (the actions await nothing bound to the server's loop).
-    Calls of one conversation still come one at a time (Rasa's lock store)."""
-    from rasa_sdk.executor import ActionExecutor
-
-    original = ActionExecutor.run
-    if getattr(original, OFF_LOOP_MARKER, False):
-        return
-
-    async def run(self, action_call):
-        return await asyncio.to_thread(asyncio.run, original(self, action_call))
-
-    setattr(run, OFF_LOOP_MARKER, True)
-    ActionExecutor.run = run
-
-
 def create_action_app(token: Optional[str]) -> Sanic:
-    run_actions_off_the_event_loop()
     app = create_app("actions", cors_origins=None)
 
     @app.middleware("request")

@@ -451,7 +451,8 @@ def lock_waiters(engine) -> int:
 
 def test_an_action_waiting_for_a_row_lock_holds_up_no_other_buyer(on_postgres, postgres_databases):
     """One buyer's action waits for a PostgreSQL row lock (here the test's, in production a
-    slow transaction): another buyer's action goes on meanwhile."""
+    slow transaction): another buyer's action goes on meanwhile (main's ThreadedActionExecutor
+    in bot/action_server.py; on the event loop the other buyer waited over 120 s)."""
     waiting_buyer, other_buyer = "row-lock-" + uuid.uuid4().hex[:8], "meanwhile-" + uuid.uuid4().hex[:8]
     on_postgres.verified_complaint(waiting_buyer)
     assert "订单号" in texts(on_postgres.say(other_buyer, "手环坏了，屏幕不亮"))
