@@ -465,8 +465,9 @@ def test_an_action_waiting_for_a_row_lock_holds_up_no_other_buyer(on_postgres, p
         sending = Sending(on_postgres, waiting_buyer, "这是照片", on_postgres.photo(waiting_buyer))
         assert wait_for(lambda: lock_waiters(engine) > 0, timeout=30), "the action never reached the locked row"
         started = time.monotonic()
-        assert "后4位" in texts(on_postgres.say(other_buyer, f"订单号 {BAND_ORDER}"))
+        meanwhile = on_postgres.post(other_buyer, f"订单号 {BAND_ORDER}", timeout=20)
         assert time.monotonic() - started < 2
+        assert meanwhile.status_code == 200 and "后4位" in texts(meanwhile.json())
     finally:
         transaction.rollback()
         holder.close()
