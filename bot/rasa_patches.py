@@ -6,8 +6,9 @@ one keeps the hand-over pause.
    (`install_slot_mapping_skip()`, see its docstring).
 3. An action the action server cannot run is answered with `utter_technical_problem`
    (`install_outage_message()`, see its docstring).
-4. A conversation with an active hand-off row stays paused even when its tracker lost the
-   pause (`install_pause_from_handoff()`, see its docstring).
+4. The pause follows the hand-off rows: a conversation with an active hand-off stays paused
+   even when its tracker lost the pause, and one whose hand-back was lost is resumed
+   (`install_pause_from_handoff()`, see its docstring).
 
 All are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
 
@@ -227,32 +228,57 @@ PAUSE_MARKER = "_aftersales_pause_from_handoff"
 HANDOFF_CHECK_SECONDS = 5.0  # a database that does not answer must not hold the turn longer
 
 
-def active_handoff_exists(conversation_id: str) -> bool:
-    """Whether the orders database has a waiting or claimed hand-off for the conversation."""
+def latest_handoff(conversation_id: str) -> "tuple[bool, Optional[float]]":
+    """(whether a hand-off of the conversation is waiting or claimed, when its latest ended
+    hand-off ended as epoch seconds, else None), from the orders database."""
+    from sqlalchemy import select
+
     from bot.config import get_settings
     from bot.db.engine import reading_engine, session_scope
     from bot.db.schema import migrated_engine
-    from bot.services.handoffs import active_handoff
+    from bot.db.tables import Handoff
+    from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES
 
     url = get_settings().database_url
     migrated_engine(url)  # the schema is up to date (once per process)
     with session_scope(reading_engine(url)) as session:  # never waits for a writer's lock
-        return active_handoff(session, conversation_id) is not None
+        handoff = session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if handoff is None:
+            return False, None
+        if handoff.status in ACTIVE_HANDOFF_STATUSES:
+            return True, None
+        return False, handoff.ended_at.timestamp() if handoff.ended_at else None
+
+
+def _paused_at(tracker) -> Optional[float]:
+    from rasa.shared.core.events import ConversationPaused
+
+    for event in reversed(tracker.events):
+        if isinstance(event, ConversationPaused):
+            return event.timestamp
+    return None
 
 
 def install_pause_from_handoff() -> bool:
     """Wrap `MessageProcessor._handle_message_with_tracker`, through which every channel's
-    message (and the HTTP API's) is logged: when the tracker is not paused but the database
-    has an active hand-off for the conversation, `ConversationPaused` is added before the
-    message. The hand-off row is committed before the tracker is saved with the pause, so a
-    crash in between, or a tracker restored from an older state, leaves a row without a pause
-    and the bot would answer over the agent. Paused again, the message is kept for the agent and
-    the paused path answers as usual (channels/agent_relay.py `answering_pings`). When the
-    database cannot be read within HANDOFF_CHECK_SECONDS the tracker's own state stands."""
+    message (and the HTTP API's) is logged, so that the tracker's pause agrees with the
+    hand-off rows before the message is logged:
+    - not paused, but a hand-off is waiting or claimed: `ConversationPaused`. The row is
+      committed before the tracker is saved with the pause, so a crash in between, or a
+      tracker restored from an older state, left a row without a pause and the bot answered
+      over the agent. Paused again, the message is kept for the agent and the paused path
+      answers as usual (channels/agent_relay.py `answering_pings`).
+    - paused, and the latest hand-off ended after that pause (the agent's hand-back was
+      committed, its tracker save lost): `ConversationResumed` and `action_listen`, as the
+      relay's hand-back leaves it, and the bot answers the message.
+    When the database cannot be read within HANDOFF_CHECK_SECONDS the tracker's state stands."""
     import asyncio
 
     from rasa.core.processor import MessageProcessor
-    from rasa.shared.core.events import ConversationPaused
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
 
     current = MessageProcessor._handle_message_with_tracker
     if getattr(current, PAUSE_MARKER, False):
@@ -262,22 +288,25 @@ def install_pause_from_handoff() -> bool:
     original = current
 
     async def _handle_message_with_tracker(self, message, tracker):
-        if not tracker.is_paused():
-            try:
-                handed_over = await asyncio.wait_for(
-                    asyncio.get_running_loop().run_in_executor(None, active_handoff_exists, tracker.sender_id),
-                    HANDOFF_CHECK_SECONDS,
-                )
-            except Exception as error:
-                logger.error("Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
-                             type(error).__name__)
-                handed_over = False
-            if handed_over:
-                logger.warning("A conversation with an active hand-off was not paused (a lost turn): paused again.")
-                tracker.update(ConversationPaused())
+        try:
+            active, ended_at = await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(None, latest_handoff, tracker.sender_id),
+                HANDOFF_CHECK_SECONDS,
+            )
+        except Exception as error:
+            logger.error("Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
+                         type(error).__name__)
+            active, ended_at = False, None
+        if active and not tracker.is_paused():
+            logger.warning("A conversation with an active hand-off was not paused (a lost turn): paused again.")
+            tracker.update(ConversationPaused())
+        elif not active and tracker.is_paused() and ended_at is not None and ended_at > (_paused_at(tracker) or ended_at):
+            logger.warning("A conversation whose hand-off ended was still paused (a lost hand-back): resumed.")
+            tracker.update(ConversationResumed())
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         return await original(self, message, tracker)
 
     setattr(_handle_message_with_tracker, PAUSE_MARKER, True)
     MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker
-    logger.info("A conversation with an active hand-off stays paused (bot/rasa_patches.py).")
+    logger.info("The hand-over pause follows the hand-off rows (bot/rasa_patches.py).")
     return True
