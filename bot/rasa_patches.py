@@ -1,10 +1,14 @@
-"""Three documented patches of Rasa 3.6.21: two take work off every turn, one answers outages.
+"""Four documented patches of Rasa 3.6.21: two take work off every turn, one answers outages,
+one keeps the hand-over pause.
 
 1. Action-server replies checked by a validator compiled once (`install()`).
 2. No call of `action_validate_slot_mappings` on a turn that gives it nothing to do
    (`install_slot_mapping_skip()`, see its docstring).
 3. An action the action server cannot run is answered with `utter_technical_problem`
    (`install_outage_message()`, see its docstring).
+4. The pause follows the hand-off rows: a conversation with an active hand-off stays paused
+   even when its tracker lost the pause, and one whose hand-back was lost is resumed
+   (`install_pause_from_handoff()`, see its docstring).
 
 All are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
 
@@ -215,4 +219,94 @@ def install_outage_message() -> bool:
     setattr(run, OUTAGE_MARKER, True)
     RemoteAction.run = run
     logger.info("An action-server outage is answered with %s (bot/rasa_patches.py).", OUTAGE_RESPONSE)
+    return True
+
+
+# --- patch 4: the pause on hand-over follows the hand-off row --------------------------------
+
+PAUSE_MARKER = "_aftersales_pause_from_handoff"
+HANDOFF_CHECK_SECONDS = 5.0  # a database that does not answer must not hold the turn longer
+
+
+def latest_handoff(conversation_id: str) -> "tuple[bool, Optional[float]]":
+    """(whether a hand-off of the conversation is waiting or claimed, when its latest ended
+    hand-off ended as epoch seconds, else None), from the orders database."""
+    from sqlalchemy import select
+
+    from bot.config import get_settings
+    from bot.db.engine import reading_engine, session_scope
+    from bot.db.schema import migrated_engine
+    from bot.db.tables import Handoff
+    from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES
+
+    url = get_settings().database_url
+    migrated_engine(url)  # the schema is up to date (once per process)
+    with session_scope(reading_engine(url)) as session:  # never waits for a writer's lock
+        handoff = session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if handoff is None:
+            return False, None
+        if handoff.status in ACTIVE_HANDOFF_STATUSES:
+            return True, None
+        return False, handoff.ended_at.timestamp() if handoff.ended_at else None
+
+
+def _paused_at(tracker) -> Optional[float]:
+    from rasa.shared.core.events import ConversationPaused
+
+    for event in reversed(tracker.events):
+        if isinstance(event, ConversationPaused):
+            return event.timestamp
+    return None
+
+
+def install_pause_from_handoff() -> bool:
+    """Wrap `MessageProcessor._handle_message_with_tracker`, through which every channel's
+    message (and the HTTP API's) is logged, so that the tracker's pause agrees with the
+    hand-off rows before the message is logged:
+    - not paused, but a hand-off is waiting or claimed: `ConversationPaused`. The row is
+      committed before the tracker is saved with the pause, so a crash in between, or a
+      tracker restored from an older state, left a row without a pause and the bot answered
+      over the agent. Paused again, the message is kept for the agent and the paused path
+      answers as usual (channels/agent_relay.py `answering_pings`).
+    - paused, and the latest hand-off ended after that pause (the agent's hand-back was
+      committed, its tracker save lost): `ConversationResumed` and `action_listen`, as the
+      relay's hand-back leaves it, and the bot answers the message.
+    When the database cannot be read within HANDOFF_CHECK_SECONDS the tracker's state stands."""
+    import asyncio
+
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
+
+    current = MessageProcessor._handle_message_with_tracker
+    if getattr(current, PAUSE_MARKER, False):
+        return True
+    if not _rasa_is_pinned("the hand-over pause lives only in the tracker"):
+        return False
+    original = current
+
+    async def _handle_message_with_tracker(self, message, tracker):
+        try:
+            active, ended_at = await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(None, latest_handoff, tracker.sender_id),
+                HANDOFF_CHECK_SECONDS,
+            )
+        except Exception as error:
+            logger.error("Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
+                         type(error).__name__)
+            active, ended_at = False, None
+        if active and not tracker.is_paused():
+            logger.warning("A conversation with an active hand-off was not paused (a lost turn): paused again.")
+            tracker.update(ConversationPaused())
+        elif not active and tracker.is_paused() and ended_at is not None and ended_at > (_paused_at(tracker) or ended_at):
+            logger.warning("A conversation whose hand-off ended was still paused (a lost hand-back): resumed.")
+            tracker.update(ConversationResumed())
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        return await original(self, message, tracker)
+
+    setattr(_handle_message_with_tracker, PAUSE_MARKER, True)
+    MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker
+    logger.info("The hand-over pause follows the hand-off rows (bot/rasa_patches.py).")
     return True

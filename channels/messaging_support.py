@@ -12,6 +12,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Optional, Set
 from rasa.core.channels.channel import UserMessage
 
 from bot.config import get_settings
+from bot.messaging import kept_messages
 from bot.messaging.inbound import MESSAGE_TOO_LONG
 from bot.messaging.shared_state import SharedState, open_shared_state
 from bot.services.evidence_store import EvidenceLimits, store_evidence
@@ -82,22 +83,62 @@ TECHNICAL_PROBLEM = "utter_technical_problem"  # in domain.yml
 
 def answering_outages(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
     """Wrap a channel's `on_new_message`: a turn that fails (the tracker database is away, the
-    model is being replaced) answers the buyer `utter_technical_problem` instead of nothing.
-    An action-server outage inside a turn is answered by Rasa itself (bot/rasa_patches.py)."""
+    model is being replaced) answers the buyer `utter_technical_problem` instead of nothing,
+    and the message is kept (bot/messaging/kept_messages.py) and added to the conversation
+    before the buyer's next message. An action-server outage inside a turn is answered by Rasa
+    itself (bot/rasa_patches.py), with the message in the tracker as usual."""
 
     async def handle(message: UserMessage) -> Any:
         try:
+            await store_kept_messages(message)
             return await on_new_message(message)
         except Exception as error:
             logger.error("message of %s failed (%s)", message.sender_id, type(error).__name__, exc_info=True)
             from sanic import Sanic
 
+            try:
+                await asyncio.to_thread(
+                    kept_messages.keep, shared_state(), message.sender_id, message.text or "",
+                    message.metadata, message.input_channel,
+                )
+            except Exception:
+                logger.exception("the message of %s could not be kept either", message.sender_id)
             text = domain_text(Sanic.get_app(), TECHNICAL_PROBLEM) or "抱歉，系统暂时出了点问题，请稍后再试。"
             if message.output_channel is not None:
                 await message.output_channel.send_text_message(message.sender_id, text)
             return None
 
     return handle
+
+
+async def store_kept_messages(message: UserMessage) -> None:
+    """The buyer's messages kept during an outage go into the conversation, in order and in
+    one save, before `message` is handled; raises (and keeps them) while the store is away."""
+    if not message.sender_id:
+        return
+    state = shared_state()
+    kept = await asyncio.to_thread(kept_messages.waiting, state, message.sender_id)
+    if not kept:
+        return
+    from sanic import Sanic
+
+    rasa_agent = Sanic.get_app().ctx.agent
+    processor = rasa_agent.processor
+    async with rasa_agent.lock_store.lock(message.sender_id):
+        tracker = await processor.fetch_tracker_and_update_session(message.sender_id, message.output_channel)
+        for item in kept:
+            metadata = {**(item.get("metadata") or {}), KEPT_MARK: item.get("at")}
+            await processor._handle_message_with_tracker(
+                UserMessage(item.get("text") or "", None, message.sender_id, metadata=metadata,
+                            input_channel=item.get("input_channel") or message.input_channel),
+                tracker,
+            )
+        await processor.save_tracker(tracker)
+    await asyncio.to_thread(kept_messages.forget, state, message.sender_id, len(kept))
+    logger.info("%d message(s) kept during an outage added to conversation %s", len(kept), message.sender_id)
+
+
+KEPT_MARK = "kept_during_outage"  # user-message metadata: when the buyer sent it (epoch seconds)
 
 
 TOO_MANY_MESSAGES = "utter_too_many_messages"  # in domain.yml

@@ -48,6 +48,29 @@ def shared_engine(url: Optional[str] = None) -> Engine:
     return make_engine(url)
 
 
+@lru_cache(maxsize=4)
+def reading_engine(url: Optional[str] = None) -> Engine:
+    """An engine for reads that must not queue behind a writer (a check made on every buyer
+    message): on a SQLite file its transactions begin DEFERRED, and in WAL a reader never
+    waits for the write lock that `make_engine`'s BEGIN IMMEDIATE takes. Others: `shared_engine`."""
+    url = resolve_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or sqlite_in_memory(parsed.database):
+        return shared_engine(url)
+    engine = create_engine(url, future=True, **sqlite_pool_options())
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        apply_sqlite_pragmas(dbapi_connection, in_memory=False)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: everything inside commits in a single transaction or rolls back.

@@ -6,3 +6,4 @@ from bot import rasa_patches as _rasa_patches
 _rasa_patches.install()
 _rasa_patches.install_slot_mapping_skip()
 _rasa_patches.install_outage_message()
+_rasa_patches.install_pause_from_handoff()

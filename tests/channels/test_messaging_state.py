@@ -13,6 +13,7 @@ from bot.messaging.access_token import AccessTokenCache, TokenPolicy
 from bot.messaging.buttons import ButtonMemory, chosen_number, number_buttons, payload_for_reply, render_numbered
 from bot.messaging.conversation_ids import TELEGRAM, WECHAT, conversation_id, platform_id
 from bot.messaging.dedupe import first_delivery, wechat_delivery_key
+from bot.messaging import kept_messages
 from bot.messaging.shared_state import FileState, RedisState
 from channels.wechat_api import WeChatApi, WeChatApiError
 from tests.fakes.wechat_api import FakeWeChatApi
@@ -235,3 +236,23 @@ def test_the_domain_shows_scores_in_rising_order():
         '/inform{{"satisfaction_score":"1"}}', '/inform{{"satisfaction_score":"5"}}',
     ]
     assert options[0].title.startswith("1") and options[-1].title.startswith("5")
+
+
+# ------------------------------------------------------------------- messages kept in an outage
+
+
+def test_messages_kept_during_an_outage_wait_in_order_until_stored(state):
+    conversation = "kept-" + uuid.uuid4().hex[:8]
+    assert kept_messages.waiting(state, conversation) == []
+    kept_messages.keep(state, conversation, "订单号 6201458839270153", {"attachments": []}, "rest", at=1.0)
+    kept_messages.keep(state, conversation, "在吗", None, "webchat", at=2.0)
+    kept = kept_messages.waiting(state, conversation)
+    assert [(item["text"], item["input_channel"], item["at"]) for item in kept] == [
+        ("订单号 6201458839270153", "rest", 1.0), ("在吗", "webchat", 2.0)]
+    assert kept_messages.waiting(state, conversation) == kept  # reading takes nothing away
+    kept_messages.keep(state, conversation, "还有一句", at=3.0)  # arrives while the first two are stored
+    kept_messages.forget(state, conversation, len(kept))
+    assert [item["text"] for item in kept_messages.waiting(state, conversation)] == ["还有一句"]
+    kept_messages.forget(state, conversation, 1)
+    assert kept_messages.waiting(state, conversation) == []
+    assert kept_messages.waiting(state, "other-" + conversation) == []

@@ -4,12 +4,13 @@ transaction. PostgreSQL keeps the engines it had."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.pool import NullPool, QueuePool
 
-from bot.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, session_scope
+from bot.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, reading_engine, session_scope
 
 SYNCHRONOUS_NORMAL = 1
 
@@ -102,3 +103,19 @@ def test_tracker_store_on_postgresql_keeps_rasas_engine(postgres_server_url):
     sender = f"buyer-pg-{id(store)}"
     assert save_and_read(store, sender, ["你好"]) == ["你好"]
     store.engine.dispose()
+
+
+def test_the_reading_engine_does_not_wait_for_a_writer(tmp_path):
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    writer_engine = make_engine(url)
+    with session_scope(writer_engine) as session:
+        session.execute(text("CREATE TABLE notes (body TEXT)"))
+        session.execute(text("INSERT INTO notes VALUES ('first')"))
+    with writer_engine.connect() as writer:  # BEGIN IMMEDIATE: holds the write lock until the block ends
+        writer.execute(text("INSERT INTO notes VALUES ('second, not committed')"))
+        started = time.monotonic()
+        with session_scope(reading_engine(url)) as session:
+            assert session.execute(text("SELECT body FROM notes")).scalars().all() == ["first"]
+        assert time.monotonic() - started < 1  # a make_engine session would wait busy_timeout (10 s), then fail
+    reading_engine(url).dispose()
+    writer_engine.dispose()

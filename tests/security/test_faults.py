@@ -131,10 +131,12 @@ def test_a_locked_tracker_database_gives_a_chinese_message_not_an_in_memory_turn
         holder.execute("ROLLBACK")
         holder.close()
     # Rasa 3.6 would have kept that turn in memory and answered from it; here it never happened,
-    # so the stored conversation and the next answer agree
+    # so the stored conversation and the next answer agree; the message itself is kept and
+    # added to the conversation before the buyer's next one
     assert "订单号是6201458839270153" not in fragile.user_texts(sender)
     replies = fragile.say(sender, "你好")
     assert replies and TECHNICAL_PROBLEM not in texts(replies)
+    assert fragile.user_texts(sender)[-2:] == ["订单号是6201458839270153", "你好"]
 
 
 def test_a_tracker_store_that_cannot_be_loaded_stops_the_server_with_a_chinese_message(trained_model, tmp_path):
