@@ -23,6 +23,7 @@ from tests.shared_assistant import (  # noqa: F401  (re-exported for the tests h
     MAX_IMAGE_BYTES,
     MAX_VIDEO_BYTES,
     RELAY_TOKEN,
+    SHARED_DEMO_ORDER,
     SHOP_SECRET,
     SharedAssistant,
 )
