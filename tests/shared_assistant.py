@@ -201,7 +201,7 @@ def shared_demo_order_as_on_the_test_day(request):
     (the third one is S2, urgent and handed over): each test that talks to the shared servers
     starts with that order as on the test day, whichever tests ran before it."""
     if "shared_assistant" in request.fixturenames:
-        from bot.benchmarks.personas import reset_database
+        from benchmarks.personas import reset_database
         from bot.db.engine import make_engine
 
         engine = make_engine(request.getfixturevalue("shared_assistant").database_url)

@@ -31,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from bot.benchmarks.conversations import (
+    from benchmarks.conversations import (
         TARGET_SUCCESS_RATE, ConversationHarness, load_scenarios, recorded_story, report_json, report_markdown,
         stories_yaml,
     )
-    from bot.benchmarks.nlu import machine_description
+    from benchmarks.nlu import machine_description
     from bot.commands.serve import train_if_changed
     from bot.launcher import running_assistant
 

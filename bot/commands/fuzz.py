@@ -1,4 +1,4 @@
-"""`python -m bot fuzz`: the hostile-input benchmark (bot/benchmarks/fuzz.py), report in
+"""`python -m bot fuzz`: the hostile-input benchmark (benchmarks/fuzz.py), report in
 docs/fuzz-report.md."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def fuzz(args) -> int:
-    from bot.benchmarks.fuzz import fuzzed_assistant, run_fuzz
+    from benchmarks.fuzz import fuzzed_assistant, run_fuzz
     from bot.commands.perf import default_model
 
     model = args.model or default_model()
@@ -56,7 +56,7 @@ def _percentile(values, fraction: float) -> float:
 
 
 def render_report(result, args, model: Path, started, load_before, load_after) -> str:
-    from bot.benchmarks.fuzz import STALL_SECONDS, WEIGHTS
+    from benchmarks.fuzz import STALL_SECONDS, WEIGHTS
 
     tally = result.tally
     surfaces = list(WEIGHTS)
@@ -69,7 +69,7 @@ def render_report(result, args, model: Path, started, load_before, load_after) -
     lines = [
         "# Fuzz benchmark (hostile and malformed requests)",
         "",
-        "Produced by `python -m bot fuzz` (bot/benchmarks/fuzz.py); rerun it to refresh this file.",
+        "Produced by `python -m bot fuzz` (benchmarks/fuzz.py); rerun it to refresh this file.",
         "",
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', started)}",
         f"- machine: {platform.node() or 'unknown'}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "

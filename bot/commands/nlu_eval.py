@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from bot.benchmarks.nlu import BenchmarkError
+    from benchmarks.nlu import BenchmarkError
 
     try:
         return _run(args)
@@ -62,7 +62,7 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> None:
-    from bot.benchmarks.nlu import BenchmarkError
+    from benchmarks.nlu import BenchmarkError
 
     if args.folds < 2:
         raise BenchmarkError("--folds 至少为 2")
@@ -77,7 +77,7 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _load_eval(path: Path, what: str) -> Optional[list]:
-    from bot.benchmarks.nlu import load_labelled_csv
+    from benchmarks.nlu import load_labelled_csv
 
     try:
         return load_labelled_csv(path)
@@ -87,7 +87,7 @@ def _load_eval(path: Path, what: str) -> Optional[list]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.benchmarks import nlu
+    from benchmarks import nlu
 
     _validate(args)
     complaints = _load_eval(args.complaints, "投诉类别")
@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
     results["fallback"] = nlu.fallback_settings()
     figures_dir = args.report.parent / FIGURES_DIR_NAME
 
-    from bot.benchmarks.nlu_cv import COMPLAINT_OF, heldout_reviews
+    from benchmarks.nlu_cv import COMPLAINT_OF, heldout_reviews
 
     held = [(text, COMPLAINT_OF[label]) for text, label in heldout_reviews() if label in COMPLAINT_OF]
     if held:
@@ -156,13 +156,13 @@ def _run(args: argparse.Namespace) -> int:
     rate, count, failures = nlu.order_number_exact_match(args.order_cases)
     results["order_numbers"] = {"exact_match": rate, "count": count, "failures": failures[:10]}
 
-    from bot.benchmarks.entity_comparison import compare_entity_extractors
+    from benchmarks.entity_comparison import compare_entity_extractors
 
     results["entities"] = compare_entity_extractors()
 
     cv_file = figures_dir / CROSS_VALIDATION_FILE
     if args.cross_validation:
-        from bot.benchmarks.nlu_cv import grouped_cross_validation, store_cross_validation
+        from benchmarks.nlu_cv import grouped_cross_validation, store_cross_validation
 
         store_cross_validation(grouped_cross_validation(args.folds), cv_file)
     results["cross_validation"] = _stored_cross_validation(cv_file)
@@ -179,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"提示：HTTP 延迟没测成：{error}")
             results["latency_http"] = None
 
-    from bot.benchmarks.nlu_report import render_report
+    from benchmarks.nlu_report import render_report
 
     report = render_report(results, TARGETS, args.report)
     args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -191,8 +191,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _leak_guard(complaints: Optional[list], intents: Optional[list]) -> int:
     """Counts only: dev texts found (or nearly) in the training data plus every labelled review."""
-    from bot.benchmarks import nlu
-    from bot.benchmarks.nlu_cv import all_labelled_reviews
+    from benchmarks import nlu
+    from benchmarks.nlu_cv import all_labelled_reviews
 
     train = nlu.training_examples() + all_labelled_reviews()
     found = 0

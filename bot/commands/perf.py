@@ -1,4 +1,4 @@
-"""`python -m bot perf`: the turn benchmark (bot/benchmarks/turns.py), report in docs/perf-report.md."""
+"""`python -m bot perf`: the turn benchmark (benchmarks/turns.py), report in docs/perf-report.md."""
 from __future__ import annotations
 
 import json
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
 
 def perf(args) -> int:
-    from bot.benchmarks import turns
+    from benchmarks import turns
 
     if args.model is None:
         args.model = default_model()
@@ -40,7 +40,7 @@ def perf(args) -> int:
 
 
 def _run(args) -> int:
-    from bot.benchmarks import turns, turns_report
+    from benchmarks import turns, turns_report
 
     workdir = turns.temporary_directory()
     concurrency = [int(x) for x in args.concurrency.split(",") if x]

@@ -20,7 +20,7 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 
 
 def default_persona_files() -> List[Path]:
-    from bot.benchmarks.personas import project_persona_files
+    from benchmarks.personas import project_persona_files
 
     return project_persona_files() + ([DEV_PERSONAS] if DEV_PERSONAS.exists() else [])
 
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--personas", type=Path, nargs="+", metavar="FILE",
-        help="买家画像文件（默认：项目自带的 bot/benchmarks/personas_*.yaml，以及存在时的 ../shared/eval/personas_dev.yaml）",
+        help="买家画像文件（默认：项目自带的 benchmarks/personas_*.yaml，以及存在时的 ../shared/eval/personas_dev.yaml）",
     )
     parser.add_argument("--model", type=Path, help="使用这个模型文件（.tar.gz）；默认按需训练并用 models/ 下最新的")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="报告路径（默认 docs/persona-report.md）")
@@ -48,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from bot.benchmarks.nlu import machine_description
-    from bot.benchmarks.personas import (
+    from benchmarks.nlu import machine_description
+    from benchmarks.personas import (
         TARGET_SUCCESS_RATE, PersonaFormatError, PersonaRunner, chains, load_average, load_personas, report_json,
         report_markdown, rest_sender,
     )

@@ -23,7 +23,7 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.benchmarks.turns import perf_orders
+from benchmarks.turns import perf_orders
 from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Ticket
 from bot.config import Settings

@@ -1,10 +1,10 @@
-"""The conversation harness (bot/benchmarks/conversations.py) against the running servers:
+"""The conversation harness (benchmarks/conversations.py) against the running servers:
 every scripted buyer must reach the expected outcome, in the database and in the replies."""
 from __future__ import annotations
 
 import pytest
 
-from bot.benchmarks.conversations import (
+from benchmarks.conversations import (
     TARGET_MEDIAN_TURNS_TO_TICKET,
     TARGET_SUCCESS_RATE,
     ConversationHarness,

@@ -1,4 +1,4 @@
-"""The adaptive simulated buyers (bot/benchmarks/personas.py) against the session's one pair of
+"""The adaptive simulated buyers (benchmarks/personas.py) against the session's one pair of
 servers: every persona of the project's own files must reach its `expect`, and the shared
 development set must reach DEV_SUCCESS_FLOOR.
 
@@ -15,7 +15,7 @@ from typing import Dict, List
 
 import pytest
 
-from bot.benchmarks.personas import (
+from benchmarks.personas import (
     PersonaOutcome,
     PersonaReport,
     PersonaRunner,
@@ -35,7 +35,7 @@ DEV_PERSONAS = SHARED_DIR / "eval" / "personas_dev.yaml"
 DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 SHARED_ORDERS = SHARED_DIR / "fixtures" / "orders.json"
 
-# the project's own files (bot/benchmarks/personas_*.yaml); a chain never crosses files
+# the project's own files (benchmarks/personas_*.yaml); a chain never crosses files
 OWN_CHAINS = [chain for path in project_persona_files() for chain in chains(load_personas(path))]
 OWN = {f"{p.source.removesuffix('.yaml')}:{p.id}": p for chain in OWN_CHAINS for p in chain}
 

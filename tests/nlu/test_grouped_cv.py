@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from bot.benchmarks.nlu_cv import (Example, choose_threshold, grouped_folds, merge_near_variants, training_examples,
+from benchmarks.nlu_cv import (Example, choose_threshold, grouped_folds, merge_near_variants, training_examples,
                                    wording_key)
 
 FOLDS = 5
@@ -95,8 +95,8 @@ def test_threshold_steps_up_only_while_it_removes_half_a_wrong_answer_per_clarif
 def test_the_configured_threshold_is_the_rules_on_the_stored_cross_validation():
     import json
 
-    from bot.benchmarks.nlu import fallback_settings
-    from bot.benchmarks.nlu_cv import CROSS_VALIDATION_FILE
+    from benchmarks.nlu import fallback_settings
+    from benchmarks.nlu_cv import CROSS_VALIDATION_FILE
 
     stored = json.loads(CROSS_VALIDATION_FILE.read_text(encoding="utf-8"))
     assert stored["grouped"] and stored["folds"] == FOLDS

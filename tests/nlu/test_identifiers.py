@@ -76,7 +76,7 @@ def test_ticket_number(text):
 
 
 def test_generated_order_number_benchmark_meets_target():
-    from bot.benchmarks.nlu import order_number_exact_match
+    from benchmarks.nlu import order_number_exact_match
 
     rate, count, failures = order_number_exact_match()
     assert count >= 500

@@ -32,7 +32,7 @@ def test_eval_file_without_text_and_label_columns(tmp_path, capsys):
 
 
 def test_leak_guard_counts_copied_and_nearly_copied_eval_texts():
-    from bot.benchmarks.nlu import LabelledText, training_overlap
+    from benchmarks.nlu import LabelledText, training_overlap
 
     train = [LabelledText("耳机左边没有声音了怎么办", "complain_quality"), LabelledText("好的", "affirm"),
              LabelledText("快递三天没有更新物流信息了", "complain_logistics")]

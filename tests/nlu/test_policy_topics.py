@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.benchmarks.nlu import LabelledText, training_examples, training_overlap
-from bot.benchmarks.nlu_policy import heldout_questions, topic_of
+from benchmarks.nlu import LabelledText, training_examples, training_overlap
+from benchmarks.nlu_policy import heldout_questions, topic_of
 
 pytestmark = pytest.mark.rasa
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.benchmarks.nlu import LabelledText, load_labelled_csv, training_examples, training_overlap
+from benchmarks.nlu import LabelledText, load_labelled_csv, training_examples, training_overlap
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from bot.launcher import rasa_model_loaded, start_on_free_ports, start_rasa_server, wait_until_ready
-from bot.benchmarks.conversations import photo_metadata
+from benchmarks.conversations import photo_metadata
 from tests.fakes.http_server import Answer, FakeServer
 
 API_TOKEN = "perf-test-api-token"

@@ -3,7 +3,7 @@ never reaches a crash"): arbitrary JSON values, objects with hostile senders and
 arbitrary bytes, against the real server. No answer may be a 5xx and the server must go on
 answering buyers. The examples are few (make test stays quick) and derandomised, so a run is
 repeatable. The last test runs a bounded sample of the full benchmark (`python -m bot fuzz`,
-bot/benchmarks/fuzz.py) over every surface: REST, upload, history, evidence, relay, console,
+benchmarks/fuzz.py) over every surface: REST, upload, history, evidence, relay, console,
 WeChat, Telegram and socket.io."""
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_the_server_is_alive_after_the_fuzzing(secured):
 
 
 def test_a_bounded_sample_of_the_benchmark_over_every_surface(trained_model, tmp_path):
-    from bot.benchmarks.fuzz import WEIGHTS, fuzzed_assistant, run_fuzz
+    from benchmarks.fuzz import WEIGHTS, fuzzed_assistant, run_fuzz
 
     with fuzzed_assistant(trained_model, tmp_path / "fuzz") as target:
         result = run_fuzz(target, 360, run_seed=7)

@@ -1,4 +1,4 @@
-"""The simulated buyer of bot/benchmarks/personas.py without servers: how it reads a question,
+"""The simulated buyer of benchmarks/personas.py without servers: how it reads a question,
 what it answers, when it plays a behaviour, how it types numbers; the quality rules on
 replies; the expect checker on rows of a real (in-memory SQLite) database; the persona files."""
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import yaml
 from sqlalchemy import insert
 
-from bot.benchmarks import personas as harness
-from bot.benchmarks.personas import (
+from benchmarks import personas as harness
+from benchmarks.personas import (
     BotTurn,
     BuyerView,
     Persona,
@@ -425,7 +425,7 @@ def test_no_project_persona_line_is_near_a_development_persona_line():
     measures, it is never a source (character-trigram Jaccard below 0.6, digits-only fields aside)."""
     import re
 
-    from bot.benchmarks.nlu import _compact, _trigrams
+    from benchmarks.nlu import _compact, _trigrams
     from tests.conftest import SHARED_DIR
 
     dev_file = SHARED_DIR / "eval" / "personas_dev.yaml"

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sparse
 import yaml
 
-from bot.benchmarks.nlu import PROJECT_ROOT, per_label_f1, score
+from benchmarks.nlu import PROJECT_ROOT, per_label_f1, score
 
 GENERATOR = PROJECT_ROOT / "scripts" / "generate_nlu_data.py"
 CONFIG_FILE = PROJECT_ROOT / "config.yml"
@@ -92,7 +92,7 @@ def training_examples(review_intents: Optional[Dict[str, str]] = None) -> List[E
 EMOJI_CHARACTERS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF]")
 NOT_WORDS = re.compile(r"[\W_]+")
 TRAILING_PARTICLES = re.compile(r"[啊呢吧了哦呀啦嘛么]+$")
-NEAR_VARIANT_JACCARD = 0.6  # the leak guard's "nearly the same" (bot.benchmarks.nlu.training_overlap)
+NEAR_VARIANT_JACCARD = 0.6  # the leak guard's "nearly the same" (benchmarks.nlu.training_overlap)
 NEAR_VARIANT_MIN_CHARS = 6
 
 
@@ -153,7 +153,7 @@ def heldout_reviews() -> List[Tuple[str, str]]:
 
 def all_labelled_reviews():
     """Every labelled review (both splits) as LabelledText, for the leak guard."""
-    from bot.benchmarks.nlu import LabelledText
+    from benchmarks.nlu import LabelledText
 
     generator = _generator()
     return [LabelledText(text, label) for split in ("train", "heldout") for text, label, _ in generator.labelled_reviews(split)]
@@ -358,8 +358,8 @@ def evaluate(settings: Settings, examples: Sequence[Example], reviews: Sequence[
 def grouped_cross_validation(folds: int = 5) -> Dict:
     """The configured intent model and the baseline, grouped k-fold over the training data, and
     the fallback threshold the report's rule gives on it (what `nlu-eval --cross-validation` and
-    `python -m bot.benchmarks.nlu_cv --store` keep for the report)."""
-    from bot.benchmarks.nlu import fingerprint
+    `python -m benchmarks.nlu_cv --store` keep for the report)."""
+    from benchmarks.nlu import fingerprint
 
     settings = Settings.from_config()
     cache = FeatureCache(settings)
@@ -469,7 +469,7 @@ def topic_examples() -> List[Example]:
 def policy_topic_comparison(variants: Dict[str, Settings], cache: FeatureCache) -> Dict[str, Dict]:
     """Per variant of the topic model: grouped CV over the topic examples (a phrasebank file or the
     generator's sentences held out at a time) and accuracy on the held-out policy questions."""
-    from bot.benchmarks.nlu_policy import heldout_questions
+    from benchmarks.nlu_policy import heldout_questions
 
     examples = topic_examples()
     folds = len({e.group for e in examples})
@@ -494,7 +494,7 @@ WRONG_PER_CLARIFICATION = 0.5  # a wrong answer is taken to cost two clarifying 
 def choose_threshold(records: Sequence[Dict], steps: Sequence[float] = THRESHOLD_STEPS) -> Tuple[float, List[Dict]]:
     """The report's rule on cross-validated confidences: step the threshold up while a step removes
     at least 0.5 wrong answers per clarification it adds; returns the threshold and each step's ratio."""
-    from bot.benchmarks.nlu import threshold_table
+    from benchmarks.nlu import threshold_table
 
     table = threshold_table([r["gold"] == r["predicted"] for r in records], [r["confidence"] for r in records],
                             thresholds=steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot.benchmarks.nlu import confusion_markdown, per_label_f1, threshold_table
+from benchmarks.nlu import confusion_markdown, per_label_f1, threshold_table
 
 FINDINGS_START = "<!-- findings:start -->"
 FINDINGS_END = "<!-- findings:end -->"

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from bot.benchmarks.order_number_cases import generate_cases
+from benchmarks.order_number_cases import generate_cases
 from bot.nlu.identifiers import extract_identifiers
 from bot.nlu.normalization import PLACEHOLDER_PATTERN, normalize_for_classifier
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NLU_DATA_DIR = PROJECT_ROOT / "data" / "nlu"
 CONFIG_FILE = PROJECT_ROOT / "config.yml"
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
@@ -105,7 +105,7 @@ def training_examples() -> List[LabelledText]:
 # ---------------------------------------------------------------- model
 # what the in-process cross-validation reads besides the model's sources: its folds come from the
 # generator's source groups
-CROSS_VALIDATION_SOURCES = ("scripts/generate_nlu_data.py", "scripts/phrasebank", "bot/benchmarks/nlu_cv.py")
+CROSS_VALIDATION_SOURCES = ("scripts/generate_nlu_data.py", "scripts/phrasebank", "benchmarks/nlu_cv.py")
 
 
 def fingerprint(for_cross_validation: bool = False) -> str:
@@ -301,7 +301,7 @@ def threshold_table(correct: Sequence[bool], confidences: Sequence[float], margi
 
 
 # ---------------------------------------------------------------- cross-validation
-# grouped by source, in-process: bot/benchmarks/nlu_cv.py
+# grouped by source, in-process: benchmarks/nlu_cv.py
 
 
 WORD_CHARACTER = re.compile(r"[^\W_]")

@@ -1,8 +1,8 @@
 """Policy topics on held-out questions: which topic a trained model answers for each question
-of bot/benchmarks/policy_questions_heldout.yml (never trained on), and whether the intent
+of benchmarks/policy_questions_heldout.yml (never trained on), and whether the intent
 classifier sends the question to ask_policy at all.
 
-    python -m bot.benchmarks.nlu_policy MODEL.tar.gz [MODEL2.tar.gz ...]
+    python -m benchmarks.nlu_policy MODEL.tar.gz [MODEL2.tar.gz ...]
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def evaluate(model, questions: Sequence[Tuple[str, str]]) -> Dict:
 
 
 def main(argv: Sequence[str]) -> int:
-    from bot.benchmarks.nlu import NluModel
+    from benchmarks.nlu import NluModel
 
     questions = heldout_questions()
     for path in argv:

@@ -6,7 +6,7 @@ import statistics
 from pathlib import Path
 from typing import Dict
 
-from bot.benchmarks.turns import Results, percentile
+from benchmarks.turns import Results, percentile
 
 # each turn of the complaint against the reference turn it is compared with
 REFERENCE_TURN = {"greeting": "greeting", "/model/parse": "/model/parse",

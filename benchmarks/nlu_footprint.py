@@ -2,7 +2,7 @@
 server memory, for two or more config files on the same data, measured interleaved (A, B, A, B
 ...) so a busy machine weighs on each alike.
 
-    python -m bot.benchmarks.nlu_footprint --config before=/path/old.yml --config after=config.yml --rounds 2
+    python -m benchmarks.nlu_footprint --config before=/path/old.yml --config after=config.yml --rounds 2
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from bot.benchmarks.nlu import DOMAIN_FILE, NLU_DATA_DIR, PROJECT_ROOT, _free_port
+from benchmarks.nlu import DOMAIN_FILE, NLU_DATA_DIR, PROJECT_ROOT, _free_port
 
 PARSE_TEXTS = ["耳机一边没声音了", "退货地址是哪里", "快递三天了还没到", "海淘保修从哪天算", "转人工"]
 

@@ -34,8 +34,8 @@ import yaml
 from sqlalchemy import Integer, MetaData, Table, delete, inspect, or_, select
 from sqlalchemy.engine import Engine
 
-from bot.benchmarks.conversations import photo_metadata
-from bot.benchmarks.order_number_cases import FULL_WIDTH_DIGITS
+from benchmarks.conversations import photo_metadata
+from benchmarks.order_number_cases import FULL_WIDTH_DIGITS
 from bot.db.engine import session_scope
 from bot.db.tables import Evidence, Handoff, Order, OrderContact, SatisfactionScore, Ticket, TicketEvent
 from bot.domain.vocabulary import Remedy, label_zh
@@ -44,7 +44,7 @@ OWN_PERSONAS_PATH = Path(__file__).with_name("personas_own.yaml")
 
 
 def project_persona_files() -> List[Path]:
-    """The project's own persona files (bot/benchmarks/personas_*.yaml)."""
+    """The project's own persona files (benchmarks/personas_*.yaml)."""
     return sorted(Path(__file__).parent.glob("personas_*.yaml"))
 
 TARGET_SUCCESS_RATE = 0.95

@@ -1,0 +1,1 @@
+"""Benchmarks of the assistant's components (NLU: benchmarks.nlu)."""

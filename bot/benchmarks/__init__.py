@@ -1,1 +1,0 @@
-"""Benchmarks of the assistant's components (NLU: bot.benchmarks.nlu)."""
