@@ -233,14 +233,12 @@ def latest_handoff(conversation_id: str) -> "tuple[bool, Optional[float]]":
     hand-off ended as epoch seconds, else None), from the orders database."""
     from sqlalchemy import select
 
-    from bot.config import get_settings
+    from bot import bootstrap
     from bot.db.engine import reading_engine, session_scope
-    from bot.db.schema import migrated_engine
     from bot.db.tables import Handoff
     from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES
 
-    url = get_settings().database_url
-    migrated_engine(url)  # the schema is up to date (once per process)
+    url = bootstrap.current().settings.database_url  # the process's runtime: schema up to date
     with session_scope(reading_engine(url)) as session:  # never waits for a writer's lock
         handoff = session.execute(
             select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
