@@ -1165,6 +1165,7 @@ def report_markdown(report: PersonaReport, *, machine: str, date: str, load: str
     failed = [o for o in report.outcomes if not o.passed]
     if failed:
         lines += ["", "## 失败的对话（完整记录）"]
+    own_files = {path.name for path in project_persona_files()}
     for o in failed:
         lines += [
             "",
@@ -1173,10 +1174,25 @@ def report_markdown(report: PersonaReport, *, machine: str, date: str, load: str
             *[f"- {reason}" for reason in o.failures],
             "",
             "```",
-            *o.transcript,
+            *(o.transcript if o.persona.source in own_files else withheld_buyer_lines(o.transcript)),
             "```",
         ]
     return "\n".join(lines) + "\n"
+
+
+WITHHELD = "买家：（测评集的原话，不收入项目）"
+
+
+def withheld_buyer_lines(transcript: Sequence[str]) -> List[str]:
+    """A transcript of a buyer from a file outside the project (../shared/eval): the bot's side
+    and what the buyer was doing stay, the buyer's own words do not enter the project's files."""
+    shown = []
+    for line in transcript:
+        if line.startswith("买家："):
+            note = line.rsplit("〔", 1)[1] if "〔" in line else ""
+            line = f"{WITHHELD}    〔{note}" if note else WITHHELD
+        shown.append(line)
+    return shown
 
 
 def report_json(report: PersonaReport) -> str:

@@ -198,12 +198,13 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
         if sub_issue is not None and sub_issue.value in NOT_ARRIVED_YET and kept:
             sub_issue = SubIssue(most_telling_sub_issue(value.value for value in kept))
         mentioned = kept
-    if category is ComplaintCategory.SERVICE and sub_issue is not None \
+    service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
+    if category is ComplaintCategory.SERVICE and service and sub_issue is not None \
             and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON:
-        # "留言问换码的事，两天了没人回": the size was the question nobody answered. (A quality
-        # reading with a no-reason word stays a no-reason case: "用了没效果，能退不" is N4.)
-        service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
-        sub_issue = SubIssue(most_telling_sub_issue(value.value for value in service)) if service else SubIssue.NO_REPLY
+        # "留言问换码的事，两天了没人回": the size was the question nobody answered. Without a
+        # word about the service it stays a no-reason request, whatever the classifier read
+        # ("没任何毛病，送的人用不着了" is N2; "用了没效果，能退不" is N4)
+        sub_issue = SubIssue(most_telling_sub_issue(value.value for value in service))
     if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
         sub_issue = SubIssue.DEFECT
         category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category

@@ -247,3 +247,10 @@ def test_slow_shipping_said_of_a_parcel_that_came_does_not_outrank_the_items_fau
     with session_scope(shop) as session:
         outcome = decide(session, sub_issue="delay", also_mentioned=("delay", "defect"))
         assert outcome.decision.rule_id == "Q1" and outcome.ticket.category == "quality"
+
+
+def test_a_no_reason_request_read_as_a_service_complaint_without_a_word_about_the_service_stays_no_reason(shop):
+    with session_scope(shop) as session:
+        outcome = decide(session, category="service", sub_issue="no_reason", also_mentioned=("no_reason",),
+                         item_unused=True, evidence=[])
+        assert outcome.decision.rule_id == "N1" and outcome.ticket.category == "no_reason"

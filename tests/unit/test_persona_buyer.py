@@ -444,3 +444,10 @@ def test_no_project_persona_line_is_near_a_development_persona_line():
                 grams = _trigrams(_compact(text))
                 nearest = max(len(grams & d) / len(grams | d) for d in dev)
                 assert nearest < 0.6, f"{path.name}:{persona['id']} is near a development line"
+
+
+def test_a_report_keeps_the_words_of_buyers_from_outside_the_project_out_of_it():
+    from benchmarks.personas import WITHHELD, withheld_buyer_lines
+
+    shown = withheld_buyer_lines(["买家：耳机左边没声音    〔开场〕", "助手：麻烦提供一下订单号。", "买家：1234"])
+    assert shown == [f"{WITHHELD}    〔开场〕", "助手：麻烦提供一下订单号。", WITHHELD]
