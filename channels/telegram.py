@@ -39,7 +39,7 @@ from sanic.response import HTTPResponse
 from bot.messaging.conversation_ids import TELEGRAM, conversation_id, platform_id
 from bot.services.evidence_store import EvidenceRejected
 from bot.nlu.normalization import clean_inbound_text
-from channels.messaging_support import ATTACHMENT_ONLY_TEXT, domain_text, store_attachment
+from channels.messaging_support import ATTACHMENT_ONLY_TEXT, answering_outages, domain_text, store_attachment
 from channels.agent_relay import answering_pings
 
 logger = logging.getLogger(__name__)
@@ -149,7 +149,8 @@ class TelegramInput(InputChannel):
         return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
+        # 「在吗」 while waiting for a person; a turn that fails answers in Chinese and keeps the message
+        on_new_message = answering_outages(answering_pings(on_new_message))
         webhook = Blueprint("aftersales_telegram_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

@@ -49,6 +49,7 @@ from bot.services.evidence_store import EvidenceRejected
 from channels.messaging_support import (
     ATTACHMENT_ONLY_TEXT,
     BackgroundTasks,
+    answering_outages,
     domain_text,
     shared_state,
     store_attachment,
@@ -157,7 +158,8 @@ class WeChatInput(InputChannel):
         return WeChatOutput(self.api, self.buttons, strict=True, choose_hint=hint)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = answering_pings(on_new_message)  # 「在吗」 while waiting for a person
+        # 「在吗」 while waiting for a person; a turn that fails answers in Chinese and keeps the message
+        on_new_message = answering_outages(answering_pings(on_new_message))
         webhook = Blueprint("wechat_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
