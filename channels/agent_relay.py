@@ -62,6 +62,7 @@ RESPONSE_STILL_WAITING = "utter_handoff_still_waiting"
 RESPONSE_NOBODY_ONLINE = "utter_handoff_nobody_online"
 RESPONSE_NOBODY_ONLINE_NO_PUSH = "utter_handoff_nobody_online_no_push"
 RESPONSE_MESSAGE_LEFT = "utter_message_left"
+RESPONSE_YOU_ARE_WELCOME = "utter_you_are_welcome"
 RESPONSE_MESSAGE_ADDED = "utter_message_added"
 RESPONSE_MESSAGE_LEFT_NO_PUSH = "utter_message_left_no_push"
 RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
@@ -326,6 +327,8 @@ async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
             return  # the bot answered, or this very message handed the chat over
         if waiting.is_ping(text) or asks_for_a_person(text):
             await answer_ping(app, message.sender_id, message.output_channel)
+        elif waiting.is_courtesy(text):  # 「谢谢」 is no message to leave, and no ticket
+            await answer_courtesy(app, message.sender_id, message.output_channel)
         elif text and not text.startswith("/"):  # "/intent" is a button, not words to keep
             await take_left_message(app, message.sender_id, text, message.output_channel)
     except Exception:  # the answer is a courtesy; never break the channel
@@ -376,6 +379,14 @@ async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[Output
     return await tell_buyer(
         app, conversation_id, RESPONSE_STILL_WAITING, output, position=estimate.position, wait_minutes=estimate.wait_minutes
     )
+
+
+async def answer_courtesy(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:
+    """「谢谢」 from a buyer whose chat waits in the queue gets a short 「不客气」 (an agent who has
+    the chat answers it themselves)."""
+    if await in_database(lambda session: _wait_for(session, conversation_id)) is None:
+        return False
+    return await tell_buyer(app, conversation_id, RESPONSE_YOU_ARE_WELCOME, output)
 
 
 def _wait_for(session, conversation_id: Text) -> Optional[waiting.WaitEstimate]:

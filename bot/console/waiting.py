@@ -25,6 +25,21 @@ RECENT_CHATS = 20
 RECENT_WINDOW = timedelta(days=7)
 
 
+# thanks and acknowledgements while waiting: a courtesy, not a message for the agent or a ticket
+_COURTESY_WORDS = ("谢谢", "多谢", "感谢", "谢啦", "谢了", "好的", "好滴", "好嘞", "好", "嗯", "嗯嗯", "哦", "噢", "ok", "okay",
+                   "行", "收到", "知道了", "明白", "了解", "辛苦了", "麻烦了", "再见", "拜拜", "thanks", "thank you", "thx")
+_COURTESY = re.compile(
+    "^(?:" + "|".join(sorted(map(re.escape, _COURTESY_WORDS), key=len, reverse=True)) + ")+(?:[啦了呀啊哈呢的]|你|您|你们)*$",
+    re.IGNORECASE,
+)
+
+
+def is_courtesy(text: Optional[str]) -> bool:
+    """「谢谢」「好的，辛苦了」「ok thx」: thanks or an acknowledgement, and nothing else."""
+    core = _FILLER.sub("", (text or "").strip())
+    return 0 < len(core) <= 12 and bool(_COURTESY.match(core))
+
+
 def is_ping(text: Optional[str]) -> bool:
     """「在吗？」「有人吗」「人呢？？」: asking whether anyone is there, and nothing else."""
     core = _FILLER.sub("", (text or "").strip())

@@ -144,3 +144,13 @@ def test_asking_for_a_person_queues_the_chat_and_silences_the_bot(assistant, buy
 def test_policy_question_is_answered_from_the_policy_file(assistant, buyer_id):
     replies = assistant.say(buyer_id, "退货运费谁出？")
     assert "运费" in texts(replies)
+
+
+def test_thanks_while_waiting_for_a_person_is_answered_and_leaves_no_message(assistant, buyer_id):
+    """「谢谢」 after the hand-over answer is a courtesy: a short 「不客气」, never a left message or
+    a ticket (with nobody online every other word of a REST buyer becomes one)."""
+    assert "人工客服" in texts(assistant.say(buyer_id, "转人工"))
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert [reply["text"] for reply in assistant.say(buyer_id, "好的，谢谢")] == [domain["responses"]["utter_you_are_welcome"][0]["text"]]
+    assert tickets_of(assistant, buyer_id) == []
+    assert assistant.tracker(buyer_id)["paused"] is True

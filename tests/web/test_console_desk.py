@@ -404,6 +404,16 @@ def test_a_message_with_content_is_not_a_ping(text):
     assert not waiting.is_ping(text)
 
 
+@pytest.mark.parametrize("text", ["谢谢", "好的，谢谢", "好的辛苦了", "ok thx", "嗯嗯，知道了", "谢谢你们!"])
+def test_thanks_while_waiting_is_a_courtesy(text):
+    assert waiting.is_courtesy(text)
+
+
+@pytest.mark.parametrize("text", ["", "谢谢，但耳机还是没声音", "好的我要退货", "不好", "谢谢" * 10])
+def test_thanks_with_content_is_no_mere_courtesy(text):
+    assert not waiting.is_courtesy(text)
+
+
 def test_the_wait_comes_from_agents_online_and_recent_handling_times(engine):
     with session_scope(engine) as session:
         for index in range(3):
