@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator
 
 import pytest
+import requests
 import yaml
 
 from bot.launcher import RunningAssistant, running_assistant
@@ -114,6 +115,29 @@ def tracker_store_database(workdir: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class SharedView:
+    """A suite's view of the shared servers (e2e, channels, web). Its properties always name the
+    current servers: a test may restart them on new ports."""
+
+    def __init__(self, shared: "SharedAssistant") -> None:
+        self.shared = shared
+        self.evidence_dir: Path = shared.evidence_dir
+
+    @property
+    def database_url(self) -> str:
+        return self.shared.database_url
+
+    @property
+    def api_token(self) -> str:
+        return self.shared.api_token
+
+    def tracker(self, conversation_id: str) -> Dict[str, Any]:
+        response = requests.get(f"{self.shared.api_url}/conversations/{conversation_id}/tracker",
+                                params={"token": self.api_token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
 
 
 class SharedAssistant:

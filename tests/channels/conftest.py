@@ -38,6 +38,7 @@ from tests.shared_assistant import (  # noqa: F401  (the platform constants: use
     WECHAT_SECRET,
     WECHAT_TOKEN,
     SharedAssistant,
+    SharedView,
 )
 
 WECHAT_ACCOUNT = "gh_aftersales0001"
@@ -59,13 +60,12 @@ def mp4_video(seed: int) -> bytes:
     return ftyp + mdat
 
 
-class Servers:
+class Servers(SharedView):
     """The session's shared servers (tests/shared_assistant.py) and the fakes of WeChat's and
     Telegram's APIs they talk to."""
 
     def __init__(self, shared: SharedAssistant) -> None:
-        self.shared = shared
-        self.evidence_dir: Path = shared.evidence_dir
+        super().__init__(shared)
         self.wechat: FakeWeChatApi = shared.wechat
         self.telegram: FakeTelegramBotApi = shared.telegram
         self.rasa_log: Path = shared.rasa_log
@@ -73,21 +73,6 @@ class Servers:
     @property
     def rasa_url(self) -> str:
         return self.shared.api_url
-
-    @property
-    def database_url(self) -> str:
-        return self.shared.database_url
-
-    @property
-    def api_token(self) -> str:
-        return self.shared.api_token
-
-    def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        response = requests.get(
-            f"{self.rasa_url}/conversations/{conversation_id}/tracker", params={"token": self.api_token}, timeout=30
-        )
-        response.raise_for_status()
-        return response.json()
 
     def user_turns(self, conversation_id: str) -> List[Dict[str, Any]]:
         return [e for e in self.tracker(conversation_id)["events"] if e["event"] == "user"]

@@ -4,21 +4,16 @@ trained once for the session."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
 
-from tests.shared_assistant import SharedAssistant
+from tests.shared_assistant import SharedAssistant, SharedView
 
 
-class Assistant:
+class Assistant(SharedView):
     """The session's shared servers as a REST client sees them."""
-
-    def __init__(self, shared: SharedAssistant) -> None:
-        self.shared = shared
-        self.evidence_dir: Path = shared.evidence_dir
 
     @property
     def rest_url(self) -> str:
@@ -28,14 +23,6 @@ class Assistant:
     def api_url(self) -> str:
         return self.shared.api_url
 
-    @property
-    def database_url(self) -> str:
-        return self.shared.database_url
-
-    @property
-    def api_token(self) -> str:
-        return self.shared.api_token
-
     def say(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
@@ -44,10 +31,6 @@ class Assistant:
         response.raise_for_status()
         return response.json()
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.api_url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=30)
-        response.raise_for_status()
-        return response.json()
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from tests.shared_assistant import (  # noqa: F401  (re-exported for the tests h
     SHARED_DEMO_ORDER,
     SHOP_SECRET,
     SharedAssistant,
+    SharedView,
 )
 
 
@@ -35,23 +36,18 @@ def domain_text(response: str) -> str:
     return domain["responses"][response][0]["text"]
 
 
-class WebAssistant:
+class WebAssistant(SharedView):
     """The running servers as the web sees them; `restart()` stops both and starts them again
     on new ports with the same databases, tracker store and evidence folder."""
 
     def __init__(self, shared: SharedAssistant) -> None:
-        self.shared = shared
+        super().__init__(shared)
         self.workdir: Path = shared.workdir
-        self.evidence_dir: Path = shared.evidence_dir
         self.tracker_store: str = shared.tracker_store
 
     @property
     def base_url(self) -> str:
         return self.shared.api_url
-
-    @property
-    def database_url(self) -> str:
-        return self.shared.database_url
 
     @property
     def api_params(self) -> dict:
@@ -63,10 +59,6 @@ class WebAssistant:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        response = requests.get(self.url(f"/conversations/{conversation_id}/tracker"), params=self.api_params, timeout=30)
-        response.raise_for_status()
-        return response.json()
 
     def relay(self, action: str, body: Dict[str, Any], token: Optional[str] = RELAY_TOKEN) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

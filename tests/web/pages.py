@@ -31,3 +31,15 @@ def buyer_says(page, text: str, expect: str) -> None:
     page.fill("[data-testid=chat-input]", text)
     page.press("[data-testid=chat-input]", "Enter")
     wait_for_new_text(page, BOT, before, expect)
+
+
+def shop_and_console(browser):
+    """A buyer's shop page and an agent's console page, each in its own browser context (its
+    own cookies), and the list their script errors are collected in."""
+    buyer_context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    agent_context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    shop, console = buyer_context.new_page(), agent_context.new_page()
+    errors: list = []
+    shop.on("pageerror", lambda error: errors.append(f"shop: {error}"))
+    console.on("pageerror", lambda error: errors.append(f"console: {error}"))
+    return shop, console, errors

@@ -16,7 +16,7 @@ import requests
 from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import AGENTS, MAX_IMAGE_BYTES
 from tests.web.media import iso_media_bytes, photo_bytes
-from tests.web.pages import BOT, TIMEOUT_MS, buyer_says, count, wait_for_new_text
+from tests.web.pages import BOT, TIMEOUT_MS, buyer_says, count, shop_and_console, wait_for_new_text
 from tests.web.test_web_http import handoff_of
 
 pytestmark = pytest.mark.rasa
@@ -35,12 +35,7 @@ def send_image(session: requests.Session, web_assistant, conversation_id: str, d
 
 def test_an_agent_sends_an_image_that_the_buyer_sees_in_the_widget(web_assistant, browser, tmp_path):
     DOCS.mkdir(exist_ok=True)
-    buyer_context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    agent_context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    shop, console = buyer_context.new_page(), agent_context.new_page()
-    errors = []
-    shop.on("pageerror", lambda error: errors.append(f"shop: {error}"))
-    console.on("pageerror", lambda error: errors.append(f"console: {error}"))
+    shop, console, errors = shop_and_console(browser)
 
     console.goto(web_assistant.url("/console/"))
     console.fill("#login-username", "wang")
@@ -92,8 +87,8 @@ def test_an_agent_sends_an_image_that_the_buyer_sees_in_the_widget(web_assistant
     shop.wait_for_function(f"() => {{ const i = document.querySelector('{AGENT_IMAGE}'); return i && i.complete && i.naturalWidth === 360; }}",
                            timeout=TIMEOUT_MS)
     assert errors == []
-    buyer_context.close()
-    agent_context.close()
+    shop.context.close()
+    console.context.close()
 
 
 def test_only_the_agent_holding_the_chat_sends_images_and_bad_files_are_refused_in_chinese(web_assistant, buyer):

@@ -15,7 +15,7 @@ from bot.services import tickets
 from bot.services.orders import find_order
 from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import AGENTS, SHARED_DEMO_ORDER, domain_text
-from tests.web.pages import BOT, TIMEOUT_MS, count, wait_for_new_text
+from tests.web.pages import BOT, TIMEOUT_MS, count, shop_and_console, wait_for_new_text
 
 pytestmark = pytest.mark.rasa
 
@@ -44,12 +44,7 @@ def set_tracking(session, web_assistant, number, carrier, tracking_number) -> re
 
 def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assistant, browser):
     DOCS.mkdir(exist_ok=True)
-    buyer_context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    agent_context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    shop, console = buyer_context.new_page(), agent_context.new_page()
-    errors = []
-    shop.on("pageerror", lambda error: errors.append(f"shop: {error}"))
-    console.on("pageerror", lambda error: errors.append(f"console: {error}"))
+    shop, console, errors = shop_and_console(browser)
     shop.goto(web_assistant.url("/chat/"))
     shop.click("[data-testid=chat-open]")
     shop.wait_for_selector("[data-testid=chat-widget][data-session-id]", timeout=TIMEOUT_MS)
@@ -108,8 +103,8 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
     console.screenshot(path=str(DOCS / "console-ticket-tracking.png"))
     shop.screenshot(path=str(DOCS / "web-chat-tracking-notice.png"))
     assert errors == []
-    buyer_context.close()
-    agent_context.close()
+    shop.context.close()
+    console.context.close()
 
 
 def test_bad_tracking_input_is_refused_in_chinese_and_a_rest_buyer_is_shown_as_not_told(web_assistant):

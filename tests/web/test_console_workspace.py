@@ -23,7 +23,8 @@ from tests.web.conftest import AGENTS, RELAY_TOKEN, domain_text
 from tests.web.media import photo_bytes
 
 from tests.web.pages import (
-    AGENT_REPLY, BOT, HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, TIMEOUT_MS, buyer_says, count, wait_for_new_text,
+    AGENT_REPLY, BOT, HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, TIMEOUT_MS, buyer_says, count, shop_and_console,
+    wait_for_new_text,
 )
 
 pytestmark = pytest.mark.rasa
@@ -48,12 +49,7 @@ def ticket_status(database_url: str, number: str) -> str:
 
 def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tmp_path):
     DOCS.mkdir(exist_ok=True)
-    buyer_context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    agent_context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    shop, console = buyer_context.new_page(), agent_context.new_page()
-    errors = []
-    shop.on("pageerror", lambda error: errors.append(f"shop: {error}"))
-    console.on("pageerror", lambda error: errors.append(f"console: {error}"))
+    shop, console, errors = shop_and_console(browser)
 
     # --- the buyer gets a ticket and asks for a person -------------------------------------------
     shop.goto(web_assistant.url("/chat/"))
@@ -180,8 +176,8 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     assert tracker["slots"].get("requested_slot") is None
     shop.screenshot(path=str(DOCS / "web-chat-resolved.png"))
     assert errors == []
-    buyer_context.close()
-    agent_context.close()
+    shop.context.close()
+    console.context.close()
 
 
 def test_a_message_to_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assistant):
