@@ -25,6 +25,7 @@ balancer:
 
 test: setup browser balancer
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(RASA) data validate --quiet
 	$(PY) -m pytest

@@ -1,4 +1,5 @@
 """A case: the facts the policy needs, the decision, the ticket and the chosen remedy."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -97,8 +98,13 @@ class ValidateCaseForm(RetryingFormValidationAction):
             return ["sub_issue"]
         with runtime.database() as session:
             missing = cases.missing_facts(
-                session, tracker.get_slot("order_number"), tracker.get_slot("item_sku"), facts,
-                conversation_id=tracker.sender_id, today=runtime.today(), policy=runtime.policy(),
+                session,
+                tracker.get_slot("order_number"),
+                tracker.get_slot("item_sku"),
+                facts,
+                conversation_id=tracker.sender_id,
+                today=runtime.today(),
+                policy=runtime.policy(),
             )
         slots = ["sub_issue"]
         if "item_unused" in missing:
@@ -153,7 +159,9 @@ class ValidateCaseForm(RetryingFormValidationAction):
             if intent.get("name") == "complain_logistics":
                 return {"sub_issue": SubIssue.NOT_RECEIVED.value, "description": text}
             sub_issue = problem_from_answer(
-                text, intent=intent.get("name"), ranking=message.get("intent_ranking") or [],
+                text,
+                intent=intent.get("name"),
+                ranking=message.get("intent_ranking") or [],
                 case_category=ComplaintCategory.QUALITY.value,
             )
         return {"sub_issue": sub_issue, "description": text} if sub_issue else {}
@@ -166,7 +174,7 @@ class ValidateCaseForm(RetryingFormValidationAction):
     async def extract_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """"没有照片" at any time; and any typed answer to the photo question: the ticket then waits
+        """ "没有照片" at any time; and any typed answer to the photo question: the ticket then waits
         for the photos ("待补充凭证") instead of the question coming back again and again."""
         if attachments_of(tracker):
             return {}
@@ -206,9 +214,7 @@ class ActionDecideCase(Action):
     def name(self) -> Text:
         return "action_decide_case"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         facts = case_facts(tracker)
         order_number = tracker.get_slot("order_number")
         with runtime.database() as session:
@@ -241,7 +247,9 @@ class ActionDecideCase(Action):
             "rejected": Remedy.REJECT in decision.remedies,
         }
         events: List[EventType] = [
-            SlotSet("pending_task", None), SlotSet("last_decision", stated), SlotSet("last_task", "case"),
+            SlotSet("pending_task", None),
+            SlotSet("last_decision", stated),
+            SlotSet("last_task", "case"),
         ]
         if ticket is not None:
             events.append(SlotSet("case_ticket_number", ticket.ticket_number))
@@ -251,7 +259,9 @@ class ActionDecideCase(Action):
                 resolution_due=runtime.format_moment(ticket.resolution_due),
             )
             if not outcome.created:
-                dispatcher.utter_message(response="utter_ticket_reused", ticket_status=label(domain, "status", ticket.status), **times)
+                dispatcher.utter_message(
+                    response="utter_ticket_reused", ticket_status=label(domain, "status", ticket.status), **times
+                )
             elif ticket.awaits_evidence:
                 dispatcher.utter_message(response="utter_ticket_awaiting_evidence", **times)
                 events.append(SlotSet("evidence", None))
@@ -275,41 +285,64 @@ ADDRESS_CHANGE_RULE = "L6"
 KEEP_WAITING = Remedy.INFO.value  # "继续等待发货": nothing is recorded, the shop still calls within the day
 
 
-def ask_to_confirm_the_order(dispatcher: CollectingDispatcher, order_number: Text, facts: cases.CaseFacts) -> List[EventType]:
-    """"屏幕有坏点" about a parcel still on its way: ask before deciding. A number sent next is read
+def ask_to_confirm_the_order(
+    dispatcher: CollectingDispatcher, order_number: Text, facts: cases.CaseFacts
+) -> List[EventType]:
+    """ "屏幕有坏点" about a parcel still on its way: ask before deciding. A number sent next is read
     as the corrected order (after_decision_policy), with the facts kept."""
-    dispatcher.utter_message(response="utter_confirm_order_for_item_problem", order_number_masked=cases.mask_order_number(order_number))
+    dispatcher.utter_message(
+        response="utter_confirm_order_for_item_problem", order_number_masked=cases.mask_order_number(order_number)
+    )
     pending = {
-        "rule": None, "order": order_number, "sub_issues": [v for v in (facts.sub_issue, *facts.also_mentioned) if v],
-        "ticket": None, "wants_address": False, "expects_order_correction": True,
+        "rule": None,
+        "order": order_number,
+        "sub_issues": [v for v in (facts.sub_issue, *facts.also_mentioned) if v],
+        "ticket": None,
+        "wants_address": False,
+        "expects_order_correction": True,
     }
-    return [SlotSet("pending_task", None), SlotSet("last_decision", pending), SlotSet("last_task", "case"),
-            SlotSet("awaiting_reply", AFTER_DECISION)]
+    return [
+        SlotSet("pending_task", None),
+        SlotSet("last_decision", pending),
+        SlotSet("last_task", "case"),
+        SlotSet("awaiting_reply", AFTER_DECISION),
+    ]
 
 
-def settle_or_offer(dispatcher: CollectingDispatcher, domain: DomainDict, ticket: cases.TicketReport) -> List[EventType]:
+def settle_or_offer(
+    dispatcher: CollectingDispatcher, domain: DomainDict, ticket: cases.TicketReport
+) -> List[EventType]:
     """A remedy already settled (the only one, or the check that comes first) is announced with its
     next steps; two or more the buyer may pick become buttons."""
     if ticket.chosen_remedy:
         with runtime.database() as session:
-            steps = cases.settled_next_steps(session, ticket.ticket_number, today=runtime.today(), policy=runtime.policy())
+            steps = cases.settled_next_steps(
+                session, ticket.ticket_number, today=runtime.today(), policy=runtime.policy()
+            )
         tell_next_steps(dispatcher, domain, steps)
         return [SlotSet("awaiting_reply", AFTER_DECISION), SlotSet("offered_remedies", None)]
     choices = list(ticket.buyer_choices)
     if not choices:
         return [SlotSet("awaiting_reply", AFTER_DECISION)]
     buttons = [
-        {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'}
-        for remedy in choices
+        {"title": label(domain, "remedy", remedy), "payload": f'/inform{{"remedy":"{remedy}"}}'} for remedy in choices
     ]
     if ticket.may_keep_waiting:  # L7: a refund is offered, never imposed
         choices = [*choices, KEEP_WAITING]
-        buttons.append({"title": label(domain, "remedy", KEEP_WAITING), "payload": f'/inform{{"remedy":"{KEEP_WAITING}"}}'})
+        buttons.append(
+            {"title": label(domain, "remedy", KEEP_WAITING), "payload": f'/inform{{"remedy":"{KEEP_WAITING}"}}'}
+        )
     dispatcher.utter_message(response="utter_choose_remedy", buttons=buttons)
-    return [SlotSet("offered_remedies", choices), SlotSet("awaiting_reply", "remedy_choice"), SlotSet("requested_remedy", None)]
+    return [
+        SlotSet("offered_remedies", choices),
+        SlotSet("awaiting_reply", "remedy_choice"),
+        SlotSet("requested_remedy", None),
+    ]
 
 
-def address_given_in_task(dispatcher: CollectingDispatcher, tracker: Tracker, stated: Dict[Text, Any]) -> List[EventType]:
+def address_given_in_task(
+    dispatcher: CollectingDispatcher, tracker: Tracker, stated: Dict[Text, Any]
+) -> List[EventType]:
     """An address change whose new address the buyer already typed (in the opening, say) is done now."""
     if not stated.get("wants_address"):
         return []
@@ -337,20 +370,26 @@ def latest_address_in_task(tracker: Tracker) -> Optional[Text]:
 def take_address(dispatcher: CollectingDispatcher, tracker: Tracker, address: Text, stated: Dict[Text, Any]) -> bool:
     with runtime.database() as session:
         change = cases.take_new_address(
-            session, order_number=stated.get("order"), address=address, ticket_number=stated.get("ticket"),
+            session,
+            order_number=stated.get("order"),
+            address=address,
+            ticket_number=stated.get("ticket"),
             conversation_id=tracker.sender_id,
         )
     if change is None:
         return False
     if change.changed:
         dispatcher.utter_message(
-            response="utter_address_changed", order_number_masked=cases.mask_order_number(stated.get("order") or ""),
+            response="utter_address_changed",
+            order_number_masked=cases.mask_order_number(stated.get("order") or ""),
             address_masked=change.masked_address,
         )
     else:
         dispatcher.utter_message(
-            response="utter_address_noted_for_carrier", ticket_number=change.ticket_number,
-            address_masked=change.masked_address, first_response_due=runtime.format_moment(change.first_response_due),
+            response="utter_address_noted_for_carrier",
+            ticket_number=change.ticket_number,
+            address_masked=change.masked_address,
+            first_response_due=runtime.format_moment(change.first_response_due),
         )
     return True
 
@@ -377,9 +416,7 @@ class ActionOfferRemedies(Action):
     def name(self) -> Text:
         return "action_offer_remedies"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ticket_number = tracker.get_slot("case_ticket_number")
         with runtime.database() as session:
             ticket = cases.ticket_report(session, ticket_number) if ticket_number else None
@@ -400,9 +437,7 @@ class ActionChooseRemedy(Action):
     def name(self) -> Text:
         return "action_choose_remedy"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         offered = tracker.get_slot("offered_remedies") or []
         chosen: Optional[Text] = tracker.get_slot("requested_remedy")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -423,14 +458,12 @@ class ActionChooseRemedy(Action):
 
 
 class ActionAcknowledgeDecision(Action):
-    """"好的谢谢" after a decision: nothing more to decide."""
+    """ "好的谢谢" after a decision: nothing more to decide."""
 
     def name(self) -> Text:
         return "action_acknowledge_decision"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(response="utter_acknowledged")
         return [SlotSet("awaiting_reply", None)]
 
@@ -441,9 +474,7 @@ class ActionTakeNewAddress(Action):
     def name(self) -> Text:
         return "action_take_new_address"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         stated = tracker.get_slot("last_decision") or {}
         if take_address(dispatcher, tracker, address_part(buyer_text(tracker)), stated):
             return [SlotSet("awaiting_reply", AFTER_DECISION)]
@@ -458,9 +489,7 @@ class ActionAddRemark(Action):
     def name(self) -> Text:
         return "action_add_remark"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ticket_number = (tracker.get_slot("last_decision") or {}).get("ticket")
         if not ticket_number:
             dispatcher.utter_message(response="utter_decision_reject_offer_human")
@@ -475,14 +504,12 @@ class ActionAddRemark(Action):
 
 
 class ActionConfirmOrder(Action):
-    """"是的，就是这单": the buyer confirms an order not yet delivered after all; decide on it."""
+    """ "是的，就是这单": the buyer confirms an order not yet delivered after all; decide on it."""
 
     def name(self) -> Text:
         return "action_confirm_order"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         pending = dict(tracker.get_slot("last_decision") or {})
         confirmed = tracker.copy()
         confirmed.slots["last_decision"] = {**pending, "order_confirmed": pending.get("order")}

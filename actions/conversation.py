@@ -1,4 +1,5 @@
 """Policy questions, goodbyes and the satisfaction score."""
+
 from __future__ import annotations
 
 from typing import List, Text
@@ -27,9 +28,7 @@ class ActionAnswerPolicyQuestion(Action):
     def name(self) -> Text:
         return "action_answer_policy_question"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         topic = policy_topic(tracker)
         response = f"utter_ask_policy/{topic}"
         if not topic or response not in (domain.get("responses") or {}):
@@ -39,14 +38,20 @@ class ActionAnswerPolicyQuestion(Action):
         if topic == WHERE_TO_COMPLAIN_TOPIC:
             with runtime.database() as session:
                 cases.record_where_to_complain(
-                    session, conversation_id=tracker.sender_id, order_number=tracker.get_slot("verified_order_number"),
+                    session,
+                    conversation_id=tracker.sender_id,
+                    order_number=tracker.get_slot("verified_order_number"),
                 )
-        problem = problem_beside_a_question(tracker.latest_message.get("text") or "",
-                                            tracker.latest_message.get("entities") or [])
+        problem = problem_beside_a_question(
+            tracker.latest_message.get("text") or "", tracker.latest_message.get("entities") or []
+        )
         if problem and not tracker.active_loop_name:
             # the question is answered; the problem told with it is taken up as its own case
-            return [*start_task(tracker, intent_of_sub_issue(problem)), SlotSet("sub_issue", problem),
-                    FollowupAction("verify_order_form")]
+            return [
+                *start_task(tracker, intent_of_sub_issue(problem)),
+                SlotSet("sub_issue", problem),
+                FollowupAction("verify_order_form"),
+            ]
         return []
 
 
@@ -54,12 +59,12 @@ class ActionSayGoodbye(Action):
     def name(self) -> Text:
         return "action_say_goodbye"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ticket_number = tracker.get_slot("case_ticket_number")
         with runtime.database() as session:
-            ask = cases.rating_due(session, ticket_number, already_asked=tracker.get_slot("awaiting_reply") == "satisfaction")
+            ask = cases.rating_due(
+                session, ticket_number, already_asked=tracker.get_slot("awaiting_reply") == "satisfaction"
+            )
         if ask:
             dispatcher.utter_message(response="utter_ask_satisfaction")
             return [SlotSet("awaiting_reply", "satisfaction")]
@@ -71,9 +76,7 @@ class ActionRecordSatisfaction(Action):
     def name(self) -> Text:
         return "action_record_satisfaction"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         score = tracker.get_slot("satisfaction_score") or score_in_text(tracker.latest_message.get("text") or "")
         if score is None or not str(score).isdigit() or not 1 <= int(score) <= 5:
             dispatcher.utter_message(response="utter_ask_satisfaction")

@@ -5,6 +5,7 @@ Channels store uploaded files in the evidence store and put them in the user mes
 "media_type": ..., "name": ...}]}`. Files collected before a ticket exists wait in the
 `evidence` slot; files sent after a ticket was opened are added to that ticket at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,7 @@ def attachments_of(tracker: Tracker) -> List[Dict[str, Any]]:
 
 
 def buyer_declines_evidence(tracker: Tracker, *, asked: bool) -> bool:
-    """"没有照片" at any time; a plain "no" only as the answer to the evidence question."""
+    """ "没有照片" at any time; a plain "no" only as the answer to the evidence question."""
     text = (tracker.latest_message.get("text") or "").strip()
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     return bool(NO_PHOTO.search(text)) or (asked and (intent == "deny" or bool(BARE_NO.match(text))))

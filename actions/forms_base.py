@@ -13,6 +13,7 @@ A slot that an earlier action cleared (a `SlotSet(name, None)` just before the f
 nothing the buyer said: it is never validated, so a fresh task is not met with "that is not an
 order number" for a number nobody typed.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -3,6 +3,7 @@
 While a human has the chat the bot stays silent: the hand-off ends with Rasa's
 ConversationPaused, and the agent side resumes the conversation when it hands back.
 """
+
 from __future__ import annotations
 
 from typing import List, Text
@@ -74,9 +75,7 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         reason = handoff_reason(tracker)
         if reason == "buyer_rejected_decision":
             dispatcher.utter_message(response="utter_decision_rejected_by_buyer")
@@ -119,9 +118,7 @@ class ActionClarify(Action):
     def name(self) -> Text:
         return "action_clarify"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if misunderstandings_in_a_row(tracker) >= FALLBACKS_BEFORE_HANDOFF:
             return [FollowupAction("action_handoff")]
         if tracker.active_loop.get("name") and tracker.get_slot("requested_slot"):

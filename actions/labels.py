@@ -1,4 +1,5 @@
 """Reading the short labels (remedies, who pays) that live as responses in domain.yml."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Text

@@ -1,5 +1,6 @@
 """What the actions use of the process's runtime (bot/bootstrap.py): the shop's policy, one
 transaction on the database, and the shop's clock; plus the date format buyers read."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -5,6 +5,7 @@ an address change, or a ticket status question. Every task that shows order deta
 runs verify_order_form; action_continue_task then does the task itself. Which step follows
 which is written in data/stories/rules.yml, keyed on the `pending_task` slot.
 """
+
 from __future__ import annotations
 
 import re
@@ -143,16 +144,14 @@ class ActionStartTask(Action):
     def name(self) -> Text:
         return "action_start_task"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if corrects_the_order_number(tracker):
             return self.rerun_on_the_corrected_order(tracker)
         return start_task(tracker, task_intent(tracker))
 
     @staticmethod
     def rerun_on_the_corrected_order(tracker: Tracker) -> List[EventType]:
-        """"订单号发错了，应该是 …": the same task and the same facts, on the order now named. A
+        """ "订单号发错了，应该是 …": the same task and the same facts, on the order now named. A
         ticket just opened on the wrong order is withdrawn, so nobody works it."""
         decided = tracker.get_slot("last_decision") or {}
         if decided.get("ticket"):
@@ -184,9 +183,7 @@ class ActionContinueTask(Action):
     def name(self) -> Text:
         return "action_continue_task"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("verification_failed"):
             dispatcher.utter_message(response="utter_verification_failed")
             return [SlotSet("pending_task", None), *verification_reset()]
@@ -196,8 +193,12 @@ class ActionContinueTask(Action):
         if task == "order_status":
             return [SlotSet("last_task", task), *self.show_tracking(dispatcher, tracker)]
         if task == "change_address":
-            return [SlotSet("pending_task", "case"), SlotSet("sub_issue", "address_change"),
-                    SlotSet("complaint_category", "logistics"), SlotSet("last_task", "case")]
+            return [
+                SlotSet("pending_task", "case"),
+                SlotSet("sub_issue", "address_change"),
+                SlotSet("complaint_category", "logistics"),
+                SlotSet("last_task", "case"),
+            ]
         if task == "ticket_status":
             return [SlotSet("last_task", task), *self.show_ticket_status(dispatcher, tracker, domain)]
         dispatcher.utter_message(response="utter_anything_else")
@@ -233,8 +234,13 @@ class ActionContinueTask(Action):
         """A refunded or cancelled order: its state is the answer (X1), not old tracking lines."""
         with runtime.database() as session:
             decision = cases.closed_order_answer(
-                session, order_number=tracker.get_slot("order_number"), conversation_id=tracker.sender_id,
-                channel=conversation_channel(tracker), today=runtime.today(), now=runtime.now(), policy=runtime.policy(),
+                session,
+                order_number=tracker.get_slot("order_number"),
+                conversation_id=tracker.sender_id,
+                channel=conversation_channel(tracker),
+                today=runtime.today(),
+                now=runtime.now(),
+                policy=runtime.policy(),
             )
         if decision is None:
             return False
@@ -242,14 +248,18 @@ class ActionContinueTask(Action):
         dispatcher.utter_message(response="utter_refund_timing", **cases.policy_answer_values(runtime.policy()))
         return True
 
-    def show_ticket_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    def show_ticket_status(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         ticket_number = tracker.get_slot("ticket_number")
         order_number = tracker.get_slot("order_number")
         with runtime.database() as session:
             if ticket_number:
-                reports = [cases.owned_ticket_report(
-                    session, ticket_number, tracker.get_slot("verified_orders") or [], tracker.sender_id
-                )]
+                reports = [
+                    cases.owned_ticket_report(
+                        session, ticket_number, tracker.get_slot("verified_orders") or [], tracker.sender_id
+                    )
+                ]
             else:
                 reports = cases.ticket_reports_for_order(session, order_number)
         if not ticket_number and not reports and self.answer_closed_order(dispatcher, tracker):
@@ -260,10 +270,13 @@ class ActionContinueTask(Action):
         if not reports:
             # asked again after being told: a person can look further (another channel, a typo)
             asked_before = any(
-                event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == "utter_no_tickets_for_order"
+                event.get("event") == "bot"
+                and (event.get("metadata") or {}).get("utter_action") == "utter_no_tickets_for_order"
                 for event in tracker.events
             )
-            dispatcher.utter_message(response="utter_no_tickets_offer_person" if asked_before else "utter_no_tickets_for_order")
+            dispatcher.utter_message(
+                response="utter_no_tickets_offer_person" if asked_before else "utter_no_tickets_for_order"
+            )
         for report in reports:
             dispatcher.utter_message(
                 response=f"utter_ticket_status_{report.status}",
@@ -287,9 +300,7 @@ class ActionCancelTask(Action):
     def name(self) -> Text:
         return "action_cancel_task"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         form = tracker.active_loop.get("name")
         if form and answers_the_open_question(tracker):
             return [FollowupAction(form)]  # "不对，是7740": a correction, not a cancel

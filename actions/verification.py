@@ -4,6 +4,7 @@ Nothing about the order is shown before both match. A buyer whom the shop's webs
 for (a signed identity: the `customer_id` slot) skips the phone question for their own
 orders and picks one with buttons. Several items in the order → the buyer picks one.
 """
+
 from __future__ import annotations
 
 import re
@@ -160,14 +161,14 @@ class ActionAskOrderNumber(Action):
     def name(self) -> Text:
         return "action_ask_order_number"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         customer_id = tracker.get_slot("customer_id")
         with runtime.database() as session:
             choices = [(number, cases.order_summary(session, number).items_text) for number in verified_orders(tracker)]
             if customer_id:
-                choices += [choice for choice in cases.customer_orders(session, customer_id) if choice[0] not in dict(choices)]
+                choices += [
+                    choice for choice in cases.customer_orders(session, customer_id) if choice[0] not in dict(choices)
+                ]
         if not choices:
             dispatcher.utter_message(response="utter_ask_order_number")
             return []
@@ -183,13 +184,9 @@ class ActionAskItemSku(Action):
     def name(self) -> Text:
         return "action_ask_item_sku"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         with runtime.database() as session:
             items = cases.order_items(session, tracker.get_slot("order_number"))
-        buttons = [
-            {"title": item.name, "payload": f'/inform{{"item_sku":"{item.sku}"}}'} for item in items
-        ]
+        buttons = [{"title": item.name, "payload": f'/inform{{"item_sku":"{item.sku}"}}'} for item in items]
         dispatcher.utter_message(response="utter_ask_item_sku", buttons=buttons)
         return []

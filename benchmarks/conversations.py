@@ -5,6 +5,7 @@ must be true afterwards: phrases in the replies, phrases that must never appear 
 number), and the ticket / hand-over rows in the database. The harness reports task success
 and, for buyers who answer every question directly, how many turns it took to get a ticket.
 """
+
 from __future__ import annotations
 
 import json
@@ -126,7 +127,9 @@ class ConversationHarness:
         self.engine = make_engine(database_url)
         self.timeout = timeout
 
-    def run_all(self, scenarios: Sequence[Scenario], progress: Callable[[Outcome], None] = lambda outcome: None) -> Report:
+    def run_all(
+        self, scenarios: Sequence[Scenario], progress: Callable[[Outcome], None] = lambda outcome: None
+    ) -> Report:
         outcomes = []
         for scenario in scenarios:
             outcome = self.run(scenario)
@@ -232,9 +235,15 @@ class ConversationHarness:
 
     def _decision(self, conversation_id: str) -> Optional[Dict[str, Any]]:
         with session_scope(self.engine) as session:
-            row = session.execute(
-                select(CaseDecision).where(CaseDecision.conversation_id == conversation_id).order_by(CaseDecision.id.desc())
-            ).scalars().first()
+            row = (
+                session.execute(
+                    select(CaseDecision)
+                    .where(CaseDecision.conversation_id == conversation_id)
+                    .order_by(CaseDecision.id.desc())
+                )
+                .scalars()
+                .first()
+            )
             return None if row is None else {"rule_id": row.rule_id, "category": row.category, "remedies": row.remedies}
 
     def _tickets_on_order(self, order_number: str) -> int:
@@ -244,14 +253,25 @@ class ConversationHarness:
 
     def _handoff(self, conversation_id: str) -> Optional[Dict[str, Any]]:
         with session_scope(self.engine) as session:
-            row = session.execute(
-                select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
-            ).scalars().first()
+            row = (
+                session.execute(
+                    select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
+                )
+                .scalars()
+                .first()
+            )
             return None if row is None else {"reason": row.reason, "priority": row.priority, "status": row.status}
 
 
 # slots the dialogue policies see (influence_conversation) plus the form's requested slot
-STORY_SLOTS = {"requested_slot", "order_verified", "verification_failed", "pending_task", "awaiting_reply", "files_went_to_ticket"}
+STORY_SLOTS = {
+    "requested_slot",
+    "order_verified",
+    "verification_failed",
+    "pending_task",
+    "awaiting_reply",
+    "files_went_to_ticket",
+}
 
 
 def recorded_story(api_url: str, outcome: Outcome, api_token: str = "") -> Dict[str, Any]:
@@ -282,7 +302,9 @@ def stories_yaml(stories: Sequence[Dict[str, Any]]) -> str:
         "# one conversation per policy rule, over the shared fixture orders. `rasa test core`\n"
         "# checks that the dialogue model still takes every step (tests/e2e/test_rasa_stories.py).\n"
     )
-    return header + yaml.safe_dump({"version": "3.1", "stories": list(stories)}, allow_unicode=True, sort_keys=False, width=120)
+    return header + yaml.safe_dump(
+        {"version": "3.1", "stories": list(stories)}, allow_unicode=True, sort_keys=False, width=120
+    )
 
 
 def _compare(outcome: Outcome, what: str, actual: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
@@ -333,8 +355,13 @@ def report_json(report: Report) -> str:
             "success_rate": report.success_rate,
             "median_turns_to_ticket": report.median_turns_to_ticket,
             "scenarios": [
-                {"id": o.scenario.id, "rule": o.scenario.rule, "passed": o.passed,
-                 "turns_to_ticket": o.turns_to_ticket, "failures": o.failures}
+                {
+                    "id": o.scenario.id,
+                    "rule": o.scenario.rule,
+                    "passed": o.passed,
+                    "turns_to_ticket": o.turns_to_ticket,
+                    "failures": o.failures,
+                }
                 for o in report.outcomes
             ],
         },

@@ -5,6 +5,7 @@ is run through: the lexicon extractor alone, a spaCy EntityRuler built from the 
 over jieba tokens, and the union of both. Scores are micro precision/recall/F1 over
 (entity, value) pairs per message, plus time per message.
 """
+
 from __future__ import annotations
 
 import random
@@ -19,15 +20,47 @@ SEED = 11
 COMPARED_ENTITIES = ("product", "sub_issue", "remedy", "item_condition")
 Pair = Tuple[str, str]
 
-PRODUCTS = [("耳机", "耳机"), ("蓝牙耳机", "耳机"), ("AirPods", "耳机"), ("手机", "手机"), ("iPhone", "手机"),
-            ("电饭煲", "电饭煲"), ("吹风机", "吹风机"), ("羽绒服", "衣服"), ("运动鞋", "鞋"), ("洗发水", "洗发水"),
-            ("车厘子", "水果"), ("牛奶", "牛奶"), ("笔记本电脑", "笔记本电脑"), ("平板", "平板"), ("热水器", "热水器")]
-ISSUES = [("屏幕碎了", "defect"), ("开不了机", "defect"), ("有杂音", "defect"), ("不是正品", "counterfeit"),
-          ("冒烟了", "safety"), ("不小心摔了", "human_damage"), ("尺码不合适", "size"), ("一直没到", "delay"),
-          ("显示签收但没收到", "not_received"), ("快递丢了", "lost"), ("外箱破了", "damaged_in_transit"),
-          ("还没发货", "not_shipped"), ("与描述不符", "not_as_described"), ("掉色", "defect")]
-REMEDIES = [("想退货", "return_refund"), ("换一个", "exchange"), ("能维修吗", "repair"), ("补发一个", "reship"),
-            ("仅退款", "refund_only"), ("", None)]
+PRODUCTS = [
+    ("耳机", "耳机"),
+    ("蓝牙耳机", "耳机"),
+    ("AirPods", "耳机"),
+    ("手机", "手机"),
+    ("iPhone", "手机"),
+    ("电饭煲", "电饭煲"),
+    ("吹风机", "吹风机"),
+    ("羽绒服", "衣服"),
+    ("运动鞋", "鞋"),
+    ("洗发水", "洗发水"),
+    ("车厘子", "水果"),
+    ("牛奶", "牛奶"),
+    ("笔记本电脑", "笔记本电脑"),
+    ("平板", "平板"),
+    ("热水器", "热水器"),
+]
+ISSUES = [
+    ("屏幕碎了", "defect"),
+    ("开不了机", "defect"),
+    ("有杂音", "defect"),
+    ("不是正品", "counterfeit"),
+    ("冒烟了", "safety"),
+    ("不小心摔了", "human_damage"),
+    ("尺码不合适", "size"),
+    ("一直没到", "delay"),
+    ("显示签收但没收到", "not_received"),
+    ("快递丢了", "lost"),
+    ("外箱破了", "damaged_in_transit"),
+    ("还没发货", "not_shipped"),
+    ("与描述不符", "not_as_described"),
+    ("掉色", "defect"),
+]
+REMEDIES = [
+    ("想退货", "return_refund"),
+    ("换一个", "exchange"),
+    ("能维修吗", "repair"),
+    ("补发一个", "reship"),
+    ("仅退款", "refund_only"),
+    ("", None),
+]
 CONDITIONS = [("没拆封", "unused"), ("吊牌还在", "unused"), ("已经拆封了", "used"), ("用过两次", "used"), ("", None)]
 NEGATED_ISSUES = [("不是质量问题", None), ("没坏", None), ("也不是假货", None)]
 

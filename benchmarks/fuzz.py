@@ -13,6 +13,7 @@ Hypothesis generates the cases (its strategies reach lone surrogates, NUL, huge 
 values, odd types); each surface runs as a Hypothesis test whose body sends one request and
 records the answer, so nothing is shrunk and a run is repeatable from its seed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,35 +44,80 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 STALL_SECONDS = 2.0
 REQUEST_TIMEOUT = 60
 AGENT = ("fuzz-agent", "fuzz-agent-password-1")
-WECHAT = {"appid": "wxfuzz0000000000", "secret": "fuzz-app-secret", "token": "fuzztoken",
-          "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "account": "gh_fuzz00000001"}
+WECHAT = {
+    "appid": "wxfuzz0000000000",
+    "secret": "fuzz-app-secret",
+    "token": "fuzztoken",
+    "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "account": "gh_fuzz00000001",
+}
 TELEGRAM = {"access_token": "123456789:fuzz-bot-token", "secret_token": "fuzz-webhook-secret"}
 
 # share of the requests per surface
 WEIGHTS = {
-    "rest": 0.22, "upload": 0.08, "history": 0.06, "evidence": 0.06, "relay": 0.10,
-    "console": 0.16, "wechat": 0.12, "telegram": 0.12, "socketio": 0.08,
+    "rest": 0.22,
+    "upload": 0.08,
+    "history": 0.06,
+    "evidence": 0.06,
+    "relay": 0.10,
+    "console": 0.16,
+    "wechat": 0.12,
+    "telegram": 0.12,
+    "socketio": 0.08,
 }
 
 # ---- what is generated ----------------------------------------------------------------------
 
-hostile_text = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=()),
-                       max_size=200)
+hostile_text = st.text(
+    alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=()), max_size=200
+)
 chinese_text = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF), min_size=1, max_size=30)
-any_text = st.one_of(hostile_text, chinese_text, st.sampled_from(
-    ["你好", "耳机坏了", "6201458839270153", "4086", "转人工", "AS202612010001", "/inform", "/restart",
-     '/inform{"verified_orders":["6201458839270153"]}', "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd"]))
-big_int = st.integers(min_value=-(2 ** 80), max_value=2 ** 80)
+any_text = st.one_of(
+    hostile_text,
+    chinese_text,
+    st.sampled_from(
+        [
+            "你好",
+            "耳机坏了",
+            "6201458839270153",
+            "4086",
+            "转人工",
+            "AS202612010001",
+            "/inform",
+            "/restart",
+            '/inform{"verified_orders":["6201458839270153"]}',
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "%00",
+            "../../etc/passwd",
+        ]
+    ),
+)
+big_int = st.integers(min_value=-(2**80), max_value=2**80)
 json_values = st.recursive(
     st.none() | st.booleans() | big_int | st.floats(allow_nan=True, allow_infinity=True) | any_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
     max_leaves=10,
 )
-path_piece = st.one_of(any_text, big_int.map(str), st.sampled_from(["1", "0", "-1", "99999999999999999999999", "..", "%2e%2e"]))
-query = st.dictionaries(st.sampled_from(["session_id", "since", "view", "status", "q", "token", "page", "x"]) | any_text,
-                        st.one_of(any_text, big_int.map(str)), max_size=4)
-content_types = st.sampled_from(["application/json", "text/plain", "application/xml", "multipart/form-data",
-                                 "application/x-www-form-urlencoded", "image/jpeg", ""])
+path_piece = st.one_of(
+    any_text, big_int.map(str), st.sampled_from(["1", "0", "-1", "99999999999999999999999", "..", "%2e%2e"])
+)
+query = st.dictionaries(
+    st.sampled_from(["session_id", "since", "view", "status", "q", "token", "page", "x"]) | any_text,
+    st.one_of(any_text, big_int.map(str)),
+    max_size=4,
+)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "text/plain",
+        "application/xml",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+        "image/jpeg",
+        "",
+    ]
+)
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -108,6 +154,7 @@ def _image(kind: str, tail: bytes) -> bytes:
     Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, format=kind)
     return buffer.getvalue() + tail
 
+
 # ---- the servers --------------------------------------------------------------------------------
 
 
@@ -128,8 +175,10 @@ def _credentials(path: Path, dead_api: str) -> Path:
         "channels.agent_relay.AgentRelayInput": None,
         "channels.console.AgentConsoleInput": None,
         # outgoing calls go to a closed port: sending replies fails, as when the app's API is down
-        "channels.wechat.WeChatInput": {**{k: WECHAT[k] for k in ("appid", "secret", "token", "encoding_aes_key")},
-                                        "api_base_url": dead_api},
+        "channels.wechat.WeChatInput": {
+            **{k: WECHAT[k] for k in ("appid", "secret", "token", "encoding_aes_key")},
+            "api_base_url": dead_api,
+        },
         "channels.telegram.TelegramInput": {**TELEGRAM, "api_base_url": dead_api},
     }
     path.write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
@@ -141,8 +190,11 @@ def fuzzed_assistant(model: Path, workdir: Path) -> Iterator[FuzzTarget]:
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"
     created = subprocess.run(
-        [sys.executable, "-m", "bot", "agents", "create", AGENT[0], "--password-stdin"], cwd=PROJECT_ROOT,
-        env={**os.environ, "AFTERSALES_DATABASE_URL": database_url}, input=AGENT[1] + "\n", capture_output=True,
+        [sys.executable, "-m", "bot", "agents", "create", AGENT[0], "--password-stdin"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
+        input=AGENT[1] + "\n",
+        capture_output=True,
         text=True,
     )
     if created.returncode != 0:
@@ -162,8 +214,9 @@ def fuzzed_assistant(model: Path, workdir: Path) -> Iterator[FuzzTarget]:
     credentials = _credentials(workdir / "credentials.yml", f"http://127.0.0.1:{free_port()}")
     with running_assistant(model, workdir, [DEMO_ORDERS], credentials=credentials, extra_env=settings_env) as running:
         target = FuzzTarget(running.api_url, relay_token, workdir, running.processes)
-        login = requests.post(f"{target.base_url}/console/api/login", json={"username": AGENT[0], "password": AGENT[1]},
-                              timeout=30)
+        login = requests.post(
+            f"{target.base_url}/console/api/login", json={"username": AGENT[0], "password": AGENT[1]}, timeout=30
+        )
         login.raise_for_status()
         target.console_cookies = dict(login.cookies)
         yield target
@@ -223,8 +276,9 @@ class Sender:
         what = f"{method} {path} {repr(kwargs.get('data', kwargs.get('json', '')))[:120]}"
         started = time.monotonic()
         try:
-            response = self.http.request(method, self.target.base_url + path, timeout=REQUEST_TIMEOUT,
-                                         allow_redirects=False, **kwargs)
+            response = self.http.request(
+                method, self.target.base_url + path, timeout=REQUEST_TIMEOUT, allow_redirects=False, **kwargs
+            )
         except requests.RequestException as error:
             self.tally.record(surface, what, None, f"{type(error).__name__}: {error}")
             self.http = requests.Session()
@@ -248,13 +302,20 @@ def rest_cases():
 
 def send_rest(sender: Sender, case) -> None:
     body, content_type = case
-    sender.send("rest", "POST", "/webhooks/rest/webhook", data=_json_or_raw(body),
-                headers={"Content-Type": content_type or "application/json"})
+    sender.send(
+        "rest",
+        "POST",
+        "/webhooks/rest/webhook",
+        data=_json_or_raw(body),
+        headers={"Content-Type": content_type or "application/json"},
+    )
 
 
 def upload_cases():
-    data = st.one_of(st.binary(max_size=3000),
-                     st.tuples(st.sampled_from(["JPEG", "PNG", "WEBP"]), st.binary(max_size=200)).map(lambda t: _image(*t)))
+    data = st.one_of(
+        st.binary(max_size=3000),
+        st.tuples(st.sampled_from(["JPEG", "PNG", "WEBP"]), st.binary(max_size=200)).map(lambda t: _image(*t)),
+    )
     return st.tuples(data, any_text, content_types | st.sampled_from(["video/mp4", "image/png"]), st.booleans(), query)
 
 
@@ -273,25 +334,38 @@ def send_history(sender: Sender, params) -> None:
 
 
 def evidence_cases():
-    return st.tuples(st.one_of(path_piece, st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
-                               .map(lambda h: h + ".jpg")), query, st.booleans())
+    return st.tuples(
+        st.one_of(path_piece, st.text(alphabet="0123456789abcdef", min_size=64, max_size=64).map(lambda h: h + ".jpg")),
+        query,
+        st.booleans(),
+    )
 
 
 def send_evidence(sender: Sender, case) -> None:
     name, params, as_agent = case
     cookies = sender.target.console_cookies if as_agent else None
-    sender.send("evidence", "GET", f"/evidence/{_url_piece(name)}" + ("?" + _url_query(params) if params else ""),
-                cookies=cookies)
+    sender.send(
+        "evidence",
+        "GET",
+        f"/evidence/{_url_piece(name)}" + ("?" + _url_query(params) if params else ""),
+        cookies=cookies,
+    )
 
 
 def relay_cases():
     body = st.fixed_dictionaries(
         {"conversation_id": conversation_ids},
-        optional={"text": st.one_of(any_text, json_values), "agent": st.one_of(any_text, json_values),
-                  "pending": json_values},
+        optional={
+            "text": st.one_of(any_text, json_values),
+            "agent": st.one_of(any_text, json_values),
+            "pending": json_values,
+        },
     )
-    return st.tuples(st.sampled_from(["/send", "/resume", "/resolve", "/"]), st.one_of(body, body_values),
-                     st.sampled_from(["right", "right", "right", "wrong", "none"]))
+    return st.tuples(
+        st.sampled_from(["/send", "/resume", "/resolve", "/"]),
+        st.one_of(body, body_values),
+        st.sampled_from(["right", "right", "right", "wrong", "none"]),
+    )
 
 
 def send_relay(sender: Sender, case) -> None:
@@ -304,19 +378,37 @@ def send_relay(sender: Sender, case) -> None:
 
 
 CONSOLE_ROUTES = [
-    ("POST", "/api/login"), ("POST", "/api/logout"), ("GET", "/api/me"), ("GET", "/api/queue"),
-    ("POST", "/api/handoffs/{}/claim"), ("GET", "/api/conversations/{}"), ("POST", "/api/conversations/{}/reply"),
-    ("POST", "/api/conversations/{}/notes"), ("POST", "/api/conversations/{}/return"),
-    ("POST", "/api/conversations/{}/resolve"), ("POST", "/api/tickets/{}"), ("GET", "/api/tickets"),
-    ("GET", "/api/tickets/{}"), ("POST", "/api/tickets/{}/assign"), ("POST", "/api/tickets/{}/notes"),
-    ("POST", "/api/tickets/{}/message"), ("GET", "/api/canned"), ("GET", "/api/dashboard"),
-    ("POST", "/api/tickets/{}/tracking"), ("POST", "/api/conversations/{}/image"),
+    ("POST", "/api/login"),
+    ("POST", "/api/logout"),
+    ("GET", "/api/me"),
+    ("GET", "/api/queue"),
+    ("POST", "/api/handoffs/{}/claim"),
+    ("GET", "/api/conversations/{}"),
+    ("POST", "/api/conversations/{}/reply"),
+    ("POST", "/api/conversations/{}/notes"),
+    ("POST", "/api/conversations/{}/return"),
+    ("POST", "/api/conversations/{}/resolve"),
+    ("POST", "/api/tickets/{}"),
+    ("GET", "/api/tickets"),
+    ("GET", "/api/tickets/{}"),
+    ("POST", "/api/tickets/{}/assign"),
+    ("POST", "/api/tickets/{}/notes"),
+    ("POST", "/api/tickets/{}/message"),
+    ("GET", "/api/canned"),
+    ("GET", "/api/dashboard"),
+    ("POST", "/api/tickets/{}/tracking"),
+    ("POST", "/api/conversations/{}/image"),
 ]
 
 
 def console_cases():
-    return st.tuples(st.sampled_from(CONSOLE_ROUTES), path_piece, body_values, query,
-                     st.sampled_from(["agent", "agent", "agent", "none", "forged"]))
+    return st.tuples(
+        st.sampled_from(CONSOLE_ROUTES),
+        path_piece,
+        body_values,
+        query,
+        st.sampled_from(["agent", "agent", "agent", "none", "forged"]),
+    )
 
 
 def send_console(sender: Sender, case) -> None:
@@ -345,14 +437,26 @@ def _wechat_xml(fields: Dict[str, Any]) -> str:
 
 def wechat_cases():
     fields = st.fixed_dictionaries(
-        {"ToUserName": st.just(WECHAT["account"]), "FromUserName": st.one_of(any_text, st.just("o-fuzz-openid")),
-         "CreateTime": st.one_of(big_int.map(str), any_text), "MsgType": st.sampled_from(
-             ["text", "image", "video", "voice", "event", "location", "link"]) | any_text},
-        optional={"Content": any_text, "MsgId": st.one_of(big_int.map(str), any_text), "MediaId": any_text,
-                  "Event": any_text, "PicUrl": any_text},
+        {
+            "ToUserName": st.just(WECHAT["account"]),
+            "FromUserName": st.one_of(any_text, st.just("o-fuzz-openid")),
+            "CreateTime": st.one_of(big_int.map(str), any_text),
+            "MsgType": st.sampled_from(["text", "image", "video", "voice", "event", "location", "link"]) | any_text,
+        },
+        optional={
+            "Content": any_text,
+            "MsgId": st.one_of(big_int.map(str), any_text),
+            "MediaId": any_text,
+            "Event": any_text,
+            "PicUrl": any_text,
+        },
     )
-    raw = st.one_of(hostile_text, st.binary(max_size=600).map(lambda b: b.decode("latin-1")),
-                    st.just("<xml><Encrypt></Encrypt></xml>"), st.just("<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>"))
+    raw = st.one_of(
+        hostile_text,
+        st.binary(max_size=600).map(lambda b: b.decode("latin-1")),
+        st.just("<xml><Encrypt></Encrypt></xml>"),
+        st.just("<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>"),
+    )
     return st.tuples(st.sampled_from(["signed", "signed", "signed", "unsigned", "verify", "plain"]), fields, raw, query)
 
 
@@ -367,36 +471,70 @@ def send_wechat(sender: Sender, case) -> None:
         xml = _wechat_xml(fields).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         envelope = crypto.encrypt_message(xml, nonce, timestamp)
         signature = re.search(r"<MsgSignature><!\[CDATA\[(\w+)\]\]>", envelope).group(1)
-        query_text = _url_query({"timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes", "msg_signature": signature})
-        sender.send("wechat", "POST", f"{path}?{query_text}", data=envelope.encode("utf-8"),
-                    headers={"Content-Type": "text/xml"})
+        query_text = _url_query(
+            {"timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes", "msg_signature": signature}
+        )
+        sender.send(
+            "wechat",
+            "POST",
+            f"{path}?{query_text}",
+            data=envelope.encode("utf-8"),
+            headers={"Content-Type": "text/xml"},
+        )
     elif mode == "verify":
         signature = hashlib.sha1("".join(sorted([WECHAT["token"], timestamp, nonce])).encode()).hexdigest()
-        chosen = dict(params, signature=signature if params.get("x") is None else "0" * 40, timestamp=timestamp, nonce=nonce)
+        chosen = dict(
+            params, signature=signature if params.get("x") is None else "0" * 40, timestamp=timestamp, nonce=nonce
+        )
         sender.send("wechat", "GET", f"{path}?{_url_query(chosen)}")
     elif mode == "plain":  # refused: safe mode is configured
         signature = hashlib.sha1("".join(sorted([WECHAT["token"], timestamp, nonce])).encode()).hexdigest()
         query_text = _url_query({"timestamp": timestamp, "nonce": nonce, "signature": signature})
-        sender.send("wechat", "POST", f"{path}?{query_text}", data=_wechat_xml(fields).encode("utf-8", "surrogatepass"),
-                    headers={"Content-Type": "text/xml"})
+        sender.send(
+            "wechat",
+            "POST",
+            f"{path}?{query_text}",
+            data=_wechat_xml(fields).encode("utf-8", "surrogatepass"),
+            headers={"Content-Type": "text/xml"},
+        )
     else:
         chosen = dict(params, timestamp=params.get("timestamp", timestamp))
-        sender.send("wechat", "POST", f"{path}?{_url_query(chosen)}", data=raw.encode("utf-8", "surrogatepass"),
-                    headers={"Content-Type": "text/xml"})
+        sender.send(
+            "wechat",
+            "POST",
+            f"{path}?{_url_query(chosen)}",
+            data=raw.encode("utf-8", "surrogatepass"),
+            headers={"Content-Type": "text/xml"},
+        )
 
 
 def telegram_cases():
-    chat = st.fixed_dictionaries({"id": st.one_of(big_int, any_text), "type": st.sampled_from(["private", "group"]) | any_text},
-                                 optional={"first_name": any_text})
-    message = st.fixed_dictionaries(
-        {"message_id": st.one_of(big_int, any_text), "date": st.one_of(big_int, any_text), "chat": st.one_of(chat, json_values)},
-        optional={"text": st.one_of(any_text, json_values), "from": json_values, "photo": json_values,
-                  "video": json_values, "document": json_values, "caption": any_text},
+    chat = st.fixed_dictionaries(
+        {"id": st.one_of(big_int, any_text), "type": st.sampled_from(["private", "group"]) | any_text},
+        optional={"first_name": any_text},
     )
-    update = st.fixed_dictionaries({"update_id": st.one_of(big_int, any_text)},
-                                   optional={"message": st.one_of(message, json_values), "edited_message": message,
-                                             "callback_query": json_values})
-    return st.tuples(st.one_of(update, update, body_values), st.sampled_from(["right", "right", "right", "wrong", "none"]))
+    message = st.fixed_dictionaries(
+        {
+            "message_id": st.one_of(big_int, any_text),
+            "date": st.one_of(big_int, any_text),
+            "chat": st.one_of(chat, json_values),
+        },
+        optional={
+            "text": st.one_of(any_text, json_values),
+            "from": json_values,
+            "photo": json_values,
+            "video": json_values,
+            "document": json_values,
+            "caption": any_text,
+        },
+    )
+    update = st.fixed_dictionaries(
+        {"update_id": st.one_of(big_int, any_text)},
+        optional={"message": st.one_of(message, json_values), "edited_message": message, "callback_query": json_values},
+    )
+    return st.tuples(
+        st.one_of(update, update, body_values), st.sampled_from(["right", "right", "right", "wrong", "none"])
+    )
 
 
 def send_telegram(sender: Sender, case) -> None:
@@ -409,8 +547,9 @@ def send_telegram(sender: Sender, case) -> None:
 
 def socketio_cases():
     packet = st.one_of(
-        st.tuples(st.sampled_from(["user_uttered", "session_request", "connect", "disconnect"]) | any_text,
-                  json_values).map(lambda pair: "42" + json.dumps(list(pair), ensure_ascii=True, allow_nan=True)),
+        st.tuples(
+            st.sampled_from(["user_uttered", "session_request", "connect", "disconnect"]) | any_text, json_values
+        ).map(lambda pair: "42" + json.dumps(list(pair), ensure_ascii=True, allow_nan=True)),
         st.sampled_from(["40", "41", "2", "3", "6", "1", "4", "42", "42[", "42[]", '42["user_uttered"]']),
         hostile_text,
     )
@@ -436,8 +575,12 @@ def send_socketio(sender: Sender, case) -> None:
         sender.send("socketio", "GET", "/socket.io/?" + _url_query(params))
         return
     if mode == "raw_post":
-        sender.send("socketio", "POST", f"{base}&sid={_url_piece(params.get('sid', 'x'))}&{_url_query(params)}",
-                    data=packet.encode("utf-8", "surrogatepass"))
+        sender.send(
+            "socketio",
+            "POST",
+            f"{base}&sid={_url_piece(params.get('sid', 'x'))}&{_url_query(params)}",
+            data=packet.encode("utf-8", "surrogatepass"),
+        )
         return
     if sender.target.socket_session is None:
         sender.target.socket_session = _open_socket(sender)
@@ -453,8 +596,10 @@ def send_socketio(sender: Sender, case) -> None:
 SURFACES: Dict[str, tuple] = {
     "rest": (rest_cases, send_rest),
     "upload": (upload_cases, send_upload),
-    "history": (lambda: st.one_of(query, st.fixed_dictionaries({"session_id": session_ids}, optional={"since": any_text})),
-                send_history),
+    "history": (
+        lambda: st.one_of(query, st.fixed_dictionaries({"session_id": session_ids}, optional={"since": any_text})),
+        send_history,
+    ),
     "evidence": (evidence_cases, send_evidence),
     "relay": (relay_cases, send_relay),
     "console": (console_cases, send_console),
@@ -473,8 +618,14 @@ def fuzz_surface(surface: str, sender: Sender, budget: int, run_seed: int) -> No
         remaining = budget - sender.tally.sent[surface]
 
         @hypothesis_seed(run_seed * 1000 + attempt)
-        @settings(max_examples=remaining, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+        @settings(
+            max_examples=remaining,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
         @given(case=strategy_of())
         def one_request(case) -> None:
             if sender.tally.sent[surface] < budget:
@@ -504,8 +655,9 @@ def watch_a_normal_buyer(base_url: str, stop: threading.Event, watch: BuyerWatch
             sender = "normal-buyer-" + uuid.uuid4().hex[:8]
         started = time.monotonic()
         try:
-            answer = requests.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                   timeout=REQUEST_TIMEOUT)
+            answer = requests.post(
+                f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=REQUEST_TIMEOUT
+            )
             if answer.status_code != 200 or not answer.json():
                 watch.failures += 1
         except requests.RequestException:
@@ -531,8 +683,13 @@ class FuzzResult:
         return sum(1 for latency in self.buyer.latencies if latency > STALL_SECONDS)
 
 
-def run_fuzz(target: FuzzTarget, total: int, run_seed: int = 13, progress: Callable[[str], None] = lambda _: None,
-             surfaces: Optional[List[str]] = None) -> FuzzResult:
+def run_fuzz(
+    target: FuzzTarget,
+    total: int,
+    run_seed: int = 13,
+    progress: Callable[[str], None] = lambda _: None,
+    surfaces: Optional[List[str]] = None,
+) -> FuzzResult:
     tally = Tally()
     sender = Sender(target, tally)
     chosen = surfaces or list(WEIGHTS)
@@ -545,8 +702,10 @@ def run_fuzz(target: FuzzTarget, total: int, run_seed: int = 13, progress: Calla
     try:
         for surface in chosen:
             fuzz_surface(surface, sender, budgets[surface], run_seed)
-            progress(f"{surface}: {tally.sent[surface]} 个请求，{tally.seconds[surface]:.0f} 秒，累计 {tally.total}，"
-                     f"5xx {tally.five_xx_count}；最慢 {tally.slowest.get(surface, (0, ''))[0]:.1f} 秒")
+            progress(
+                f"{surface}: {tally.sent[surface]} 个请求，{tally.seconds[surface]:.0f} 秒，累计 {tally.total}，"
+                f"5xx {tally.five_xx_count}；最慢 {tally.slowest.get(surface, (0, ''))[0]:.1f} 秒"
+            )
     finally:
         stop.set()
         buyer.join(timeout=REQUEST_TIMEOUT + 5)

@@ -3,6 +3,7 @@
 Everything here measures; nothing trains on the evaluation files. `bot.commands.nlu_eval`
 is the command line around it and writes the markdown report.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -117,13 +118,19 @@ def fingerprint(for_cross_validation: bool = False) -> str:
     digest = hashlib.sha256()
     for source in FINGERPRINT_SOURCES + (CROSS_VALIDATION_SOURCES if for_cross_validation else ()):
         path = PROJECT_ROOT / source
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             if file.exists():
                 digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
                 if for_cross_validation and file == CONFIG_FILE:
                     config = yaml.safe_load(file.read_text(encoding="utf-8"))
-                    config["pipeline"] = [c for c in config.get("pipeline") or [] if c.get("name") != "FallbackClassifier"]
+                    config["pipeline"] = [
+                        c for c in config.get("pipeline") or [] if c.get("name") != "FallbackClassifier"
+                    ]
                     digest.update(yaml.safe_dump(config, sort_keys=True, allow_unicode=True).encode())
                 else:
                     digest.update(file.read_bytes())
@@ -133,8 +140,21 @@ def fingerprint(for_cross_validation: bool = False) -> str:
 def train_nlu_model(out_dir: Path, name: str, nlu_data: Path = NLU_DATA_DIR, quiet: bool = True) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "rasa", "train", "nlu", "--nlu", str(nlu_data), "-c", str(CONFIG_FILE),
-        "-d", str(DOMAIN_FILE), "--out", str(out_dir), "--fixed-model-name", name,
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "--nlu",
+        str(nlu_data),
+        "-c",
+        str(CONFIG_FILE),
+        "-d",
+        str(DOMAIN_FILE),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        name,
     ]
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=quiet, text=True)
     model = out_dir / f"{name}.tar.gz"
@@ -194,7 +214,11 @@ class NluModel:
 
 def prediction_from_parse(text: str, result: dict, seconds: float = 0.0) -> Prediction:
     ranking = [r for r in result.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
-    best = ranking[0] if ranking else {"name": result["intent"]["name"], "confidence": result["intent"].get("confidence", 0.0)}
+    best = (
+        ranking[0]
+        if ranking
+        else {"name": result["intent"]["name"], "confidence": result["intent"].get("confidence", 0.0)}
+    )
     complaints = [r for r in ranking if r["name"].startswith(COMPLAINT_PREFIX)]
     return Prediction(
         text=text,
@@ -213,14 +237,17 @@ def fallback_settings() -> Dict[str, float]:
 
     for component in yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8")).get("pipeline") or []:
         if component.get("name") == "FallbackClassifier":
-            return {"threshold": float(component.get("threshold", 0.3)),
-                    "ambiguity_threshold": float(component.get("ambiguity_threshold", 0.1))}
+            return {
+                "threshold": float(component.get("threshold", 0.3)),
+                "ambiguity_threshold": float(component.get("ambiguity_threshold", 0.1)),
+            }
     return {"threshold": 0.0, "ambiguity_threshold": 0.0}
 
 
 # ---------------------------------------------------------------- scoring
-def score(gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[float] = (),
-          margins: Sequence[float] = ()) -> ClassificationScore:
+def score(
+    gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[float] = (), margins: Sequence[float] = ()
+) -> ClassificationScore:
     from sklearn.metrics import accuracy_score, f1_score
 
     labels = sorted(set(gold))
@@ -277,9 +304,13 @@ def baseline_classifier(train: Sequence[LabelledText]) -> Callable[[Sequence[str
 
 
 # ---------------------------------------------------------------- fallback threshold
-def threshold_table(correct: Sequence[bool], confidences: Sequence[float], margins: Optional[Sequence[float]] = None,
-                    ambiguity: float = 0.0,
-                    thresholds: Sequence[float] = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7)) -> List[Dict[str, float]]:
+def threshold_table(
+    correct: Sequence[bool],
+    confidences: Sequence[float],
+    margins: Optional[Sequence[float]] = None,
+    ambiguity: float = 0.0,
+    thresholds: Sequence[float] = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7),
+) -> List[Dict[str, float]]:
     """Per threshold: coverage (answered share), accuracy of the answered, wrong answers given.
 
     Like Rasa's FallbackClassifier, a message is not answered when its best confidence is below
@@ -288,15 +319,20 @@ def threshold_table(correct: Sequence[bool], confidences: Sequence[float], margi
     rows = []
     total = len(correct) or 1
     for threshold in thresholds:
-        answered = [ok for ok, confidence, margin in zip(correct, confidences, margins)
-                    if confidence >= threshold and not margin < ambiguity]
-        rows.append({
-            "threshold": threshold,
-            "coverage": len(answered) / total,
-            "accuracy_answered": (sum(answered) / len(answered)) if answered else 0.0,
-            "wrong_rate": (len(answered) - sum(answered)) / total,
-            "clarify_rate": 1 - len(answered) / total,
-        })
+        answered = [
+            ok
+            for ok, confidence, margin in zip(correct, confidences, margins)
+            if confidence >= threshold and not margin < ambiguity
+        ]
+        rows.append(
+            {
+                "threshold": threshold,
+                "coverage": len(answered) / total,
+                "accuracy_answered": (sum(answered) / len(answered)) if answered else 0.0,
+                "wrong_rate": (len(answered) - sum(answered)) / total,
+                "clarify_rate": 1 - len(answered) / total,
+            }
+        )
     return rows
 
 
@@ -315,8 +351,9 @@ def _trigrams(compact: str) -> frozenset:
     return frozenset(compact[i : i + 3] for i in range(len(compact) - 2)) or frozenset([compact])
 
 
-def training_overlap(train: Sequence[LabelledText], evaluated: Sequence[LabelledText],
-                     near_threshold: float = 0.6, min_chars: int = 6) -> Dict[str, int]:
+def training_overlap(
+    train: Sequence[LabelledText], evaluated: Sequence[LabelledText], near_threshold: float = 0.6, min_chars: int = 6
+) -> Dict[str, int]:
     """How many evaluation texts have a training text that is the same, or nearly the same
     (character-trigram Jaccard >= near_threshold), after normalisation: a leak guard, since the
     training data must never come from the evaluation sets. Turns shorter than `min_chars`
@@ -391,10 +428,26 @@ def http_latency(model_path: Path, texts: Sequence[str], startup_timeout: float 
     failed = True
     with log_path.open("w", encoding="utf-8") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "rasa", "run", "--enable-api", "-m", str(Path(model_path).resolve()),
-             "-i", "127.0.0.1", "--port", str(port), "--endpoints", str(workdir / "endpoints.yml"),
-             "--credentials", str(workdir / "credentials.yml")],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--enable-api",
+                "-m",
+                str(Path(model_path).resolve()),
+                "-i",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--endpoints",
+                str(workdir / "endpoints.yml"),
+                "--credentials",
+                str(workdir / "credentials.yml"),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -488,8 +541,15 @@ def confusion_png(gold: Sequence[str], predicted: Sequence[str], path: Path, tit
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                axes.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
-                          color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+                axes.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+                )
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ The held-out slice is the quarter of data/reviews/reviews.tsv marked `heldout`, 
 Every choice in config.yml and the generator is made on these two (docs/nlu-report.md); the dev
 sets are scored once, at the end, by `python -m bot nlu-eval`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,6 +49,7 @@ class Example:
 @dataclass
 class Settings:
     """The intent model's settings, as config.yml gives them (overridable for a comparison)."""
+
     ngram_range: Tuple[int, int] = (1, 3)
     regularization: float = 10.0
     weights: Optional[Dict[str, float]] = None  # block -> weight
@@ -68,7 +70,9 @@ class Settings:
 
     def with_weights(self, **weights: float) -> "Settings":
         merged = {**(self.weights or {}), **weights}
-        return Settings(self.ngram_range, self.regularization, {k: v for k, v in merged.items() if v}, self.lexicon_groups)
+        return Settings(
+            self.ngram_range, self.regularization, {k: v for k, v in merged.items() if v}, self.lexicon_groups
+        )
 
 
 def _generator():
@@ -85,11 +89,12 @@ def training_examples(review_intents: Optional[Dict[str, str]] = None) -> List[E
     generator = _generator()
     if review_intents is not None:
         generator.REVIEW_INTENTS = review_intents
-    return merge_near_variants([Example(intent.split("/")[0], text, group)
-                                for intent, text, group in generator.build_examples()])
+    return merge_near_variants(
+        [Example(intent.split("/")[0], text, group) for intent, text, group in generator.build_examples()]
+    )
 
 
-EMOJI_CHARACTERS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF]")
+EMOJI_CHARACTERS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
 NOT_WORDS = re.compile(r"[\W_]+")
 TRAILING_PARTICLES = re.compile(r"[啊呢吧了哦呀啦嘛么]+$")
 NEAR_VARIANT_JACCARD = 0.6  # the leak guard's "nearly the same" (benchmarks.nlu.training_overlap)
@@ -156,7 +161,11 @@ def all_labelled_reviews():
     from benchmarks.nlu import LabelledText
 
     generator = _generator()
-    return [LabelledText(text, label) for split in ("train", "heldout") for text, label, _ in generator.labelled_reviews(split)]
+    return [
+        LabelledText(text, label)
+        for split in ("train", "heldout")
+        for text, label, _ in generator.labelled_reviews(split)
+    ]
 
 
 # ---------------------------------------------------------------- features
@@ -237,9 +246,14 @@ def fit_ours(texts: Sequence[str], labels: Sequence[str], settings: Settings, ca
     from bot.nlu.linear_intent_model import LinearIntentModel
 
     blocks = cache.blocks(texts, settings)
-    model = LinearIntentModel.fit(cache.normalised(texts), labels, blocks=blocks,
-                                  block_weights={name: settings.weights[name] for name in blocks},
-                                  ngram_range=settings.ngram_range, regularization=settings.regularization)
+    model = LinearIntentModel.fit(
+        cache.normalised(texts),
+        labels,
+        blocks=blocks,
+        block_weights={name: settings.weights[name] for name in blocks},
+        ngram_range=settings.ngram_range,
+        regularization=settings.regularization,
+    )
 
     def predict(new_texts: Sequence[str]) -> Tuple[List[str], np.ndarray]:
         probabilities = model.predict_proba(cache.normalised(new_texts), cache.blocks(new_texts, settings))
@@ -254,8 +268,10 @@ def fit_baseline(texts: Sequence[str], labels: Sequence[str]):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-                          LogisticRegression(C=10.0, max_iter=3000))
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(C=10.0, max_iter=3000),
+    )
     model.fit(list(texts), list(labels))
 
     def predict(new_texts: Sequence[str]) -> Tuple[List[str], np.ndarray]:
@@ -276,12 +292,17 @@ def grouped_folds(examples: Sequence[Example], folds: int = 5) -> List[np.ndarra
     from sklearn.model_selection import StratifiedGroupKFold
 
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=FOLD_SEED)
-    return [test for _, test in splitter.split(np.zeros(len(examples)), [e.intent for e in examples],
-                                               groups=[e.group for e in examples])]
+    return [
+        test
+        for _, test in splitter.split(
+            np.zeros(len(examples)), [e.intent for e in examples], groups=[e.group for e in examples]
+        )
+    ]
 
 
-def cross_validate(examples: Sequence[Example], fit: Callable, folds: int = 5,
-                   progress: Callable[[str], None] = lambda _: None) -> Dict:
+def cross_validate(
+    examples: Sequence[Example], fit: Callable, folds: int = 5, progress: Callable[[str], None] = lambda _: None
+) -> Dict:
     """Held-out predictions for every example, by grouped k-fold."""
     predicted: List[str] = [""] * len(examples)
     confidence = np.zeros(len(examples))
@@ -312,9 +333,17 @@ def cross_validate(examples: Sequence[Example], fit: Callable, folds: int = 5,
         "per_intent_f1": per_label_f1(gold, predicted),
         "review_accuracy": (sum(predicted[i] == gold[i] for i in reviews) / len(reviews)) if reviews else None,
         "review_count": len(reviews),
-        "records": [{"fold": int(fold_of[i]), "group": examples[i].group.split(":")[0], "gold": gold[i],
-                     "predicted": predicted[i], "confidence": round(float(confidence[i]), 4),
-                     "margin": round(float(margin[i]), 4)} for i in range(len(examples))],
+        "records": [
+            {
+                "fold": int(fold_of[i]),
+                "group": examples[i].group.split(":")[0],
+                "gold": gold[i],
+                "predicted": predicted[i],
+                "confidence": round(float(confidence[i]), 4),
+                "margin": round(float(margin[i]), 4),
+            }
+            for i in range(len(examples))
+        ],
     }
 
 
@@ -337,13 +366,22 @@ def heldout_scores(predict: Callable, reviews: Sequence[Tuple[str, str]], classe
         "gold": gold,
         "predicted": labels,
         "other_count": len(others),
-        "other_as_complaint": (sum(label.startswith("complain_") for label in other_labels) / len(others)) if others else None,
+        "other_as_complaint": (sum(label.startswith("complain_") for label in other_labels) / len(others))
+        if others
+        else None,
     }
 
 
-def evaluate(settings: Settings, examples: Sequence[Example], reviews: Sequence[Tuple[str, str]],
-             cache: FeatureCache, folds: int = 5, progress: Callable[[str], None] = lambda _: None) -> Dict:
+def evaluate(
+    settings: Settings,
+    examples: Sequence[Example],
+    reviews: Sequence[Tuple[str, str]],
+    cache: FeatureCache,
+    folds: int = 5,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Dict:
     """Ours and the baseline, on grouped CV and on the held-out reviews (trained on everything)."""
+
     def ours(texts, labels):
         return fit_ours(texts, labels, settings, cache)
 
@@ -373,18 +411,22 @@ def grouped_cross_validation(folds: int = 5) -> Dict:
     ours_seconds = result["seconds"]
     baseline = cross_validate(examples, fit_baseline, folds)
     threshold, trail = choose_threshold(result["records"])
-    result.update({
-        "fingerprint": fingerprint(for_cross_validation=True),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "seconds": round(time.time() - started, 1),
-        "seconds_ours": ours_seconds,
-        "seconds_baseline": baseline["seconds"],
-        "grouped": True,
-        "groups": len({e.group for e in examples}),
-        "baseline": {k: baseline[k] for k in ("accuracy", "macro_f1", "review_accuracy")},
-        "rule_threshold": threshold,
-        "rule_steps": [{**step, "ratio": round(step["ratio"], 3) if step["ratio"] != float("inf") else None} for step in trail],
-    })
+    result.update(
+        {
+            "fingerprint": fingerprint(for_cross_validation=True),
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "seconds": round(time.time() - started, 1),
+            "seconds_ours": ours_seconds,
+            "seconds_baseline": baseline["seconds"],
+            "grouped": True,
+            "groups": len({e.group for e in examples}),
+            "baseline": {k: baseline[k] for k in ("accuracy", "macro_f1", "review_accuracy")},
+            "rule_threshold": threshold,
+            "rule_steps": [
+                {**step, "ratio": round(step["ratio"], 3) if step["ratio"] != float("inf") else None} for step in trail
+            ],
+        }
+    )
     return result
 
 
@@ -395,9 +437,11 @@ def store_cross_validation(result: Dict, path: Path = CROSS_VALIDATION_FILE) -> 
 
 def summary_line(name: str, result: Dict) -> str:
     cv, held = result["cv"], result["heldout"]
-    return (f"{name:40s} CV acc {cv['accuracy']:.3f} macro-F1 {cv['macro_f1']:.3f} reviews {cv['review_accuracy'] or 0:.3f} | "
-            f"held-out complaints {held['accuracy']:.3f} (3-way {held['complaint_only_accuracy']:.3f}, macro-F1 {held['macro_f1']:.3f}), "
-            f"other->complaint {held['other_as_complaint'] or 0:.2f}")
+    return (
+        f"{name:40s} CV acc {cv['accuracy']:.3f} macro-F1 {cv['macro_f1']:.3f} reviews {cv['review_accuracy'] or 0:.3f} | "
+        f"held-out complaints {held['accuracy']:.3f} (3-way {held['complaint_only_accuracy']:.3f}, macro-F1 {held['macro_f1']:.3f}), "
+        f"other->complaint {held['other_as_complaint'] or 0:.2f}"
+    )
 
 
 def main() -> int:
@@ -410,17 +454,22 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write all results as JSON")
     parser.add_argument("--baseline", action="store_true", help="also score the TF-IDF baseline")
     parser.add_argument("--skip-configured", action="store_true", help="only the variants")
-    parser.add_argument("--store", action="store_true",
-                        help="only the report's grouped CV (ours + baseline + the threshold rule) into "
-                             "docs/nlu/cross_validation.json; no dev set is read")
+    parser.add_argument(
+        "--store",
+        action="store_true",
+        help="only the report's grouped CV (ours + baseline + the threshold rule) into "
+        "docs/nlu/cross_validation.json; no dev set is read",
+    )
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
     if args.store:
         result = grouped_cross_validation(args.folds)
         store_cross_validation(result)
-        print(f"ours {result['accuracy']:.3f} / {result['macro_f1']:.3f}, baseline {result['baseline']['accuracy']:.3f} / "
-              f"{result['baseline']['macro_f1']:.3f}, {result['seconds']:.0f} s; rule threshold {result['rule_threshold']}; "
-              + ", ".join(f"{s['from']}->{s['to']}: {s['ratio']}" for s in result["rule_steps"]))
+        print(
+            f"ours {result['accuracy']:.3f} / {result['macro_f1']:.3f}, baseline {result['baseline']['accuracy']:.3f} / "
+            f"{result['baseline']['macro_f1']:.3f}, {result['seconds']:.0f} s; rule threshold {result['rule_threshold']}; "
+            + ", ".join(f"{s['from']}->{s['to']}: {s['ratio']}" for s in result["rule_steps"])
+        )
         return 0
     settings = Settings.from_config()
     cache = FeatureCache(settings)
@@ -438,8 +487,10 @@ def main() -> int:
         variants.append((f"other reviews as {args.other_as}", settings, training_examples(with_other)))
     results = {}
     for name, variant, data in variants:
+
         def ours(texts, labels, variant=variant):
             return fit_ours(texts, labels, variant, cache)
+
         cv = cross_validate(data, ours)
         predict, classes = ours([e.text for e in data], [e.intent for e in data])
         results[name] = {"cv": cv, "heldout": heldout_scores(predict, reviews, classes), "weights": variant.weights}
@@ -462,8 +513,15 @@ def main() -> int:
 def topic_examples() -> List[Example]:
     """The ask_policy examples, labelled with their topic, grouped by writer (a phrasebank file, or
     the generator)."""
-    return [Example(intent.split("/", 1)[1], text, ":".join(group.split(":")[:2]) if group.startswith("phrasebank:") else "generator")
-            for intent, text, group in _generator().build_examples() if intent.startswith("ask_policy/")]
+    return [
+        Example(
+            intent.split("/", 1)[1],
+            text,
+            ":".join(group.split(":")[:2]) if group.startswith("phrasebank:") else "generator",
+        )
+        for intent, text, group in _generator().build_examples()
+        if intent.startswith("ask_policy/")
+    ]
 
 
 def policy_topic_comparison(variants: Dict[str, Settings], cache: FeatureCache) -> Dict[str, Dict]:
@@ -476,13 +534,19 @@ def policy_topic_comparison(variants: Dict[str, Settings], cache: FeatureCache) 
     questions = heldout_questions()
     results = {}
     for name, settings in variants.items():
+
         def fit(texts, labels, settings=settings):
             return fit_ours(texts, labels, settings, cache)
+
         cv = cross_validate(examples, fit, folds)
         predict, _ = fit([e.text for e in examples], [e.intent for e in examples])
         predicted, _ = predict([q for q, _ in questions])
-        results[name] = {"cv_accuracy": cv["accuracy"], "cv_macro_f1": cv["macro_f1"], "folds": folds,
-                         "heldout_accuracy": sum(p == g for p, (_, g) in zip(predicted, questions)) / len(questions)}
+        results[name] = {
+            "cv_accuracy": cv["accuracy"],
+            "cv_macro_f1": cv["macro_f1"],
+            "folds": folds,
+            "heldout_accuracy": sum(p == g for p, (_, g) in zip(predicted, questions)) / len(questions),
+        }
     return results
 
 
@@ -496,8 +560,9 @@ def choose_threshold(records: Sequence[Dict], steps: Sequence[float] = THRESHOLD
     at least 0.5 wrong answers per clarification it adds; returns the threshold and each step's ratio."""
     from benchmarks.nlu import threshold_table
 
-    table = threshold_table([r["gold"] == r["predicted"] for r in records], [r["confidence"] for r in records],
-                            thresholds=steps)
+    table = threshold_table(
+        [r["gold"] == r["predicted"] for r in records], [r["confidence"] for r in records], thresholds=steps
+    )
     chosen, trail, stopped = steps[0], [], False
     for before, after in zip(table, table[1:]):
         added = after["clarify_rate"] - before["clarify_rate"]

@@ -4,6 +4,7 @@ server memory, for two or more config files on the same data, measured interleav
 
     python -m benchmarks.nlu_footprint --config before=/path/old.yml --config after=config.yml --rounds 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,20 +30,43 @@ def _rss_kb(pid: int, field: str = "VmRSS") -> int:
 
 
 def train(config: Path, out_dir: Path, name: str) -> Dict[str, float]:
-    command = [sys.executable, "-m", "rasa", "train", "nlu", "-c", str(config), "-d", str(DOMAIN_FILE),
-               "--nlu", str(NLU_DATA_DIR), "--out", str(out_dir), "--fixed-model-name", name]
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "-c",
+        str(config),
+        "-d",
+        str(DOMAIN_FILE),
+        "--nlu",
+        str(NLU_DATA_DIR),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        name,
+    ]
     started = time.perf_counter()
     # peak RSS of the training process, from a fresh child so earlier children do not count
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]).returncode; "
-               "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r)"] + command
+    wrapper = [
+        sys.executable,
+        "-c",
+        "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]).returncode; "
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r)",
+    ] + command
     result = subprocess.run(wrapper, cwd=PROJECT_ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     model = out_dir / f"{name}.tar.gz"
     if result.returncode != 0 or not model.exists():
         raise SystemExit(f"training with {config} failed:\n{result.stderr[-2000:]}")
     peak = next((int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("PEAK_KB")), 0)
-    return {"train_seconds": seconds, "train_peak_mb": peak / 1024, "model_mb": model.stat().st_size / 1e6, "model": str(model)}
+    return {
+        "train_seconds": seconds,
+        "train_peak_mb": peak / 1024,
+        "model_mb": model.stat().st_size / 1e6,
+        "model": str(model),
+    }
 
 
 def serve(model: Path, timeout: float = 300.0) -> Dict[str, float]:
@@ -56,9 +80,26 @@ def serve(model: Path, timeout: float = 300.0) -> Dict[str, float]:
     (workdir / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "--port", str(port),
-         "--endpoints", str(workdir / "endpoints.yml"), "--credentials", str(workdir / "credentials.yml")],
-        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--enable-api",
+            "-m",
+            str(model),
+            "-i",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--endpoints",
+            str(workdir / "endpoints.yml"),
+            "--credentials",
+            str(workdir / "credentials.yml"),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -78,8 +119,12 @@ def serve(model: Path, timeout: float = 300.0) -> Dict[str, float]:
         for text in PARSE_TEXTS * 4:
             requests.post(f"{base}/model/parse", json={"text": text}, timeout=30).raise_for_status()
         tensorflow = "tensorflow" in Path(f"/proc/{server.pid}/maps").read_text()
-        return {"startup_seconds": startup, "server_rss_mb": _rss_kb(server.pid) / 1024,
-                "server_peak_rss_mb": _rss_kb(server.pid, "VmHWM") / 1024, "tensorflow_loaded": tensorflow}
+        return {
+            "startup_seconds": startup,
+            "server_rss_mb": _rss_kb(server.pid) / 1024,
+            "server_peak_rss_mb": _rss_kb(server.pid, "VmHWM") / 1024,
+            "tensorflow_loaded": tensorflow,
+        }
     finally:
         server.terminate()
         try:
@@ -103,9 +148,17 @@ def main() -> int:
                 measured = train(Path(path).resolve(), Path(models), f"{name}{round_number}")
                 measured.update(serve(Path(measured.pop("model"))))
                 runs[name].append(measured)
-                print(name, round_number, json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in measured.items()}), flush=True)
-    summary = {name: {key: statistics.median(r[key] for r in rows) for key in rows[0] if key != "tensorflow_loaded"}
-               | {"tensorflow_loaded": any(r["tensorflow_loaded"] for r in rows)} for name, rows in runs.items()}
+                print(
+                    name,
+                    round_number,
+                    json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in measured.items()}),
+                    flush=True,
+                )
+    summary = {
+        name: {key: statistics.median(r[key] for r in rows) for key in rows[0] if key != "tensorflow_loaded"}
+        | {"tensorflow_loaded": any(r["tensorflow_loaded"] for r in rows)}
+        for name, rows in runs.items()
+    }
     print(json.dumps(summary, indent=1))
     if args.out:
         args.out.write_text(json.dumps({"runs": runs, "median": summary}, indent=1), encoding="utf-8")

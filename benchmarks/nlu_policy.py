@@ -4,6 +4,7 @@ classifier sends the question to ask_policy at all.
 
     python -m benchmarks.nlu_policy MODEL.tar.gz [MODEL2.tar.gz ...]
 """
+
 from __future__ import annotations
 
 import sys
@@ -41,10 +42,16 @@ def evaluate(model, questions: Sequence[Tuple[str, str]]) -> Dict:
         topic_right += topic == gold
         both_right += topic == gold and intent == RETRIEVAL_INTENT
         if topic != gold or intent != RETRIEVAL_INTENT:
-            misses.append({"text": question, "gold": gold, "topic": topic, "confidence": round(confidence, 3), "intent": intent})
+            misses.append(
+                {"text": question, "gold": gold, "topic": topic, "confidence": round(confidence, 3), "intent": intent}
+            )
     count = len(questions) or 1
-    return {"count": len(questions), "topic_accuracy": topic_right / count,
-            "end_to_end_accuracy": both_right / count, "misses": misses}
+    return {
+        "count": len(questions),
+        "topic_accuracy": topic_right / count,
+        "end_to_end_accuracy": both_right / count,
+        "misses": misses,
+    }
 
 
 def main(argv: Sequence[str]) -> int:
@@ -53,9 +60,13 @@ def main(argv: Sequence[str]) -> int:
     questions = heldout_questions()
     for path in argv:
         result = evaluate(NluModel(Path(path)), questions)
-        print(f"{path}: topic {result['topic_accuracy']:.3f}, intent+topic {result['end_to_end_accuracy']:.3f} (n={result['count']})")
+        print(
+            f"{path}: topic {result['topic_accuracy']:.3f}, intent+topic {result['end_to_end_accuracy']:.3f} (n={result['count']})"
+        )
         for miss in result["misses"]:
-            print(f"   {miss['text']}  gold={miss['gold']} topic={miss['topic']} ({miss['confidence']}) intent={miss['intent']}")
+            print(
+                f"   {miss['text']}  gold={miss['gold']} topic={miss['topic']} ({miss['confidence']}) intent={miss['intent']}"
+            )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Markdown rendering of the NLU benchmark results (docs/nlu-report.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,32 +48,44 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
     held = results.get("heldout_reviews")
     if held:
         ours, base = held["ours"], held["baseline"]
-        lines.append(f"| complaint category accuracy (held-out real reviews, never trained on, n={ours.count}) | ≥ {targets['complaint_accuracy']:.2f} | "
-                     f"{_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | {_met(ours.accuracy, targets['complaint_accuracy'])} |")
+        lines.append(
+            f"| complaint category accuracy (held-out real reviews, never trained on, n={ours.count}) | ≥ {targets['complaint_accuracy']:.2f} | "
+            f"{_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | {_met(ours.accuracy, targets['complaint_accuracy'])} |"
+        )
     if complaints:
         ours, base = complaints["ours"], complaints["baseline"]
-        lines.append(f"| complaint category accuracy (complaints_dev, n={ours.count}) | ≥ {targets['complaint_accuracy']:.2f} | "
-                     f"{_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | {_met(ours.accuracy, targets['complaint_accuracy'])} |")
+        lines.append(
+            f"| complaint category accuracy (complaints_dev, n={ours.count}) | ≥ {targets['complaint_accuracy']:.2f} | "
+            f"{_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | {_met(ours.accuracy, targets['complaint_accuracy'])} |"
+        )
         lines.append(f"| complaint category macro-F1 | — | {_fmt(ours.macro_f1)} | {_fmt(base.macro_f1)} | |")
     else:
         lines.append("| complaint category accuracy | ≥ 0.90 | 评测文件缺失，未测 | | |")
     if intents:
         ours, base = intents["ours"], intents["baseline"]
-        lines.append(f"| intent macro-F1 (intents_dev, n={ours.count}) | ≥ {targets['intent_macro_f1']:.2f} | "
-                     f"{_fmt(ours.macro_f1)} | {_fmt(base.macro_f1)} | {_met(ours.macro_f1, targets['intent_macro_f1'])} |")
+        lines.append(
+            f"| intent macro-F1 (intents_dev, n={ours.count}) | ≥ {targets['intent_macro_f1']:.2f} | "
+            f"{_fmt(ours.macro_f1)} | {_fmt(base.macro_f1)} | {_met(ours.macro_f1, targets['intent_macro_f1'])} |"
+        )
         lines.append(f"| intent accuracy | — | {_fmt(ours.accuracy)} | {_fmt(base.accuracy)} | |")
     else:
         lines.append("| intent macro-F1 | ≥ 0.82 | 评测文件缺失，未测 | | |")
     orders = results["order_numbers"]
-    lines.append(f"| order-number exact match (generated, n={orders['count']}) | ≥ {targets['order_number_exact_match']:.2f} | "
-                 f"{_fmt(orders['exact_match'])} | | {_met(orders['exact_match'], targets['order_number_exact_match'])} |")
+    lines.append(
+        f"| order-number exact match (generated, n={orders['count']}) | ≥ {targets['order_number_exact_match']:.2f} | "
+        f"{_fmt(orders['exact_match'])} | | {_met(orders['exact_match'], targets['order_number_exact_match'])} |"
+    )
     latency = results["latency_in_process"]
-    lines.append(f"| parse latency in-process p50 | ≤ {targets['in_process_p50_ms']:.0f} ms | {latency['p50_ms']:.1f} ms | | "
-                 f"{_met(latency['p50_ms'], targets['in_process_p50_ms'], higher_is_better=False)} |")
+    lines.append(
+        f"| parse latency in-process p50 | ≤ {targets['in_process_p50_ms']:.0f} ms | {latency['p50_ms']:.1f} ms | | "
+        f"{_met(latency['p50_ms'], targets['in_process_p50_ms'], higher_is_better=False)} |"
+    )
     for name, overlap in (results.get("overlap") or {}).items():
-        lines.append(f"| {name} texts of 6+ characters found in the training data / nearly (leak guard) | 0 / 0 | "
-                     f"{overlap['identical']} / {overlap['near']} of {overlap['evaluated']} | | "
-                     f"{'✅' if overlap['identical'] + overlap['near'] == 0 else '❌'} |")
+        lines.append(
+            f"| {name} texts of 6+ characters found in the training data / nearly (leak guard) | 0 / 0 | "
+            f"{overlap['identical']} / {overlap['near']} of {overlap['evaluated']} | | "
+            f"{'✅' if overlap['identical'] + overlap['near'] == 0 else '❌'} |"
+        )
     lines += ["", "## Findings", "", _preserved_findings(report_path), ""]
 
     if held:
@@ -143,8 +156,11 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
     cv = results.get("cross_validation")
     lines += ["## Cross-validation on our own training data", ""]
     if cv:
-        stale = "" if cv.get("fingerprint") == results.get("cross_validation_fingerprint") else \
-            " **(stale: data or config changed since; re-run with `--cross-validation`)**"
+        stale = (
+            ""
+            if cv.get("fingerprint") == results.get("cross_validation_fingerprint")
+            else " **(stale: data or config changed since; re-run with `--cross-validation`)**"
+        )
         if cv.get("grouped"):
             base = cv["baseline"]
             lines += [
@@ -161,8 +177,10 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
                 "",
             ]
         else:
-            lines.append(f"{cv['folds']}-fold stratified, run {cv['date']} ({cv['seconds']:.0f} s){stale}: "
-                         f"accuracy {_fmt(cv['accuracy'])}, macro-F1 {_fmt(cv['macro_f1'])} on {len(cv['records'])} held-out examples.")
+            lines.append(
+                f"{cv['folds']}-fold stratified, run {cv['date']} ({cv['seconds']:.0f} s){stale}: "
+                f"accuracy {_fmt(cv['accuracy'])}, macro-F1 {_fmt(cv['macro_f1'])} on {len(cv['records'])} held-out examples."
+            )
         lines += [
             "",
             "| intent | F1 |",
@@ -172,10 +190,15 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
         correct = [r["gold"] == r["predicted"] for r in cv["records"]]
         confidences = [r["confidence"] for r in cv["records"]]
         margins = [r.get("margin", 1.0) for r in cv["records"]]
-        lines += ["", "### Fallback threshold (cross-validated predictions)", "",
-                  "A message whose best intent confidence is below the threshold (or, with an ambiguity threshold, "
-                  "whose runner-up is that close) gets a clarifying question instead of an intent. "
-                  f"Configured now: threshold {fallback['threshold']}, ambiguity_threshold {fallback['ambiguity_threshold']}.", ""]
+        lines += [
+            "",
+            "### Fallback threshold (cross-validated predictions)",
+            "",
+            "A message whose best intent confidence is below the threshold (or, with an ambiguity threshold, "
+            "whose runner-up is that close) gets a clarifying question instead of an intent. "
+            f"Configured now: threshold {fallback['threshold']}, ambiguity_threshold {fallback['ambiguity_threshold']}.",
+            "",
+        ]
         for ambiguity in (0.0, fallback["ambiguity_threshold"]) if fallback["ambiguity_threshold"] else (0.0,):
             lines += [f"ambiguity_threshold {ambiguity}:", ""]
             lines += _threshold_lines(threshold_table(correct, confidences, margins, ambiguity))
@@ -186,8 +209,14 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
     if intents and intents["ours"].confidences:
         ours = intents["ours"]
         lines += ["### The same trade-off on intents_dev (measured, not tuned on)", ""]
-        lines += _threshold_lines(threshold_table([g == p for g, p in zip(ours.gold, ours.predicted)], ours.confidences,
-                                                  ours.margins, fallback["ambiguity_threshold"]))
+        lines += _threshold_lines(
+            threshold_table(
+                [g == p for g, p in zip(ours.gold, ours.predicted)],
+                ours.confidences,
+                ours.margins,
+                fallback["ambiguity_threshold"],
+            )
+        )
         lines.append("")
 
     entities = results.get("entities")
@@ -197,7 +226,7 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
             "",
             f"{int(entities['cases']['count'])} generated messages (product, sub-issue incl. negated ones, remedy, item "
             "condition); micro scores over (entity, value) pairs. The spaCy ruler uses the same phrases as "
-            "`bot/nlu/lexicon.yml` over `spacy.blank(\"zh\")` with the jieba segmenter, so the difference isolates "
+            '`bot/nlu/lexicon.yml` over `spacy.blank("zh")` with the jieba segmenter, so the difference isolates '
             "token-bound matching and the missing negation handling.",
             "",
             "| extractor | precision | recall | F1 | ms / message |",
@@ -206,19 +235,34 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
         for name in ("lexicon", "spacy_entity_ruler", "lexicon_plus_spacy"):
             if name in entities:
                 row = entities[name]
-                lines.append(f"| {name} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} | {row['ms_per_message']:.2f} |")
+                lines.append(
+                    f"| {name} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} | {row['ms_per_message']:.2f} |"
+                )
         lines.append("")
 
-    lines += ["## Order-number extraction", "",
-              f"{orders['count']} generated messages (seeded; labelled, bare, spaced, dashed, full-width, mid-sentence, "
-              f"next to phone suffixes and dates, some without any order number): exact match {_fmt(orders['exact_match'])}."]
+    lines += [
+        "## Order-number extraction",
+        "",
+        f"{orders['count']} generated messages (seeded; labelled, bare, spaced, dashed, full-width, mid-sentence, "
+        f"next to phone suffixes and dates, some without any order number): exact match {_fmt(orders['exact_match'])}.",
+    ]
     if orders["failures"]:
-        lines += ["", "First failures:", ""] + [f"- `{text}` → expected `{exp}`, got `{got}`" for text, exp, got in orders["failures"]]
-    lines += ["", "## Parse latency", "", "| where | p50 | p95 | requests |", "|---|---|---|---|",
-              f"| in-process (`Agent.parse_message`) | {latency['p50_ms']:.1f} ms | {latency['p95_ms']:.1f} ms | {latency['n']} |"]
+        lines += ["", "First failures:", ""] + [
+            f"- `{text}` → expected `{exp}`, got `{got}`" for text, exp, got in orders["failures"]
+        ]
+    lines += [
+        "",
+        "## Parse latency",
+        "",
+        "| where | p50 | p95 | requests |",
+        "|---|---|---|---|",
+        f"| in-process (`Agent.parse_message`) | {latency['p50_ms']:.1f} ms | {latency['p95_ms']:.1f} ms | {latency['n']} |",
+    ]
     http = results.get("latency_http")
     if http:
-        lines.append(f"| HTTP `POST /model/parse` (rasa run, 127.0.0.1) | {http['p50_ms']:.1f} ms | {http['p95_ms']:.1f} ms | {http['n']} |")
+        lines.append(
+            f"| HTTP `POST /model/parse` (rasa run, 127.0.0.1) | {http['p50_ms']:.1f} ms | {http['p95_ms']:.1f} ms | {http['n']} |"
+        )
     else:
         lines.append("| HTTP `POST /model/parse` | not measured | | |")
     lines += ["", "## Training data", "", "| intent | examples |", "|---|---|"]
@@ -228,8 +272,13 @@ def render_report(results: Dict, targets: Dict[str, float], report_path: Path) -
 
 
 def _threshold_lines(rows: List[Dict[str, float]]) -> List[str]:
-    lines = ["| threshold | answered | accuracy of answered | wrong answers | clarifications |", "|---|---|---|---|---|"]
+    lines = [
+        "| threshold | answered | accuracy of answered | wrong answers | clarifications |",
+        "|---|---|---|---|---|",
+    ]
     for row in rows:
-        lines.append(f"| {row['threshold']:.2f} | {row['coverage']:.1%} | {row['accuracy_answered']:.3f} | "
-                     f"{row['wrong_rate']:.1%} | {row['clarify_rate']:.1%} |")
+        lines.append(
+            f"| {row['threshold']:.2f} | {row['coverage']:.1%} | {row['accuracy_answered']:.3f} | "
+            f"{row['wrong_rate']:.1%} | {row['clarify_rate']:.1%} |"
+        )
     return lines

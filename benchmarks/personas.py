@@ -16,6 +16,7 @@ Each persona chain (a persona and those that depend on it) starts from a databas
 test day (`reset_database`). When a chat ends, the database is checked against `expect`
 (`check_expect`) and every reply against general quality rules (`reply_problems`).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,6 +48,7 @@ def project_persona_files() -> List[Path]:
     """The project's own persona files (benchmarks/personas_*.yaml)."""
     return sorted(Path(__file__).parent.glob("personas_*.yaml"))
 
+
 TARGET_SUCCESS_RATE = 0.95
 TARGET_MEDIAN_TURNS_TO_TICKET = 5
 TURN_CAP = 16  # buyer messages per conversation, the opening included
@@ -64,8 +66,12 @@ AFTER_DECISION_BEHAVIOURS = {"rejects_decision", "asks_human", "thanks_after_dec
 # a policy question instead of the answer while the assistant waits for the photo or the used-or-not answer
 CASE_QUESTION_BEHAVIOURS = {"asks_policy_in_case"}
 KNOWN_BEHAVIOURS = (
-    STYLE_BEHAVIOURS | VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | AFTER_DECISION_BEHAVIOURS
-    | CASE_QUESTION_BEHAVIOURS | {"greets_midway"}
+    STYLE_BEHAVIOURS
+    | VERIFICATION_BEHAVIOURS
+    | AFTER_VERIFICATION_BEHAVIOURS
+    | AFTER_DECISION_BEHAVIOURS
+    | CASE_QUESTION_BEHAVIOURS
+    | {"greets_midway"}
 )
 # the fact line each behaviour types (besides the opening)
 BEHAVIOUR_LINES = {
@@ -209,7 +215,7 @@ class NumberStyle:
     def order_number(self, digits: str) -> str:
         text = digits
         if self.separator and self.group:
-            text = self.separator.join(digits[i:i + self.group] for i in range(0, len(digits), self.group))
+            text = self.separator.join(digits[i : i + self.group] for i in range(0, len(digits), self.group))
         return text.translate(FULL_WIDTH_DIGITS) if self.full_width else text
 
     def short_number(self, digits: str) -> str:
@@ -252,13 +258,34 @@ QUESTION_CUES: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("evidence", ("照片", "图片", "视频", "拍张", "拍一", "拍个", "上传", "凭证", "截图")),
     ("address", ("地址",)),
     ("remedy", ("怎么处理", "如何处理", "处理方式", "哪种方案", "选择")),
-    ("problem", ("什么问题", "哪种", "哪类", "什么情况", "具体", "发生了什么", "原因", "怎么了", "描述", "哪里不", "什么毛病")),
+    (
+        "problem",
+        ("什么问题", "哪种", "哪类", "什么情况", "具体", "发生了什么", "原因", "怎么了", "描述", "哪里不", "什么毛病"),
+    ),
 )
 # a sentence that asks the buyer for something: a question mark, or a request word together
 # with a cue of the table above (a bare 请 is no request: "请在…前寄回至…" is an instruction)
 REQUEST_CUES = (
-    "请问", "请为", "请提供", "请上传", "请输入", "请选择", "请告诉", "告诉我", "麻烦提供", "麻烦上传", "麻烦发",
-    "麻烦告诉", "提供一下", "发给我", "发我", "回复", "说说", "说一下", "核对一下", "确认一下",
+    "请问",
+    "请为",
+    "请提供",
+    "请上传",
+    "请输入",
+    "请选择",
+    "请告诉",
+    "告诉我",
+    "麻烦提供",
+    "麻烦上传",
+    "麻烦发",
+    "麻烦告诉",
+    "提供一下",
+    "发给我",
+    "发我",
+    "回复",
+    "说说",
+    "说一下",
+    "核对一下",
+    "确认一下",
 )
 # questions that only offer more help: nothing is asked
 CLOSING_CUES = ("还有其他", "还有什么", "其他问题", "其他需要", "别的问题", "其他可以")
@@ -287,7 +314,14 @@ PHOTO_SHOWN_TEXT = "这是照片"  # what the web chat shows for a photo sent on
 # a persona that wants a remedy types its catalogue name
 REMEDY_WORDS = {
     remedy.value: label_zh("remedy", remedy)
-    for remedy in (Remedy.RETURN_REFUND, Remedy.EXCHANGE, Remedy.REPAIR, Remedy.PAID_REPAIR, Remedy.RESHIP, Remedy.REFUND_ONLY)
+    for remedy in (
+        Remedy.RETURN_REFUND,
+        Remedy.EXCHANGE,
+        Remedy.REPAIR,
+        Remedy.PAID_REPAIR,
+        Remedy.RESHIP,
+        Remedy.REFUND_ONLY,
+    )
 }
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
@@ -330,9 +364,11 @@ class BotTurn:
         texts, buttons = [], []
         for reply in replies:
             texts.append(str(reply.get("text") or ""))
-            buttons.append(tuple(
-                Button(str(b.get("title") or ""), str(b.get("payload") or "")) for b in reply.get("buttons") or ()
-            ))
+            buttons.append(
+                tuple(
+                    Button(str(b.get("title") or ""), str(b.get("payload") or "")) for b in reply.get("buttons") or ()
+                )
+            )
         return cls(tuple(texts), tuple(buttons))
 
     @property
@@ -516,12 +552,19 @@ class SimulatedBuyer:
         if self.finished or self.turns >= self.turn_cap:
             return None
         self._observe(turn, question, view)
-        if question.kind == "evidence" and self.decided and self.refused_evidence and not self.facts.get("has_evidence"):
+        if (
+            question.kind == "evidence"
+            and self.decided
+            and self.refused_evidence
+            and not self.facts.get("has_evidence")
+        ):
             question = Question("none")  # a reminder to send photos later: the buyer said it has none
         if question.conditional and self.decided:
             question = Question("none")  # "if …, tell us": only a buyer still waiting for a decision takes it up
         if view.handed_over:
-            self._skip(VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | CASE_QUESTION_BEHAVIOURS | {"greets_midway"})
+            self._skip(
+                VERIFICATION_BEHAVIOURS | AFTER_VERIFICATION_BEHAVIOURS | CASE_QUESTION_BEHAVIOURS | {"greets_midway"}
+            )
             if not self.decided:
                 self._skip(AFTER_DECISION_BEHAVIOURS)
         move = self._behaviour_move(turn, question, view)
@@ -536,8 +579,11 @@ class SimulatedBuyer:
     def _observe(self, turn: BotTurn, question: Question, view: BuyerView) -> None:
         post_verification = question.kind in ("problem", "used", "evidence", "item", "remedy")
         verifying = question.kind in ("order_number", "which_order", "phone")
-        if not self.verified and self.gave_order and not verifying and (
-            says_any(turn, VERIFIED_CUES) or (self.gave_phone and (post_verification or view.decided))
+        if (
+            not self.verified
+            and self.gave_order
+            and not verifying
+            and (says_any(turn, VERIFIED_CUES) or (self.gave_phone and (post_verification or view.decided)))
         ):
             self.verified = True
             self.waiting_correction = None
@@ -548,9 +594,7 @@ class SimulatedBuyer:
     def _behaviour_move(self, turn: BotTurn, question: Question, view: BuyerView) -> Optional[Move]:
         pending = self.pending
         # a wrong number was typed: correct it once the assistant turns it down or asks again
-        if self.waiting_correction == "order" and (
-            question.kind == "order_number" or says_any(turn, NOT_FOUND_CUES)
-        ):
+        if self.waiting_correction == "order" and (question.kind == "order_number" or says_any(turn, NOT_FOUND_CUES)):
             self.waiting_correction = None
             return Move(self._fact("correction_line"), note="行为 wrong_order_first：更正订单号")
         if self.waiting_correction == "phone" and (question.kind == "phone" or says_any(turn, MISMATCH_CUES)):
@@ -570,11 +614,15 @@ class SimulatedBuyer:
             self._play("wrong_order_first")
             self.waiting_correction = "order"
             self.gave_order = True
-            return Move(self.style.order_number(self._fact("wrong_order_id")), note="行为 wrong_order_first：先报错订单号")
+            return Move(
+                self.style.order_number(self._fact("wrong_order_id")), note="行为 wrong_order_first：先报错订单号"
+            )
         if question.kind == "phone" and "wrong_phone_first" in pending:
             self._play("wrong_phone_first")
             self.waiting_correction = "phone"
-            return Move(self.style.short_number(self._fact("wrong_phone_last4")), note="行为 wrong_phone_first：先报错尾号")
+            return Move(
+                self.style.short_number(self._fact("wrong_phone_last4")), note="行为 wrong_phone_first：先报错尾号"
+            )
         if self.verified:
             if "cancels" in pending:
                 self._play("cancels")
@@ -669,7 +717,11 @@ class SimulatedBuyer:
     def _choose_remedy(self, question: Question) -> Move:
         options = [b for b in question.buttons if b.entities.get("remedy")]
         confirm = self._fact("confirm_answer")
-        if options and confirm and options[0].entities.get("remedy") == (self.persona.wants or options[0].entities.get("remedy")):
+        if (
+            options
+            and confirm
+            and options[0].entities.get("remedy") == (self.persona.wants or options[0].entities.get("remedy"))
+        ):
             return Move(confirm, note="答：同意第一个处理方式（自己打字）")
         if options:
             for button in options:
@@ -692,7 +744,7 @@ def _has_long_number(text: str) -> bool:
 
 
 def _without_negated(text: str) -> str:
-    """"Switch 本体（不是收纳包）" -> "Switch 本体": what the buyer says it is NOT does not count."""
+    """ "Switch 本体（不是收纳包）" -> "Switch 本体": what the buyer says it is NOT does not count."""
     return re.sub(r"[（(]?\s*(?:不是|并非|而不是|非)[^）)，,。；;]*[）)]?", "", text).strip() or text
 
 
@@ -700,7 +752,7 @@ def _overlap(wanted: str, title: str) -> float:
     wanted_l, title_l = wanted.lower(), title.lower()
     words = set(re.findall(r"[a-z0-9]{2,}", wanted_l))
     score = sum(2.0 for word in words if word in title_l)
-    pairs = {wanted_l[i:i + 2] for i in range(len(wanted_l) - 1)}
+    pairs = {wanted_l[i : i + 2] for i in range(len(wanted_l) - 1)}
     score += sum(1.0 for pair in pairs if pair.strip() and len(pair.strip()) == 2 and pair in title_l)
     return score
 
@@ -792,21 +844,28 @@ def decisions_table(engine: Engine) -> Optional[Table]:
 def conversation_rows(engine: Engine, conversation_id: str) -> ConversationRows:
     table = decisions_table(engine)
     with session_scope(engine) as session:
-        tickets = session.execute(
-            select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id)
-        ).scalars().all()
+        tickets = (
+            session.execute(select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id))
+            .scalars()
+            .all()
+        )
         rows = ConversationRows(tickets=[_ticket_row(t) for t in tickets])
         if table is not None:
-            found = session.execute(
-                select(table).where(table.c.conversation_id == conversation_id).order_by(table.c.id.desc())
-            ).mappings().all()
+            found = (
+                session.execute(
+                    select(table).where(table.c.conversation_id == conversation_id).order_by(table.c.id.desc())
+                )
+                .mappings()
+                .all()
+            )
             rows.decisions = [dict(row) for row in found]
             if rows.decisions and rows.decisions[0].get("ticket_id") is not None:
                 ticket = session.get(Ticket, rows.decisions[0]["ticket_id"])
                 rows.decision_ticket = _ticket_row(ticket) if ticket is not None else None
-        rows.handoff = session.execute(
-            select(Handoff.id).where(Handoff.conversation_id == conversation_id).limit(1)
-        ).first() is not None
+        rows.handoff = (
+            session.execute(select(Handoff.id).where(Handoff.conversation_id == conversation_id).limit(1)).first()
+            is not None
+        )
     return rows
 
 
@@ -816,7 +875,9 @@ def check_expect(expect: Mapping[str, Any], rows: ConversationRows) -> List[str]
     if "rule" in expect:
         actual = rows.stated_rule
         if rows.decisions is None and expect["rule"] is not None and not rows.tickets:
-            failures.append(f"规则应为 {expect['rule']}，但数据库里没有记录（没有工单，决定表 {DECISIONS_TABLE} 尚未建立）")
+            failures.append(
+                f"规则应为 {expect['rule']}，但数据库里没有记录（没有工单，决定表 {DECISIONS_TABLE} 尚未建立）"
+            )
         elif actual != expect["rule"]:
             failures.append(f"规则应为 {expect['rule'] or '无（不该做决定）'}，实际 {actual or '无'}")
     if "ticket" in expect and bool(expect["ticket"]) != rows.has_ticket:
@@ -868,24 +929,38 @@ def reset_database(
         else:
             order_ids = session.execute(select(Order.id).where(Order.order_number.in_(wanted))).scalars().all()
             ticket_ids = session.execute(select(Ticket.id).where(Ticket.order_id.in_(order_ids))).scalars().all()
-            conversations = set(session.execute(
-                select(OrderContact.conversation_id).where(OrderContact.order_id.in_(order_ids))
-            ).scalars().all())
-            conversations |= {c for c in session.execute(
-                select(Ticket.conversation_id).where(Ticket.id.in_(ticket_ids))
-            ).scalars().all() if c}
+            conversations = set(
+                session.execute(select(OrderContact.conversation_id).where(OrderContact.order_id.in_(order_ids)))
+                .scalars()
+                .all()
+            )
+            conversations |= {
+                c
+                for c in session.execute(select(Ticket.conversation_id).where(Ticket.id.in_(ticket_ids)))
+                .scalars()
+                .all()
+                if c
+            }
             if table is not None:
                 by_id = isinstance(table.c.order_id.type, Integer)  # orders.id, or the order number
-                session.execute(delete(table).where(or_(
-                    table.c.order_id.in_(list(order_ids) if by_id else sorted(wanted)),
-                    table.c.ticket_id.in_(ticket_ids),
-                    table.c.conversation_id.like(f"{CONVERSATION_PREFIX}%"),
-                )))
-            session.execute(delete(Handoff).where(or_(
-                Handoff.ticket_id.in_(ticket_ids),
-                Handoff.conversation_id.in_(sorted(conversations)),
-                Handoff.conversation_id.like(f"{CONVERSATION_PREFIX}%"),
-            )))
+                session.execute(
+                    delete(table).where(
+                        or_(
+                            table.c.order_id.in_(list(order_ids) if by_id else sorted(wanted)),
+                            table.c.ticket_id.in_(ticket_ids),
+                            table.c.conversation_id.like(f"{CONVERSATION_PREFIX}%"),
+                        )
+                    )
+                )
+            session.execute(
+                delete(Handoff).where(
+                    or_(
+                        Handoff.ticket_id.in_(ticket_ids),
+                        Handoff.conversation_id.in_(sorted(conversations)),
+                        Handoff.conversation_id.like(f"{CONVERSATION_PREFIX}%"),
+                    )
+                )
+            )
             for model in (SatisfactionScore, Evidence, TicketEvent):
                 session.execute(delete(model).where(model.ticket_id.in_(ticket_ids)))
             session.execute(delete(Ticket).where(Ticket.id.in_(ticket_ids)))
@@ -978,8 +1053,7 @@ class PersonaReport:
     @property
     def direct_turns_to_ticket(self) -> List[int]:
         return [
-            o.turns_to_ticket for o in self.outcomes
-            if o.persona.answers_directly and o.turns_to_ticket is not None
+            o.turns_to_ticket for o in self.outcomes if o.persona.answers_directly and o.turns_to_ticket is not None
         ]
 
     @property
@@ -1202,9 +1276,16 @@ def report_json(report: PersonaReport) -> str:
             "median_turns_to_ticket": report.median_turns_to_ticket,
             "personas": [
                 {
-                    "source": o.persona.source, "id": o.persona.id, "passed": o.passed, "failures": o.failures,
-                    "turns": o.turns, "turns_to_ticket": o.turns_to_ticket, "misunderstandings": o.misunderstandings,
-                    "unplayed": o.unplayed, "conversation_id": o.conversation_id, "transcript": o.transcript,
+                    "source": o.persona.source,
+                    "id": o.persona.id,
+                    "passed": o.passed,
+                    "failures": o.failures,
+                    "turns": o.turns,
+                    "turns_to_ticket": o.turns_to_ticket,
+                    "misunderstandings": o.misunderstandings,
+                    "unplayed": o.unplayed,
+                    "conversation_id": o.conversation_id,
+                    "transcript": o.transcript,
                 }
                 for o in report.outcomes
             ],

@@ -13,6 +13,7 @@ the throughput in messages/s and the p95; the resident memory of each process, t
 time to ready (the first start in the run is reported as cold, a restart as warm) and the
 model size. Figures only: nothing here is a pass/fail check.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,14 @@ from typing import Callable, Dict, List, Optional, Sequence
 import requests
 import yaml
 
-from bot.launcher import HARNESS_MESSAGES_PER_CLIENT, free_port, rasa_environment, rasa_model_loaded, venv_executable, wait_until_ready
+from bot.launcher import (
+    HARNESS_MESSAGES_PER_CLIENT,
+    free_port,
+    rasa_environment,
+    rasa_model_loaded,
+    venv_executable,
+    wait_until_ready,
+)
 from bot.services.evidence_store import store_evidence
 
 HEADPHONES_ORDER = "6201458839270153"
@@ -67,6 +75,7 @@ def rss_mb(pid: int) -> float:
 
 # --- the project's orders: one copy of the headphones order per simulated buyer ----------------
 
+
 def perf_orders(root: Path, count: int, path: Path) -> Path:
     demo = json.loads((root / "shop" / "demo_orders.json").read_text(encoding="utf-8"))
     template = next(order for order in demo["orders"] if order["order_id"] == HEADPHONES_ORDER)
@@ -82,6 +91,7 @@ def perf_orders(root: Path, count: int, path: Path) -> Path:
 @dataclass
 class Stack:
     """One assistant (or the reference bot) started from `root`."""
+
     name: str
     root: Path
     model: Path
@@ -122,14 +132,36 @@ class Stack:
             env["AFTERSALES_DATABASE_URL"] = self.database_url
         action_port, port = free_port(), free_port()
         started = time.monotonic()
-        actions = _start(self.root, "action server", [venv_executable("rasa"), "run", "actions", "--actions", "actions",
-                                                     "--port", str(action_port)],
-                         f"http://127.0.0.1:{action_port}/health", env, self.workdir / "actions.log")
-        rasa = _start(self.root, "Rasa server", [
-            venv_executable("rasa"), "run", "--model", str(self.model), "--port", str(port), "--interface", "127.0.0.1",
-            "--enable-api", "--endpoints", str(self.endpoints(action_port)),
-            "--credentials", str(self._credentials()),
-        ], f"http://127.0.0.1:{port}/status", env, self.workdir / "rasa.log")
+        actions = _start(
+            self.root,
+            "action server",
+            [venv_executable("rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            f"http://127.0.0.1:{action_port}/health",
+            env,
+            self.workdir / "actions.log",
+        )
+        rasa = _start(
+            self.root,
+            "Rasa server",
+            [
+                venv_executable("rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(port),
+                "--interface",
+                "127.0.0.1",
+                "--enable-api",
+                "--endpoints",
+                str(self.endpoints(action_port)),
+                "--credentials",
+                str(self._credentials()),
+            ],
+            f"http://127.0.0.1:{port}/status",
+            env,
+            self.workdir / "rasa.log",
+        )
         self.processes = [actions, rasa]
         wait_until_ready(actions, 300)
         wait_until_ready(rasa, 600, accept=rasa_model_loaded)
@@ -163,12 +195,19 @@ def _start(root: Path, name: str, command: List[str], ready_url: str, env: Dict[
     from bot.launcher import ManagedProcess
 
     log.parent.mkdir(parents=True, exist_ok=True)
-    popen = subprocess.Popen(command, cwd=root, env=rasa_environment(env), stdout=open(log, "ab"),
-                             stderr=subprocess.STDOUT, start_new_session=True)
+    popen = subprocess.Popen(
+        command,
+        cwd=root,
+        env=rasa_environment(env),
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return ManagedProcess(name=name, popen=popen, ready_url=ready_url, log_path=log)
 
 
 # --- conversations --------------------------------------------------------------------------------
+
 
 def say(stack: Stack, sender: str, text: str, metadata: Optional[dict] = None, expect: str = "") -> float:
     """One message; seconds until the reply. `expect`: a phrase the reply must hold, else the
@@ -202,7 +241,10 @@ def complaint(stack: Stack, record: Callable[[str, float], None]) -> int:
     record("order number", say(stack, sender, f"订单号 {order}"))
     record("order check (phone)", say(stack, sender, "4086"))
     stored = store_evidence(PHOTO + uuid.uuid4().bytes, evidence_dir=stack.workdir / "evidence")
-    record("decision + ticket write", say(stack, sender, "这是照片", {"attachments": [stored.attachment("耳机.jpg")]}, expect="Q1"))
+    record(
+        "decision + ticket write",
+        say(stack, sender, "这是照片", {"attachments": [stored.attachment("耳机.jpg")]}, expect="Q1"),
+    )
     record("remedy choice (ticket update)", say(stack, sender, '/inform{"remedy":"exchange"}'))
     record("/model/parse", parse(stack, "我买的耳机坏了，右边没声音"))
     return 6
@@ -276,8 +318,13 @@ def reference_bot(directory: Path) -> Path:
     env = rasa_environment()
     if not (directory / "domain.yml").exists():
         directory.mkdir(parents=True, exist_ok=True)
-        subprocess.run([venv_executable("rasa"), "init", "--no-prompt", "--init-dir", str(directory)],
-                       cwd=directory, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [venv_executable("rasa"), "init", "--no-prompt", "--init-dir", str(directory)],
+            cwd=directory,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     domain = directory / "domain.yml"
     if "action_trivial" not in domain.read_text():
         (directory / "actions" / "actions.py").write_text(REFERENCE_ACTION)
@@ -294,6 +341,7 @@ def reference_bot(directory: Path) -> Path:
 
 
 # --- the run --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Results:
@@ -345,8 +393,9 @@ def run_benchmark(
     return results
 
 
-def prepare_project_stack(name: str, root: Path, model: Path, workdir: Path, backend: str, postgres_url: str,
-                          buyers: int) -> Stack:
+def prepare_project_stack(
+    name: str, root: Path, model: Path, workdir: Path, backend: str, postgres_url: str, buyers: int
+) -> Stack:
     workdir.mkdir(parents=True, exist_ok=True)
     if backend == "postgresql":
         database_url, tracker_url = _fresh_postgres(postgres_url, name)
@@ -354,9 +403,13 @@ def prepare_project_stack(name: str, root: Path, model: Path, workdir: Path, bac
         database_url = f"sqlite:///{workdir / 'aftersales.db'}"
         tracker_url = f"sqlite:///{workdir / 'tracker.db'}"
     orders_file = perf_orders(root, buyers, workdir / "perf_orders.json")
-    subprocess.run([venv_executable("python"), "-m", "bot", "orders", "import", str(orders_file)], cwd=root,
-                   env={**os.environ, "PYTHONPATH": str(root), "AFTERSALES_DATABASE_URL": database_url},
-                   check=True, capture_output=True)
+    subprocess.run(
+        [venv_executable("python"), "-m", "bot", "orders", "import", str(orders_file)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "AFTERSALES_DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+    )
     stack = Stack(name, root, model, workdir, database_url, tracker_url)
     stack.orders = [f"62019{index:011d}" for index in range(buyers)]
     return stack

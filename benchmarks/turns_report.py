@@ -1,4 +1,5 @@
 """Markdown of the turn benchmark (docs/perf-report.md): one section per database backend."""
+
 from __future__ import annotations
 
 import re
@@ -9,10 +10,13 @@ from typing import Dict
 from benchmarks.turns import Results, percentile
 
 # each turn of the complaint against the reference turn it is compared with
-REFERENCE_TURN = {"greeting": "greeting", "/model/parse": "/model/parse",
-                  "order check (phone)": "trivial custom action",
-                  "decision + ticket write": "trivial custom action",
-                  "remedy choice (ticket update)": "trivial custom action"}
+REFERENCE_TURN = {
+    "greeting": "greeting",
+    "/model/parse": "/model/parse",
+    "order check (phone)": "trivial custom action",
+    "decision + ticket write": "trivial custom action",
+    "remedy choice (ticket update)": "trivial custom action",
+}
 
 
 def _ms(value: float) -> str:
@@ -37,36 +41,61 @@ def markdown(results: Results, meta: Dict) -> str:
     ]
     for stack in stacks:
         for kind, values in results.turns[stack].items():
-            lines.append(f"| {stack} | {kind} | {len(values)} | {_ms(statistics.median(values))} | "
-                         f"{_ms(percentile(values, 0.95))} | {_ms(percentile(values, 0.99))} |")
+            lines.append(
+                f"| {stack} | {kind} | {len(values)} | {_ms(statistics.median(values))} | "
+                f"{_ms(percentile(values, 0.95))} | {_ms(percentile(values, 0.99))} |"
+            )
     if "reference" in results.turns and "current" in results.turns:
-        lines += ["", "### Ratios to the bare `rasa init` reference (p50, same run)", "",
-                  "| turn | reference turn | current / reference | old / reference |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "### Ratios to the bare `rasa init` reference (p50, same run)",
+            "",
+            "| turn | reference turn | current / reference | old / reference |",
+            "|---|---|---|---|",
+        ]
         ref = results.turns["reference"]
         for kind, ref_kind in REFERENCE_TURN.items():
             if kind not in results.turns["current"] or ref_kind not in ref:
                 continue
             base = statistics.median(ref[ref_kind])
             cur = statistics.median(results.turns["current"][kind]) / base
-            old = (f"{statistics.median(results.turns['old'][kind]) / base:.2f} ×"
-                   if "old" in results.turns and kind in results.turns["old"] else "—")
+            old = (
+                f"{statistics.median(results.turns['old'][kind]) / base:.2f} ×"
+                if "old" in results.turns and kind in results.turns["old"]
+                else "—"
+            )
             lines.append(f"| {kind} | {ref_kind} | {cur:.2f} × | {old} |")
     if "old" in results.turns and "current" in results.turns:
         lines += ["", "### Current against old (p50 ratio, same run)", "", "| turn | old / current |", "|---|---|"]
         for kind, values in results.turns["current"].items():
             if kind in results.turns["old"]:
-                lines.append(f"| {kind} | {statistics.median(results.turns['old'][kind]) / statistics.median(values):.2f} × |")
-    lines += ["", "### Concurrent buyers (whole complaint conversations)", "",
-              "| stack | buyers | messages | messages/s | p95 (ms) |", "|---|---|---|---|---|"]
+                lines.append(
+                    f"| {kind} | {statistics.median(results.turns['old'][kind]) / statistics.median(values):.2f} × |"
+                )
+    lines += [
+        "",
+        "### Concurrent buyers (whole complaint conversations)",
+        "",
+        "| stack | buyers | messages | messages/s | p95 (ms) |",
+        "|---|---|---|---|---|",
+    ]
     for stack, levels in results.load.items():
         for buyers, figures in levels.items():
-            lines.append(f"| {stack} | {buyers} | {figures['messages']} | {figures['messages_per_s']:.1f} | {_ms(figures['p95_s'])} |")
+            lines.append(
+                f"| {stack} | {buyers} | {figures['messages']} | {figures['messages_per_s']:.1f} | {_ms(figures['p95_s'])} |"
+            )
     if "old" in results.load and "current" in results.load:
         lines += ["", "| buyers | throughput current / old |", "|---|---|"]
         for buyers, figures in results.load["current"].items():
             if buyers in results.load["old"]:
-                lines.append(f"| {buyers} | {figures['messages_per_s'] / results.load['old'][buyers]['messages_per_s']:.2f} × |")
-    lines += ["", "| stack | replies without the expected text (decision Q1 / the trivial action's message) |", "|---|---|"]
+                lines.append(
+                    f"| {buyers} | {figures['messages_per_s'] / results.load['old'][buyers]['messages_per_s']:.2f} × |"
+                )
+    lines += [
+        "",
+        "| stack | replies without the expected text (decision Q1 / the trivial action's message) |",
+        "|---|---|",
+    ]
     for stack in results.load:
         lines.append(f"| {stack} | {len(results.failures.get(stack, []))} |")
     lines += ["", "### Memory, start-up, model", "", "| stack | process | RSS (MB) |", "|---|---|---|"]

@@ -13,6 +13,7 @@
   SQLAlchemy, and on the event loop one slow query (a write lock held by another process)
   would stall every other conversation's action call.
 """
+
 from __future__ import annotations
 
 import argparse

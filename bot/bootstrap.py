@@ -4,6 +4,7 @@
 `current()` is the process's `Runtime`, built on first use (thread-safe); `install()` puts a
 runtime of one's own in its place (tests: each test builds its own instead of clearing caches).
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,7 +25,7 @@ from bot.policy import PolicyConfig, load_policy
 
 @dataclass(frozen=True)
 class ShopClock:
-    """"Now" and "today" in the shop's time zone (AFTERSALES_TIMEZONE)."""
+    """ "Now" and "today" in the shop's time zone (AFTERSALES_TIMEZONE)."""
 
     zone: ZoneInfo
 

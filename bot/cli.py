@@ -2,6 +2,7 @@
 
 Each sub-command lives in its own module under `bot/commands/` and registers itself here.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -29,6 +29,7 @@
 | AFTERSALES_LOGIN_ATTEMPTS         | 5 per 15 minutes per account, 30 per client | failed console logins before further tries are refused |
 | AFTERSALES_UPLOADS_PER_CLIENT     | 60 per hour                      | evidence uploads from one client address |
 """
+
 from __future__ import annotations
 
 import os
@@ -107,7 +108,8 @@ class Settings:
             actions_port=port("AFTERSALES_ACTIONS_PORT", defaults.actions_port),
             tracker_db=Path(text("AFTERSALES_TRACKER_DB", str(defaults.tracker_db))),
             identity_channels=tuple(
-                name.strip() for name in text("AFTERSALES_IDENTITY_CHANNELS", ",".join(defaults.identity_channels)).split(",")
+                name.strip()
+                for name in text("AFTERSALES_IDENTITY_CHANNELS", ",".join(defaults.identity_channels)).split(",")
                 if name.strip()
             ),
             tracker_store_url=text("AFTERSALES_TRACKER_STORE_URL", defaults.tracker_store_url),

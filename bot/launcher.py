@@ -4,6 +4,7 @@ Used by `python -m bot serve` (the README's run command), by the end-to-end test
 benchmarks, so that all of them start the servers the same way. Every process is started in
 its own process group, so stopping it also stops anything it spawned.
 """
+
 from __future__ import annotations
 
 import os
@@ -119,7 +120,9 @@ def wait_until_ready(process: ManagedProcess, timeout: float, accept=lambda resp
         except requests.RequestException:
             pass
         time.sleep(0.5)
-    raise TimeoutError(f"{process.name} 在 {timeout:.0f} 秒内没有就绪（{process.ready_url}）。日志末尾：\n{process.log_tail()}")
+    raise TimeoutError(
+        f"{process.name} 在 {timeout:.0f} 秒内没有就绪（{process.ready_url}）。日志末尾：\n{process.log_tail()}"
+    )
 
 
 def action_server_environment(database_url: str) -> dict:
@@ -167,20 +170,30 @@ def start_rasa_server(
     if not api_token:
         raise ValueError("Rasa 的 HTTP API 必须有访问令牌（AFTERSALES_API_TOKEN）。")
     command = [
-        venv_executable("rasa"), "run",
-        "--model", str(model),
-        "--port", str(port),
-        "--interface", "127.0.0.1",
+        venv_executable("rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
         "--enable-api",
         f"--auth-token={api_token}",  # one argument: a token may start with "-"
         *(["--cors", *cors_origins] if cors_origins else []),
-        "--endpoints", str(endpoints_file(
-            f"http://127.0.0.1:{action_port}/webhook", tracker_store_url(tracker_db),
-            env.get("AFTERSALES_REDIS_URL") or os.environ.get("AFTERSALES_REDIS_URL"),
-            (log_path.parent if log_path else PROJECT_ROOT / "var") / f"endpoints.{port}.yml", endpoints,
-            actions_token=env.get("AFTERSALES_ACTIONS_TOKEN") or os.environ.get("AFTERSALES_ACTIONS_TOKEN"),
-        )),
-        "--credentials", str(credentials),
+        "--endpoints",
+        str(
+            endpoints_file(
+                f"http://127.0.0.1:{action_port}/webhook",
+                tracker_store_url(tracker_db),
+                env.get("AFTERSALES_REDIS_URL") or os.environ.get("AFTERSALES_REDIS_URL"),
+                (log_path.parent if log_path else PROJECT_ROOT / "var") / f"endpoints.{port}.yml",
+                endpoints,
+                actions_token=env.get("AFTERSALES_ACTIONS_TOKEN") or os.environ.get("AFTERSALES_ACTIONS_TOKEN"),
+            )
+        ),
+        "--credentials",
+        str(credentials),
         *extra_args,
     ]
     rasa_env = {
@@ -197,8 +210,13 @@ def start_rasa_server(
 
 
 def endpoints_file(
-    action_url: str, tracker_url: str, redis_url: Optional[str], path: Path, template: "Path | str" = "endpoints.yml",
-    *, actions_token: Optional[str] = None,
+    action_url: str,
+    tracker_url: str,
+    redis_url: Optional[str],
+    path: Path,
+    template: "Path | str" = "endpoints.yml",
+    *,
+    actions_token: Optional[str] = None,
 ) -> Path:
     """`template` (endpoints.yml: development defaults; endpoints.production.yml) with this
     run's action server and tracker store, and the Redis lock store when a Redis URL is set
@@ -210,7 +228,9 @@ def endpoints_file(
     endpoints.setdefault("action_endpoint", {})["url"] = action_url
     if actions_token:  # sent as ?token=, required by bot/action_server.py
         endpoints["action_endpoint"]["token"] = actions_token
-    endpoints.setdefault("tracker_store", {"type": "bot.rasa_tracker_store.AfterSalesSQLTrackerStore"})["url"] = tracker_url
+    endpoints.setdefault("tracker_store", {"type": "bot.rasa_tracker_store.AfterSalesSQLTrackerStore"})["url"] = (
+        tracker_url
+    )
     if redis_url:
         endpoints["lock_store"] = {"type": "bot.rasa_lock_store.RedisURLLockStore", "url": redis_url}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -236,8 +256,10 @@ def import_orders(database_url: str, path: Path) -> None:
     """`python -m bot orders import`, as a shop would run it."""
     subprocess.run(
         [sys.executable, "-m", "bot", "orders", "import", str(path)],
-        cwd=PROJECT_ROOT, env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
-        check=True, capture_output=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
     )
 
 
@@ -308,7 +330,8 @@ def running_assistant(
         # the harness drives many conversations from one address; a caller may pass the real limit
         "AFTERSALES_MESSAGES_PER_CLIENT": os.environ.get("AFTERSALES_MESSAGES_PER_CLIENT", HARNESS_MESSAGES_PER_CLIENT),
         **server_security_environment(
-            api_token, extra_env.get("AFTERSALES_ACTIONS_TOKEN") or secrets.token_urlsafe(24),
+            api_token,
+            extra_env.get("AFTERSALES_ACTIONS_TOKEN") or secrets.token_urlsafe(24),
             int(extra_env.get("AFTERSALES_MAX_REQUEST_BYTES") or Settings().max_request_bytes),
         ),
         **extra_env,
@@ -317,8 +340,14 @@ def running_assistant(
     def start_both(action_port: int, rasa_port: int) -> "tuple[ManagedProcess, ManagedProcess]":
         actions = start_action_server(action_port, env, workdir / "actions.log")
         return actions, start_rasa_server(
-            model, rasa_port, action_port, tracker_store or workdir / "tracker.db", env, workdir / "rasa.log",
-            credentials=credentials, api_token=api_token,
+            model,
+            rasa_port,
+            action_port,
+            tracker_store or workdir / "tracker.db",
+            env,
+            workdir / "rasa.log",
+            credentials=credentials,
+            api_token=api_token,
         )
 
     def wait_for_both(processes: Sequence[ManagedProcess]) -> None:

@@ -9,6 +9,7 @@ Every record that reaches a handler of the root logger is rewritten:
   custom action fails) is cut to its first line with a note, so the conversation, order
   numbers and phone digits in it never reach the log.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,7 @@ def mask_personal_data(text: str) -> str:
     if any(marker in text for marker in _TRACKER_MARKERS):
         first_line = text.split("\n", 1)[0]
         cut = min([first_line.find(marker) for marker in _TRACKER_MARKERS if marker in first_line] or [200])
-        text = f"{first_line[:min(cut, 200)]} … {MARK}"
+        text = f"{first_line[: min(cut, 200)]} … {MARK}"
     text = _PHONE_LAST4.sub(lambda match: match.group(1) + "****", text)
     return _MOBILE.sub("1**********", text)
 

@@ -7,6 +7,7 @@ used as it is: no `rasa train` run, no new ~100 MB file per start, and a model c
 models/ (or kept from another clone of the same commit) is reused on a fresh clone. Rasa's
 own fingerprint cache cannot do this: it lives in the git-ignored .rasa/ of one checkout.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,8 @@ def _files(root: Path, inputs: Iterable[str]) -> List[Path]:
             found.append(path)
         elif path.is_dir():
             found.extend(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if p.is_file() and "__pycache__" not in p.parts and (p.suffix in CODE_SUFFIXES or "data" == name)
             )
     return sorted(found)

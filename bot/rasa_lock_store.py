@@ -6,6 +6,7 @@ process at a time, in the order its messages arrived (Rasa's ticket locks). Rasa
 `type: redis` takes host, port, db and password as separate keys; endpoints.production.yml
 names this class instead so that a shop sets Redis in one place.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

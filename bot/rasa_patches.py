@@ -36,6 +36,7 @@ on any other version it logs one line and leaves Rasa untouched. When upgrading 
 whether the new version still validates this way, then update `PATCHED_RASA_VERSION` or
 drop the patch.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,12 @@ def _rasa_is_pinned(without_patch: str) -> bool:
 
     if rasa.__version__ == PATCHED_RASA_VERSION:
         return True
-    logger.info("Rasa %s is not %s: %s (bot/rasa_patches.py not applied).", rasa.__version__, PATCHED_RASA_VERSION,
-                without_patch)
+    logger.info(
+        "Rasa %s is not %s: %s (bot/rasa_patches.py not applied).",
+        rasa.__version__,
+        PATCHED_RASA_VERSION,
+        without_patch,
+    )
     return False
 
 
@@ -158,7 +163,9 @@ def install_slot_mapping_skip() -> bool:
 
     setattr(_execute_validation_action, SKIP_MARKER, True)
     ActionExtractSlots._execute_validation_action = _execute_validation_action
-    logger.info("action_validate_slot_mappings is called only on turns with files or an identity (bot/rasa_patches.py).")
+    logger.info(
+        "action_validate_slot_mappings is called only on turns with files or an identity (bot/rasa_patches.py)."
+    )
     return True
 
 
@@ -194,13 +201,18 @@ def install_outage_message() -> bool:
             raise
         except Exception as error:
             if self.name() == ACTION_VALIDATE_SLOT_MAPPINGS:
-                logger.error("Custom action %s failed (%s): this message fills no slots.", self.name(),
-                             type(error).__name__)
+                logger.error(
+                    "Custom action %s failed (%s): this message fills no slots.", self.name(), type(error).__name__
+                )
                 # only the slots this message could fill are lost; the turn goes on, and an
                 # action the buyer is waiting for tells them if the action server is really down
                 return []
-            logger.error("Custom action %s failed (%s): the buyer is told %s.", self.name(), type(error).__name__,
-                         OUTAGE_RESPONSE)
+            logger.error(
+                "Custom action %s failed (%s): the buyer is told %s.",
+                self.name(),
+                type(error).__name__,
+                OUTAGE_RESPONSE,
+            )
             events = [FollowupAction(ACTION_LISTEN_NAME)]
             message = await nlg.generate(OUTAGE_RESPONSE, tracker, output_channel.name())
             if message and not _told_this_turn(tracker, message.get("text")):
@@ -292,13 +304,17 @@ def install_pause_from_handoff() -> bool:
                 HANDOFF_CHECK_SECONDS,
             )
         except Exception as error:
-            logger.error("Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
-                         type(error).__name__)
+            logger.error(
+                "Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
+                type(error).__name__,
+            )
             active, ended_at = False, None
         if active and not tracker.is_paused():
             logger.warning("A conversation with an active hand-off was not paused (a lost turn): paused again.")
             tracker.update(ConversationPaused())
-        elif not active and tracker.is_paused() and ended_at is not None and ended_at > (_paused_at(tracker) or ended_at):
+        elif (
+            not active and tracker.is_paused() and ended_at is not None and ended_at > (_paused_at(tracker) or ended_at)
+        ):
             logger.warning("A conversation whose hand-off ended was still paused (a lost hand-back): resumed.")
             tracker.update(ConversationResumed())
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))

@@ -9,6 +9,7 @@ URL is left exactly as Rasa's SQLTrackerStore sets it up.
 
 endpoints.yml names this class as the tracker store `type`; Rasa passes the `url` as `host`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Secrets the project generates for itself when the operator did not set one."""
+
 from __future__ import annotations
 
 import os
@@ -47,4 +48,6 @@ def actions_token(settings) -> str:
     import os
     from bot.config import PROJECT_ROOT
 
-    return os.environ.get("AFTERSALES_ACTIONS_TOKEN", "").strip() or persistent_secret(PROJECT_ROOT / "var" / "actions_token")
+    return os.environ.get("AFTERSALES_ACTIONS_TOKEN", "").strip() or persistent_secret(
+        PROJECT_ROOT / "var" / "actions_token"
+    )

@@ -14,6 +14,7 @@ What is limited (settings in bot/config.py, written like "10/hour" or "5/15minut
 - buyer messages per client address on the REST channel and the web chat:
   AFTERSALES_MESSAGES_PER_CLIENT (`message_throttle`).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -2,6 +2,7 @@
 
 Importing any of them (the Rasa server does when it reads credentials.yml) installs the
 log filter that keeps personal data out of the Rasa server's log (bot/logging_filters.py)."""
+
 from bot.logging_filters import install_personal_data_filter
 from bot.rasa_tracker_store import install_no_in_memory_fallback
 

@@ -17,6 +17,7 @@ HTTP API (bearer token AFTERSALES_RELAY_TOKEN, or the one generated into var/rel
         tells the ticket's buyer of its progress (`python -m bot tickets status|tracking`)
 The agent console (channels/console.py) calls the same functions in-process.
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,7 +32,13 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
-    ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, ConversationResumed, SlotSet, UserUttered,
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    SlotSet,
+    UserUttered,
 )
 from sanic import Blueprint, Sanic
 from sanic.exceptions import SanicException
@@ -101,7 +108,8 @@ def _reachable_output(app: Sanic, tracker) -> OutputChannel:
     output = output_channel_for(app, channel_name)
     if output is None:
         raise RelayError(
-            409, f"买家所在的渠道（{channel_name or '未知'}）不支持主动推送消息，无法把回复送达买家。请改用其他方式联系。"
+            409,
+            f"买家所在的渠道（{channel_name or '未知'}）不支持主动推送消息，无法把回复送达买家。请改用其他方式联系。",
         )
     return output
 
@@ -133,10 +141,14 @@ async def send_agent_message(app: Sanic, conversation_id: Text, text: Text, agen
     return {"delivered": True, "channel": tracker.get_latest_input_channel(), "at": event.timestamp}
 
 
-NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这条消息没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+NOT_PUSHED = (
+    "买家所在的渠道（{channel}）不能主动推送消息，这条消息没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+)
 
 
-async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Text, ticket_number: Optional[Text] = None) -> Dict[str, Any]:
+async def message_buyer(
+    app: Sanic, conversation_id: Text, text: Text, agent: Text, ticket_number: Optional[Text] = None
+) -> Dict[str, Any]:
     """A message from the ticket page to the buyer, through the buyer's own channel, whether
     or not a person has the chat. It is kept in the transcript either way; where the channel
     cannot push (REST) or the platform refuses, it is kept marked as not delivered and the
@@ -176,11 +188,17 @@ async def message_buyer(app: Sanic, conversation_id: Text, text: Text, agent: Te
     return result
 
 
-IMAGE_NOT_PUSHED = "买家所在的渠道（{channel}）不能主动推送消息，这张图片没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
-IMAGE_NOT_SUPPORTED = "买家所在的渠道（{channel}）暂不支持客服发送图片，这张图片没有送达买家，只记在了会话记录里。请改用文字说明。"
+IMAGE_NOT_PUSHED = (
+    "买家所在的渠道（{channel}）不能主动推送消息，这张图片没有送达买家，只记在了会话记录里。请改用电话或短信联系买家。"
+)
+IMAGE_NOT_SUPPORTED = (
+    "买家所在的渠道（{channel}）暂不支持客服发送图片，这张图片没有送达买家，只记在了会话记录里。请改用文字说明。"
+)
 
 
-async def send_agent_image(app: Sanic, conversation_id: Text, path: Path, attachment: Dict[str, Any], agent: Text) -> Dict[str, Any]:
+async def send_agent_image(
+    app: Sanic, conversation_id: Text, path: Path, attachment: Dict[str, Any], agent: Text
+) -> Dict[str, Any]:
     """An image from the evidence store (`path`, described by `attachment`) to the buyer
     through their own channel, kept in the transcript as the agent's message with the image.
     Where the channel cannot push or cannot carry images, or the platform refuses, it is
@@ -222,14 +240,20 @@ async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
     channel cannot push (REST, WeChat after its 48-hour window), the answer says so
     (`delivered: false`, a Chinese `note`) and the console shows the line as undelivered."""
     if not notice.conversation_id:
-        return {"delivered": False, "ticket_number": notice.ticket_number,
-                "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number)}
+        return {
+            "delivered": False,
+            "ticket_number": notice.ticket_number,
+            "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number),
+        }
     rasa_agent = app.ctx.agent
     async with rasa_agent.lock_store.lock(notice.conversation_id):
         tracker = await rasa_agent.tracker_store.retrieve(notice.conversation_id)
         if tracker is None or not tracker.events:
-            return {"delivered": False, "ticket_number": notice.ticket_number,
-                    "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number)}
+            return {
+                "delivered": False,
+                "ticket_number": notice.ticket_number,
+                "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number),
+            }
         channel = tracker.get_latest_input_channel()
         output = output_channel_for(app, channel)
         message = await generate(app, notice.response, tracker, output.name() if output else "", **notice.values)
@@ -249,14 +273,21 @@ async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
         tracker.update(event)
         await rasa_agent.processor.save_tracker(tracker)
     await console_live.announce(notice.conversation_id, "notice")
-    result = {"delivered": note is None, "channel": channel, "ticket_number": notice.ticket_number, "text": message.get("text")}
+    result = {
+        "delivered": note is None,
+        "channel": channel,
+        "ticket_number": notice.ticket_number,
+        "text": message.get("text"),
+    }
     if note:
         result["note"] = note
     return result
 
 
 async def notify_ticket_update(app: Sanic, ticket_number: Text, update: Text) -> Dict[str, Any]:
-    notice = await in_database(lambda session: promises.notice_for(tickets.require_ticket(session, ticket_number), update))
+    notice = await in_database(
+        lambda session: promises.notice_for(tickets.require_ticket(session, ticket_number), update)
+    )
     return await notify_buyer(app, notice)
 
 
@@ -375,9 +406,16 @@ async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[Output
         return False
     if estimate.wait_minutes is None:
         can_push = output_channel_for(app, tracker.get_latest_input_channel()) is not None
-        return await tell_buyer(app, conversation_id, RESPONSE_NOBODY_ONLINE if can_push else RESPONSE_NOBODY_ONLINE_NO_PUSH, output)
+        return await tell_buyer(
+            app, conversation_id, RESPONSE_NOBODY_ONLINE if can_push else RESPONSE_NOBODY_ONLINE_NO_PUSH, output
+        )
     return await tell_buyer(
-        app, conversation_id, RESPONSE_STILL_WAITING, output, position=estimate.position, wait_minutes=estimate.wait_minutes
+        app,
+        conversation_id,
+        RESPONSE_STILL_WAITING,
+        output,
+        position=estimate.position,
+        wait_minutes=estimate.wait_minutes,
     )
 
 
@@ -421,7 +459,7 @@ def canned_replies() -> List[Dict[Text, Text]]:
     replies = []
     for name, variants in (domain.get("responses") or {}).items():
         if name.startswith(CANNED_PREFIX) and variants and (variants[0] or {}).get("text"):
-            replies.append({"name": name[len(CANNED_PREFIX):], "text": variants[0]["text"]})
+            replies.append({"name": name[len(CANNED_PREFIX) :], "text": variants[0]["text"]})
     return replies
 
 
@@ -458,7 +496,9 @@ async def resume_conversation(app: Sanic, conversation_id: Text, agent: Text) ->
     return {"resumed": True, **delivery}
 
 
-async def resolve_conversation(app: Sanic, conversation_id: Text, agent: Text, pending: Optional[Text] = None) -> Dict[str, Any]:
+async def resolve_conversation(
+    app: Sanic, conversation_id: Text, agent: Text, pending: Optional[Text] = None
+) -> Dict[str, Any]:
     """Finish the conversation's tickets, give the chat back to the bot and ask for a score.
 
     A ticket whose remedy is still under way is not closed unless the agent chose so
@@ -511,7 +551,11 @@ async def _paused_tracker(app: Sanic, conversation_id: Text):
 
 
 async def _resume_and_say(
-    app: Sanic, tracker, responses: List[Text], slots: List[SlotSet] = (), values: Optional[Dict[str, Any]] = None,
+    app: Sanic,
+    tracker,
+    responses: List[Text],
+    slots: List[SlotSet] = (),
+    values: Optional[Dict[str, Any]] = None,
     output: Optional[OutputChannel] = None,
 ) -> Dict[str, Any]:
     """ConversationResumed, the slots, the bot's messages, then action_listen: the tracker

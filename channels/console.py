@@ -26,6 +26,7 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
     POST /console/api/tickets/<number>/tracking {carrier, tracking_number}  the buyer is told
     GET  /console/api/canned                                 canned replies (domain.yml utter_canned_*)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -124,8 +125,12 @@ class AgentConsoleInput(InputChannel):
             a deadline the buyer was promised (desk.flag_sla), on Rasa's own APScheduler."""
             scheduler = await jobs.scheduler()
             scheduler.add_job(
-                flag_sla_now, "interval", minutes=SLA_CHECK_MINUTES, id="aftersales_sla_watch",
-                replace_existing=True, next_run_time=datetime.now(timezone.utc),
+                flag_sla_now,
+                "interval",
+                minutes=SLA_CHECK_MINUTES,
+                id="aftersales_sla_watch",
+                replace_existing=True,
+                next_run_time=datetime.now(timezone.utc),
             )
 
         @console.middleware("response")
@@ -157,9 +162,14 @@ class AgentConsoleInput(InputChannel):
             except AccountError as refused:
                 locked = login_throttles.failed(username, client)
                 if locked:
-                    await in_database(lambda session: security_audit.record(
-                        session, security_audit.LOGIN_LOCKED, locked, details={"account": username[:64], "client": client}
-                    ))
+                    await in_database(
+                        lambda session: security_audit.record(
+                            session,
+                            security_audit.LOGIN_LOCKED,
+                            locked,
+                            details={"account": username[:64], "client": client},
+                        )
+                    )
                 return error_response(401, refused.message)
             result = json_response({"agent": _agent_json(agent)})
             result.cookies[SESSION_COOKIE] = token
@@ -183,8 +193,13 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/me", methods=["GET"])
         @signed_in
         async def me(request: Request, agent: SignedInAgent) -> HTTPResponse:
-            return json_response({"agent": _agent_json(agent), "timezone": get_settings().timezone,
-                                  "max_image_bytes": image_limits.max_image_bytes})
+            return json_response(
+                {
+                    "agent": _agent_json(agent),
+                    "timezone": get_settings().timezone,
+                    "max_image_bytes": image_limits.max_image_bytes,
+                }
+            )
 
         @console.route("/api/queue", methods=["GET"])
         @signed_in
@@ -199,7 +214,12 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/handoffs/<handoff_id>/claim", methods=["POST"])
         @signed_in
         async def claim(request: Request, agent: SignedInAgent, handoff_id: str) -> HTTPResponse:
-            if not (handoff_id.isascii() and handoff_id.isdigit() and len(handoff_id) <= 19 and int(handoff_id) <= MAX_ROW_ID):
+            if not (
+                handoff_id.isascii()
+                and handoff_id.isdigit()
+                and len(handoff_id) <= 19
+                and int(handoff_id) <= MAX_ROW_ID
+            ):
                 # the database's integers are 64-bit
                 return error_response(404, "找不到这个转人工记录。")
             handoff_id = int(handoff_id)
@@ -210,7 +230,9 @@ class AgentConsoleInput(InputChannel):
             except ServiceError as refused:
                 return error_response(409, refused.message)
             try:
-                told = await agent_relay.tell_agent_joined(request.app, conversation_id, agent.display_name or agent.username)
+                told = await agent_relay.tell_agent_joined(
+                    request.app, conversation_id, agent.display_name or agent.username
+                )
             except agent_relay.RelayError:
                 told = False
             return json_response({"claimed": True, "conversation_id": conversation_id, "buyer_notified": told})
@@ -268,14 +290,19 @@ class AgentConsoleInput(InputChannel):
                 return error_response(409, refused.message)
             body = await limited_body(request, image_limits.max_image_bytes)
             if body is None:
-                return error_response(413, f"图片太大了，最大 {megabytes(image_limits.max_image_bytes)}。请压缩后重新发送。")
+                return error_response(
+                    413, f"图片太大了，最大 {megabytes(image_limits.max_image_bytes)}。请压缩后重新发送。"
+                )
             name = Path(unquote(request.headers.get("x-file-name", ""))).name.strip()[:MAX_FILE_NAME] or None
             try:
                 stored = await asyncio.to_thread(
                     store_agent_image, body, evidence_dir=evidence_dir, declared_name=name, limits=image_limits
                 )
                 result = await agent_relay.send_agent_image(
-                    request.app, conversation_id, open_evidence(evidence_dir, stored.sha256), stored.attachment(name),
+                    request.app,
+                    conversation_id,
+                    open_evidence(evidence_dir, stored.sha256),
+                    stored.attachment(name),
                     agent.username,
                 )
             except EvidenceRejected as refused:
@@ -296,7 +323,9 @@ class AgentConsoleInput(InputChannel):
                 return error_response(400, refused.message)
             return json_response({"id": note_id})
 
-        async def on_owned_conversation(request: Request, agent: SignedInAgent, conversation_id: str, action) -> HTTPResponse:
+        async def on_owned_conversation(
+            request: Request, agent: SignedInAgent, conversation_id: str, action
+        ) -> HTTPResponse:
             """`action(app, conversation_id, agent)` on a conversation this agent (or a supervisor) holds."""
             try:
                 await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
@@ -333,6 +362,7 @@ class AgentConsoleInput(InputChannel):
             body = json_body(request)
             if body is None:
                 return error_response(400, "请求必须是 JSON 对象。")
+
             def edit(session):
                 before = tickets.require_ticket(session, ticket_number).status
                 ticket = desk.edit_ticket(session, ticket_number, agent, body)
@@ -352,13 +382,20 @@ class AgentConsoleInput(InputChannel):
         async def tracking(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
             body = json_body(request) or {}
             try:
-                await in_database(lambda session: promises.set_tracking(
-                    session, ticket_number, str(body.get("carrier") or ""), str(body.get("tracking_number") or ""),
-                    desk.agent_actor(agent.username),
-                ))
+                await in_database(
+                    lambda session: promises.set_tracking(
+                        session,
+                        ticket_number,
+                        str(body.get("carrier") or ""),
+                        str(body.get("tracking_number") or ""),
+                        desk.agent_actor(agent.username),
+                    )
+                )
             except ServiceError as refused:
                 return error_response(400, refused.message)
-            return json_response({"notice": await agent_relay.notify_ticket_update(request.app, ticket_number, promises.TRACKING)})
+            return json_response(
+                {"notice": await agent_relay.notify_ticket_update(request.app, ticket_number, promises.TRACKING)}
+            )
 
         @console.route("/api/tickets", methods=["GET"])
         @signed_in
@@ -388,7 +425,10 @@ class AgentConsoleInput(InputChannel):
                 {
                     "has_conversation": tracker is not None and bool(tracker.events),
                     "buyer_channel": tracker.get_latest_input_channel() if tracker is not None else None,
-                    "can_push": bool(tracker is not None and agent_relay.output_channel_for(request.app, tracker.get_latest_input_channel())),
+                    "can_push": bool(
+                        tracker is not None
+                        and agent_relay.output_channel_for(request.app, tracker.get_latest_input_channel())
+                    ),
                     "paused": bool(tracker is not None and tracker.is_paused()),
                     "total_lines": len(lines),
                     "lines": lines[since:],
@@ -436,7 +476,9 @@ class AgentConsoleInput(InputChannel):
             if not conversation_id:
                 return error_response(409, f"工单 {ticket_number} 没有关联的会话，无法在线联系买家，请改用电话或短信。")
             try:
-                result = await agent_relay.message_buyer(request.app, conversation_id, text, agent.username, ticket_number)
+                result = await agent_relay.message_buyer(
+                    request.app, conversation_id, text, agent.username, ticket_number
+                )
             except agent_relay.RelayError as refused:
                 return error_response(refused.status, refused.message)
             return json_response(result)
@@ -465,11 +507,15 @@ def _too_many_logins(seconds: int) -> HTTPResponse:
     result = error_response(429, f"登录失败次数太多，已暂时锁定，请 {minutes} 分钟后再试；如忘记密码请联系主管重置。")
     result.headers["Retry-After"] = str(seconds)
     return result
+
+
 async def flag_sla_now() -> None:
     zone = shop_zone()
     try:
         flags = await in_database(
-            lambda session: desk.flag_sla(session, show_time=lambda moment: to_shop_time(moment, zone).strftime("%m月%d日 %H:%M"))
+            lambda session: desk.flag_sla(
+                session, show_time=lambda moment: to_shop_time(moment, zone).strftime("%m月%d日 %H:%M")
+            )
         )
     except Exception:  # a failed round is logged; the next one tries again
         logger.exception("SLA watch failed")

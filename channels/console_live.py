@@ -7,6 +7,7 @@ Telegram) or an agent changed something, the room gets `console_update`
 `{"conversation_id", "kind"}` and the page reloads what it shows, instead of polling every
 few seconds. With AFTERSALES_REDIS_URL the room spans every Rasa replica (the web chat's
 socket.io manager)."""
+
 from __future__ import annotations
 
 import logging

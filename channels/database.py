@@ -1,6 +1,7 @@
 """The orders/tickets database for code running inside the Rasa server (channels), from the
 process's runtime (bot/bootstrap.py). Blocking SQL runs in a worker thread so that the server's
 event loop keeps serving other conversations meanwhile."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """JSON responses of the project's HTTP endpoints: Chinese text kept readable (not \\u-escaped),
 errors as {"error": "<clear Chinese message>"}."""
+
 from __future__ import annotations
 
 import functools

@@ -1,6 +1,7 @@
 """What the messaging-app channels (WeChat, Telegram) share inside the Rasa server: the
 shared state of this machine's processes, evidence files, buyer texts from domain.yml and
 background tasks."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,10 +79,13 @@ def too_long_reply(app: Any, limit: int) -> str:
     text = domain_text(app, MESSAGE_TOO_LONG) or f"您的消息太长了（超过 {limit} 个字），请分几条简短地说明。"
     return text.replace("{max_chars}", str(limit))
 
+
 TECHNICAL_PROBLEM = "utter_technical_problem"  # in domain.yml
 
 
-def answering_outages(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+def answering_outages(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[Any]]:
     """Wrap a channel's `on_new_message`: a turn that fails (the tracker database is away, the
     model is being replaced) answers the buyer `utter_technical_problem` instead of nothing,
     and the message is kept (bot/messaging/kept_messages.py) and added to the conversation
@@ -98,8 +102,12 @@ def answering_outages(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -
 
             try:
                 await asyncio.to_thread(
-                    kept_messages.keep, shared_state(), message.sender_id, message.text or "",
-                    message.metadata, message.input_channel,
+                    kept_messages.keep,
+                    shared_state(),
+                    message.sender_id,
+                    message.text or "",
+                    message.metadata,
+                    message.input_channel,
                 )
             except Exception:
                 logger.exception("the message of %s could not be kept either", message.sender_id)
@@ -129,8 +137,13 @@ async def store_kept_messages(message: UserMessage) -> None:
         for item in kept:
             metadata = {**(item.get("metadata") or {}), KEPT_MARK: item.get("at")}
             await processor._handle_message_with_tracker(
-                UserMessage(item.get("text") or "", None, message.sender_id, metadata=metadata,
-                            input_channel=item.get("input_channel") or message.input_channel),
+                UserMessage(
+                    item.get("text") or "",
+                    None,
+                    message.sender_id,
+                    metadata=metadata,
+                    input_channel=item.get("input_channel") or message.input_channel,
+                ),
                 tracker,
             )
         await processor.save_tracker(tracker)

@@ -13,6 +13,7 @@ channel and `metadata` goes to the tracker as it came. Here:
   a message over AFTERSALES_MAX_MESSAGE_CHARS is answered with `utter_message_too_long`
   without reaching the NLU.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,9 @@ class RestInput(RasaRestInput):
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         body = json_body(request) or {}
         metadata = body.get("metadata")
-        return trusted_metadata(metadata if isinstance(metadata, dict) else {}, self.evidence_dir, uploader_checked=False)
+        return trusted_metadata(
+            metadata if isinstance(metadata, dict) else {}, self.evidence_dir, uploader_checked=False
+        )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_rest", __name__)
@@ -69,7 +72,7 @@ class RestInput(RasaRestInput):
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             body = json_body(request)
             if body is None:
-                return error_response(400, "请求体必须是 JSON 对象，例如 {\"sender\": \"...\", \"message\": \"...\"}。")
+                return error_response(400, '请求体必须是 JSON 对象，例如 {"sender": "...", "message": "..."}。')
             try:
                 sender = inbound.conversation_id(body.get("sender"), "sender")
                 text = inbound.buyer_text(body.get("message"), "message")

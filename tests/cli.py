@@ -2,6 +2,7 @@
 with its own environment, standard input and captured output: what a shop's shell would see,
 without paying an interpreter start-up per command. The real entry point keeps one smoke test
 of its own (tests/unit/test_policy_cli.py)."""
+
 from __future__ import annotations
 
 import io

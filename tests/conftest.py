@@ -1,6 +1,7 @@
 """Suite-wide fixtures. Sub-folders: unit/ (pure Python, milliseconds), db/ (SQLite and
 PostgreSQL), nlu/ (trained NLU model), e2e/ (real Rasa + action servers over HTTP).
 tests/shared_assistant.py: the one pair of running servers that e2e/, channels/ and web/ share."""
+
 from pathlib import Path
 
 import pytest

@@ -13,6 +13,7 @@ write; the demo headphones order that many of them complain about is put back as
 day before each such test. Tests that must stop or restart servers of their own (security
 faults, cluster, perf, the out-of-hours shop) keep their own pairs; `restart()` here restarts
 the shared pair in place, and every view of it reads the current address."""
+
 from __future__ import annotations
 
 import base64
@@ -73,21 +74,23 @@ def headphone_orders_per_platform(path: Path) -> Path:
 def write_credentials(path: Path, wechat_url: str, telegram_url: str) -> Path:
     """The project's credentials.yml with the messaging apps enabled against the fakes."""
     channels: Dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8"))
-    channels.update({
-        "channels.wechat.WeChatInput": {
-            "appid": WECHAT_APPID,
-            "secret": WECHAT_SECRET,
-            "token": WECHAT_TOKEN,
-            "encoding_aes_key": WECHAT_AES_KEY,
-            "api_base_url": wechat_url,
-        },
-        "channels.telegram.TelegramInput": {
-            "access_token": TELEGRAM_TOKEN,
-            "secret_token": TELEGRAM_SECRET,
-            "api_base_url": telegram_url,
-        },
-        "channels.agent_relay.AgentRelayInput": {"token": RELAY_TOKEN},
-    })
+    channels.update(
+        {
+            "channels.wechat.WeChatInput": {
+                "appid": WECHAT_APPID,
+                "secret": WECHAT_SECRET,
+                "token": WECHAT_TOKEN,
+                "encoding_aes_key": WECHAT_AES_KEY,
+                "api_base_url": wechat_url,
+            },
+            "channels.telegram.TelegramInput": {
+                "access_token": TELEGRAM_TOKEN,
+                "secret_token": TELEGRAM_SECRET,
+                "api_base_url": telegram_url,
+            },
+            "channels.agent_relay.AgentRelayInput": {"token": RELAY_TOKEN},
+        }
+    )
     path.write_text(yaml.safe_dump(channels, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -134,8 +137,11 @@ class SharedView:
         return self.shared.api_token
 
     def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.shared.api_url}/conversations/{conversation_id}/tracker",
-                                params={"token": self.api_token}, timeout=30)
+        response = requests.get(
+            f"{self.shared.api_url}/conversations/{conversation_id}/tracker",
+            params={"token": self.api_token},
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -145,8 +151,16 @@ class SharedAssistant:
     them again (on new ports) with the same databases, tracker store, evidence folder and
     channels; the properties always name the current servers."""
 
-    def __init__(self, start: Callable[[], RunningAssistant], stop: Callable[[], None], workdir: Path,
-                 evidence_dir: Path, tracker_store: str, wechat: FakeWeChatApi, telegram: FakeTelegramBotApi) -> None:
+    def __init__(
+        self,
+        start: Callable[[], RunningAssistant],
+        stop: Callable[[], None],
+        workdir: Path,
+        evidence_dir: Path,
+        tracker_store: str,
+        wechat: FakeWeChatApi,
+        telegram: FakeTelegramBotApi,
+    ) -> None:
         self._start, self._stop = start, stop
         self.workdir, self.evidence_dir, self.tracker_store = workdir, evidence_dir, tracker_store
         self.wechat, self.telegram = wechat, telegram
@@ -184,13 +198,24 @@ def shared_assistant(trained_model: Path, tmp_path_factory) -> Iterator[SharedAs
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"  # the file running_assistant uses
     for username, (display_name, role, password) in AGENTS.items():
         created = run_cli(
-            "agents", "create", username, "--role", role, "--display-name", display_name, "--password-stdin",
-            env={"AFTERSALES_DATABASE_URL": database_url}, stdin=password + "\n",
+            "agents",
+            "create",
+            username,
+            "--role",
+            role,
+            "--display-name",
+            display_name,
+            "--password-stdin",
+            env={"AFTERSALES_DATABASE_URL": database_url},
+            stdin=password + "\n",
         )
         assert created.returncode == 0, created.stderr
     evidence_dir = workdir / "evidence"
-    orders = [DEMO_ORDERS, *([SHARED_ORDERS] if SHARED_ORDERS.exists() else []),
-              headphone_orders_per_platform(workdir / "headphones.json")]
+    orders = [
+        DEMO_ORDERS,
+        *([SHARED_ORDERS] if SHARED_ORDERS.exists() else []),
+        headphone_orders_per_platform(workdir / "headphones.json"),
+    ]
     settings = {
         "AFTERSALES_RELAY_TOKEN": RELAY_TOKEN,
         "AFTERSALES_SHOP_JWT_SECRET": SHOP_SECRET,
@@ -211,10 +236,16 @@ def shared_assistant(trained_model: Path, tmp_path_factory) -> Iterator[SharedAs
             def start() -> RunningAssistant:
                 order_files = orders if first_start[0] else ()  # a restart keeps the database as it is
                 first_start[0] = False
-                return servers.enter_context(running_assistant(
-                    trained_model, workdir, order_files, credentials=credentials, extra_env=settings,
-                    tracker_store=tracker_store,
-                ))
+                return servers.enter_context(
+                    running_assistant(
+                        trained_model,
+                        workdir,
+                        order_files,
+                        credentials=credentials,
+                        extra_env=settings,
+                        tracker_store=tracker_store,
+                    )
+                )
 
             yield SharedAssistant(start, servers.close, workdir, evidence_dir, tracker_store, wechat, telegram)
 

@@ -6,6 +6,7 @@ Examples:
     python -m bot agents list
     python -m bot agents password alice
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,15 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail, open_database
-from bot.console.accounts import MIN_PASSWORD_LENGTH, ROLE_LABELS, ROLES, AccountError, create_agent, list_agents, set_password
+from bot.console.accounts import (
+    MIN_PASSWORD_LENGTH,
+    ROLE_LABELS,
+    ROLES,
+    AccountError,
+    create_agent,
+    list_agents,
+    set_password,
+)
 from bot.db import session_scope
 
 
@@ -31,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("username", metavar="USERNAME", help="登录名：字母、数字、下划线、点、连字符")
     create.add_argument("--role", choices=ROLES, default="agent", help="角色：agent（客服，默认）或 supervisor（主管）")
     create.add_argument("--display-name", metavar="NAME", help="显示名（默认同登录名）")
-    create.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（用于脚本），否则交互输入两次")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="从标准输入读取密码（用于脚本），否则交互输入两次"
+    )
     add_database_option(create)
     create.set_defaults(func=_create)
 
@@ -39,7 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_database_option(listing)
     listing.set_defaults(func=_list)
 
-    password = actions.add_parser("password", help="重设密码（同时注销该账号的所有登录）", description="重设一个账号的密码。")
+    password = actions.add_parser(
+        "password", help="重设密码（同时注销该账号的所有登录）", description="重设一个账号的密码。"
+    )
     password.add_argument("username", metavar="USERNAME")
     password.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     add_database_option(password)

@@ -1,4 +1,5 @@
 """`python -m bot chat`: a terminal chat with a running assistant over the REST channel."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,9 @@ from bot.messaging.buttons import number_buttons, payload_for_reply
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("chat", help="在终端里和正在运行的助手对话（REST 渠道）")
-    parser.add_argument("--url", help="REST webhook 地址（默认 http://127.0.0.1:<AFTERSALES_RASA_PORT>/webhooks/rest/webhook）")
+    parser.add_argument(
+        "--url", help="REST webhook 地址（默认 http://127.0.0.1:<AFTERSALES_RASA_PORT>/webhooks/rest/webhook）"
+    )
     parser.add_argument("--sender", help="会话 ID（默认随机生成）")
     parser.set_defaults(func=chat)
 

@@ -3,6 +3,7 @@
 Also the database plumbing the `orders` and `tickets` commands share: the `--database-url`
 option, opening an up-to-date database, and turning database errors into Chinese messages.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="订单/工单数据库的表结构管理（Alembic 迁移，目录 migrations/）。",
     )
     actions = parser.add_subparsers(dest="db_command", title="操作", metavar="ACTION", parser_class=type(parser))
-    upgrade = actions.add_parser("upgrade", help="把数据库升级到最新表结构（不存在时创建）", description="执行 alembic upgrade head。")
+    upgrade = actions.add_parser(
+        "upgrade", help="把数据库升级到最新表结构（不存在时创建）", description="执行 alembic upgrade head。"
+    )
     add_database_option(upgrade)
     upgrade.set_defaults(func=_upgrade)
-    current = actions.add_parser("current", help="显示数据库当前的迁移版本", description="显示数据库当前的迁移版本和最新版本。")
+    current = actions.add_parser(
+        "current", help="显示数据库当前的迁移版本", description="显示数据库当前的迁移版本和最新版本。"
+    )
     add_database_option(current)
     current.set_defaults(func=_current)
     parser.set_defaults(func=lambda args: _usage(parser))
@@ -88,7 +93,9 @@ def _current(args: argparse.Namespace) -> int:
         return fail(database_error_message(error, args.database_url))
     head = head_revision()
     if revision is None:
-        print(f"数据库 {printable_url(args.database_url)} 还没有建表；最新版本 {head}。运行 `python -m bot db upgrade`。")
+        print(
+            f"数据库 {printable_url(args.database_url)} 还没有建表；最新版本 {head}。运行 `python -m bot db upgrade`。"
+        )
     else:
         state = "已是最新" if revision == head else f"需要升级到 {head}"
         print(f"数据库 {printable_url(args.database_url)} 当前版本 {revision}（{state}）。")

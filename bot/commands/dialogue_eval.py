@@ -1,5 +1,6 @@
 """`python -m bot dialogue-eval`: plays the scripted buyers against freshly started servers and
 reports task success and turns to a ticket (docs/dialogue-report.md)."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", type=Path, help="使用这个模型文件（.tar.gz）；默认按需训练并用 models/ 下最新的")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="报告路径（默认 docs/dialogue-report.md）")
-    parser.add_argument("--orders", type=Path, default=SHARED_ORDERS, help="共享样例订单（默认 ../shared/fixtures/orders.json）")
+    parser.add_argument(
+        "--orders", type=Path, default=SHARED_ORDERS, help="共享样例订单（默认 ../shared/fixtures/orders.json）"
+    )
     parser.add_argument("--only", nargs="*", default=(), help="只播放这些场景 id")
-    parser.add_argument("--record-stories", type=Path, metavar="YAML",
-                        help="把通过的、对应政策规则的对话导出为 Rasa 测试故事（如 tests/stories/policy_paths.yml）")
+    parser.add_argument(
+        "--record-stories",
+        type=Path,
+        metavar="YAML",
+        help="把通过的、对应政策规则的对话导出为 Rasa 测试故事（如 tests/stories/policy_paths.yml）",
+    )
     parser.set_defaults(func=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
     from benchmarks.conversations import (
-        TARGET_SUCCESS_RATE, ConversationHarness, load_scenarios, recorded_story, report_json, report_markdown,
+        TARGET_SUCCESS_RATE,
+        ConversationHarness,
+        load_scenarios,
+        recorded_story,
+        report_json,
+        report_markdown,
         stories_yaml,
     )
     from benchmarks.nlu import machine_description
@@ -64,12 +76,18 @@ def handler(args: argparse.Namespace) -> int:
             )
             seconds = time.monotonic() - started
             if args.record_stories:
-                stories = [recorded_story(running.api_url, o, running.api_token) for o in report.outcomes if o.passed and o.scenario.rule]
+                stories = [
+                    recorded_story(running.api_url, o, running.api_token)
+                    for o in report.outcomes
+                    if o.passed and o.scenario.rule
+                ]
                 args.record_stories.parent.mkdir(parents=True, exist_ok=True)
                 args.record_stories.write_text(stories_yaml(stories), encoding="utf-8")
                 print(f"已导出 {len(stories)} 个测试故事：{args.record_stories}")
-    print(f"\n任务成功率 {report.success_rate:.1%}，直接作答时开单轮数中位数 {report.median_turns_to_ticket}，"
-          f"{len(report.outcomes)} 个场景用时 {seconds:.0f} 秒。")
+    print(
+        f"\n任务成功率 {report.success_rate:.1%}，直接作答时开单轮数中位数 {report.median_turns_to_ticket}，"
+        f"{len(report.outcomes)} 个场景用时 {seconds:.0f} 秒。"
+    )
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(
         report_markdown(report, machine=machine_description(), date=time.strftime("%Y-%m-%d %H:%M")), encoding="utf-8"

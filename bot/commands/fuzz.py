@@ -1,5 +1,6 @@
 """`python -m bot fuzz`: the hostile-input benchmark (benchmarks/fuzz.py), report in
 docs/fuzz-report.md."""
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,14 @@ from bot.config import PROJECT_ROOT
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "fuzz", help="恶意/畸形请求基准：对所有入口发送 Hypothesis 生成的请求，统计 5xx、进程退出和正常买家的卡顿（报告写入 docs/fuzz-report.md）"
+        "fuzz",
+        help="恶意/畸形请求基准：对所有入口发送 Hypothesis 生成的请求，统计 5xx、进程退出和正常买家的卡顿（报告写入 docs/fuzz-report.md）",
     )
     parser.add_argument("--requests", type=int, default=10_000, help="请求总数（默认 10000）")
     parser.add_argument("--seed", type=int, default=13, help="Hypothesis 的种子（同一种子生成同样的请求）")
-    parser.add_argument("--model", type=Path, help="要测的模型文件（默认：与当前数据和配置对应的模型，否则 models/ 中最新的）")
+    parser.add_argument(
+        "--model", type=Path, help="要测的模型文件（默认：与当前数据和配置对应的模型，否则 models/ 中最新的）"
+    )
     parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "docs" / "fuzz-report.md")
     parser.set_defaults(func=fuzz)
 
@@ -33,7 +37,9 @@ def fuzz(args) -> int:
         print(f"[fuzz] 启动服务（模型 {model.name}）……", flush=True)
         with fuzzed_assistant(model, Path(workdir)) as target:
             print(f"[fuzz] 发送 {args.requests} 个请求……", flush=True)
-            result = run_fuzz(target, args.requests, args.seed, progress=lambda line: print("[fuzz] " + line, flush=True))
+            result = run_fuzz(
+                target, args.requests, args.seed, progress=lambda line: print("[fuzz] " + line, flush=True)
+            )
     load_after = os.getloadavg()
     report = render_report(result, args, model, started, load_before, load_after)
     args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -44,10 +50,12 @@ def fuzz(args) -> int:
 
 
 def summary(result) -> str:
-    return (f"请求 {result.requests} 个，用时 {result.seconds:.0f} 秒；5xx {result.tally.five_xx_count} 个；"
-            f"无应答 {result.tally.no_answer_count} 个；退出的进程 {len(result.exited)} 个"
-            f"{'（' + '、'.join(result.exited) + '）' if result.exited else ''}；正常买家 {len(result.buyer.latencies)} 轮，"
-            f"超过 2 秒 {result.stalls} 轮")
+    return (
+        f"请求 {result.requests} 个，用时 {result.seconds:.0f} 秒；5xx {result.tally.five_xx_count} 个；"
+        f"无应答 {result.tally.no_answer_count} 个；退出的进程 {len(result.exited)} 个"
+        f"{'（' + '、'.join(result.exited) + '）' if result.exited else ''}；正常买家 {len(result.buyer.latencies)} 轮，"
+        f"超过 2 秒 {result.stalls} 轮"
+    )
 
 
 def _percentile(values, fraction: float) -> float:
@@ -62,7 +70,9 @@ def render_report(result, args, model: Path, started, load_before, load_after) -
     surfaces = list(WEIGHTS)
     rows = []
     for surface in surfaces:
-        by_status = {key.split(" ", 1)[1]: count for key, count in tally.statuses.items() if key.split(" ", 1)[0] == surface}
+        by_status = {
+            key.split(" ", 1)[1]: count for key, count in tally.statuses.items() if key.split(" ", 1)[0] == surface
+        }
         shown = ", ".join(f"{status}: {count}" for status, count in sorted(by_status.items()))
         rows.append(f"| {surface} | {tally.sent[surface]} | {shown} |")
     latencies = result.buyer.latencies

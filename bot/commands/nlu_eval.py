@@ -1,4 +1,5 @@
 """`python -m bot nlu-eval`: measures the NLU on real buyer text and writes the report."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,16 @@ TARGETS = {
     "in_process_p50_ms": 20.0,
 }
 LATENCY_TEXTS = [
-    "耳机一边没声音了", "订单号 1234 5678 9012 3456", "我的快递到哪了", "客服态度太差了", "转人工",
-    "退货运费谁出", "尾号5678", "不是质量问题，就是不想要了", "你好", "谢谢",
+    "耳机一边没声音了",
+    "订单号 1234 5678 9012 3456",
+    "我的快递到哪了",
+    "客服态度太差了",
+    "转人工",
+    "退货运费谁出",
+    "尾号5678",
+    "不是质量问题，就是不想要了",
+    "你好",
+    "谢谢",
 ]
 
 
@@ -33,17 +42,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", type=Path, help="直接评测这个模型文件（.tar.gz），不训练")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="报告路径（默认 docs/nlu-report.md）")
-    parser.add_argument("--complaints", type=Path, default=DEFAULT_EVAL_DIR / "complaints_dev.csv",
-                        help="投诉类别评测集 CSV（text,label；label 为 quality/logistics/service）")
-    parser.add_argument("--intents", type=Path, default=DEFAULT_EVAL_DIR / "intents_dev.csv",
-                        help="意图评测集 CSV（text,label；label 为意图名）")
-    parser.add_argument("--cross-validation", action="store_true",
-                        help="在自有训练数据上做按来源分组的 5 折交叉验证（进程内，含基线）")
+    parser.add_argument(
+        "--complaints",
+        type=Path,
+        default=DEFAULT_EVAL_DIR / "complaints_dev.csv",
+        help="投诉类别评测集 CSV（text,label；label 为 quality/logistics/service）",
+    )
+    parser.add_argument(
+        "--intents",
+        type=Path,
+        default=DEFAULT_EVAL_DIR / "intents_dev.csv",
+        help="意图评测集 CSV（text,label；label 为意图名）",
+    )
+    parser.add_argument(
+        "--cross-validation", action="store_true", help="在自有训练数据上做按来源分组的 5 折交叉验证（进程内，含基线）"
+    )
     parser.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
     parser.add_argument("--latency-requests", type=int, default=200, help="测延迟的请求数（默认 200）")
     parser.add_argument("--no-http", action="store_true", help="跳过 HTTP /model/parse 延迟测量")
-    parser.add_argument("--leak-guard", action="store_true",
-                        help="只做防泄漏检查：训练数据和全部标注评论里与评测文本相同/几乎相同的条数（只报数量，不训练）")
+    parser.add_argument(
+        "--leak-guard",
+        action="store_true",
+        help="只做防泄漏检查：训练数据和全部标注评论里与评测文本相同/几乎相同的条数（只报数量，不训练）",
+    )
     parser.add_argument("--order-cases", type=int, default=520, help="订单号抽取生成样例数（默认 520，至少 500）")
     parser.set_defaults(func=handler)
 
@@ -101,7 +122,11 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print("检查 NLU 模型（数据和配置没变就复用）...")
         model_path, trained = nlu.up_to_date_model()
-    results["model"] = str(model_path.relative_to(PROJECT_ROOT) if model_path.is_absolute() and PROJECT_ROOT in model_path.parents else model_path)
+    results["model"] = str(
+        model_path.relative_to(PROJECT_ROOT)
+        if model_path.is_absolute() and PROJECT_ROOT in model_path.parents
+        else model_path
+    )
     results["trained"] = trained
     results["fingerprint"] = nlu.fingerprint()
     print(f"模型：{model_path}{'（新训练）' if trained else ''}")
@@ -110,8 +135,11 @@ def _run(args: argparse.Namespace) -> int:
     train = nlu.training_examples()
     baseline = nlu.baseline_classifier(train)
     results["training_counts"] = _counts(train)
-    results["overlap"] = {name: nlu.training_overlap(train, items)
-                          for name, items in (("complaints_dev", complaints), ("intents_dev", intents)) if items}
+    results["overlap"] = {
+        name: nlu.training_overlap(train, items)
+        for name, items in (("complaints_dev", complaints), ("intents_dev", intents))
+        if items
+    }
     results["fallback"] = nlu.fallback_settings()
     figures_dir = args.report.parent / FIGURES_DIR_NAME
 
@@ -134,20 +162,30 @@ def _run(args: argparse.Namespace) -> int:
         gold = nlu.complaint_gold(complaints)
         texts = [item.text for item in complaints]
         results["complaints"] = {
-            "ours": nlu.score(gold, [p.intent for p in predictions], [p.confidence for p in predictions],
-                              [p.confidence - p.second_confidence for p in predictions]),
+            "ours": nlu.score(
+                gold,
+                [p.intent for p in predictions],
+                [p.confidence for p in predictions],
+                [p.confidence - p.second_confidence for p in predictions],
+            ),
             "ours_complaint_only": nlu.score(gold, [p.complaint_intent for p in predictions]),
             "baseline": nlu.score(gold, baseline(texts)),
             "baseline_complaint_only": nlu.score(gold, baseline(texts, complaints_only=True)),
             "fallback_rate": sum(p.final_intent == nlu.FALLBACK_INTENT for p in predictions) / len(predictions),
         }
-        nlu.confusion_png(gold, [p.intent for p in predictions], figures_dir / "confusion_complaints.png", "complaints_dev")
+        nlu.confusion_png(
+            gold, [p.intent for p in predictions], figures_dir / "confusion_complaints.png", "complaints_dev"
+        )
     if intents:
         predictions = [model.predict(item.text) for item in intents]
         gold = [item.label for item in intents]
         results["intents"] = {
-            "ours": nlu.score(gold, [p.intent for p in predictions], [p.confidence for p in predictions],
-                              [p.confidence - p.second_confidence for p in predictions]),
+            "ours": nlu.score(
+                gold,
+                [p.intent for p in predictions],
+                [p.confidence for p in predictions],
+                [p.confidence - p.second_confidence for p in predictions],
+            ),
             "baseline": nlu.score(gold, baseline([item.text for item in intents])),
             "fallback_rate": sum(p.final_intent == nlu.FALLBACK_INTENT for p in predictions) / len(predictions),
         }
@@ -200,7 +238,9 @@ def _leak_guard(complaints: Optional[list], intents: Optional[list]) -> int:
         if items:
             overlap = nlu.training_overlap(train, items)
             found += overlap["identical"] + overlap["near"]
-            print(f"{name}: {overlap['identical']} 条相同 / {overlap['near']} 条几乎相同（共检查 {overlap['evaluated']} 条）")
+            print(
+                f"{name}: {overlap['identical']} 条相同 / {overlap['near']} 条几乎相同（共检查 {overlap['evaluated']} 条）"
+            )
     return 1 if found else 0
 
 
@@ -233,14 +273,22 @@ def _summary(results: Dict) -> str:
     lines = ["", "== NLU 评测摘要 =="]
     if "complaints" in results:
         ours, base = results["complaints"]["ours"], results["complaints"]["baseline"]
-        lines.append(f"投诉类别  准确率 {ours.accuracy:.3f}  macro-F1 {ours.macro_f1:.3f}   （基线 {base.accuracy:.3f} / {base.macro_f1:.3f}）")
+        lines.append(
+            f"投诉类别  准确率 {ours.accuracy:.3f}  macro-F1 {ours.macro_f1:.3f}   （基线 {base.accuracy:.3f} / {base.macro_f1:.3f}）"
+        )
     if "intents" in results:
         ours, base = results["intents"]["ours"], results["intents"]["baseline"]
-        lines.append(f"意图      准确率 {ours.accuracy:.3f}  macro-F1 {ours.macro_f1:.3f}   （基线 {base.accuracy:.3f} / {base.macro_f1:.3f}）")
-    lines.append(f"订单号抽取 完全匹配 {results['order_numbers']['exact_match']:.3f}（{results['order_numbers']['count']} 条生成样例）")
+        lines.append(
+            f"意图      准确率 {ours.accuracy:.3f}  macro-F1 {ours.macro_f1:.3f}   （基线 {base.accuracy:.3f} / {base.macro_f1:.3f}）"
+        )
+    lines.append(
+        f"订单号抽取 完全匹配 {results['order_numbers']['exact_match']:.3f}（{results['order_numbers']['count']} 条生成样例）"
+    )
     cv = results.get("cross_validation")
     if cv:
-        lines.append(f"交叉验证  准确率 {cv['accuracy']:.3f}  macro-F1 {cv['macro_f1']:.3f}（{cv['folds']} 折，{cv['date']}）")
+        lines.append(
+            f"交叉验证  准确率 {cv['accuracy']:.3f}  macro-F1 {cv['macro_f1']:.3f}（{cv['folds']} 折，{cv['date']}）"
+        )
     latency = results["latency_in_process"]
     lines.append(f"延迟（进程内） p50 {latency['p50_ms']:.1f} ms  p95 {latency['p95_ms']:.1f} ms")
     if results.get("latency_http"):

@@ -6,6 +6,7 @@ Examples:
     python -m bot orders show 6201458839270153
     python -m bot orders list --limit 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,14 +19,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.commands.db import EXIT_BAD_INPUT, EXIT_FAILURE, add_database_option, database_error_message, fail, open_database
+from bot.commands.db import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    add_database_option,
+    database_error_message,
+    fail,
+    open_database,
+)
 from bot.db import Order, session_scope
 from bot.domain.vocabulary import label_zh
 from bot.services.clock import shop_today, shop_zone, to_shop_time
 from bot.services.errors import ServiceError
 from bot.services.order_import import import_orders
 from bot.services.orders import find_order, latest_tracking_event, mask_address, mask_phone, tracking_events
-
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     importing = actions.add_parser(
         "import",
         help="导入订单文件（先自动创建/升级数据库表）",
-        description="导入交换格式的订单文件（{\"orders\": [...]} 或订单数组）。有错误的订单逐条报告并跳过，其余照常导入；"
+        description='导入交换格式的订单文件（{"orders": [...]} 或订单数组）。有错误的订单逐条报告并跳过，其余照常导入；'
         "同一订单号再次导入时更新原订单。",
     )
     importing.add_argument("file", type=Path, metavar="FILE", help="订单 JSON 文件")
@@ -49,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_database_option(importing)
     importing.set_defaults(func=_import)
 
-    show = actions.add_parser("show", help="查看一个订单（手机号、地址脱敏）", description="按订单号显示订单、商品和物流轨迹。")
+    show = actions.add_parser(
+        "show", help="查看一个订单（手机号、地址脱敏）", description="按订单号显示订单、商品和物流轨迹。"
+    )
     show.add_argument("order_number", metavar="ORDER_NUMBER", help="订单号")
     show.add_argument("--json", action="store_true", help="以 JSON 输出")
     add_database_option(show)
@@ -60,7 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_database_option(listing)
     listing.set_defaults(func=_list)
 
-    parser.set_defaults(func=lambda args: fail(parser.format_usage().rstrip() + "\n请指定操作：import、show 或 list。", EXIT_BAD_INPUT))
+    parser.set_defaults(
+        func=lambda args: fail(parser.format_usage().rstrip() + "\n请指定操作：import、show 或 list。", EXIT_BAD_INPUT)
+    )
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -147,7 +158,13 @@ def order_view(order: Order) -> dict:
         "tracking_number": order.tracking_number,
         "total": str(order.total),
         "items": [
-            {"sku": item.sku, "name": item.name, "category": item.category, "unit_price": str(item.unit_price), "quantity": item.quantity}
+            {
+                "sku": item.sku,
+                "name": item.name,
+                "category": item.category,
+                "unit_price": str(item.unit_price),
+                "quantity": item.quantity,
+            }
             for item in order.items
         ],
         "tracking_events": [{"at": when(event.at), "text": event.text} for event in tracking_events(order)],
@@ -158,7 +175,9 @@ def order_view(order: Order) -> dict:
 
 
 def _order_text(view: dict) -> str:
-    where = "跨境" + (f"（{view['origin_country']}）" if view["origin_country"] else "") if view["cross_border"] else "国内"
+    where = (
+        "跨境" + (f"（{view['origin_country']}）" if view["origin_country"] else "") if view["cross_border"] else "国内"
+    )
     lines = [
         f"订单 {view['order_number']}  {label_zh('order_status', view['status'])}  {where}",
         f"买家：{view['buyer_name']}  {view['buyer_phone']}" + (f"  {view['address']}" if view["address"] else ""),
@@ -168,7 +187,10 @@ def _order_text(view: dict) -> str:
         f"物流：{view['carrier'] or '—'} {view['tracking_number'] or ''}".rstrip(),
         "商品：",
     ]
-    lines += [f"  - {item['name']}（{item['sku']}，{item['category']}）¥{item['unit_price']} × {item['quantity']}" for item in view["items"]]
+    lines += [
+        f"  - {item['name']}（{item['sku']}，{item['category']}）¥{item['unit_price']} × {item['quantity']}"
+        for item in view["items"]
+    ]
     if view["tracking_events"]:
         lines.append("物流轨迹：")
         lines += [f"  {event['at']}  {event['text']}" for event in view["tracking_events"]]

@@ -1,6 +1,7 @@
 """`python -m bot persona-eval`: simulated buyers (personas) against freshly started servers;
 reports task success, turns to a ticket and every failure with its transcript
 (docs/persona-report.md)."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "并写出带完整对话记录的 markdown 报告。每条依赖链开始前都把数据库恢复到测试当天的状态。",
     )
     parser.add_argument(
-        "--personas", type=Path, nargs="+", metavar="FILE",
+        "--personas",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
         help="买家画像文件（默认：项目自带的 benchmarks/personas_*.yaml，以及存在时的 ../shared/eval/personas_dev.yaml）",
     )
     parser.add_argument("--model", type=Path, help="使用这个模型文件（.tar.gz）；默认按需训练并用 models/ 下最新的")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="报告路径（默认 docs/persona-report.md）")
     parser.add_argument(
-        "--orders", type=Path, nargs="+", metavar="FILE",
+        "--orders",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
         help="订单文件（默认：shop/demo_orders.json，以及存在时的 ../shared/fixtures/orders.json）",
     )
     parser.add_argument("--only", nargs="*", default=(), metavar="ID", help="只播放这些买家（连同它们依赖的买家）")
@@ -50,8 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handler(args: argparse.Namespace) -> int:
     from benchmarks.nlu import machine_description
     from benchmarks.personas import (
-        TARGET_SUCCESS_RATE, PersonaFormatError, PersonaRunner, chains, load_average, load_personas, report_json,
-        report_markdown, rest_sender,
+        TARGET_SUCCESS_RATE,
+        PersonaFormatError,
+        PersonaRunner,
+        chains,
+        load_average,
+        load_personas,
+        report_json,
+        report_markdown,
+        rest_sender,
     )
     from bot.commands.serve import train_if_changed
     from bot.db.engine import make_engine
@@ -96,20 +110,28 @@ def handler(args: argparse.Namespace) -> int:
             report = runner.run_all(
                 personas,
                 progress=lambda o: print(
-                    f"{'通过' if o.passed else '失败'}  {o.persona.source}:{o.persona.id}  {'；'.join(o.failures)}", flush=True
+                    f"{'通过' if o.passed else '失败'}  {o.persona.source}:{o.persona.id}  {'；'.join(o.failures)}",
+                    flush=True,
                 ),
             )
             seconds = time.monotonic() - started
     load = load_average()
     passed = sum(o.passed for o in report.outcomes)
-    print(f"\n任务成功 {passed}/{len(report.outcomes)}（{report.success_rate:.1%}），直接作答时开单轮数中位数 "
-          f"{report.median_turns_to_ticket}，用时 {seconds:.0f} 秒。")
+    print(
+        f"\n任务成功 {passed}/{len(report.outcomes)}（{report.success_rate:.1%}），直接作答时开单轮数中位数 "
+        f"{report.median_turns_to_ticket}，用时 {seconds:.0f} 秒。"
+    )
     for source, outcomes in report.by_source().items():
         print(f"  {source}：{sum(o.passed for o in outcomes)}/{len(outcomes)}")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(
-        report_markdown(report, machine=machine_description(), date=time.strftime("%Y-%m-%d %H:%M"), load=load,
-                        model=Path(model).name),
+        report_markdown(
+            report,
+            machine=machine_description(),
+            date=time.strftime("%Y-%m-%d %H:%M"),
+            load=load,
+            model=Path(model).name,
+        ),
         encoding="utf-8",
     )
     args.report.with_suffix(".json").write_text(report_json(report), encoding="utf-8")

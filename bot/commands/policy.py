@@ -4,6 +4,7 @@ Examples:
     python -m bot policy --category digital --delivered-days-ago 10 --cross-border --issue defect --evidence
     python -m bot policy --order-file ../shared/fixtures/orders.json --order-id 9537610396283960 --issue defect --json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,18 @@ from bot.policy.interchange import InterchangeError, interchange_orders, order_f
 EXIT_BAD_INPUT = 2
 
 MANUAL_ORDER_OPTIONS = (
-    "category", "cross_border", "status", "paid_days_ago", "paid_hours_ago", "shipped_days_ago",
-    "delivered_days_ago", "promised_days", "price", "total", "payment", "name",
+    "category",
+    "cross_border",
+    "status",
+    "paid_days_ago",
+    "paid_hours_ago",
+    "shipped_days_ago",
+    "delivered_days_ago",
+    "promised_days",
+    "price",
+    "total",
+    "payment",
+    "name",
 )
 
 
@@ -55,13 +66,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where = manual.add_mutually_exclusive_group()
     where.add_argument("--cross-border", dest="cross_border", action="store_const", const=True, help="跨境订单")
     where.add_argument("--domestic", dest="cross_border", action="store_const", const=False, help="国内订单（默认）")
-    manual.add_argument("--status", type=_enum_value(OrderStatus, "订单状态"), metavar=_choices(OrderStatus),
-                        help="默认按给出的日期推断：有签收日为 delivered，有发货日为 in_transit，否则 awaiting_shipment")
+    manual.add_argument(
+        "--status",
+        type=_enum_value(OrderStatus, "订单状态"),
+        metavar=_choices(OrderStatus),
+        help="默认按给出的日期推断：有签收日为 delivered，有发货日为 in_transit，否则 awaiting_shipment",
+    )
     manual.add_argument("--paid-days-ago", type=_non_negative_int, metavar="天")
-    manual.add_argument("--paid-hours-ago", type=_non_negative_number, metavar="小时", help="付款距今小时数（用于 48 小时发货规则）")
+    manual.add_argument(
+        "--paid-hours-ago", type=_non_negative_number, metavar="小时", help="付款距今小时数（用于 48 小时发货规则）"
+    )
     manual.add_argument("--shipped-days-ago", type=_non_negative_int, metavar="天")
     manual.add_argument("--delivered-days-ago", type=_non_negative_int, metavar="天")
-    manual.add_argument("--promised-days", type=_non_negative_int, metavar="天", help="承诺发货后几天送达（默认按政策文件）")
+    manual.add_argument(
+        "--promised-days", type=_non_negative_int, metavar="天", help="承诺发货后几天送达（默认按政策文件）"
+    )
     manual.add_argument("--price", type=_non_negative_number, metavar="元", help="商品单价")
     manual.add_argument("--total", type=_non_negative_number, metavar="元", help="订单总额（默认等于单价）")
     manual.add_argument("--payment", type=_enum_value(PaymentMethod, "支付方式"), metavar=_choices(PaymentMethod))
@@ -69,13 +88,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     buyer = parser.add_argument_group("买家的问题")
     buyer.add_argument("--issue", type=_enum_value(SubIssue, "问题类型"), metavar=_choices(SubIssue))
-    buyer.add_argument("--complaint", type=_enum_value(ComplaintCategory, "投诉类别"), metavar=_choices(ComplaintCategory),
-                       help="只知道大类时使用；给了 --issue 时可省略")
+    buyer.add_argument(
+        "--complaint",
+        type=_enum_value(ComplaintCategory, "投诉类别"),
+        metavar=_choices(ComplaintCategory),
+        help="只知道大类时使用；给了 --issue 时可省略",
+    )
     buyer.add_argument("--evidence", action="store_true", help="买家已提供照片或视频")
     used = buyer.add_mutually_exclusive_group()
     used.add_argument("--unused", dest="item_unused", action="store_const", const=True, help="商品未使用、包装完好")
     used.add_argument("--used", dest="item_unused", action="store_const", const=False, help="商品已使用或已拆封")
-    buyer.add_argument("--repeat-contacts", type=_non_negative_int, default=0, metavar="次", help="此前就同一订单联系过几次")
+    buyer.add_argument(
+        "--repeat-contacts", type=_non_negative_int, default=0, metavar="次", help="此前就同一订单联系过几次"
+    )
     buyer.add_argument("--earlier-ticket-overdue", action="store_true", help="买家之前的工单已超时")
     buyer.add_argument("--repeated-fault", action="store_true", help="同一故障维修后再次出现")
     buyer.add_argument("--wants-human", action="store_true", help="买家要求人工客服")
@@ -141,7 +166,11 @@ def _order_from_options(args: argparse.Namespace, today: date, now: datetime) ->
     if args.paid_hours_ago is not None:
         paid_at = now - timedelta(hours=args.paid_hours_ago)
     status = args.status or (
-        OrderStatus.DELIVERED if delivered_at else OrderStatus.IN_TRANSIT if shipped_at else OrderStatus.AWAITING_SHIPMENT
+        OrderStatus.DELIVERED
+        if delivered_at
+        else OrderStatus.IN_TRANSIT
+        if shipped_at
+        else OrderStatus.AWAITING_SHIPMENT
     )
     price = args.price if args.price is not None else 0.0
     return OrderFacts(
@@ -179,15 +208,18 @@ def _situation(args: argparse.Namespace) -> Situation:
 def _summary(order: OrderFacts, decision: Decision, today: date) -> str:
     lines: List[str] = [
         f"订单：{order.order_id}（{order.item_name or order.item_category.value}）  计算日期：{today.isoformat()}",
-        f"适用规则：{decision.rule_id}" + (f"（另适用 {'、'.join(decision.secondary_rules)}）" if decision.secondary_rules else ""),
+        f"适用规则：{decision.rule_id}"
+        + (f"（另适用 {'、'.join(decision.secondary_rules)}）" if decision.secondary_rules else ""),
         f"处理方案：{' / '.join(label_zh('remedy', r) for r in decision.remedies)}",
         f"退回运费：{label_zh('shipping_payer', decision.shipping_payer)}",
         f"需要凭证：{'是，尚未提供' if decision.evidence_required else '否'}",
     ]
     if decision.missing_facts:
         lines.append(f"还需确认：{'、'.join(label_zh('missing_fact', f) for f in decision.missing_facts)}")
-    lines.append(f"优先级：{label_zh('priority', decision.priority)}    转人工：{'是' if decision.escalate else '否'}"
-                 f"    登记工单：{'是' if decision.opens_ticket else '否'}")
+    lines.append(
+        f"优先级：{label_zh('priority', decision.priority)}    转人工：{'是' if decision.escalate else '否'}"
+        f"    登记工单：{'是' if decision.opens_ticket else '否'}"
+    )
     if decision.days_since_delivery is not None:
         lines.append(f"签收后天数：{decision.days_since_delivery}")
     if decision.warranty_end is not None:
@@ -201,7 +233,9 @@ def _summary(order: OrderFacts, decision: Decision, today: date) -> str:
         lines.append(f"退换货处理：退回商品到达后 {decision.return_processing_hours} 小时内")
     if decision.action_due is not None:
         lines.append(f"本规则跟进截止：{_minute(decision.action_due)}")
-    lines.append(f"首次响应截止：{_minute(decision.first_response_due)}    解决截止：{_minute(decision.resolution_due)}")
+    lines.append(
+        f"首次响应截止：{_minute(decision.first_response_due)}    解决截止：{_minute(decision.resolution_due)}"
+    )
     lines.append(f"给买家的说明：{decision.explanation}")
     return "\n".join(lines)
 
@@ -217,6 +251,7 @@ def _now_on(today: date) -> datetime:
 
 
 # --- argument types with Chinese messages ---------------------------------------------------
+
 
 def _choices(kind: Type[Enum]) -> str:
     return "{" + ",".join(member.value for member in kind) + "}"

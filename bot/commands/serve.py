@@ -5,6 +5,7 @@ fingerprint says the data or config changed, starts the action server and the Ra
 prints where they listen (REST, the buyers' web chat /chat/, the agent console /console/),
 and stops both on Ctrl-C.
 """
+
 from __future__ import annotations
 
 import signal
@@ -31,10 +32,13 @@ DEMO_ORDERS = PROJECT_ROOT / "shop" / "demo_orders.json"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("serve", help="启动售后助手（动作服务器 + Rasa 服务器：REST、网页聊天、人工客服控制台）")
+    parser = subparsers.add_parser(
+        "serve", help="启动售后助手（动作服务器 + Rasa 服务器：REST、网页聊天、人工客服控制台）"
+    )
     parser.add_argument("--no-demo-data", action="store_true", help="不导入演示订单")
     parser.add_argument(
-        "--production", action="store_true",
+        "--production",
+        action="store_true",
         help="生产启动：不导入演示订单、不训练（使用 models/ 中与当前数据和配置对应的模型，或 --model）",
     )
     parser.add_argument("--model", type=Path, help="使用这个模型文件，不训练")
@@ -63,7 +67,8 @@ def train_if_changed() -> Path:
     print(f"[serve] 数据或配置有变化（或还没有模型），开始训练 {model.name}（需要几分钟）……")
     result = subprocess.run(
         [venv_executable("rasa"), "train", "--out", "models", "--fixed-model-name", model.name.removesuffix(".tar.gz")],
-        cwd=PROJECT_ROOT, env=rasa_environment(),
+        cwd=PROJECT_ROOT,
+        env=rasa_environment(),
     )
     if result.returncode != 0 or not model.exists():
         raise SystemExit("模型训练失败，请查看上面的 Rasa 输出。")
@@ -116,8 +121,14 @@ def serve(args) -> int:
         actions = start_action_server(settings.actions_port, env, logs / "actions.log")
         processes.append(actions)
         rasa = start_rasa_server(
-            model, settings.rasa_port, settings.actions_port, settings.tracker_store_url or settings.tracker_db, env,
-            logs / "rasa.log", api_token=api, cors_origins=settings.cors_origins,
+            model,
+            settings.rasa_port,
+            settings.actions_port,
+            settings.tracker_store_url or settings.tracker_db,
+            env,
+            logs / "rasa.log",
+            api_token=api,
+            cors_origins=settings.cors_origins,
         )
         processes.append(rasa)
         print("[serve] 正在启动动作服务器和 Rasa 服务器（加载模型约需 1 分钟）……")

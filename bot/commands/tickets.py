@@ -10,6 +10,7 @@ A status change or a new tracking number is told to the buyer through their own 
 the running assistant (POST /webhooks/agent_relay/ticket_update on AFTERSALES_RASA_PORT); the
 command says whether it arrived.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,13 +42,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="tickets_command", title="操作", metavar="ACTION", parser_class=type(parser))
 
     listing = actions.add_parser("list", help="列出工单（最新的在前）", description="列出工单，最新的在前。")
-    listing.add_argument("--status", choices=STATUS_CHOICES, metavar="STATUS", help="只看某个状态：" + "、".join(STATUS_CHOICES))
+    listing.add_argument(
+        "--status", choices=STATUS_CHOICES, metavar="STATUS", help="只看某个状态：" + "、".join(STATUS_CHOICES)
+    )
     listing.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="最多显示几条（默认 50）")
     listing.add_argument("--json", action="store_true", help="以 JSON 输出")
     add_database_option(listing)
     listing.set_defaults(func=_list)
 
-    show = actions.add_parser("show", help="查看一个工单的详情", description="显示工单、处理记录（审计）、凭证和满意度评分。")
+    show = actions.add_parser(
+        "show", help="查看一个工单的详情", description="显示工单、处理记录（审计）、凭证和满意度评分。"
+    )
     show.add_argument("ticket_number", metavar="TICKET_NUMBER", help="工单号，如 AS202611210001")
     show.add_argument("--json", action="store_true", help="以 JSON 输出")
     add_database_option(show)
@@ -59,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="变更工单状态；不允许的变更（如 closed → open）会被拒绝。每次变更都记入处理记录。",
     )
     status.add_argument("ticket_number", metavar="TICKET_NUMBER", help="工单号")
-    status.add_argument("new_status", choices=STATUS_CHOICES, metavar="STATUS", help="新状态：" + "、".join(STATUS_CHOICES))
+    status.add_argument(
+        "new_status", choices=STATUS_CHOICES, metavar="STATUS", help="新状态：" + "、".join(STATUS_CHOICES)
+    )
     status.add_argument("--agent", metavar="NAME", help="操作的客服（记为 agent:NAME；默认记为 cli）")
     status.add_argument("--note", help="备注")
     add_database_option(status)
@@ -77,7 +84,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_database_option(tracking)
     tracking.set_defaults(func=_set_tracking)
 
-    parser.set_defaults(func=lambda args: fail(parser.format_usage().rstrip() + "\n请指定操作：list、show、status 或 tracking。", EXIT_BAD_INPUT))
+    parser.set_defaults(
+        func=lambda args: fail(
+            parser.format_usage().rstrip() + "\n请指定操作：list、show、status 或 tracking。", EXIT_BAD_INPUT
+        )
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -140,7 +151,9 @@ def _set_tracking(args: argparse.Namespace) -> int:
     try:
         engine = open_database(args.database_url)
         with session_scope(engine) as session:
-            number = promises.set_tracking(session, args.ticket_number, args.carrier, args.tracking_number, actor).ticket_number
+            number = promises.set_tracking(
+                session, args.ticket_number, args.carrier, args.tracking_number, actor
+            ).ticket_number
     except ServiceError as error:
         return fail(error.message)
     except SQLAlchemyError as error:
@@ -157,8 +170,10 @@ def _tell_buyer(ticket_number: str, update: str) -> str:
     url = f"http://127.0.0.1:{settings.rasa_port}/webhooks/agent_relay/ticket_update"
     try:
         answer = requests.post(
-            url, json={"ticket_number": ticket_number, "update": update},
-            headers={"Authorization": f"Bearer {relay_token(settings)}"}, timeout=30,
+            url,
+            json={"ticket_number": ticket_number, "update": update},
+            headers={"Authorization": f"Bearer {relay_token(settings)}"},
+            timeout=30,
         )
     except requests.RequestException:
         return f"买家没有收到通知：助手没有在运行（{url} 连不上）。请启动助手后重试，或改用电话或短信联系买家。"
@@ -251,10 +266,13 @@ def _detail_text(view: dict) -> str:
     lines = [
         f"工单 {view['ticket_number']}  {status}  优先级 {label_zh('priority', view['priority'])}"
         + ("  需人工" if view["escalate"] else ""),
-        f"订单 {view['order_number']}" + (f"  商品 {view['item']['name'] or view['item']['sku']}" if view["item"]["sku"] else ""),
-        f"问题：{label_zh('category', view['category'])}" + (f" / {view['sub_issue']}" if view["sub_issue"] else "")
+        f"订单 {view['order_number']}"
+        + (f"  商品 {view['item']['name'] or view['item']['sku']}" if view["item"]["sku"] else ""),
+        f"问题：{label_zh('category', view['category'])}"
+        + (f" / {view['sub_issue']}" if view["sub_issue"] else "")
         + f"  规则 {view['rule_id'] or '—'}",
-        "可选方案：" + ("、".join(_remedy_text(remedy) for remedy in view["offered_remedies"]) or "—")
+        "可选方案："
+        + ("、".join(_remedy_text(remedy) for remedy in view["offered_remedies"]) or "—")
         + f"  已选：{_remedy_text(view['chosen_remedy'])}",
         f"首次响应截止 {view['first_response_due'] or '—'}  解决截止 {view['resolution_due'] or '—'}"
         + (f"  退款截止 {view['refund_due']}" if view["refund_due"] else "")
@@ -269,12 +287,21 @@ def _detail_text(view: dict) -> str:
     for event in view["events"]:
         change = f"{event['from_status'] or '—'} → {event['to_status']}" if event["to_status"] else ""
         details = json.dumps(event["details"], ensure_ascii=False) if event["details"] else ""
-        lines.append("  " + "  ".join(part for part in (event["at"], event["actor"], change, event["note"] or "", details) if part))
+        lines.append(
+            "  "
+            + "  ".join(part for part in (event["at"], event["actor"], change, event["note"] or "", details) if part)
+        )
     lines.append("凭证：" + ("" if view["evidence"] else "无"))
     for piece in view["evidence"]:
-        lines.append(f"  {piece['received_at']}  {piece['original_filename'] or piece['reference']}  {piece['media_type'] or ''}  {piece['sha256'][:12]}…")
+        lines.append(
+            f"  {piece['received_at']}  {piece['original_filename'] or piece['reference']}  {piece['media_type'] or ''}  {piece['sha256'][:12]}…"
+        )
     satisfaction = view["satisfaction"]
-    lines.append(f"满意度：{satisfaction['score']} 分" + (f"（{satisfaction['comment']}）" if satisfaction["comment"] else "") if satisfaction else "满意度：未评价")
+    lines.append(
+        f"满意度：{satisfaction['score']} 分" + (f"（{satisfaction['comment']}）" if satisfaction["comment"] else "")
+        if satisfaction
+        else "满意度：未评价"
+    )
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ dependency) and a random per-password salt; the parameters are stored with the h
 can be raised later without breaking existing accounts. A login creates a random session
 token for the browser cookie; the database keeps only its SHA-256 and an expiry time.
 """
+
 from __future__ import annotations
 
 import base64
@@ -144,13 +145,17 @@ def log_in(
     if not agent.active:
         raise AccountError("该账号已停用，请联系主管。")
     token = secrets.token_urlsafe(32)
-    session.add(AgentSession(token_hash=_token_hash(token), agent_id=agent.id, created_at=now, expires_at=now + lifetime))
+    session.add(
+        AgentSession(token_hash=_token_hash(token), agent_id=agent.id, created_at=now, expires_at=now + lifetime)
+    )
     agent.last_login_at = now
     session.flush()
     return token, SignedInAgent.of(agent)
 
 
-def agent_for_token(session: Session, token: Optional[str], *, now: Optional[datetime] = None) -> Optional[SignedInAgent]:
+def agent_for_token(
+    session: Session, token: Optional[str], *, now: Optional[datetime] = None
+) -> Optional[SignedInAgent]:
     """The signed-in agent of a cookie token, or None when unknown, ended or expired."""
     if not token:
         return None
@@ -197,12 +202,18 @@ class LoginThrottles:
 
     @classmethod
     def from_settings(cls, settings) -> "LoginThrottles":
-        return cls(settings.login_attempts_per_account, settings.login_attempts_per_client, settings.redis_url,
-                   settings.database_url)
+        return cls(
+            settings.login_attempts_per_account,
+            settings.login_attempts_per_client,
+            settings.redis_url,
+            settings.database_url,
+        )
 
     def wait_seconds(self, username: str, client: str) -> int:
         """0 when a login may be tried, else the seconds until it may."""
-        waits = [throttle.retry_after_seconds(key) for throttle, key in self._keys(username, client) if throttle.blocked(key)]
+        waits = [
+            throttle.retry_after_seconds(key) for throttle, key in self._keys(username, client) if throttle.blocked(key)
+        ]
         return max(waits, default=0)
 
     def failed(self, username: str, client: str) -> Optional[str]:

@@ -2,6 +2,7 @@
 conversation's order, tickets, evidence and notes, ticket edits, hand-back and resolve, and the
 dashboard figures. Every function returns plain dicts ready for JSON; times are ISO-8601 UTC.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -94,7 +95,9 @@ def handoff_summary(handoff: Handoff, policy: PolicyConfig, now: datetime) -> Di
     }
 
 
-def queue(session: Session, view: str, agent: SignedInAgent, policy: PolicyConfig, *, now: Optional[datetime] = None) -> List[Dict[str, Any]]:
+def queue(
+    session: Session, view: str, agent: SignedInAgent, policy: PolicyConfig, *, now: Optional[datetime] = None
+) -> List[Dict[str, Any]]:
     """waiting: the unclaimed queue (most urgent, then oldest first); mine: what `agent` holds;
     all: every open hand-over plus the latest 50 finished ones."""
     if view not in QUEUE_VIEWS:
@@ -166,7 +169,9 @@ def conversation_details(
     handoff = latest_handoff(session, conversation_id)
     rows = conversation_tickets(session, conversation_id, ticket_numbers)
     notes = session.execute(
-        select(ConversationNote).where(ConversationNote.conversation_id == conversation_id).order_by(ConversationNote.id)
+        select(ConversationNote)
+        .where(ConversationNote.conversation_id == conversation_id)
+        .order_by(ConversationNote.id)
     ).scalars()
     return {
         "conversation_id": conversation_id,
@@ -174,7 +179,8 @@ def conversation_details(
         "verified_order": verified_order(session, verified_order_number),
         "tickets": [ticket_details(ticket) for ticket in rows],
         "notes": [
-            {"id": note.id, "author": note.author, "body": note.body, "created_at": _iso(note.created_at)} for note in notes
+            {"id": note.id, "author": note.author, "body": note.body, "created_at": _iso(note.created_at)}
+            for note in notes
         ],
     }
 
@@ -234,7 +240,9 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
         "warranty_end": ticket.warranty_end.isoformat() if ticket.warranty_end else None,
         "created_at": _iso(ticket.created_at),
         "order": order_summary(order) if order is not None else None,
-        "item": {"sku": item.sku, "name": item.name} if item is not None else ({"sku": ticket.item_sku, "name": None} if ticket.item_sku else None),
+        "item": {"sku": item.sku, "name": item.name}
+        if item is not None
+        else ({"sku": ticket.item_sku, "name": None} if ticket.item_sku else None),
         "evidence": [
             {
                 "sha256": piece.sha256,
@@ -253,8 +261,13 @@ def ticket_details(ticket: Ticket) -> Dict[str, Any]:
 
 
 # the audit trail's field names and the vocabulary each field's values come from
-_FIELD_VOCABULARY = {"chosen_remedy": "remedy", "priority": "priority", "shipping_payer": "shipping_payer",
-                     "sub_issue": "sub_issue", "category": "category"}
+_FIELD_VOCABULARY = {
+    "chosen_remedy": "remedy",
+    "priority": "priority",
+    "shipping_payer": "shipping_payer",
+    "sub_issue": "sub_issue",
+    "category": "category",
+}
 
 
 def audit_line(event: TicketEvent) -> Dict[str, Any]:
@@ -267,8 +280,10 @@ def audit_line(event: TicketEvent) -> Dict[str, Any]:
         field = label_zh("field", name)
         if isinstance(value, dict) and "to" in value:
             kind = _FIELD_VOCABULARY.get(name)
-            shown = [label_zh(kind, value.get(end)) if kind else ("—" if value.get(end) is None else str(value.get(end)))
-                     for end in ("from", "to")]
+            shown = [
+                label_zh(kind, value.get(end)) if kind else ("—" if value.get(end) is None else str(value.get(end)))
+                for end in ("from", "to")
+            ]
             changes.append(f"{field}：{shown[0]} → {shown[1]}")
         elif name == "sla" and isinstance(value, dict):
             changes.append("SLA：" + {"breached": "已超时", "due_soon": "即将到期"}.get(value.get("state"), "—"))
@@ -406,7 +421,9 @@ class PendingRemedies(InvalidChange):
 
     def __init__(self, pending: List[Dict[str, Any]]) -> None:
         numbers = "、".join(row["ticket_number"] for row in pending)
-        super().__init__(f"工单 {numbers} 还在进行中（等待买家寄回商品或补充凭证）。请选择：保留工单继续跟进，或仍然关闭。")
+        super().__init__(
+            f"工单 {numbers} 还在进行中（等待买家寄回商品或补充凭证）。请选择：保留工单继续跟进，或仍然关闭。"
+        )
         self.pending = pending
 
 
@@ -480,7 +497,9 @@ def resolve(
     closed, kept = [], []
     for ticket in rows:
         under_way = waiting_status(ticket) is not None
-        outcome = tickets.finish_with_agent(session, ticket, actor, under_way=under_way, keep_under_way=pending == "keep")
+        outcome = tickets.finish_with_agent(
+            session, ticket, actor, under_way=under_way, keep_under_way=pending == "keep"
+        )
         if outcome == KEPT_OPEN:
             kept.append(ticket.ticket_number)
         elif outcome == CLOSED:
@@ -502,7 +521,9 @@ def dashboard(session: Session, policy: PolicyConfig, *, now: Optional[datetime]
     for category, priority, count in counts:
         by_category.setdefault(category, {p.value: 0 for p in Priority})[priority] = count
     overdue_tickets = session.execute(
-        select(func.count()).select_from(Ticket).where(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
             Ticket.status.in_(ACTIVE_TICKET_STATUSES), Ticket.resolution_due.is_not(None), Ticket.resolution_due < now
         )
     ).scalar_one()
@@ -539,7 +560,11 @@ def sla_state(ticket: Ticket, now: datetime) -> Dict[str, Any]:
     if ticket.status not in ACTIVE_TICKET_STATUSES:
         return {"state": "none", "kind": None, "due": None}
     deadlines = []
-    if ticket.assignee is None and ticket.status in (TicketStatus.AWAITING_EVIDENCE.value, TicketStatus.OPEN.value) and ticket.first_response_due is not None:
+    if (
+        ticket.assignee is None
+        and ticket.status in (TicketStatus.AWAITING_EVIDENCE.value, TicketStatus.OPEN.value)
+        and ticket.first_response_due is not None
+    ):
         deadlines.append((ticket.first_response_due, "first_response"))
     if ticket.resolution_due is not None:
         deadlines.append((ticket.resolution_due, "resolution"))
@@ -565,7 +590,9 @@ def _search_clause(query: str):
     return or_(*clauses)
 
 
-def ticket_list(session: Session, filters: Dict[str, str], agent: SignedInAgent, *, now: Optional[datetime] = None) -> Dict[str, Any]:
+def ticket_list(
+    session: Session, filters: Dict[str, str], agent: SignedInAgent, *, now: Optional[datetime] = None
+) -> Dict[str, Any]:
     """Every ticket (not only hand-overs), most urgent and oldest deadline first, filtered by
     status (a status, or "active" for every unfinished one), category, rule, priority, sla
     (breached / due_soon), channel, assignee (a username, "me" or "none") and a search `q`."""
@@ -581,7 +608,12 @@ def ticket_list(session: Session, filters: Dict[str, str], agent: SignedInAgent,
         if status not in {s.value for s in TicketStatus}:
             raise InvalidChange(f"工单状态「{status}」无效。")
         statement = statement.where(Ticket.status == status)
-    for name, column in (("category", Ticket.category), ("rule", Ticket.rule_id), ("priority", Ticket.priority), ("channel", Ticket.channel)):
+    for name, column in (
+        ("category", Ticket.category),
+        ("rule", Ticket.rule_id),
+        ("priority", Ticket.priority),
+        ("channel", Ticket.channel),
+    ):
         if filters.get(name):
             statement = statement.where(column == filters[name])
     assignee = filters.get("assignee") or ""
@@ -642,7 +674,10 @@ def filter_choices(session: Session) -> Dict[str, List[Dict[str, str]]]:
         + [{"value": s.value, "label": label_zh("ticket_status", s.value)} for s in TicketStatus],
         "category": [{"value": c.value, "label": label_zh("category", c.value)} for c in ComplaintCategory],
         "rule": [{"value": r, "label": r} for r in rules],
-        "priority": [{"value": p.value, "label": label_zh("priority", p.value)} for p in (Priority.URGENT, Priority.HIGH, Priority.NORMAL)],
+        "priority": [
+            {"value": p.value, "label": label_zh("priority", p.value)}
+            for p in (Priority.URGENT, Priority.HIGH, Priority.NORMAL)
+        ],
         "sla": [{"value": "breached", "label": "已超时"}, {"value": "due_soon", "label": "4 小时内到期"}],
         "channel": [{"value": c, "label": label_zh("channel", c)} for c in channels],
         "assignee": [{"value": "me", "label": "我负责的"}, {"value": "none", "label": "未分配"}]
@@ -671,7 +706,10 @@ def assign_ticket(session: Session, ticket_number: str, agent: SignedInAgent, as
     giving it to someone else is a supervisor's call. Audited like every ticket change."""
     ticket = tickets.require_ticket(session, ticket_number)
     target = (assignee or "").strip() or None
-    if target is not None and session.execute(select(AgentAccount).where(AgentAccount.username == target)).scalar_one_or_none() is None:
+    if (
+        target is not None
+        and session.execute(select(AgentAccount).where(AgentAccount.username == target)).scalar_one_or_none() is None
+    ):
         raise InvalidChange(f"没有名为「{target}」的客服账号。")
     if not agent.is_supervisor and target not in (None, agent.username):
         raise InvalidChange("只有主管可以把工单分配给其他客服。")

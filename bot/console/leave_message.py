@@ -2,6 +2,7 @@
 the console. The buyer who asks for a person is told so (with the hours) and may leave a
 message; the message becomes a ticket in the console's workspace, and later messages are
 added to it, so nothing the buyer says in the meantime is lost."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,8 +54,14 @@ class LeftMessage:
 
 
 def take_message(
-    session: Session, conversation_id: str, text: str, policy: PolicyConfig, *,
-    channel: Optional[str] = None, order_number: Optional[str] = None, now: Optional[datetime] = None,
+    session: Session,
+    conversation_id: str,
+    text: str,
+    policy: PolicyConfig,
+    *,
+    channel: Optional[str] = None,
+    order_number: Optional[str] = None,
+    now: Optional[datetime] = None,
     can_push: bool = True,
 ) -> Optional[LeftMessage]:
     """What a buyer writes while waiting in the queue with nobody to answer becomes a ticket
@@ -76,12 +83,22 @@ def take_message(
     else:
         left = _new_ticket(session, handoff, conversation_id, text, policy, channel, order_number, now)
     if not can_push:
-        handoffs.return_handoff(session, handoff.id, note=f"买家的渠道收不到主动回复，留言已记入工单 {left.ticket_number}", now=now)
+        handoffs.return_handoff(
+            session, handoff.id, note=f"买家的渠道收不到主动回复，留言已记入工单 {left.ticket_number}", now=now
+        )
     return left
 
 
-def _new_ticket(session: Session, handoff, conversation_id: str, text: str, policy: PolicyConfig,
-                channel: Optional[str], order_number: Optional[str], now: datetime) -> LeftMessage:
+def _new_ticket(
+    session: Session,
+    handoff,
+    conversation_id: str,
+    text: str,
+    policy: PolicyConfig,
+    channel: Optional[str],
+    order_number: Optional[str],
+    now: datetime,
+) -> LeftMessage:
     order = orders.find_order(session, order_number) if order_number else None
     ticket, created = tickets.open_ticket(
         session,

@@ -3,6 +3,7 @@
 their own channel, with the ticket number. This module says what to tell and records the new
 tracking number; channels/agent_relay.py delivers it (and marks it undelivered where the
 channel cannot push)."""
+
 from __future__ import annotations
 
 import re
@@ -64,7 +65,9 @@ def set_tracking(session: Session, ticket_number: str, carrier: str, tracking_nu
     if len(carrier) > MAX_TRACKING_CHARS or len(tracking_number) > MAX_TRACKING_CHARS:
         raise InvalidChange(f"承运商和物流单号最多 {MAX_TRACKING_CHARS} 个字符。")
     if not CARRIER_NAME.fullmatch(carrier):
-        raise InvalidChange(f"承运商「{carrier}」不像快递公司的名字：请填写如“顺丰速运”“中通快递”“EMS”，不要带换行或特殊符号。")
+        raise InvalidChange(
+            f"承运商「{carrier}」不像快递公司的名字：请填写如“顺丰速运”“中通快递”“EMS”，不要带换行或特殊符号。"
+        )
     if not TRACKING_NUMBER.fullmatch(tracking_number):
         raise InvalidChange(
             f"物流单号「{tracking_number}」格式不对：只能包含字母、数字和短横线（-），"

@@ -1,6 +1,7 @@
 """A conversation's transcript from Rasa tracker events (the event dicts of the tracker
 store), as the console and the buyer's chat history show it: who said what, when, with
 buttons, images and attachments. Pure functions over dicts, no Rasa import."""
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,9 @@ def transcript(events: Iterable[Dict[str, Any]], *, include_system: bool = True)
                     ],
                     "image": data.get("image"),
                     # an image an agent sent from the console, from the evidence store
-                    "attachments": [shown for shown in map(_evidence_attachment, metadata.get("attachments") or []) if shown],
+                    "attachments": [
+                        shown for shown in map(_evidence_attachment, metadata.get("attachments") or []) if shown
+                    ],
                     "at": _iso(event.get("timestamp")),
                     # False: kept here but the buyer's channel could not push it (REST, a refusal)
                     "delivered": metadata.get("delivered", True) is not False,

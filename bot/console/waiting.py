@@ -1,6 +1,7 @@
 """The buyer waiting for a person: is a message only a ping (「在吗」「有人吗」), and how long
 the wait honestly is — from the agents signed in to the console and how long they recently
 took per chat, not a fixed number of minutes per waiting chat."""
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,28 @@ from bot.db.types import utcnow
 from bot.services import handoffs
 
 # a ping is a short message made only of these words (and punctuation, emoji-free spaces)
-_PING_WORDS = ("在吗", "在不在", "在么", "还在吗", "有人吗", "有人在吗", "有没有人", "人呢", "客服呢", "客服在吗",
-               "人工呢", "客服", "人工", "哈喽", "你好", "您好", "喂", "hello", "hi", "嗨")
+_PING_WORDS = (
+    "在吗",
+    "在不在",
+    "在么",
+    "还在吗",
+    "有人吗",
+    "有人在吗",
+    "有没有人",
+    "人呢",
+    "客服呢",
+    "客服在吗",
+    "人工呢",
+    "客服",
+    "人工",
+    "哈喽",
+    "你好",
+    "您好",
+    "喂",
+    "hello",
+    "hi",
+    "嗨",
+)
 _PING = re.compile("^(?:" + "|".join(sorted(map(re.escape, _PING_WORDS), key=len, reverse=True)) + ")+$", re.IGNORECASE)
 _FILLER = re.compile(r"[\s,，.。!！?？~～…、]+")
 RECENT_CHATS = 20
@@ -26,10 +47,39 @@ RECENT_WINDOW = timedelta(days=7)
 
 
 # thanks and acknowledgements while waiting: a courtesy, not a message for the agent or a ticket
-_COURTESY_WORDS = ("谢谢", "多谢", "感谢", "谢啦", "谢了", "好的", "好滴", "好嘞", "好", "嗯", "嗯嗯", "哦", "噢", "ok", "okay",
-                   "行", "收到", "知道了", "明白", "了解", "辛苦了", "麻烦了", "再见", "拜拜", "thanks", "thank you", "thx")
+_COURTESY_WORDS = (
+    "谢谢",
+    "多谢",
+    "感谢",
+    "谢啦",
+    "谢了",
+    "好的",
+    "好滴",
+    "好嘞",
+    "好",
+    "嗯",
+    "嗯嗯",
+    "哦",
+    "噢",
+    "ok",
+    "okay",
+    "行",
+    "收到",
+    "知道了",
+    "明白",
+    "了解",
+    "辛苦了",
+    "麻烦了",
+    "再见",
+    "拜拜",
+    "thanks",
+    "thank you",
+    "thx",
+)
 _COURTESY = re.compile(
-    "^(?:" + "|".join(sorted(map(re.escape, _COURTESY_WORDS), key=len, reverse=True)) + ")+(?:[啦了呀啊哈呢的]|你|您|你们)*$",
+    "^(?:"
+    + "|".join(sorted(map(re.escape, _COURTESY_WORDS), key=len, reverse=True))
+    + ")+(?:[啦了呀啊哈呢的]|你|您|你们)*$",
     re.IGNORECASE,
 )
 
@@ -69,7 +119,9 @@ def minutes_per_chat(session: Session, now: datetime, default_minutes: float) ->
     rows: List[Handoff] = list(
         session.execute(
             select(Handoff)
-            .where(Handoff.claimed_at.is_not(None), Handoff.ended_at.is_not(None), Handoff.ended_at > now - RECENT_WINDOW)
+            .where(
+                Handoff.claimed_at.is_not(None), Handoff.ended_at.is_not(None), Handoff.ended_at > now - RECENT_WINDOW
+            )
             .order_by(Handoff.ended_at.desc())
             .limit(RECENT_CHATS)
         ).scalars()
@@ -80,7 +132,9 @@ def minutes_per_chat(session: Session, now: datetime, default_minutes: float) ->
     return max(1.0, sum(seconds) / len(seconds) / 60)
 
 
-def estimate(session: Session, conversation_id: str, default_minutes: float, *, now: Optional[datetime] = None) -> WaitEstimate:
+def estimate(
+    session: Session, conversation_id: str, default_minutes: float, *, now: Optional[datetime] = None
+) -> WaitEstimate:
     """Where the conversation stands in the queue and how long until an agent is free: the
     chats ahead of it (and itself) shared among the agents online, each taking the recent
     time per chat."""

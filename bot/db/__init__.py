@@ -3,6 +3,7 @@
 `make_engine()` / `session_scope()` for transactions, `tables` for the ORM models,
 `upgrade_database()` to create or migrate the schema (Alembic, folder `migrations/`).
 """
+
 from bot.db.engine import make_engine, session_scope, shared_engine
 from bot.db.schema import current_revision, head_revision, upgrade_database
 from bot.db.tables import (

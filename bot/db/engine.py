@@ -1,4 +1,5 @@
 """Engines and transactions for the orders/tickets database (SQLite or PostgreSQL)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

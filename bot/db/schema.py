@@ -1,4 +1,5 @@
 """Creating and upgrading the schema with the project's Alembic migrations."""
+
 from __future__ import annotations
 
 import threading

@@ -7,6 +7,7 @@ the policy computes (warranty end, refund due) are plain dates in the shop's tim
 Money is stored in integer cents (exact on SQLite too); the `total`/`unit_price` properties
 give `Decimal` yuan.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -41,7 +42,6 @@ NAMING_CONVENTION = {
 }
 
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-
 
 
 def _status_in(statuses: tuple):
@@ -218,7 +218,9 @@ class Ticket(Base):
 
     order = relationship("Order", back_populates="tickets")
     item = relationship("OrderItem")
-    events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
+    events = relationship(
+        "TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
     evidence = relationship("Evidence", back_populates="ticket", order_by="Evidence.id", cascade="all, delete-orphan")
     satisfaction = relationship(
         "SatisfactionScore", back_populates="ticket", uselist=False, cascade="all, delete-orphan"

@@ -1,4 +1,5 @@
 """Column types shared by the tables."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -4,6 +4,7 @@ The services persist these: a status change or a field change becomes one `Ticke
 row; the others say what the change means (a hand-over was asked for, a ticket was resolved)
 for whoever reacts to it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -16,6 +16,7 @@ row per status or field change; no other code assigns a ticket's status
 In short: awaiting_evidence → open → (pending_buyer | with_agent) → resolved → closed, with
 resolved → open to reopen and closed as the end.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -112,7 +113,9 @@ class TicketLifecycle:
         if target == self.status:
             return False
         if target not in TICKET_TRANSITIONS[self.status]:
-            allowed = tuple(_status_text(status) for status in TicketStatus if status in TICKET_TRANSITIONS[self.status])
+            allowed = tuple(
+                _status_text(status) for status in TicketStatus if status in TICKET_TRANSITIONS[self.status]
+            )
             raise InvalidTransition(self.ticket_number, _status_text(self.status), _status_text(target), allowed)
         current = self.status
         self.status = target
@@ -152,9 +155,7 @@ class TicketLifecycle:
             raise InvalidChange(f"「{remedy}」不在工单 {self.ticket_number} 提供的方案中（可选：{offered}）。")
         return remedy
 
-    def record_change(
-        self, actor: str, now: datetime, details: Mapping[str, Any], note: Optional[str] = None
-    ) -> bool:
+    def record_change(self, actor: str, now: datetime, details: Mapping[str, Any], note: Optional[str] = None) -> bool:
         """Fields changed (`{name: {"from": old, "to": new}}`) or a note alone; False when there is
         neither. Remedy changes must have passed `check_remedy`."""
         self.require_changeable()
@@ -217,13 +218,17 @@ class TicketLifecycle:
             self.set_status(TicketStatus.CLOSED, actor, now, "人工客服确认后关闭（方案未完成）")
             return CLOSED
         if self.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-            self.set_status(TicketStatus.RESOLVED, actor, now, "人工客服确认后关闭（方案未完成）" if under_way else "人工客服已解决")
+            self.set_status(
+                TicketStatus.RESOLVED, actor, now, "人工客服确认后关闭（方案未完成）" if under_way else "人工客服已解决"
+            )
         if self.status == TicketStatus.RESOLVED:
             self.set_status(TicketStatus.CLOSED, actor, now, "人工客服结束会话")
             return CLOSED
         return None
 
-    def tracking_number_added(self, carrier: str, tracking_number: str, previous: str, actor: str, now: datetime) -> None:
+    def tracking_number_added(
+        self, carrier: str, tracking_number: str, previous: str, actor: str, now: datetime
+    ) -> None:
         """A new parcel for the ticket (a reship, an exchange sent out)."""
         self.require_changeable()
         self._record(TrackingNumberAdded(self.ticket_number, actor, now, carrier, tracking_number))

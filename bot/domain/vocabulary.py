@@ -3,6 +3,7 @@
 These strings are a public contract (tickets, reports and integrations store them), so they
 are defined once here and never spelled out ad hoc elsewhere.
 """
+
 from enum import Enum
 from typing import Dict
 
@@ -151,7 +152,12 @@ class HandoffStatus(StrEnum):
 # here needs a migration.
 ACTIVE_TICKET_STATUSES = tuple(
     status.value
-    for status in (TicketStatus.AWAITING_EVIDENCE, TicketStatus.OPEN, TicketStatus.PENDING_BUYER, TicketStatus.WITH_AGENT)
+    for status in (
+        TicketStatus.AWAITING_EVIDENCE,
+        TicketStatus.OPEN,
+        TicketStatus.PENDING_BUYER,
+        TicketStatus.WITH_AGENT,
+    )
 )
 ACTIVE_HANDOFF_STATUSES = (HandoffStatus.WAITING.value, HandoffStatus.CLAIMED.value)
 
@@ -180,45 +186,93 @@ LABELS_ZH: Dict[str, Dict[str, str]] = {
         ComplaintCategory.MESSAGE: "买家留言",
     },
     "sub_issue": {
-        SubIssue.DEFECT: "商品故障", SubIssue.NOT_AS_DESCRIBED: "与描述不符", SubIssue.COUNTERFEIT: "疑似假货",
-        SubIssue.SAFETY: "安全隐患", SubIssue.HUMAN_DAMAGE: "人为损坏", SubIssue.SPOILED: "变质",
-        SubIssue.NO_REASON: "无理由", SubIssue.SIZE: "尺码不合适", SubIssue.DELAY: "物流延误",
-        SubIssue.LOST: "包裹丢失", SubIssue.NOT_RECEIVED: "显示签收未收到", SubIssue.DAMAGED_IN_TRANSIT: "运输破损",
-        SubIssue.ADDRESS_CHANGE: "修改地址", SubIssue.NOT_SHIPPED: "未发货", SubIssue.RUDE: "态度差",
-        SubIssue.NO_REPLY: "无人回复", SubIssue.SHIRKING: "推诿", SubIssue.SLOW: "处理慢",
+        SubIssue.DEFECT: "商品故障",
+        SubIssue.NOT_AS_DESCRIBED: "与描述不符",
+        SubIssue.COUNTERFEIT: "疑似假货",
+        SubIssue.SAFETY: "安全隐患",
+        SubIssue.HUMAN_DAMAGE: "人为损坏",
+        SubIssue.SPOILED: "变质",
+        SubIssue.NO_REASON: "无理由",
+        SubIssue.SIZE: "尺码不合适",
+        SubIssue.DELAY: "物流延误",
+        SubIssue.LOST: "包裹丢失",
+        SubIssue.NOT_RECEIVED: "显示签收未收到",
+        SubIssue.DAMAGED_IN_TRANSIT: "运输破损",
+        SubIssue.ADDRESS_CHANGE: "修改地址",
+        SubIssue.NOT_SHIPPED: "未发货",
+        SubIssue.RUDE: "态度差",
+        SubIssue.NO_REPLY: "无人回复",
+        SubIssue.SHIRKING: "推诿",
+        SubIssue.SLOW: "处理慢",
         SubIssue.WHERE_TO_COMPLAIN: "投诉渠道",
     },
     "remedy": REMEDY_LABELS_ZH,
     "priority": {Priority.URGENT: "紧急", Priority.HIGH: "高", Priority.NORMAL: "普通"},
-    "shipping_payer": {ShippingPayer.SELLER: "商家承担", ShippingPayer.BUYER: "买家承担", ShippingPayer.NONE: "无需寄回"},
+    "shipping_payer": {
+        ShippingPayer.SELLER: "商家承担",
+        ShippingPayer.BUYER: "买家承担",
+        ShippingPayer.NONE: "无需寄回",
+    },
     "order_status": {
-        OrderStatus.AWAITING_SHIPMENT: "待发货", OrderStatus.IN_TRANSIT: "运输中", OrderStatus.DELIVERED: "已签收",
-        OrderStatus.LOST: "已丢件", OrderStatus.REFUNDED: "已退款", OrderStatus.CANCELLED: "已取消",
+        OrderStatus.AWAITING_SHIPMENT: "待发货",
+        OrderStatus.IN_TRANSIT: "运输中",
+        OrderStatus.DELIVERED: "已签收",
+        OrderStatus.LOST: "已丢件",
+        OrderStatus.REFUNDED: "已退款",
+        OrderStatus.CANCELLED: "已取消",
     },
     "payment_method": {PaymentMethod.ONLINE: "在线支付", PaymentMethod.COD: "货到付款"},
     "ticket_status": {
-        TicketStatus.AWAITING_EVIDENCE: "待补充凭证", TicketStatus.OPEN: "处理中", TicketStatus.PENDING_BUYER: "等待买家回复",
-        TicketStatus.WITH_AGENT: "人工处理中", TicketStatus.RESOLVED: "已解决", TicketStatus.CLOSED: "已关闭",
+        TicketStatus.AWAITING_EVIDENCE: "待补充凭证",
+        TicketStatus.OPEN: "处理中",
+        TicketStatus.PENDING_BUYER: "等待买家回复",
+        TicketStatus.WITH_AGENT: "人工处理中",
+        TicketStatus.RESOLVED: "已解决",
+        TicketStatus.CLOSED: "已关闭",
     },
     "channel": {
-        "webchat": "网页聊天", "socketio": "网页聊天（socket.io）", "rest": "REST 接口", "wechat": "微信",
-        "telegram": "Telegram", "console": "客服控制台",
+        "webchat": "网页聊天",
+        "socketio": "网页聊天（socket.io）",
+        "rest": "REST 接口",
+        "wechat": "微信",
+        "telegram": "Telegram",
+        "console": "客服控制台",
     },
     "field": {
-        "chosen_remedy": "已选方案", "offered_remedies": "可选方案", "priority": "优先级", "assignee": "负责人",
-        "satisfaction": "满意度", "escalate": "需人工", "shipping_payer": "运费承担", "rule_id": "政策规则",
-        "sub_issue": "问题细类", "decision_explanation": "决定说明", "description": "问题描述",
-        "first_response_due": "首次响应时限", "resolution_due": "处理时限", "refund_due": "退款时限",
-        "warranty_end": "保修截止", "sla": "SLA", "evidence": "凭证", "evidence_added": "新增凭证", "status": "状态",
+        "chosen_remedy": "已选方案",
+        "offered_remedies": "可选方案",
+        "priority": "优先级",
+        "assignee": "负责人",
+        "satisfaction": "满意度",
+        "escalate": "需人工",
+        "shipping_payer": "运费承担",
+        "rule_id": "政策规则",
+        "sub_issue": "问题细类",
+        "decision_explanation": "决定说明",
+        "description": "问题描述",
+        "first_response_due": "首次响应时限",
+        "resolution_due": "处理时限",
+        "refund_due": "退款时限",
+        "warranty_end": "保修截止",
+        "sla": "SLA",
+        "evidence": "凭证",
+        "evidence_added": "新增凭证",
+        "status": "状态",
     },
     "handoff_status": {
-        HandoffStatus.WAITING: "等待接手", HandoffStatus.CLAIMED: "处理中", HandoffStatus.RETURNED: "已交还机器人",
+        HandoffStatus.WAITING: "等待接手",
+        HandoffStatus.CLAIMED: "处理中",
+        HandoffStatus.RETURNED: "已交还机器人",
         HandoffStatus.RESOLVED: "已解决",
     },
     "handoff_reason": {
-        "buyer_request": "买家要求转人工", "policy_escalation": "政策规定需人工处理",
-        "buyer_rejected_decision": "买家不接受处理结果", "not_understood": "机器人多次没听懂",
-        "buyer_upset": "买家情绪激动", "buyer_abusive": "买家言语过激", "other": "其他",
+        "buyer_request": "买家要求转人工",
+        "policy_escalation": "政策规定需人工处理",
+        "buyer_rejected_decision": "买家不接受处理结果",
+        "not_understood": "机器人多次没听懂",
+        "buyer_upset": "买家情绪激动",
+        "buyer_abusive": "买家言语过激",
+        "other": "其他",
     },
     # what a policy decision still needs to know (Decision.missing_facts) and when its refund
     # clock starts (Decision.refund_counted_from)
@@ -228,7 +282,18 @@ LABELS_ZH: Dict[str, Dict[str, str]] = {
 }
 
 # carriers the console offers when an agent enters a new tracking number (any other name may be typed)
-CARRIERS_ZH = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "极兔速递", "京东物流", "EMS", "菜鸟国际", "DHL")
+CARRIERS_ZH = (
+    "顺丰速运",
+    "中通快递",
+    "圆通速递",
+    "韵达快递",
+    "申通快递",
+    "极兔速递",
+    "京东物流",
+    "EMS",
+    "菜鸟国际",
+    "DHL",
+)
 
 
 # The buyer's words for some of these codes are responses of domain.yml (every buyer text lives

@@ -5,6 +5,7 @@ lock shared by all processes and re-reads the cache first, so when several proce
 token stale at once only one asks the platform (each new WeChat token invalidates the last).
 A token the platform rejects is dropped only if it is still the cached one.
 """
+
 from __future__ import annotations
 
 import json

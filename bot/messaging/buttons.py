@@ -3,6 +3,7 @@
 The options a buyer was last shown are remembered in the shared state, so the process that
 receives the reply "2" can map it back to the second button's payload.
 """
+
 from __future__ import annotations
 
 import json

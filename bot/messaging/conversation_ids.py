@@ -2,6 +2,7 @@
 platform prefix. Web chat session ids are chosen by the browser ([A-Za-z0-9_-] only), so a
 prefix with ':' keeps a web client that learned a buyer's openid or chat id out of that
 buyer's conversation."""
+
 from __future__ import annotations
 
 WECHAT = "wechat"
@@ -17,4 +18,4 @@ def platform_id(platform: str, recipient: object) -> str:
     platform's own id (the channels also address buyers directly inside a request)."""
     text = str(recipient)
     prefix = f"{platform}:"
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return text[len(prefix) :] if text.startswith(prefix) else text

@@ -1,5 +1,6 @@
 """Platforms re-deliver a message when they did not see an answer in time (WeChat: three
 tries over about 15 seconds). Each delivery is recognised by a key and processed once."""
+
 from __future__ import annotations
 
 from typing import Mapping

@@ -6,6 +6,7 @@ store, NUL crashes PostgreSQL's), so that nobody shares the conversation `defaul
 text is cleaned (`bot.nlu.normalization.clean_inbound_text`) and checked against the
 message-length limit; the channel then tells the buyer in Chinese (`utter_message_too_long`).
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

@@ -2,6 +2,7 @@
 away): the buyer is told `utter_technical_problem` ("您的信息没有丢失"), the message waits in
 the shared state (bot/messaging/shared_state.py: files of this machine, or Redis) and is
 added to the conversation before the buyer's next message is handled."""
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,24 @@ def _key(conversation_id: str) -> str:
     return f"kept-messages:{conversation_id}"
 
 
-def keep(state: SharedState, conversation_id: str, text: str, metadata: Optional[Dict[str, Any]] = None,
-         input_channel: Optional[str] = None, at: Optional[float] = None) -> None:
+def keep(
+    state: SharedState,
+    conversation_id: str,
+    text: str,
+    metadata: Optional[Dict[str, Any]] = None,
+    input_channel: Optional[str] = None,
+    at: Optional[float] = None,
+) -> None:
     with state.lock(_key(conversation_id)):
         kept = _read(state, conversation_id)
-        kept.append({"text": text, "metadata": metadata or {}, "input_channel": input_channel,
-                     "at": at if at is not None else time.time()})
+        kept.append(
+            {
+                "text": text,
+                "metadata": metadata or {},
+                "input_channel": input_channel,
+                "at": at if at is not None else time.time(),
+            }
+        )
         state.set(_key(conversation_id), json.dumps(kept, ensure_ascii=False), KEEP_SECONDS)
 
 

@@ -7,6 +7,7 @@ messages. The first body seen with a triple is remembered in the shared state (a
 processes, and hosts with Redis); the same triple with another body is a replay. The same
 triple with the same body is WeChat retrying and goes on to the MsgId de-duplication.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ Used for what must agree across processes: which WeChat messages were already re
 (retries), which signed (timestamp, nonce, signature) triples were already used (replays),
 the platform access token, and the buttons each buyer was last shown.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,18 +25,15 @@ class SharedState(Protocol):
     def add_if_absent(self, key: str, ttl: float) -> bool:
         """Records `key` for `ttl` seconds; False when it was already recorded (and not expired)."""
 
-    def get(self, key: str) -> Optional[str]:
-        ...
+    def get(self, key: str) -> Optional[str]: ...
 
     def remember_first(self, key: str, value: str, ttl: float) -> str:
         """Stores `value` under `key` for `ttl` seconds unless a value is there already;
         returns the value that is stored now (the first one)."""
 
-    def set(self, key: str, value: str, ttl: float) -> None:
-        ...
+    def set(self, key: str, value: str, ttl: float) -> None: ...
 
-    def delete(self, key: str) -> None:
-        ...
+    def delete(self, key: str) -> None: ...
 
     def lock(self, name: str) -> "contextlib.AbstractContextManager[None]":
         """An exclusive lock held across processes while the block runs."""

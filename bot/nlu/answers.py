@@ -4,6 +4,7 @@ The intent classifier judges a message on its own; an answer to "请问具体遇
 better read knowing what was asked and what the case is about. A problem the lexicon has no word
 for ("屏幕中间一条绿线") is still the usual problem of its category.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,9 @@ CATEGORY_OF_INTENT = {
     "request_repair": ComplaintCategory.QUALITY.value,
 }
 # messages that are not a description of a problem, whatever their length
-NOT_A_DESCRIPTION = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "ask_policy", "request_human", "out_of_scope"})
+NOT_A_DESCRIPTION = frozenset(
+    {"greet", "goodbye", "thank", "affirm", "deny", "ask_policy", "request_human", "out_of_scope"}
+)
 RUNNER_UP_MIN_CONFIDENCE = 0.15
 CONFIDENT = 0.6
 MIN_DESCRIPTION_CHARACTERS = 4
@@ -50,7 +53,11 @@ def category_of_message(intent: Optional[str], ranking: Sequence[Mapping] = ()) 
 
 
 def problem_from_answer(
-    text: str, *, intent: Optional[str], ranking: Sequence[Mapping] = (), case_category: Optional[str] = None,
+    text: str,
+    *,
+    intent: Optional[str],
+    ranking: Sequence[Mapping] = (),
+    case_category: Optional[str] = None,
     intent_confidence: float = 0.0,
 ) -> Optional[str]:
     """The sub-issue a free-text answer to the problem question describes, when the lexicon found
@@ -112,7 +119,8 @@ def problem_beside_a_question(text: str, entities: Iterable[Mapping]) -> Optiona
     entities = list(entities)
     named = [value for value in sub_issues_in(entities) if value not in NOT_A_CASE_OF_ITS_OWN]
     complaints = [
-        value for value in named
+        value
+        for value in named
         if value in set(SubIssue) and SUB_ISSUE_CATEGORY[SubIssue(value)] is not ComplaintCategory.NO_REASON
     ]
     concrete = any(entity.get("entity") in ("order_number", "product") for entity in entities)

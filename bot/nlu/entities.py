@@ -1,4 +1,5 @@
 """All entities of one message: identifiers (regex) plus lexicon entities, in text order."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,9 +23,25 @@ ENTITY_NAMES = (
 # When one message names several problems, the most telling one is the case: "外箱压扁了，锅都变形了"
 # is transit damage, "摔了一下屏幕碎了" is the buyer's own damage, "冒烟了还坏了" is a safety hazard.
 SUB_ISSUE_PRECEDENCE = (
-    "safety", "counterfeit", "human_damage", "spoiled", "damaged_in_transit", "address_change", "not_received",
-    "lost", "delay", "not_shipped", "not_as_described", "size", "defect",
-    "where_to_complain", "rude", "shirking", "no_reply", "slow", "no_reason",
+    "safety",
+    "counterfeit",
+    "human_damage",
+    "spoiled",
+    "damaged_in_transit",
+    "address_change",
+    "not_received",
+    "lost",
+    "delay",
+    "not_shipped",
+    "not_as_described",
+    "size",
+    "defect",
+    "where_to_complain",
+    "rude",
+    "shirking",
+    "no_reply",
+    "slow",
+    "no_reason",
 )
 
 

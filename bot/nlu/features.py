@@ -3,6 +3,7 @@
 They give the intent classifier category knowledge that a few hundred training sentences
 cannot teach on their own ("漏液" is about the goods, "驿站" about the delivery).
 """
+
 from __future__ import annotations
 
 import re
@@ -57,7 +58,11 @@ def lexicon_feature_spans(text: str, lexicon: Optional[Lexicon] = None) -> List[
             if category:
                 spans.append((f"negated:{category}", match.start, match.end))
             continue
-        if category and match.entity == CUE and any(word in _clause_after(lowered, match.end) for word in lexicon.praise):
+        if (
+            category
+            and match.entity == CUE
+            and any(word in _clause_after(lowered, match.end) for word in lexicon.praise)
+        ):
             spans.append((f"praised:{category}", match.start, match.end))
             continue
         if category:

@@ -6,6 +6,7 @@ starts a new atom) and joined across small separators (spaces, dashes, dots), so
 A candidate is a run of whole atoms, so an identifier is never cut out of a longer number.
 Offsets of every match point into the caller's original text.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ ATOM_PATTERN = re.compile(r"[0-9]+|[A-Za-z]+")
 SEPARATOR_PATTERN = re.compile(r"[ \t\-_.·—–~/]{1,3}")
 PHONE_CUE_PATTERN = re.compile(r"(尾号|后四位|后4位|末四位|末4位|后四个|后4个|手机|电话|号码|联系方式|预留)")
 # A 4-digit number followed by one of these is a quantity, date or price, not a phone suffix.
-NOT_PHONE_SUFFIX = re.compile(r"^\s*(年|月|日|号楼|元|块|天|个|件|次|米|克|毫升|ml|mah|w|g|kg|cm|mm|p\b)", re.IGNORECASE)
+NOT_PHONE_SUFFIX = re.compile(
+    r"^\s*(年|月|日|号楼|元|块|天|个|件|次|米|克|毫升|ml|mah|w|g|kg|cm|mm|p\b)", re.IGNORECASE
+)
 BARE_MESSAGE_FILLER = re.compile(r"^[\s,.!?;:，。！？、：；~]*(?:是|就是|尾号是?|号码是?)?\s*$")
 PHONE_CUE_AFTER = re.compile(r"^\s*(是|为)?(我的)?(手机|电话)?(尾号|后四位|后4位)")
 MOBILE_NUMBER = re.compile(r"1[3-9]\d{9}")
@@ -135,7 +138,12 @@ def _phone_last4(text: str, runs: List[List[_Atom]], taken: List[Tuple[int, int]
             if len(sequence) != 1 or len(joined) != 4 or NOT_PHONE_SUFFIX.match(text[end:]):
                 continue
             cue_before = PHONE_CUE_PATTERN.search(text[max(0, start - PHONE_CUE_WINDOW) : start])
-            if cue_before or PHONE_CUE_AFTER.match(text[end:]) or after_identifier or _is_bare_number_message(text, start, end):
+            if (
+                cue_before
+                or PHONE_CUE_AFTER.match(text[end:])
+                or after_identifier
+                or _is_bare_number_message(text, start, end)
+            ):
                 found.append((joined, start, end))
     return found
 

@@ -5,6 +5,7 @@ half-width, lower-cased text, leftmost-longest and without word
 segmentation, and every match keeps its span in the original text. A phrase right after a
 negation cue ("不是质量问题", "没坏") is marked `negated` and yields no entity.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,12 @@ CARRIER_DAMAGE = "carrier_damage"
 CUE = "cue"
 AMBIGUOUS_REFUND = "refund"
 # "坏了" said of fruit or milk means spoiled, not a defect
-SPOILED_WHEN_FRESH = frozenset({"坏了", "坏掉了", "有异味", "臭味", "味道很大", "质量问题", "质量很差", "质量差", "质量不好"})
-REFUND_ONLY_CONTEXT = frozenset({SubIssue.NOT_SHIPPED, SubIssue.LOST, SubIssue.NOT_RECEIVED, SubIssue.DELAY, SubIssue.SPOILED})
+SPOILED_WHEN_FRESH = frozenset(
+    {"坏了", "坏掉了", "有异味", "臭味", "味道很大", "质量问题", "质量很差", "质量差", "质量不好"}
+)
+REFUND_ONLY_CONTEXT = frozenset(
+    {SubIssue.NOT_SHIPPED, SubIssue.LOST, SubIssue.NOT_RECEIVED, SubIssue.DELAY, SubIssue.SPOILED}
+)
 
 
 class LexiconError(ValueError):
@@ -53,9 +58,16 @@ class LexiconMatch:
 
 
 class Lexicon:
-    def __init__(self, phrases: Iterable[Phrase], negation_cues: Iterable[str], negation_fillers: Iterable[str],
-                 negatable: Iterable[str], praise: Iterable[str] = (), contrast: Iterable[str] = (),
-                 patterns: Iterable[Tuple[str, str, str]] = ()) -> None:
+    def __init__(
+        self,
+        phrases: Iterable[Phrase],
+        negation_cues: Iterable[str],
+        negation_fillers: Iterable[str],
+        negatable: Iterable[str],
+        praise: Iterable[str] = (),
+        contrast: Iterable[str] = (),
+        patterns: Iterable[Tuple[str, str, str]] = (),
+    ) -> None:
         self.praise = tuple(_clean(word) for word in praise)
         self.contrast = tuple(_clean(word) for word in contrast)
         # one index per kind, so phrases of different kinds may overlap ("换大一码": size and exchange)
@@ -93,8 +105,15 @@ class Lexicon:
                 phrases.extend(Phrase(_clean(text), CUE, category, category) for text in texts)
             phrases.extend(Phrase(_clean(text), IGNORED, "") for text in data.get(IGNORED) or [])
             negation = data.get("negation") or {}
-            return cls(phrases, negation.get("cues", []), negation.get("fillers", []), negation.get("applies_to", []),
-                       data.get("praise") or [], data.get("contrast") or [], _patterns(data.get("patterns") or {}))
+            return cls(
+                phrases,
+                negation.get("cues", []),
+                negation.get("fillers", []),
+                negation.get("applies_to", []),
+                data.get("praise") or [],
+                data.get("contrast") or [],
+                _patterns(data.get("patterns") or {}),
+            )
         except (AttributeError, TypeError, ValueError, IndexError, re.error) as error:
             raise LexiconError(f"词典格式不对：{error}") from error
 
@@ -139,21 +158,29 @@ class Lexicon:
                 negated = self._is_negated(normalized.text, found.start(), Phrase(found.group(0), entity, value))
                 if negated:  # "不是孩子把它摔坏的": the phrase inside ("摔坏") is denied with it
                     denied.append((entity, value, start, end))
-                matches.append(LexiconMatch(
-                    entity=entity, value=value, start=start, end=end, text=normalized.original[start:end],
-                    negated=negated,
-                ))
+                matches.append(
+                    LexiconMatch(
+                        entity=entity,
+                        value=value,
+                        start=start,
+                        end=end,
+                        text=normalized.original[start:end],
+                        negated=negated,
+                    )
+                )
         if carrier_did_it:  # phrases only: a household pattern ("我不小心把它摔了") keeps its meaning
             matches[:phrase_count] = [
                 _with_value(m, SubIssue.DAMAGED_IN_TRANSIT.value)
-                if m.entity == "sub_issue" and m.value == SubIssue.HUMAN_DAMAGE else m
+                if m.entity == "sub_issue" and m.value == SubIssue.HUMAN_DAMAGE
+                else m
                 for m in matches[:phrase_count]
             ]
         if hidden:
             matches = [m for m in matches if not any(m.start < end and start < m.end for start, end in hidden)]
         if denied:
             matches = [
-                _negated(m) if any(m.entity == e and m.value == v and s <= m.start and m.end <= t for e, v, s, t in denied)
+                _negated(m)
+                if any(m.entity == e and m.value == v and s <= m.start and m.end <= t for e, v, s, t in denied)
                 else m
                 for m in matches
             ]
@@ -171,15 +198,17 @@ class Lexicon:
             end = position + len(phrase.text)
             if phrase.entity != IGNORED:
                 start_original, end_original = normalized.span_in_original(position, end)
-                matches.append(LexiconMatch(
-                    entity=phrase.entity,
-                    value=phrase.value,
-                    start=start_original,
-                    end=end_original,
-                    text=normalized.original[start_original:end_original],
-                    negated=self._is_negated(text, position, phrase),
-                    category=phrase.category,
-                ))
+                matches.append(
+                    LexiconMatch(
+                        entity=phrase.entity,
+                        value=phrase.value,
+                        start=start_original,
+                        end=end_original,
+                        text=normalized.original[start_original:end_original],
+                        negated=self._is_negated(text, position, phrase),
+                        category=phrase.category,
+                    )
+                )
             position = end
         return matches
 
@@ -223,6 +252,7 @@ def _clean(text: object) -> str:
 def _on_ascii_boundary(text: str, start: int, end: int) -> bool:
     """An ASCII phrase must not start or end inside an ASCII word ("mate" in "ultimate"); a
     letter/digit change is a boundary, so "iphone15" still holds "iphone"."""
+
     def same_kind(a: str, b: str) -> bool:
         return a.isascii() and b.isascii() and ((a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit()))
 
@@ -244,8 +274,12 @@ def resolve_entities(matches: List[LexiconMatch]) -> List[LexiconMatch]:
     fresh_product = any(m.entity == "product" and m.category == ProductCategory.FRESH for m in stated)
     resolved: List[LexiconMatch] = []
     for match in stated:
-        if match.entity == "sub_issue" and match.value == SubIssue.DEFECT and fresh_product \
-                and normalize_case_and_width(match.text).text in SPOILED_WHEN_FRESH:
+        if (
+            match.entity == "sub_issue"
+            and match.value == SubIssue.DEFECT
+            and fresh_product
+            and normalize_case_and_width(match.text).text in SPOILED_WHEN_FRESH
+        ):
             match = _with_value(match, SubIssue.SPOILED.value)
         resolved.append(match)
     sub_issues = {m.value for m in resolved if m.entity == "sub_issue"}

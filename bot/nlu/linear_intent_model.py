@@ -8,6 +8,7 @@ DIET and a plain TF-IDF baseline on real buyer text.
 
 The fitted model is plain arrays (.npz + .json), so loading runs no pickled code.
 """
+
 from __future__ import annotations
 
 import json
@@ -108,13 +109,21 @@ class LinearIntentModel:
             model.intercept = np.array([-model.intercept[0], model.intercept[0]])
         return model
 
-    def features(self, texts: Sequence[str], blocks: Optional[Mapping[str, sparse.spmatrix]] = None) -> sparse.csr_matrix:
+    def features(
+        self, texts: Sequence[str], blocks: Optional[Mapping[str, sparse.spmatrix]] = None
+    ) -> sparse.csr_matrix:
         blocks = blocks or {}
         parts = [self.vectorizer.transform(texts)]
         for name, width, weight in zip(self.block_names, self.block_widths, self.block_weights):
-            matrix = sparse.csr_matrix(blocks[name], dtype=np.float64) if name in blocks else sparse.csr_matrix((len(texts), width))
+            matrix = (
+                sparse.csr_matrix(blocks[name], dtype=np.float64)
+                if name in blocks
+                else sparse.csr_matrix((len(texts), width))
+            )
             if matrix.shape != (len(texts), width):
-                raise ValueError(f"feature block {name} has shape {matrix.shape}, the model expects ({len(texts)}, {width})")
+                raise ValueError(
+                    f"feature block {name} has shape {matrix.shape}, the model expects ({len(texts)}, {width})"
+                )
             parts.append(matrix * weight)
         return sparse.hstack(parts).tocsr()
 

@@ -5,6 +5,7 @@ buyer object, thank, correct the order number, give the new address the decision
 raise a new problem, or only remark on it? The global intent alone misreads these ("不接受，东西
 都没拆过凭什么不能退" reads as a return request). Cue phrases live in `reaction_lexicon.yml`.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,17 @@ from bot.nlu.normalization import normalize_case_and_width
 
 DEFAULT_REACTION_LEXICON_PATH = Path(__file__).with_name("reaction_lexicon.yml")
 # intents that the dialogue's own rules answer whatever was decided before
-INTENTS_THE_RULES_ANSWER = frozenset({
-    "request_human", "ask_policy", "ask_ticket_status", "ask_order_status", "goodbye", "greet", "out_of_scope",
-})
+INTENTS_THE_RULES_ANSWER = frozenset(
+    {
+        "request_human",
+        "ask_policy",
+        "ask_ticket_status",
+        "ask_order_status",
+        "goodbye",
+        "greet",
+        "out_of_scope",
+    }
+)
 ACKNOWLEDGING_INTENTS = frozenset({"thank", "affirm"})
 # an address has at least this many address parts and some characters besides them
 MIN_ADDRESS_PARTS = 2
@@ -31,14 +40,14 @@ _DIGITS_OR_HAN = re.compile(r"[\d\u4e00-\u9fff]")
 
 
 class Reaction(str, Enum):
-    OBJECTION = "objection"            # a person takes over with the buyer's words
+    OBJECTION = "objection"  # a person takes over with the buyer's words
     ACKNOWLEDGEMENT = "acknowledgement"  # thanks / okay: nothing more to decide
-    NEW_ADDRESS = "new_address"        # the address an address change asked for
+    NEW_ADDRESS = "new_address"  # the address an address change asked for
     ORDER_CORRECTION = "order_correction"  # the same case, on another order number
-    NEW_TASK = "new_task"              # another order or another problem: a task of its own
-    REMARK = "remark"                  # about the decision, no new facts and no disagreement
-    PERSON = "person"                  # "给我找个真人": a person takes over
-    OTHER = "other"                    # a question or request the dialogue rules answer
+    NEW_TASK = "new_task"  # another order or another problem: a task of its own
+    REMARK = "remark"  # about the decision, no new facts and no disagreement
+    PERSON = "person"  # "给我找个真人": a person takes over
+    OTHER = "other"  # a question or request the dialogue rules answer
 
 
 @dataclass(frozen=True)
@@ -55,10 +64,14 @@ class ReactionLexicon:
     @classmethod
     def from_file(cls, path: Path = DEFAULT_REACTION_LEXICON_PATH) -> "ReactionLexicon":
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        lexicon = cls(**{
-            name: tuple(_clean(term) if name != "withdrawal_patterns" else str(term) for term in data.get(name) or ())
-            for name in cls.__dataclass_fields__
-        })
+        lexicon = cls(
+            **{
+                name: tuple(
+                    _clean(term) if name != "withdrawal_patterns" else str(term) for term in data.get(name) or ()
+                )
+                for name in cls.__dataclass_fields__
+            }
+        )
         for pattern in lexicon.withdrawal_patterns:
             re.compile(pattern)  # a broken pattern fails at load, not on a buyer's message
         return lexicon
@@ -75,14 +88,14 @@ class DecisionContext:
 
     decided_order: Optional[str]
     decided_sub_issues: Collection[str] = ()
-    wants_address: bool = False      # the decision asked for a new address (L6)
-    leaves_work: bool = True         # the decision opened a ticket (not info/reject)
+    wants_address: bool = False  # the decision asked for a new address (L6)
+    leaves_work: bool = True  # the decision opened a ticket (not info/reject)
     expects_order_correction: bool = False  # the assistant asked whether the order number is right
-    rejected: bool = False           # the decision was a "no" (N2-N4, Q5/Q6 reject)
+    rejected: bool = False  # the decision was a "no" (N2-N4, Q5/Q6 reject)
 
 
 def withdraws(text: str, *, names_a_remedy: bool = False, lexicon: Optional[ReactionLexicon] = None) -> bool:
-    """"那不用弄了": the buyer drops the request ("不退了，换货吧" names a remedy: that is a choice)."""
+    """ "那不用弄了": the buyer drops the request ("不退了，换货吧" names a remedy: that is a choice)."""
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
     if names_a_remedy:
@@ -101,12 +114,12 @@ _NO_NEED = ("不用", "不要", "不需要", "没必要", "不必")
 
 
 def asks_for_a_person(text: str, lexicon: Optional[ReactionLexicon] = None) -> bool:
-    """"给我找个真人", but not "不用转人工了"."""
+    """ "给我找个真人", but not "不用转人工了"."""
     lexicon = lexicon or default_reaction_lexicon()
     normalized = _clean(text)
     for cue in lexicon.person:
         at = normalized.find(cue)
-        if at >= 0 and not any(word in normalized[max(0, at - 4):at] for word in _NO_NEED):
+        if at >= 0 and not any(word in normalized[max(0, at - 4) : at] for word in _NO_NEED):
             return True
     return False
 

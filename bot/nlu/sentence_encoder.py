@@ -5,6 +5,7 @@ weights ship inside the package, so nothing is downloaded at run time.
 One encoder per process, loaded on first use (about 2 s, about 130 MB); BLAS threads are pinned
 (default 1) so a parse does not fight the server's other work for the two cores.
 """
+
 from __future__ import annotations
 
 import threading

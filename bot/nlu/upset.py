@@ -4,6 +4,7 @@ The phrases and weights live in `upset_lexicon.yml` next to this module, so a sh
 them without code. Matching runs on half-width, lower-cased text; a phrase right after a
 negation cue ("不是骗子", "没有生气") does not count.
 """
+
 from __future__ import annotations
 
 import re
@@ -64,21 +65,23 @@ def _said(text: str, term: str) -> bool:
     """The term occurs at least once without a negation right before it."""
     start = text.find(term)
     while start != -1:
-        if not NEGATION_BEFORE.search(text[max(0, start - 3):start]):
+        if not NEGATION_BEFORE.search(text[max(0, start - 3) : start]):
             return True
         start = text.find(term, start + 1)
     return False
 
 
 def _without_contained(terms: Tuple[str, ...]) -> Tuple[str, ...]:
-    """"气死我了" already counts "气死"."""
+    """ "气死我了" already counts "气死"."""
     return tuple(term for term in terms if not any(term != other and term in other for other in terms))
 
 
 def load_upset_lexicon(path: Path = DEFAULT_UPSET_LEXICON_PATH) -> UpsetLexicon:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     punctuation = raw.get("punctuation") or {}
-    phrases = {normalize_case_and_width(str(term)).text: int(weight) for term, weight in (raw.get("phrases") or {}).items()}
+    phrases = {
+        normalize_case_and_width(str(term)).text: int(weight) for term, weight in (raw.get("phrases") or {}).items()
+    }
     return UpsetLexicon(
         abuse=tuple(normalize_case_and_width(str(term)).text for term in raw.get("abuse") or ()),
         phrases=phrases,

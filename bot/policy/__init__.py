@@ -8,6 +8,7 @@ Modules: `model` (OrderFacts, Situation, Decision), `config` (the policy file), 
 (the rules), `explanations` (buyer-facing Chinese text), `workdays` (official working days),
 `interchange` (orders in the interchange JSON format).
 """
+
 from bot.policy.config import PolicyConfig, PolicyConfigError, load_policy
 from bot.policy.engine import MAY_KEEP_WAITING_RULES, OrderFactsError, buyer_choices, decide, settled_remedy
 from bot.policy.model import (

@@ -5,6 +5,7 @@ a missing key, an unknown key (usually a typo), a wrong type, a negative number 
 category or rule id raises `PolicyConfigError` with a Chinese message that names the file and
 the key path, e.g. `shop/policy.yml: warranty_days.digital 必须是非负整数，实际是 "abc"`.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,6 +106,7 @@ def load_policy(path: Union[str, Path, None] = None) -> PolicyConfig:
 
 # --- validation --------------------------------------------------------------------------
 
+
 class _Invalid(Exception):
     def __init__(self, key_path: str, message: str):
         super().__init__(f"{key_path} {message}")
@@ -196,15 +198,19 @@ def _clock_time(value: Any, key_path: str) -> time:
         hours, minutes = (int(part) for part in text.split(":"))
         return time(hours, minutes)
     except ValueError:
-        raise _Invalid(key_path, f"必须是加引号的“时:分”，例如 \"09:00\"，实际是 {_shown(value)}") from None
+        raise _Invalid(key_path, f'必须是加引号的“时:分”，例如 "09:00"，实际是 {_shown(value)}') from None
 
 
 def _office_hours(value: Any, key_path: str) -> OfficeHours:
     checked = _check(
-        value, {"days": _list_of(_weekday, "星期几", allow_empty=False), "open": _clock_time, "close": _clock_time}, key_path
+        value,
+        {"days": _list_of(_weekday, "星期几", allow_empty=False), "open": _clock_time, "close": _clock_time},
+        key_path,
     )
     if checked["close"] <= checked["open"]:
-        raise _Invalid(f"{key_path}.close", f"必须晚于 open（{checked['open']:%H:%M}），实际是 {checked['close']:%H:%M}")
+        raise _Invalid(
+            f"{key_path}.close", f"必须晚于 open（{checked['open']:%H:%M}），实际是 {checked['close']:%H:%M}"
+        )
     return OfficeHours(days=frozenset(checked["days"]), opens=checked["open"], closes=checked["close"])
 
 
@@ -352,6 +358,7 @@ def _build(checked: Dict[str, Any], source: str) -> PolicyConfig:
 
 # --- reading YAML ------------------------------------------------------------------------
 
+
 class _StrictLoader(yaml.SafeLoader):
     """A safe loader that refuses a key written twice in one mapping (the second would win)."""
 
@@ -362,9 +369,7 @@ def _construct_mapping_without_duplicates(loader: _StrictLoader, node: yaml.Mapp
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"键 {_shown(key)} 写了两次", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"键 {_shown(key)} 写了两次", key_node.start_mark)
         seen[key] = True
     return loader.construct_mapping(node)
 
@@ -389,4 +394,3 @@ def _display_name(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
-

@@ -17,6 +17,7 @@ domestic ones (both configurable); a cross-border order without a ship date fall
 delivery date. See `bot.policy.model` for how evidence, missing facts and refund timing are
 represented in a `Decision`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def settled_remedy(rule_id: str, remedies: Tuple[Remedy, ...]) -> Optional[Remed
     if not choices and Remedy.INVESTIGATE in remedies:
         return Remedy.INVESTIGATE
     return None
+
+
 SECONDARY_RULE_S2 = "S2"
 
 
@@ -136,6 +139,7 @@ def _primary_outcome(
 
 
 # --- rule families -------------------------------------------------------------------------
+
 
 def _quality_rule(order: OrderFacts, situation: Situation, policy: PolicyConfig, dates: _Dates) -> _Outcome:
     mentioned = situation.mentioned
@@ -215,9 +219,7 @@ def _logistics_rule(
         raise OrderFactsError(f"订单 {order.order_id} 状态为运输中，但没有发货日期")
     if dates.days_since_shipment > _promised_days(order, policy):
         return _Outcome("L2", "L2", (Remedy.INVESTIGATE, Remedy.RESHIP, Remedy.REFUND_ONLY), ShippingPayer.NONE)
-    return _Outcome(
-        "L1", "L1_in_transit", (Remedy.INFO,), ShippingPayer.NONE
-    )
+    return _Outcome("L1", "L1_in_transit", (Remedy.INFO,), ShippingPayer.NONE)
 
 
 def _not_shipped_rule(
@@ -242,16 +244,12 @@ def _service_rule(situation: Situation, policy: PolicyConfig) -> _Outcome:
         return _Outcome("S3", "S3", (Remedy.INFO,), ShippingPayer.NONE)
     if _s2_applies(situation, policy):
         return _Outcome("S2", "S2", (Remedy.INVESTIGATE,), ShippingPayer.NONE)
-    return _Outcome(
-        "S1", "S1", (Remedy.INVESTIGATE,), ShippingPayer.NONE, action_hours=policy.supervisor_reply_hours
-    )
+    return _Outcome("S1", "S1", (Remedy.INVESTIGATE,), ShippingPayer.NONE, action_hours=policy.supervisor_reply_hours)
 
 
 def _closed_order(order: OrderFacts, situation: Situation) -> _Outcome:
     template = f"{ORDER_CLOSED_RULE}_{order.status.value}"
-    return _Outcome(
-        ORDER_CLOSED_RULE, template, (Remedy.INFO,), ShippingPayer.NONE
-    )
+    return _Outcome(ORDER_CLOSED_RULE, template, (Remedy.INFO,), ShippingPayer.NONE)
 
 
 HANDLING_SUB_ISSUES = frozenset({SubIssue.SLOW, SubIssue.NO_REPLY, SubIssue.SHIRKING, SubIssue.RUDE})
@@ -270,6 +268,7 @@ def _s2_applies(situation: Situation, policy: PolicyConfig) -> bool:
 
 # --- what every decision carries -----------------------------------------------------------
 
+
 def _finish(
     outcome: _Outcome,
     order: OrderFacts,
@@ -284,9 +283,7 @@ def _finish(
     evidence_required = outcome.rule_id in policy.evidence_required_rules and not situation.evidence_given
     missing_facts = outcome.missing_facts + (("evidence",) if evidence_required else ())
     escalate = (
-        outcome.escalate
-        or situation.buyer_asks_for_human
-        or any(rule in policy.escalate_rules for rule in applied)
+        outcome.escalate or situation.buyer_asks_for_human or any(rule in policy.escalate_rules for rule in applied)
     )
     refund_days, refund_from, refund_due = _refund_timing(outcome, order, today, policy, missing_facts)
     returns_item = any(r in RETURNED_ITEM_REMEDIES for r in outcome.remedies)
@@ -342,6 +339,7 @@ def _refund_timing(
 
 # --- dates ---------------------------------------------------------------------------------
 
+
 def _dates(order: OrderFacts, today: date, policy: PolicyConfig) -> _Dates:
     delivered = _day(order.delivered_at)
     shipped = _day(order.shipped_at)
@@ -395,8 +393,8 @@ def _resolve_now(today: date, now: Optional[datetime]) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=zone)
 
 
-
 # --- explanation ---------------------------------------------------------------------------
+
 
 def _explain(
     outcome: _Outcome, order: OrderFacts, policy: PolicyConfig, dates: _Dates, decision: Dict[str, Any]

@@ -1,4 +1,5 @@
 """Buyer-facing Chinese explanations, rendered from `explanations.zh.yml` next to this module."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -5,6 +5,7 @@ absolute in ISO 8601 (`shipped_at: "2025-09-30"` or `"2025-09-30T14:05:00+08:00"
 a UTC offset are converted to the shop's time zone before taking the calendar day.
 The payment time is `paid_*`; orders without one (e.g. cash on delivery) use `placed_*`.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

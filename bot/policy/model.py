@@ -20,6 +20,7 @@ Conventions a reader of a `Decision` needs to know:
 - **Closed orders**: an order already refunded or cancelled gets rule `X1` (an `info`
   decision telling the buyer so), except for service complaints, which are judged as usual.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields

@@ -1,4 +1,5 @@
 """When human agents work (shop/policy.yml `handoff.office_hours`), in the shop's time zone."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

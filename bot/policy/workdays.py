@@ -9,6 +9,7 @@ module falls back to Monday–Friday, which ignores that year's holidays and mak
 logs a warning the first time that happens so the answer is never silently wrong. Updating
 the `chinesecalendar` package removes the fallback for newly published years.
 """
+
 from __future__ import annotations
 
 import logging

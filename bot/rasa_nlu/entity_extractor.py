@@ -1,4 +1,5 @@
 """Rasa entity extractor around bot.nlu.entities (identifiers + lexicon, no training)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text

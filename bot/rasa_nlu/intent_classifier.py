@@ -1,6 +1,7 @@
 """Rasa intent classifier around bot.nlu.linear_intent_model: n-grams of the normalised text,
 plus chosen featurizers' sentence features (the lexicon's sparse ones, the sentence encoder's
 dense ones), each block times its weight."""
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,9 @@ def _origin_name(origin: Any) -> str:
     return origin if isinstance(origin, str) else "+".join(origin)
 
 
-def sentence_feature_blocks(messages: List[Message], widths: Optional[Dict[str, int]] = None) -> Dict[str, sparse.csr_matrix]:
+def sentence_feature_blocks(
+    messages: List[Message], widths: Optional[Dict[str, int]] = None
+) -> Dict[str, sparse.csr_matrix]:
     """One (messages × features) matrix per featurizer, from the sentence-level features, sparse
     (the lexicon) or dense (the sentence encoder); a message without them gets a row of zeros."""
     rows: Dict[str, Dict[int, sparse.spmatrix]] = {}
@@ -44,7 +47,9 @@ def sentence_feature_blocks(messages: List[Message], widths: Optional[Dict[str, 
     blocks = {}
     for name, width in found_widths.items():
         by_row = rows.get(name, {})
-        stacked = [sparse.csr_matrix(by_row[i]) if i in by_row else sparse.csr_matrix((1, width)) for i in range(len(messages))]
+        stacked = [
+            sparse.csr_matrix(by_row[i]) if i in by_row else sparse.csr_matrix((1, width)) for i in range(len(messages))
+        ]
         blocks[name] = sparse.vstack(stacked).tocsr() if stacked else sparse.csr_matrix((0, width))
     return blocks
 
@@ -67,16 +72,26 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "ranking_length": 10,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[LinearIntentModel] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LinearIntentModel] = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearIntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
         return cls(config, model_storage, resource)
 
     def _used_blocks(self, blocks: Dict[str, sparse.csr_matrix]) -> Dict[str, sparse.csr_matrix]:
@@ -109,8 +124,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 model = LinearIntentModel.load(directory)

@@ -1,5 +1,6 @@
 """Sparse features from the lexicon: which complaint categories, sub-issues and remedies a
 message names (and which it negates), per token and per message."""
+
 from __future__ import annotations
 
 import bisect

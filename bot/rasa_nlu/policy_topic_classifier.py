@@ -7,6 +7,7 @@ ResponseSelector put it, so the dialogue reads it unchanged:
 `confidence`, `utter_action`, `responses` and a `ranking`. Measured against the
 ResponseSelector in docs/nlu-report.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,9 +49,14 @@ class PolicyTopicClassifier(GraphComponent):
             "ranking_length": 10,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[LinearIntentModel] = None,
-                 responses: Optional[Dict[str, List[Dict[str, Any]]]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LinearIntentModel] = None,
+        responses: Optional[Dict[str, List[Dict[str, Any]]]] = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -58,8 +64,13 @@ class PolicyTopicClassifier(GraphComponent):
         self._responses = responses or {}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "PolicyTopicClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "PolicyTopicClassifier":
         return cls(config, model_storage, resource)
 
     @property
@@ -73,8 +84,11 @@ class PolicyTopicClassifier(GraphComponent):
         return None
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [e for e in training_data.intent_examples
-                    if e.get(INTENT) == self._intent and e.get(TEXT) and e.get(INTENT_RESPONSE_KEY)]
+        examples = [
+            e
+            for e in training_data.intent_examples
+            if e.get(INTENT) == self._intent and e.get(TEXT) and e.get(INTENT_RESPONSE_KEY)
+        ]
         topics = {e.get(INTENT_RESPONSE_KEY) for e in examples}
         if len(topics) < 2:
             logger.debug("Fewer than two %s topics; %s not trained.", self._intent, self.__class__.__name__)
@@ -89,16 +103,25 @@ class PolicyTopicClassifier(GraphComponent):
             regularization=self._config["regularization"],
             max_iter=self._config["max_iter"],
         )
-        self._responses = {key: value for key, value in (training_data.responses or {}).items()
-                           if key.startswith(f"utter_{self._intent}/")}
+        self._responses = {
+            key: value
+            for key, value in (training_data.responses or {}).items()
+            if key.startswith(f"utter_{self._intent}/")
+        }
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory)
             (directory / RESPONSES_FILE).write_text(json.dumps(self._responses, ensure_ascii=False), encoding="utf-8")
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "PolicyTopicClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "PolicyTopicClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 model = LinearIntentModel.load(directory)
@@ -119,8 +142,10 @@ class PolicyTopicClassifier(GraphComponent):
         probabilities = self._model.predict_proba(texts, sentence_feature_blocks(messages, widths))
         for message, row in zip(messages, probabilities):
             ranking = sorted(
-                ({"id": index, "intent_response_key": key, "confidence": float(p)}
-                 for index, (key, p) in enumerate(zip(self._model.classes, row))),
+                (
+                    {"id": index, "intent_response_key": key, "confidence": float(p)}
+                    for index, (key, p) in enumerate(zip(self._model.classes, row))
+                ),
                 key=lambda entry: -entry["confidence"],
             )[: self._config["ranking_length"]]
             best = ranking[0]

@@ -1,5 +1,6 @@
 """Dense sentence features: the multilingual Universal Sentence Encoder (bot.nlu.sentence_encoder)
 over the normalised text, one 512-dimensional vector per message, for the linear classifiers."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Type
@@ -36,8 +37,13 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         sentence_encoder.encoder(self._threads)  # once, when the model loads
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SentenceEncoderFeaturizer":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoderFeaturizer":
         return cls({**cls.get_default_config(), **config}, execution_context)
 
     @classmethod
@@ -52,7 +58,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         with_text = [m for m in messages if m.get(TEXT)]
         for start in range(0, len(with_text), self._batch_size):
             batch = with_text[start : start + self._batch_size]
-            vectors = sentence_encoder.encode([normalize_for_classifier(m.get(TEXT)).text for m in batch], self._threads)
+            vectors = sentence_encoder.encode(
+                [normalize_for_classifier(m.get(TEXT)).text for m in batch], self._threads
+            )
             for message, vector in zip(batch, vectors):
                 message.add_features(Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
         return messages

@@ -1,4 +1,5 @@
 """Jieba tokenisation of normalised text, with token offsets in the original text."""
+
 from __future__ import annotations
 
 from typing import List, Text

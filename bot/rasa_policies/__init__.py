@@ -1,4 +1,5 @@
 """Rasa dialogue policies of the project (adapters around plain logic in bot/)."""
+
 # The Rasa server imports this package when it loads the model: the place to patch Rasa
 # before the first turn (see bot/rasa_patches.py).
 from bot import rasa_patches as _rasa_patches

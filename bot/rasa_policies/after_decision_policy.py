@@ -6,6 +6,7 @@ request; "好的谢谢" ends the case; an address answers the address change; a 
 reruns the same case. The reading itself is plain Python (bot/nlu/reaction.py). The policy abstains
 when the dialogue rules should answer (questions, a person asked for, a remedy being picked).
 """
+
 from __future__ import annotations
 
 from typing import Optional, Text
@@ -33,7 +34,10 @@ LEFT_TO_THE_RULES_WHILE_CHOOSING = {Reaction.ACKNOWLEDGEMENT, Reaction.REMARK, R
 FACT_ENTITIES = {"item_condition", "product", "remedy"}
 ANSWERS_KEEPING_THE_ORDER = {Reaction.ACKNOWLEDGEMENT, Reaction.REMARK, Reaction.OBJECTION}
 ANSWERS_THAT_END_THE_TURN = {
-    "action_acknowledge_decision", "action_take_new_address", "action_add_remark", "action_confirm_order",
+    "action_acknowledge_decision",
+    "action_take_new_address",
+    "action_add_remark",
+    "action_confirm_order",
 }
 
 

@@ -1,5 +1,6 @@
 """What the project's hand-written policies share: they train on nothing and, given the
 conversation so far, either name one action with full confidence or abstain."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text

@@ -3,6 +3,7 @@
 The mood comes from bot.nlu.upset (a lexicon score). A policy rather than a rule because it
 must win inside forms and after any intent; its priority is above the RulePolicy's.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Text

@@ -3,6 +3,7 @@
 The intent classifier reads such a line as anything ("不退了" as a return request); the rules only
 cancel on `deny`. The words decide here (bot/nlu/reaction.py, cues in reaction_lexicon.yml).
 """
+
 from __future__ import annotations
 
 from typing import Optional, Text

@@ -8,6 +8,7 @@
 - `handoffs`: the human hand-over queue
 - `errors`: the exceptions, with Chinese messages
 """
+
 from bot.services.errors import (
     HandoffNotFound,
     HandoffUnavailable,

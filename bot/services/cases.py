@@ -3,6 +3,7 @@
 One function per step the assistant takes, each working on plain values so the Rasa
 actions stay thin adapters. No Rasa imports.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -113,7 +114,11 @@ class TicketReport:
     @property
     def waits_for_a_remedy(self) -> bool:
         """Open with no remedy settled yet, and one to settle (a rejection has none)."""
-        return self.status == TicketStatus.OPEN.value and not self.chosen_remedy and Remedy.REJECT.value not in self.offered_remedies
+        return (
+            self.status == TicketStatus.OPEN.value
+            and not self.chosen_remedy
+            and Remedy.REJECT.value not in self.offered_remedies
+        )
 
     @property
     def may_keep_waiting(self) -> bool:
@@ -124,7 +129,9 @@ class TicketReport:
         """What the buyer may pick now; nothing once a remedy is chosen."""
         if self.chosen_remedy:
             return ()
-        return tuple(r.value for r in buyer_choices(self.rule_id or "", tuple(Remedy(r) for r in self.offered_remedies)))
+        return tuple(
+            r.value for r in buyer_choices(self.rule_id or "", tuple(Remedy(r) for r in self.offered_remedies))
+        )
 
 
 @dataclass(frozen=True)
@@ -199,8 +206,12 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
             sub_issue = SubIssue(most_telling_sub_issue(value.value for value in kept))
         mentioned = kept
     service = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.SERVICE]
-    if category is ComplaintCategory.SERVICE and service and sub_issue is not None \
-            and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON:
+    if (
+        category is ComplaintCategory.SERVICE
+        and service
+        and sub_issue is not None
+        and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON
+    ):
         # "留言问换码的事，两天了没人回": the size was the question nobody answered. Without a
         # word about the service it stays a no-reason request, whatever the classifier read
         # ("没任何毛病，送的人用不着了" is N2; "用了没效果，能退不" is N4)
@@ -230,15 +241,24 @@ def _order_and_item(session: Session, order_number: str, item_sku: Optional[str]
 
 
 def assess(
-    session: Session, order_number: str, item_sku: Optional[str], facts: CaseFacts, *,
-    conversation_id: str, today: date, policy: PolicyConfig, now: Optional[datetime] = None,
+    session: Session,
+    order_number: str,
+    item_sku: Optional[str],
+    facts: CaseFacts,
+    *,
+    conversation_id: str,
+    today: date,
+    policy: PolicyConfig,
+    now: Optional[datetime] = None,
 ) -> Decision:
     order, item = _order_and_item(session, order_number, item_sku)
     situation = _situation(session, order, facts, conversation_id, item)
     return decide(orders.order_facts_for(order, item), situation, today, policy, now=now)
 
 
-def missing_facts(session: Session, order_number: str, item_sku: Optional[str], facts: CaseFacts, **context) -> Tuple[str, ...]:
+def missing_facts(
+    session: Session, order_number: str, item_sku: Optional[str], facts: CaseFacts, **context
+) -> Tuple[str, ...]:
     return assess(session, order_number, item_sku, facts, **context).missing_facts
 
 
@@ -257,16 +277,28 @@ def _evidence_files(attachments: Sequence[Dict[str, Any]]) -> List[tickets.Evide
 
 
 def active_ticket_for(session: Session, order: Order, category: str) -> Optional[Ticket]:
-    return session.execute(
-        select(Ticket)
-        .where(Ticket.order_id == order.id, Ticket.category == category, Ticket.status.in_(ACTIVE_TICKET_STATUSES))
-        .order_by(Ticket.id)
-    ).scalars().first()
+    return (
+        session.execute(
+            select(Ticket)
+            .where(Ticket.order_id == order.id, Ticket.category == category, Ticket.status.in_(ACTIVE_TICKET_STATUSES))
+            .order_by(Ticket.id)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def decide_and_open_ticket(
-    session: Session, *, order_number: str, item_sku: Optional[str], facts: CaseFacts,
-    conversation_id: str, channel: str, today: date, now: datetime, policy: PolicyConfig,
+    session: Session,
+    *,
+    order_number: str,
+    item_sku: Optional[str],
+    facts: CaseFacts,
+    conversation_id: str,
+    channel: str,
+    today: date,
+    now: datetime,
+    policy: PolicyConfig,
 ) -> CaseOutcome:
     """Decide the case and record it: every decision in `case_decisions`; a decision that leaves
     work also on a ticket, new or the one already open for this order and category (a repeated
@@ -278,8 +310,12 @@ def decide_and_open_ticket(
     contacts.record_contact(session, order, conversation_id, channel=channel)
     category = ComplaintCategory.SERVICE.value if decision.rule_id in SERVICE_RULES else situation.rule_family.value
     record = CaseDecision(
-        conversation_id=conversation_id, order_id=order.id, item_sku=item.sku, category=category,
-        sub_issue=situation.sub_issue.value if situation.sub_issue else None, rule_id=decision.rule_id,
+        conversation_id=conversation_id,
+        order_id=order.id,
+        item_sku=item.sku,
+        category=category,
+        sub_issue=situation.sub_issue.value if situation.sub_issue else None,
+        rule_id=decision.rule_id,
         remedies=[remedy.value for remedy in decision.remedies],
     )
     session.add(record)
@@ -354,9 +390,13 @@ def record_objection(session: Session, conversation_id: str, words: str) -> Opti
 
 
 def latest_decision(session: Session, conversation_id: str) -> Optional[CaseDecision]:
-    return session.execute(
-        select(CaseDecision).where(CaseDecision.conversation_id == conversation_id).order_by(CaseDecision.id.desc())
-    ).scalars().first()
+    return (
+        session.execute(
+            select(CaseDecision).where(CaseDecision.conversation_id == conversation_id).order_by(CaseDecision.id.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def _apply_new_decision(session: Session, ticket: Ticket, decision: Decision, situation: Situation) -> None:
@@ -406,7 +446,9 @@ def choose_remedy(session: Session, ticket_number: str, remedy: str, *, today: d
     return next_steps(ticket, today=today, policy=policy)
 
 
-def settled_next_steps(session: Session, ticket_number: str, *, today: date, policy: PolicyConfig) -> Optional[NextSteps]:
+def settled_next_steps(
+    session: Session, ticket_number: str, *, today: date, policy: PolicyConfig
+) -> Optional[NextSteps]:
     ticket = tickets.require_ticket(session, ticket_number)
     return next_steps(ticket, today=today, policy=policy) if ticket.chosen_remedy else None
 
@@ -449,8 +491,13 @@ _UNDELIVERED_SUB_ISSUE = {
 
 def _report(ticket: Ticket) -> TicketReport:
     return TicketReport(
-        ticket.ticket_number, ticket.status, ticket.chosen_remedy, ticket.resolution_due,
-        tuple(ticket.offered_remedies or ()), ticket.first_response_due, ticket.rule_id,
+        ticket.ticket_number,
+        ticket.status,
+        ticket.chosen_remedy,
+        ticket.resolution_due,
+        tuple(ticket.offered_remedies or ()),
+        ticket.first_response_due,
+        ticket.rule_id,
     )
 
 
@@ -460,7 +507,10 @@ def ticket_report(session: Session, ticket_number: str) -> Optional[TicketReport
 
 
 def owned_ticket_report(
-    session: Session, ticket_number: str, proven_orders: Iterable[str], conversation_id: Optional[str] = None,
+    session: Session,
+    ticket_number: str,
+    proven_orders: Iterable[str],
+    conversation_id: Optional[str] = None,
 ) -> Optional[TicketReport]:
     """The report of a ticket whose order the buyer proved in this conversation, or that was
     opened in this very conversation (e.g. a message left there); None for any other ticket,
@@ -490,14 +540,24 @@ def ticket_reports_for_order(session: Session, order_number: str) -> List[Ticket
     return [_report(ticket) for ticket in tickets.tickets_for_order(session, order)] if order else []
 
 
-def add_ticket_evidence(session: Session, ticket_number: str, attachments: Sequence[Dict[str, Any]], *, actor: str) -> AddedEvidence:
+def add_ticket_evidence(
+    session: Session, ticket_number: str, attachments: Sequence[Dict[str, Any]], *, actor: str
+) -> AddedEvidence:
     ticket = tickets.require_ticket(session, ticket_number)
-    added = sum(1 for piece in _evidence_files(attachments) if tickets.add_evidence(session, ticket, piece, actor=actor)[1])
+    added = sum(
+        1 for piece in _evidence_files(attachments) if tickets.add_evidence(session, ticket, piece, actor=actor)[1]
+    )
     return AddedEvidence(added)
 
 
 def request_handoff(
-    session: Session, *, conversation_id: str, ticket_number: Optional[str], reason: str, channel: str, policy: PolicyConfig,
+    session: Session,
+    *,
+    conversation_id: str,
+    ticket_number: Optional[str],
+    reason: str,
+    channel: str,
+    policy: PolicyConfig,
     at_least: str = Priority.NORMAL.value,
 ) -> QueuedHandoff:
     """Queue the chat for a person, as urgent as its ticket or `at_least` (an angry buyer: high)."""
@@ -507,15 +567,22 @@ def request_handoff(
         ticket = in_progress[-1] if in_progress else None
     priority = _more_urgent(ticket.priority if ticket is not None else Priority.NORMAL.value, at_least)
     handoff, created = handoffs.enqueue_handoff(
-        session, conversation_id=conversation_id, reason=reason, priority=priority, ticket=ticket, channel=channel,
+        session,
+        conversation_id=conversation_id,
+        reason=reason,
+        priority=priority,
+        ticket=ticket,
+        channel=channel,
     )
     if ticket is not None:
         tickets.handoff_requested(session, ticket, reason, "bot")
     wait = waiting.estimate(session, conversation_id, policy.handoff_minutes_per_waiting_chat)
     available = leave_message.availability(session, policy)
     return QueuedHandoff(
-        wait_minutes=wait.wait_minutes, already_waiting=not created,
-        unavailable=available.unavailable, office_hours=available.office_hours,
+        wait_minutes=wait.wait_minutes,
+        already_waiting=not created,
+        unavailable=available.unavailable,
+        office_hours=available.office_hours,
     )
 
 
@@ -534,16 +601,21 @@ def rating_due(session: Session, ticket_number: Optional[str], *, already_asked:
 
 def satisfaction_recorded(session: Session, ticket_number: str) -> bool:
     ticket = tickets.find_ticket(session, ticket_number)
-    return ticket is not None and session.execute(
-        select(SatisfactionScore.id).where(SatisfactionScore.ticket_id == ticket.id)
-    ).first() is not None
+    return (
+        ticket is not None
+        and session.execute(select(SatisfactionScore.id).where(SatisfactionScore.ticket_id == ticket.id)).first()
+        is not None
+    )
 
 
 def record_buyer_satisfaction(session: Session, ticket_number: str, score: int, *, conversation_id: str) -> None:
-    tickets.record_satisfaction(session, tickets.require_ticket(session, ticket_number), score, conversation_id=conversation_id)
+    tickets.record_satisfaction(
+        session, tickets.require_ticket(session, ticket_number), score, conversation_id=conversation_id
+    )
 
 
 # ---- policy questions ------------------------------------------------------------------------
+
 
 def policy_answer_values(policy: PolicyConfig) -> Dict[str, Any]:
     """Values for the ask_policy responses in domain.yml, read from the shop's policy."""
@@ -570,6 +642,7 @@ def policy_answer_values(policy: PolicyConfig) -> Dict[str, Any]:
 
 
 # ---- after the decision ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AddressChange:
@@ -635,29 +708,48 @@ def closed_order_status(session: Session, order_number: str) -> Optional[str]:
 def record_where_to_complain(session: Session, *, conversation_id: str, order_number: Optional[str]) -> None:
     """Rule S3 answered as a question ("还能去哪投诉？"): information only, recorded for reports."""
     order = orders.find_order(session, order_number) if order_number else None
-    session.add(CaseDecision(
-        conversation_id=conversation_id, order_id=order.id if order is not None else None,
-        category=ComplaintCategory.SERVICE.value, sub_issue=SubIssue.WHERE_TO_COMPLAIN.value, rule_id="S3",
-        remedies=[Remedy.INFO.value],
-    ))
+    session.add(
+        CaseDecision(
+            conversation_id=conversation_id,
+            order_id=order.id if order is not None else None,
+            category=ComplaintCategory.SERVICE.value,
+            sub_issue=SubIssue.WHERE_TO_COMPLAIN.value,
+            rule_id="S3",
+            remedies=[Remedy.INFO.value],
+        )
+    )
     session.flush()
 
 
 def closed_order_answer(
-    session: Session, *, order_number: str, conversation_id: str, channel: str, today: date, now: datetime,
+    session: Session,
+    *,
+    order_number: str,
+    conversation_id: str,
+    channel: str,
+    today: date,
+    now: datetime,
     policy: PolicyConfig,
 ) -> Optional[Decision]:
-    """"退款到了没" about a refunded or cancelled order: the order's state is the answer (rule X1,
+    """ "退款到了没" about a refunded or cancelled order: the order's state is the answer (rule X1,
     information only), recorded like every decision; None for an order still in progress."""
     if closed_order_status(session, order_number) is None:
         return None
     order, item = _order_and_item(session, order_number, None)
     # a status question names no problem: any family but service leads to X1 on a closed order
-    decision = decide(orders.order_facts_for(order, item), Situation(category=ComplaintCategory.LOGISTICS), today, policy, now=now)
+    decision = decide(
+        orders.order_facts_for(order, item), Situation(category=ComplaintCategory.LOGISTICS), today, policy, now=now
+    )
     contacts.record_contact(session, order, conversation_id, channel=channel)
-    session.add(CaseDecision(
-        conversation_id=conversation_id, order_id=order.id, item_sku=item.sku, category=None,
-        rule_id=decision.rule_id, remedies=[remedy.value for remedy in decision.remedies],
-    ))
+    session.add(
+        CaseDecision(
+            conversation_id=conversation_id,
+            order_id=order.id,
+            item_sku=item.sku,
+            category=None,
+            rule_id=decision.rule_id,
+            remedies=[remedy.value for remedy in decision.remedies],
+        )
+    )
     session.flush()
     return decision

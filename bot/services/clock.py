@@ -1,4 +1,5 @@
 """The shop's clock: "today" and calendar dates are taken in the shop's time zone."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone

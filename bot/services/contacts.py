@@ -1,4 +1,5 @@
 """How often a buyer has come back about an order (policy S2: repeat contacts, overdue tickets)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,7 +15,12 @@ from bot.domain.vocabulary import ACTIVE_TICKET_STATUSES
 
 
 def record_contact(
-    session: Session, order: Order, conversation_id: str, *, channel: Optional[str] = None, now: Optional[datetime] = None
+    session: Session,
+    order: Order,
+    conversation_id: str,
+    *,
+    channel: Optional[str] = None,
+    now: Optional[datetime] = None,
 ) -> OrderContact:
     """Note that `conversation_id` is about `order`; repeating it only refreshes `last_at`."""
     now = now or utcnow()

@@ -1,4 +1,5 @@
 """Errors of the services. Each message is Chinese and safe to show to shop staff."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ sent, so `virus.exe` renamed to `photo.jpg` is refused. Accepted: JPEG, PNG, Web
 photos and MP4/MOV videos. Each kind has its own size limit. A file is stored once as
 `<evidence_dir>/<sha256[:2]>/<sha256>.<ext>`; storing the same bytes again changes nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,23 @@ _MEGABYTE = 1024 * 1024
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _QUICKTIME_BRANDS = {b"qt  "}
 _MP4_BRANDS = {
-    b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP",
-    b"mmp4", b"dash", b"3gp4", b"3gp5", b"3gp6", b"3g2a",
+    b"isom",
+    b"iso2",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"mp41",
+    b"mp42",
+    b"avc1",
+    b"M4V ",
+    b"M4VH",
+    b"M4VP",
+    b"mmp4",
+    b"dash",
+    b"3gp4",
+    b"3gp5",
+    b"3gp6",
+    b"3g2a",
 }
 
 
@@ -163,14 +179,20 @@ AGENT_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 def store_agent_image(
-    data: bytes, *, evidence_dir: Path, declared_name: Optional[str] = None, limits: EvidenceLimits = DEFAULT_LIMITS,
+    data: bytes,
+    *,
+    evidence_dir: Path,
+    declared_name: Optional[str] = None,
+    limits: EvidenceLimits = DEFAULT_LIMITS,
 ) -> StoredEvidence:
     """An image an agent sends to a buyer, checked like the buyers' uploads (type from the
     bytes, the photo size limit) and stored beside them; only JPEG, PNG and WebP."""
     detected = detect_type(data) if data else None
     if data and (detected is None or detected.media_type not in AGENT_IMAGE_TYPES):
         shown = f"「{declared_name}」" if declared_name else "该文件"
-        raise EvidenceRejected(f"{shown}不能发给买家：只能发送 JPG、PNG 或 WebP 格式的图片（HEIC 照片请先转换成 JPG）。")
+        raise EvidenceRejected(
+            f"{shown}不能发给买家：只能发送 JPG、PNG 或 WebP 格式的图片（HEIC 照片请先转换成 JPG）。"
+        )
     return store_evidence(data, evidence_dir=evidence_dir, declared_name=declared_name, limits=limits)
 
 

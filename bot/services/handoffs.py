@@ -12,6 +12,7 @@ Claiming and returning move the hand-over's ticket through the ticket model
 (bot/domain/tickets.py, saved by bot/services/ticket_store.py); this module does not use
 bot/services/tickets.py, nor that one this.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -114,7 +115,12 @@ def claim_handoff(session: Session, handoff_id: int, agent: str, *, now: Optiona
 
 
 def return_handoff(
-    session: Session, handoff_id: int, agent: Optional[str] = None, *, note: Optional[str] = None, now: Optional[datetime] = None
+    session: Session,
+    handoff_id: int,
+    agent: Optional[str] = None,
+    *,
+    note: Optional[str] = None,
+    now: Optional[datetime] = None,
 ) -> Handoff:
     """Give the conversation back to the bot (or withdraw a waiting request)."""
     now = now or utcnow()
@@ -160,4 +166,3 @@ def _require_active(handoff: Handoff, agent: Optional[str]) -> None:
         raise HandoffUnavailable(f"转人工请求 #{handoff.id} 已结束（{handoff.status}）。")
     if handoff.status == HandoffStatus.CLAIMED.value and agent is not None and handoff.agent != agent:
         raise HandoffUnavailable(f"转人工请求 #{handoff.id} 由 {handoff.agent} 接手，{agent} 不能操作。")
-

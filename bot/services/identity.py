@@ -9,6 +9,7 @@ Only a token with a valid signature, an `exp` in the future and a non-empty `sub
 anything else (forged, expired, other algorithm, no secret configured) is ignored as if no
 token had been sent, so a bad token never grants anything.
 """
+
 from __future__ import annotations
 
 import time
@@ -27,7 +28,9 @@ class VerifiedIdentity:
     expires_at: float  # the token's `exp`: the identity is not to be trusted after it
 
 
-def verified_identity(token: Optional[str], secret: Optional[str], *, leeway_seconds: int = 30) -> Optional[VerifiedIdentity]:
+def verified_identity(
+    token: Optional[str], secret: Optional[str], *, leeway_seconds: int = 30
+) -> Optional[VerifiedIdentity]:
     if not token or not secret or not isinstance(token, str):
         return None
     try:
@@ -47,7 +50,11 @@ def verified_customer_id(token: Optional[str], secret: Optional[str], *, leeway_
     return identity.customer_id if identity else None
 
 
-def sign_customer_token(customer_id: str, secret: str, *, lifetime_seconds: int = 3600, now: Optional[float] = None) -> str:
+def sign_customer_token(
+    customer_id: str, secret: str, *, lifetime_seconds: int = 3600, now: Optional[float] = None
+) -> str:
     """What a shop's backend does (used by the demo page and the tests)."""
     issued = int(now if now is not None else time.time())
-    return jwt.encode({"sub": customer_id, "iat": issued, "exp": issued + lifetime_seconds}, secret, algorithm=ALGORITHM)
+    return jwt.encode(
+        {"sub": customer_id, "iat": issued, "exp": issued + lifetime_seconds}, secret, algorithm=ALGORITHM
+    )

@@ -12,6 +12,7 @@ of that day in the shop's zone. The relative form `paid_days_ago` (or `placed_da
 `today` and also lands at the start of the day. Both forms given must name the same day
 (the same reading as `bot.policy.interchange`).
 """
+
 from __future__ import annotations
 
 import re
@@ -180,7 +181,9 @@ def import_orders(
                 created = _store_order(session, parsed)
         except SQLAlchemyError as error:
             report.errors.append(
-                ImportProblem(parsed.order_number, "", f"订单 {parsed.order_number}：写入数据库失败（{type(error).__name__}）。")
+                ImportProblem(
+                    parsed.order_number, "", f"订单 {parsed.order_number}：写入数据库失败（{type(error).__name__}）。"
+                )
             )
             continue
         (report.created if created else report.updated).append(parsed.order_number)
@@ -190,10 +193,10 @@ def import_orders(
 def _order_records(data: Any) -> List[Any]:
     if isinstance(data, Mapping):
         if "orders" not in data:
-            raise ImportFormatError("数据中没有 \"orders\" 列表：应为 {\"orders\": [...]} 或订单数组。")
+            raise ImportFormatError('数据中没有 "orders" 列表：应为 {"orders": [...]} 或订单数组。')
         data = data["orders"]
     if not isinstance(data, list):
-        raise ImportFormatError("\"orders\" 必须是订单数组。")
+        raise ImportFormatError('"orders" 必须是订单数组。')
     return data
 
 
@@ -416,7 +419,9 @@ class _FieldReader:
                 )
                 return None
         if required and raw in (None, "") and self.record.get(relative) is None:
-            self.problems.add(self.prefix + absolute, f"缺失：需要 {absolute}（ISO-8601 时间）或 {relative}（几天前）。")
+            self.problems.add(
+                self.prefix + absolute, f"缺失：需要 {absolute}（ISO-8601 时间）或 {relative}（几天前）。"
+            )
         return from_iso or from_days
 
     def _relative_moment(self, relative: str) -> Optional[datetime]:
@@ -431,7 +436,10 @@ class _FieldReader:
     def _absolute_moment(self, name: str, raw: Any) -> Optional[datetime]:
         moment = parse_iso_moment(raw, self.zone) if isinstance(raw, str) else None
         if moment is None:
-            self.problems.add(self.prefix + name, f"「{raw}」不是有效的 ISO-8601 日期时间（如 2026-11-20 或 2026-11-20T14:30:00+08:00）。")
+            self.problems.add(
+                self.prefix + name,
+                f"「{raw}」不是有效的 ISO-8601 日期时间（如 2026-11-20 或 2026-11-20T14:30:00+08:00）。",
+            )
         return moment
 
 

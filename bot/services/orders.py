@@ -1,4 +1,5 @@
 """Looking up orders, proving who owns one, and presenting them without leaking personal data."""
+
 from __future__ import annotations
 
 import hmac
@@ -86,7 +87,9 @@ def tracking_summary(order: Order, zone: Optional[ZoneInfo] = None) -> str:
     """One Chinese line about where the parcel is, for the buyer."""
     zone = zone or shop_zone()
     latest = latest_tracking_event(order)
-    carrier = f"{order.carrier} {order.tracking_number}" if order.carrier and order.tracking_number else (order.carrier or "")
+    carrier = (
+        f"{order.carrier} {order.tracking_number}" if order.carrier and order.tracking_number else (order.carrier or "")
+    )
     if latest is None:
         return f"{carrier}：暂无物流信息。" if carrier else "暂无物流信息。"
     when = to_shop_time(latest.at, zone).strftime("%m-%d %H:%M")

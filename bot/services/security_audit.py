@@ -1,4 +1,5 @@
 """Rows of the security audit trail (`security_events`)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -12,10 +13,20 @@ VERIFICATION_LOCKED = "verification_locked"
 LOGIN_LOCKED = "login_locked"
 
 
-def record(session: Session, kind: str, subject: str, *, conversation_id: Optional[str] = None,
-           details: Optional[Dict[str, Any]] = None) -> SecurityEvent:
-    event = SecurityEvent(kind=kind, subject=subject[:128], conversation_id=(conversation_id or None) and conversation_id[:128],
-                          details=details or None)
+def record(
+    session: Session,
+    kind: str,
+    subject: str,
+    *,
+    conversation_id: Optional[str] = None,
+    details: Optional[Dict[str, Any]] = None,
+) -> SecurityEvent:
+    event = SecurityEvent(
+        kind=kind,
+        subject=subject[:128],
+        conversation_id=(conversation_id or None) and conversation_id[:128],
+        details=details or None,
+    )
     session.add(event)
     session.flush()
     return event

@@ -5,6 +5,7 @@ status or field change the model recorded. The only code that writes a ticket's 
 Both bot/services/tickets.py and bot/services/handoffs.py move tickets through here, so
 neither needs the other.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,18 +53,27 @@ def save(session: Session, ticket: Ticket, model: TicketLifecycle) -> Optional[T
                 _copy(ticket, model)
         except IntegrityError:
             # only reopening can collide: a newer ticket of the same conversation/order/category is in progress
-            raise TicketConflict(f"工单 {ticket.ticket_number} 不能重新打开：同一会话中该订单已有进行中的同类工单。") from None
+            raise TicketConflict(
+                f"工单 {ticket.ticket_number} 不能重新打开：同一会话中该订单已有进行中的同类工单。"
+            ) from None
     elif events:
         _copy(ticket, model)
     written = None
     for event in events:
         if isinstance(event, TicketStatusChanged):
             written = write_event(
-                session, ticket, event.actor, from_status=event.from_status, to_status=event.to_status,
-                note=event.note, now=event.at,
+                session,
+                ticket,
+                event.actor,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                note=event.note,
+                now=event.at,
             )
         elif isinstance(event, TicketChanged):
-            written = write_event(session, ticket, event.actor, details=dict(event.details) or None, note=event.note, now=event.at)
+            written = write_event(
+                session, ticket, event.actor, details=dict(event.details) or None, note=event.note, now=event.at
+            )
     return written
 
 
@@ -87,7 +97,13 @@ def write_event(
     now: datetime,
 ) -> TicketEvent:
     event = TicketEvent(
-        ticket_id=ticket.id, from_status=from_status, to_status=to_status, details=details, actor=actor, note=note, at=now
+        ticket_id=ticket.id,
+        from_status=from_status,
+        to_status=to_status,
+        details=details,
+        actor=actor,
+        note=note,
+        at=now,
     )
     session.add(event)
     session.flush()

@@ -6,6 +6,7 @@ bot/domain/tickets.py (`TICKET_TRANSITIONS` and `TicketLifecycle`). The function
 row, make the move on the model and save it with bot/services/ticket_store.py; any status
 change the life cycle does not allow raises `InvalidTransition`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -107,7 +108,9 @@ class EvidenceFile:
     original_filename: Optional[str] = None
 
     @classmethod
-    def from_path(cls, path: Path, *, reference: Optional[str] = None, media_type: Optional[str] = None) -> "EvidenceFile":
+    def from_path(
+        cls, path: Path, *, reference: Optional[str] = None, media_type: Optional[str] = None
+    ) -> "EvidenceFile":
         path = Path(path)
         digest = hashlib.sha256()
         with path.open("rb") as handle:
@@ -263,7 +266,9 @@ def open_ticket(
     raise ServiceError("工单创建失败：多次尝试仍与其他请求冲突，请稍后重试。")
 
 
-def _active_ticket(session: Session, conversation_id: Optional[str], order: Optional[Order], category: str) -> Optional[Ticket]:
+def _active_ticket(
+    session: Session, conversation_id: Optional[str], order: Optional[Order], category: str
+) -> Optional[Ticket]:
     if conversation_id is None:
         return None
     return session.execute(
@@ -323,7 +328,9 @@ def choose_remedy(session: Session, ticket: Ticket, remedy: Any, actor: str, *, 
     ticket_store.save(session, ticket, model)
 
 
-def handoff_requested(session: Session, ticket: Ticket, reason: str, actor: str, *, now: Optional[datetime] = None) -> None:
+def handoff_requested(
+    session: Session, ticket: Ticket, reason: str, actor: str, *, now: Optional[datetime] = None
+) -> None:
     ticket_store.apply(session, ticket, lambda model: model.handoff_requested(reason, actor, now or utcnow()))
 
 
@@ -333,22 +340,38 @@ def withdraw(session: Session, ticket: Ticket, reason: str, actor: str, *, now: 
 
 
 def finish_with_agent(
-    session: Session, ticket: Ticket, actor: str, *, under_way: bool, keep_under_way: bool, now: Optional[datetime] = None
+    session: Session,
+    ticket: Ticket,
+    actor: str,
+    *,
+    under_way: bool,
+    keep_under_way: bool,
+    now: Optional[datetime] = None,
 ) -> Optional[str]:
     """An agent ended the conversation: `TicketLifecycle.finish_with_agent` (KEPT_OPEN, CLOSED or None)."""
     return ticket_store.apply(
         session,
         ticket,
-        lambda model: model.finish_with_agent(actor, now or utcnow(), under_way=under_way, keep_under_way=keep_under_way),
+        lambda model: model.finish_with_agent(
+            actor, now or utcnow(), under_way=under_way, keep_under_way=keep_under_way
+        ),
     )
 
 
 def add_tracking_number(
-    session: Session, ticket: Ticket, carrier: str, tracking_number: str, previous: str, actor: str,
-    *, now: Optional[datetime] = None,
+    session: Session,
+    ticket: Ticket,
+    carrier: str,
+    tracking_number: str,
+    previous: str,
+    actor: str,
+    *,
+    now: Optional[datetime] = None,
 ) -> None:
     ticket_store.apply(
-        session, ticket, lambda model: model.tracking_number_added(carrier, tracking_number, previous, actor, now or utcnow())
+        session,
+        ticket,
+        lambda model: model.tracking_number_added(carrier, tracking_number, previous, actor, now or utcnow()),
     )
 
 
@@ -423,7 +446,9 @@ def add_evidence(
     return stored, created
 
 
-def _store_evidence(session: Session, ticket: Ticket, evidence: EvidenceFile, actor: str, now: datetime) -> Tuple[Evidence, bool]:
+def _store_evidence(
+    session: Session, ticket: Ticket, evidence: EvidenceFile, actor: str, now: datetime
+) -> Tuple[Evidence, bool]:
     digest = (evidence.sha256 or "").strip().lower()
     if not _SHA256_PATTERN.fullmatch(digest):
         raise InvalidChange(f"凭证的 sha256 校验值无效：{evidence.sha256!r}。")
@@ -448,7 +473,9 @@ def _store_evidence(session: Session, ticket: Ticket, evidence: EvidenceFile, ac
         session,
         ticket,
         actor,
-        details={"evidence_added": {"sha256": digest, "media_type": evidence.media_type, "reference": evidence.reference}},
+        details={
+            "evidence_added": {"sha256": digest, "media_type": evidence.media_type, "reference": evidence.reference}
+        },
         note="补充凭证",
         now=now,
     )

@@ -7,6 +7,7 @@ once the limit is used up the order is locked for the rest of the window, even f
 right digits, the lock-out is written to the security audit trail once, and the dialogue
 offers the buyer a person (`utter_verification_failed`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ def _throttle() -> Throttle:
     return Throttle("verify-order", settings.verify_attempts_per_order, settings.redis_url, settings.database_url)
 
 
-def check_owner(session: Session, order_number: str, phone_last4: str, *, conversation_id: Optional[str] = None) -> OwnerCheck:
+def check_owner(
+    session: Session, order_number: str, phone_last4: str, *, conversation_id: Optional[str] = None
+) -> OwnerCheck:
     throttle = _throttle()
     if throttle.blocked(order_number):
         return OwnerCheck(verified=False, locked=True)
@@ -39,7 +42,10 @@ def check_owner(session: Session, order_number: str, phone_last4: str, *, conver
     if throttle.hit(order_number) and not throttle.blocked(order_number):
         return OwnerCheck(verified=False)
     security_audit.record(
-        session, security_audit.VERIFICATION_LOCKED, order_number, conversation_id=conversation_id,
+        session,
+        security_audit.VERIFICATION_LOCKED,
+        order_number,
+        conversation_id=conversation_id,
         details={"limit": get_settings().verify_attempts_per_order},
     )
     return OwnerCheck(verified=False, locked=True)

@@ -4,6 +4,7 @@ Revision ID: 0001_initial_schema
 Revises:
 Create Date: 2026-11-21
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -54,9 +55,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(32), nullable=False),
         sa.Column("unit_price_cents", sa.BigInteger(), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name="fk_order_items_order_id_orders", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name="fk_order_items_order_id_orders", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_order_items"),
         sa.UniqueConstraint("order_id", "sku", name="uq_order_items_order_id_sku"),
     )
@@ -119,9 +118,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("resolved_at", sa.DateTime(), nullable=True),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name="fk_tickets_order_id_orders", ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name="fk_tickets_order_id_orders", ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(
             ["item_id"], ["order_items.id"], name="fk_tickets_item_id_order_items", ondelete="SET NULL"
         ),

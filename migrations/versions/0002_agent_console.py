@@ -4,6 +4,7 @@ Revision ID: 0002_agent_console
 Revises: 0001_initial_schema
 Create Date: 2026-11-21
 """
+
 import sqlalchemy as sa
 from alembic import op
 

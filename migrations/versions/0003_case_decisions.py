@@ -4,6 +4,7 @@ Revision ID: 0003_case_decisions
 Revises: 0002_agent_console
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: 0004_security_events
 Revises: 0003_case_decisions
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 

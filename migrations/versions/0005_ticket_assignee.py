@@ -4,6 +4,7 @@ Revision ID: 0005_ticket_assignee
 Revises: 0004_security_events
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: 0006_tickets_without_order
 Revises: 0005_ticket_assignee
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 

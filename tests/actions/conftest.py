@@ -5,6 +5,7 @@ Each test gets its own copy of that database: `AFTERSALES_DATABASE_URL` points a
 caches that remember the previous URL (settings, the actions' engine) are cleared before and
 after, so no test sees another's tickets and the rest of the suite sees the old settings.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -258,7 +259,7 @@ class Conversation:
         events = asyncio.run(action.run(dispatcher, tracker, self.domain))
         name = action.name()
         if name.startswith("validate_"):
-            form = name[len("validate_"):]
+            form = name[len("validate_") :]
             self.action(form)  # Rasa records the form, which ran the validation
             self.apply(events)
             self._form_requests_next(form, events)
@@ -301,7 +302,9 @@ class Conversation:
 class Turn:
     """What one action returned and said."""
 
-    def __init__(self, events: List[Dict[str, Any]], messages: List[Dict[str, Any]], requested_slot: Optional[str]) -> None:
+    def __init__(
+        self, events: List[Dict[str, Any]], messages: List[Dict[str, Any]], requested_slot: Optional[str]
+    ) -> None:
         self.events = events
         self.messages = messages
         self.requested_slot = requested_slot  # after a form validation: the question asked next (None: form done)
@@ -341,11 +344,17 @@ def conversation(domain):
 
 
 def tickets_of(session, conversation_id: str) -> List[Ticket]:
-    return list(session.execute(select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id)).scalars())
+    return list(
+        session.execute(select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id)).scalars()
+    )
 
 
 def handoffs_of(session, conversation_id: str) -> List[Handoff]:
-    return list(session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id)).scalars())
+    return list(
+        session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id)
+        ).scalars()
+    )
 
 
 def template_values(message: Dict[str, Any]) -> Dict[str, Any]:

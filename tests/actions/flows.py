@@ -1,4 +1,5 @@
 """Conversation steps several test modules share, each run through the real actions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,23 +29,45 @@ def photo(name: str = "crack.jpg") -> Dict[str, Any]:
 def not_uploaded(name: str = "made-up.jpg") -> Dict[str, Any]:
     """An attachment naming a file that no channel ever stored."""
     digest = hashlib.sha256(name.encode()).hexdigest()
-    return {"type": "image", "url": f"/evidence/{digest}.jpg", "sha256": digest, "size": PHOTO_SIZE,
-            "media_type": "image/jpeg", "name": name}
+    return {
+        "type": "image",
+        "url": f"/evidence/{digest}.jpg",
+        "sha256": digest,
+        "size": PHOTO_SIZE,
+        "media_type": "image/jpeg",
+        "name": name,
+    }
 
 
-def verified_case(chat, order_number: str, phone_last4: str, *, text: str = "东西坏了",
-                  intent: str = "complain_quality", entities=None, slots: Optional[Dict[str, Any]] = None):
+def verified_case(
+    chat,
+    order_number: str,
+    phone_last4: str,
+    *,
+    text: str = "东西坏了",
+    intent: str = "complain_quality",
+    entities=None,
+    slots: Optional[Dict[str, Any]] = None,
+):
     """The buyer complains, names the order and proves it with the phone digits; the rules then
     start case_form (returns the turn of action_continue_task)."""
     chat.user(text, intent, entities=entities, slots=slots)
     chat.run(ValidateSlotMappings())
     chat.run(ActionStartTask())
     chat.action("verify_order_form").loop("verify_order_form").slot("requested_slot", "order_number")
-    chat.user(order_number, "inform", entities=[{"entity": "order_number", "value": order_number}],
-              slots={"order_number": order_number})
+    chat.user(
+        order_number,
+        "inform",
+        entities=[{"entity": "order_number", "value": order_number}],
+        slots={"order_number": order_number},
+    )
     chat.run(ValidateVerifyOrderForm())
-    chat.user(phone_last4, "inform", entities=[{"entity": "phone_last4", "value": phone_last4}],
-              slots={"phone_last4": phone_last4})
+    chat.user(
+        phone_last4,
+        "inform",
+        entities=[{"entity": "phone_last4", "value": phone_last4}],
+        slots={"phone_last4": phone_last4},
+    )
     verified = chat.run(ValidateVerifyOrderForm())
     assert verified.slots_set()["order_verified"] is True, verified.messages
     assert chat.active_loop_name() is None
@@ -61,8 +84,15 @@ def start_case_form(chat):
     return chat.run(ValidateCaseForm())
 
 
-def answer_case_form(chat, text: str, intent: str = "inform", *, slots: Optional[Dict[str, Any]] = None,
-                     metadata: Optional[Dict[str, Any]] = None, entities=None):
+def answer_case_form(
+    chat,
+    text: str,
+    intent: str = "inform",
+    *,
+    slots: Optional[Dict[str, Any]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
+    entities=None,
+):
     """One buyer answer inside case_form: slot mappings first, then the form's validation
     (the turn holds what both returned and said)."""
     chat.user(text, intent, slots=slots, metadata=metadata, entities=entities)
@@ -71,11 +101,24 @@ def answer_case_form(chat, text: str, intent: str = "inform", *, slots: Optional
     return Turn(mapped.events + validated.events, mapped.messages + validated.messages, validated.requested_slot)
 
 
-def decided_quality_case(chat, order_number: str, phone_last4: str, sub_issue: str = "defect",
-                         *, evidence: bool = True, text: str = "耳机左边没声音了"):
+def decided_quality_case(
+    chat,
+    order_number: str,
+    phone_last4: str,
+    sub_issue: str = "defect",
+    *,
+    evidence: bool = True,
+    text: str = "耳机左边没声音了",
+):
     """A quality complaint taken to the decision: verified, problem named, photo (or none) sent."""
-    verified_case(chat, order_number, phone_last4, text=text,
-                  entities=[{"entity": "sub_issue", "value": sub_issue}], slots={"sub_issue": sub_issue})
+    verified_case(
+        chat,
+        order_number,
+        phone_last4,
+        text=text,
+        entities=[{"entity": "sub_issue", "value": sub_issue}],
+        slots={"sub_issue": sub_issue},
+    )
     asked = start_case_form(chat)
     assert asked.requested_slot == "evidence", (asked.events, asked.messages)
     if evidence:

@@ -1,4 +1,5 @@
 """The after-decision policy picks the action for the message that follows a decision."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,13 @@ def after(decision, text, intent, *, entities=(), awaiting="decision_feedback", 
 
 
 REJECTED = {"rule": "N2", "order": ORDER, "sub_issues": ["no_reason"], "ticket": None, "wants_address": False}
-ON_A_TICKET = {"rule": "Q1", "order": ORDER, "sub_issues": ["defect"], "ticket": "AS202612070001", "wants_address": False}
+ON_A_TICKET = {
+    "rule": "Q1",
+    "order": ORDER,
+    "sub_issues": ["defect"],
+    "ticket": "AS202612070001",
+    "wants_address": False,
+}
 
 
 def test_a_typed_objection_goes_to_a_person_whatever_its_intent():
@@ -65,8 +72,14 @@ def test_after_its_own_answer_the_assistant_listens(action):
 
 
 def test_after_asking_whether_the_order_is_right_a_number_corrects_it_and_yes_confirms_it():
-    asked = {"rule": None, "order": ORDER, "sub_issues": ["defect"], "ticket": None, "wants_address": False,
-             "expects_order_correction": True}
+    asked = {
+        "rule": None,
+        "order": ORDER,
+        "sub_issues": ["defect"],
+        "ticket": None,
+        "wants_address": False,
+        "expects_order_correction": True,
+    }
     number = [{"entity": "order_number", "value": "6201458839270153", "start": 0, "end": 16}]
     assert after(asked, "6201458839270153", "inform", entities=number) == "action_start_task"
     assert after(asked, "对，就是这单", "affirm") == "action_confirm_order"
@@ -78,8 +91,12 @@ def test_dropping_the_request_mid_form_cancels_whatever_the_intent_reads():
     from bot.rasa_policies.withdrawal_policy import buyer_withdraws_mid_task
 
     def mid_form(text, intent, entities=()):
-        events = [ActionExecuted("action_listen"), ActiveLoop("case_form"), ActionExecuted("action_listen"),
-                  UserUttered(text, {"name": intent, "confidence": 0.9}, list(entities))]
+        events = [
+            ActionExecuted("action_listen"),
+            ActiveLoop("case_form"),
+            ActionExecuted("action_listen"),
+            UserUttered(text, {"name": intent, "confidence": 0.9}, list(entities)),
+        ]
         return DialogueStateTracker.from_events("buyer", events, DOMAIN.slots)
 
     assert buyer_withdraws_mid_task(mid_form("那不用弄了哈，打扰了", "request_return"))

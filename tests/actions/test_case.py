@@ -1,4 +1,5 @@
 """case_form, action_decide_case and action_choose_remedy against the real policy and database."""
+
 from __future__ import annotations
 
 import pytest
@@ -113,8 +114,14 @@ def test_a_repeated_complaint_from_another_chat_reuses_the_open_ticket(conversat
     choose(first, "exchange")
 
     second = conversation()
-    verified_case(second, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机还是没声音",
-                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    verified_case(
+        second,
+        OWN_ORDER,
+        OWN_ORDER_PHONE_LAST4,
+        text="耳机还是没声音",
+        entities=[{"entity": "sub_issue", "value": "defect"}],
+        slots={"sub_issue": "defect"},
+    )
     start_case_form(second)
     answer_case_form(second, "", metadata={"attachments": [photo("second-angle.jpg")]})
     turn = second.run(ActionDecideCase())
@@ -153,7 +160,6 @@ def test_without_a_photo_the_ticket_waits_for_evidence(conversation, db):
         [ticket] = tickets_of(session, chat.sender_id)
         assert ticket.status == "awaiting_evidence"
         assert ticket.evidence == []
-
 
 
 def test_the_words_of_a_buyer_without_photos_reach_the_ticket(conversation, db):
@@ -216,8 +222,15 @@ def test_a_rejected_request_opens_no_ticket_is_recorded_and_a_person_offered(con
 
 def test_a_return_without_reason_asks_whether_the_item_is_unused(conversation, db):
     chat = conversation()
-    verified_case(chat, SHOES_ORDER, SHOES_PHONE, text="鞋子不想要了", intent="request_return",
-                  entities=[{"entity": "sub_issue", "value": "no_reason"}], slots={"sub_issue": "no_reason"})
+    verified_case(
+        chat,
+        SHOES_ORDER,
+        SHOES_PHONE,
+        text="鞋子不想要了",
+        intent="request_return",
+        entities=[{"entity": "sub_issue", "value": "no_reason"}],
+        slots={"sub_issue": "no_reason"},
+    )
     asked = start_case_form(chat)
     assert asked.requested_slot == "item_condition"
     assert asked.slots_set()["complaint_category"] == "no_reason"
@@ -246,14 +259,20 @@ def test_a_fault_the_lexicon_has_no_word_for_is_read_as_a_defect(conversation):
     assert turn.requested_slot == "evidence"
 
 
-
 def test_a_delivered_parcel_is_not_taken_for_one_that_never_came(conversation):
     """On a delivered order, "一直没到" and an unmapped description in a logistics case are no
     "signed but not received" (L4): the problem question is asked in those terms, and a
     description that does not read as a parcel problem is about the item."""
     chat = conversation()
-    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="物流太慢了", intent="complain_logistics",
-                  entities=[{"entity": "sub_issue", "value": "delay"}], slots={"sub_issue": "delay"})
+    verified_case(
+        chat,
+        OWN_ORDER,
+        OWN_ORDER_PHONE_LAST4,
+        text="物流太慢了",
+        intent="complain_logistics",
+        entities=[{"entity": "sub_issue", "value": "delay"}],
+        slots={"sub_issue": "delay"},
+    )
     asked = start_case_form(chat)
     assert asked.slots_set()["sub_issue"] is None and asked.requested_slot == "sub_issue"
     assert asked.slots_set()["parcel_delivered"] is True
@@ -292,8 +311,14 @@ def test_text_instead_of_a_photo_is_noted_and_the_ticket_waits_for_the_photo(con
     """A typed answer to the photo question never brings the same question back: the words are
     kept, and the ticket waits for the photos (they can come later in the chat)."""
     chat = conversation()
-    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
-                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    verified_case(
+        chat,
+        OWN_ORDER,
+        OWN_ORDER_PHONE_LAST4,
+        text="耳机左边没声音",
+        entities=[{"entity": "sub_issue", "value": "defect"}],
+        slots={"sub_issue": "defect"},
+    )
     start_case_form(chat)
     turn = answer_case_form(chat, "左边耳罩里面有异响，摇一摇就响")
     assert turn.requested_slot is None  # the case is complete: decided next, ticket awaiting evidence
@@ -303,8 +328,14 @@ def test_text_instead_of_a_photo_is_noted_and_the_ticket_waits_for_the_photo(con
 
 def test_photos_sent_when_asked_are_the_evidence(conversation):
     chat = conversation()
-    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
-                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    verified_case(
+        chat,
+        OWN_ORDER,
+        OWN_ORDER_PHONE_LAST4,
+        text="耳机左边没声音",
+        entities=[{"entity": "sub_issue", "value": "defect"}],
+        slots={"sub_issue": "defect"},
+    )
     start_case_form(chat)
     sent = answer_case_form(chat, "", metadata={"attachments": [photo("a.jpg"), photo("b.jpg")]})
     assert sent.responses == ["utter_evidence_received"]
@@ -313,13 +344,18 @@ def test_photos_sent_when_asked_are_the_evidence(conversation):
     assert sent.requested_slot is None
 
 
-
 def test_a_question_asked_instead_of_the_photo_is_no_refusal_of_it(conversation):
-    """"拍照之前我想先问下，换新机要多久？": the rules answer the question and the form asks for
+    """ "拍照之前我想先问下，换新机要多久？": the rules answer the question and the form asks for
     the photo again; the ticket must not be opened as waiting for evidence the buyer has."""
     chat = conversation()
-    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
-                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    verified_case(
+        chat,
+        OWN_ORDER,
+        OWN_ORDER_PHONE_LAST4,
+        text="耳机左边没声音",
+        entities=[{"entity": "sub_issue", "value": "defect"}],
+        slots={"sub_issue": "defect"},
+    )
     start_case_form(chat)
     turn = answer_case_form(chat, "拍照之前我想先问下，换新的话要多久能寄到？", "ask_policy")
     assert "evidence" not in turn.slots_set() and turn.requested_slot == "evidence"
@@ -328,8 +364,14 @@ def test_a_question_asked_instead_of_the_photo_is_no_refusal_of_it(conversation)
 
 def test_text_instead_of_a_photo_is_kept_as_description(conversation):
     chat = conversation()
-    verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机左边没声音",
-                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    verified_case(
+        chat,
+        OWN_ORDER,
+        OWN_ORDER_PHONE_LAST4,
+        text="耳机左边没声音",
+        entities=[{"entity": "sub_issue", "value": "defect"}],
+        slots={"sub_issue": "defect"},
+    )
     start_case_form(chat)
     turn = answer_case_form(chat, "左边耳罩里面有异响")
     assert turn.slots_set()["description"] == "左边耳罩里面有异响"
@@ -377,11 +419,17 @@ def test_a_late_parcel_opens_an_l2_ticket_and_offers_reship_or_refund(conversati
 
 
 def test_a_fault_of_an_item_never_delivered_asks_whether_the_order_is_right(conversation, db):
-    """"屏幕有坏点" about a parcel still on its way is most likely the wrong order number: no L-rule
+    """ "屏幕有坏点" about a parcel still on its way is most likely the wrong order number: no L-rule
     decision (and no ticket) on it before the buyer confirms."""
     chat = conversation()
-    verified_case(chat, ON_TIME_PARCEL_ORDER, ON_TIME_PARCEL_PHONE, text="屏幕有坏点",
-                  entities=[{"entity": "sub_issue", "value": "defect"}], slots={"sub_issue": "defect"})
+    verified_case(
+        chat,
+        ON_TIME_PARCEL_ORDER,
+        ON_TIME_PARCEL_PHONE,
+        text="屏幕有坏点",
+        entities=[{"entity": "sub_issue", "value": "defect"}],
+        slots={"sub_issue": "defect"},
+    )
     start_case_form(chat)
     asked = chat.run(ActionDecideCase())
     assert asked.responses == ["utter_confirm_order_for_item_problem"]

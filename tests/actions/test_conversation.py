@@ -1,4 +1,5 @@
 """Policy questions, goodbyes and the satisfaction score."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,10 +16,20 @@ pytestmark = pytest.mark.usefixtures("database_url")
 def selected(topic: str, confidence: float = 0.93):
     """parse_data["response_selector"] as Rasa's ResponseSelector writes it for ask_policy."""
     key = f"ask_policy/{topic}"
-    response = {"id": 1, "responses": [{"text": "…"}], "confidence": confidence,
-                "intent_response_key": key, "utter_action": f"utter_{key}"}
-    return {"all_retrieval_intents": ["ask_policy"],
-            "ask_policy": {"response": response, "ranking": [{"id": 1, "confidence": confidence, "intent_response_key": key}]}}
+    response = {
+        "id": 1,
+        "responses": [{"text": "…"}],
+        "confidence": confidence,
+        "intent_response_key": key,
+        "utter_action": f"utter_{key}",
+    }
+    return {
+        "all_retrieval_intents": ["ask_policy"],
+        "ask_policy": {
+            "response": response,
+            "ranking": [{"id": 1, "confidence": confidence, "intent_response_key": key}],
+        },
+    }
 
 
 @pytest.mark.parametrize(
@@ -90,20 +101,28 @@ def rated_chat(conversation):
 def scores(db, chat):
     with db() as session:
         [ticket] = tickets_of(session, chat.sender_id)
-        return [(row.score, row.conversation_id) for row in session.execute(
-            select(SatisfactionScore).where(SatisfactionScore.ticket_id == ticket.id)).scalars()]
+        return [
+            (row.score, row.conversation_id)
+            for row in session.execute(
+                select(SatisfactionScore).where(SatisfactionScore.ticket_id == ticket.id)
+            ).scalars()
+        ]
 
 
 def test_a_score_out_of_range_is_asked_again_and_a_good_one_stored(conversation, db):
     chat = rated_chat(conversation)
 
-    chat.user("7", "inform", entities=[{"entity": "satisfaction_score", "value": "7"}], slots={"satisfaction_score": "7"})
+    chat.user(
+        "7", "inform", entities=[{"entity": "satisfaction_score", "value": "7"}], slots={"satisfaction_score": "7"}
+    )
     refused = chat.run(ActionRecordSatisfaction())
     assert refused.responses == ["utter_ask_satisfaction"]
     assert refused.slots_set() == {"awaiting_reply": "satisfaction", "satisfaction_score": None}
     assert scores(db, chat) == []
 
-    chat.user("4分吧", "inform", entities=[{"entity": "satisfaction_score", "value": "4"}], slots={"satisfaction_score": "4"})
+    chat.user(
+        "4分吧", "inform", entities=[{"entity": "satisfaction_score", "value": "4"}], slots={"satisfaction_score": "4"}
+    )
     stored = chat.run(ActionRecordSatisfaction())
     assert stored.responses == ["utter_thanks_for_score", "utter_goodbye"]
     assert stored.slots_set() == {"awaiting_reply": None, "satisfaction_score": None}

@@ -1,4 +1,5 @@
 """action_validate_slot_mappings: evidence from message metadata, and the vouched customer id."""
+
 from __future__ import annotations
 
 import pytest
@@ -88,7 +89,9 @@ def test_while_a_person_has_the_chat_files_are_kept_without_a_bot_reply(conversa
     turn = send(chat, photo("for-the-agent.jpg"))
     assert turn.messages == []
     with db() as session:
-        assert [piece.original_filename for piece in tickets_of(session, chat.sender_id)[0].evidence] == ["for-the-agent.jpg"]
+        assert [piece.original_filename for piece in tickets_of(session, chat.sender_id)[0].evidence] == [
+            "for-the-agent.jpg"
+        ]
 
     before_a_ticket = conversation()
     before_a_ticket.paused = True

@@ -1,4 +1,5 @@
 """action_handoff (the queue for human agents) and action_clarify (asking again)."""
+
 from __future__ import annotations
 
 import pytest

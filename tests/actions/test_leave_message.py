@@ -3,6 +3,7 @@
 no invented wait; what they write next becomes a ticket the console's workspace lists, and
 later messages are added to it. Real actions, real migrated database, the real policy file
 edited as a shop would edit it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,7 +40,9 @@ def use_office_hours(tmp_path: Path, monkeypatch, hours) -> None:
 def closed_today(tmp_path, monkeypatch) -> str:
     """Office hours on every day but today (in the shop's zone): closed now, whatever the time."""
     today = datetime.now(shop_zone()).isoweekday()
-    use_office_hours(tmp_path, monkeypatch, {"days": [d for d in ALL_DAYS if d != today], "open": "09:00", "close": "18:00"})
+    use_office_hours(
+        tmp_path, monkeypatch, {"days": [d for d in ALL_DAYS if d != today], "open": "09:00", "close": "18:00"}
+    )
     return runtime.policy().office_hours.describe()
 
 
@@ -75,11 +78,16 @@ def test_out_of_hours_the_buyer_hears_the_hours_and_a_message_becomes_a_ticket(c
 
     with db() as session:  # the console's workspace lists it, with its Chinese category and no order
         accounts.create_agent(session, "zhou", "zhou-password-1")
-        zhou = accounts.SignedInAgent.of(session.execute(
-            accounts.select(accounts.Agent).where(accounts.Agent.username == "zhou")).scalar_one())
+        zhou = accounts.SignedInAgent.of(
+            session.execute(accounts.select(accounts.Agent).where(accounts.Agent.username == "zhou")).scalar_one()
+        )
         listed = desk.ticket_list(session, {"q": left.ticket_number}, zhou)
         [row] = listed["tickets"]
-        assert (row["ticket_number"], row["category_label"], row["order_number"]) == (left.ticket_number, "买家留言", None)
+        assert (row["ticket_number"], row["category_label"], row["order_number"]) == (
+            left.ticket_number,
+            "买家留言",
+            None,
+        )
         page = desk.ticket_page(session, left.ticket_number)
         assert page["order"] is None and page["description"] == "耳机右边没声音，麻烦上班后联系我"
 
@@ -90,15 +98,21 @@ def test_in_hours_with_nobody_online_the_buyer_may_leave_a_message(conversation,
     chat.user("我要找人工", "request_human", channel="wechat")
     turn = chat.run(ActionHandoff())
     assert turn.responses == ["utter_handoff_nobody_online_leave_message"]
-    assert template_values(turn.message("utter_handoff_nobody_online_leave_message"))["office_hours"] == "每天 00:00–23:59"
+    assert (
+        template_values(turn.message("utter_handoff_nobody_online_leave_message"))["office_hours"] == "每天 00:00–23:59"
+    )
     with db() as session:
-        left = leave_message.take_message(session, chat.sender_id, "快递一直没到", runtime.policy(), order_number=OWN_ORDER)
+        left = leave_message.take_message(
+            session, chat.sender_id, "快递一直没到", runtime.policy(), order_number=OWN_ORDER
+        )
         [ticket] = tickets_of(session, chat.sender_id)
         assert ticket.ticket_number == left.ticket_number and ticket.order.order_number == OWN_ORDER
         assert ticket.channel == "wechat"  # the hand-over's channel
 
 
-def test_an_agent_online_out_of_hours_takes_the_chat_with_an_honest_wait(conversation, db, agent_online, tmp_path, monkeypatch):
+def test_an_agent_online_out_of_hours_takes_the_chat_with_an_honest_wait(
+    conversation, db, agent_online, tmp_path, monkeypatch
+):
     closed_today(tmp_path, monkeypatch)
     chat = conversation()
     chat.user("转人工", "request_human")
@@ -133,7 +147,8 @@ def test_nothing_is_taken_when_the_chat_is_not_waiting(conversation, db, tmp_pat
 
 @pytest.mark.parametrize("closed", [True, False])
 def test_a_rest_buyer_is_told_the_answer_will_not_be_pushed_and_leaves_the_queue_with_the_message(
-        conversation, db, tmp_path, monkeypatch, closed):
+    conversation, db, tmp_path, monkeypatch, closed
+):
     hours = closed_today(tmp_path, monkeypatch) if closed else open_all_day(tmp_path, monkeypatch)
     chat = conversation()
     chat.user("转人工", "request_human", channel="rest")
@@ -143,7 +158,9 @@ def test_a_rest_buyer_is_told_the_answer_will_not_be_pushed_and_leaves_the_queue
     if closed:
         assert template_values(turn.message(response))["office_hours"] == hours
     with db() as session:
-        left = leave_message.take_message(session, chat.sender_id, "快递没收到", runtime.policy(), channel="rest", can_push=False)
+        left = leave_message.take_message(
+            session, chat.sender_id, "快递没收到", runtime.policy(), channel="rest", can_push=False
+        )
         [ticket] = tickets_of(session, chat.sender_id)
         assert ticket.ticket_number == left.ticket_number and ticket.channel == "rest" and ticket.status == "open"
         # nobody could answer in that chat: the ticket is what agents work; the bot may answer again

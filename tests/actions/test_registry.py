@@ -1,4 +1,5 @@
 """The action server serves exactly the custom actions domain.yml names."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """action_start_task, action_continue_task and action_cancel_task."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,12 +58,22 @@ def test_a_fresh_task_clears_only_what_was_set(conversation):
 
 def test_a_new_case_forgets_the_previous_case_but_keeps_what_this_message_said(conversation):
     chat = conversation()
-    chat.slots(sub_issue="delay", case_ticket_number="AS202611200001", offered_remedies=["reship"],
-               awaiting_reply="remedy_choice", order_number=OWN_ORDER, order_verified=True,
-               verified_order_number=OWN_ORDER, verified_orders=[OWN_ORDER])
-    chat.user(f"订单{OWN_ORDER}的耳机坏了", "complain_quality",
-              entities=[{"entity": "order_number", "value": OWN_ORDER}, {"entity": "sub_issue", "value": "defect"}],
-              slots={"order_number": OWN_ORDER, "sub_issue": "defect"})
+    chat.slots(
+        sub_issue="delay",
+        case_ticket_number="AS202611200001",
+        offered_remedies=["reship"],
+        awaiting_reply="remedy_choice",
+        order_number=OWN_ORDER,
+        order_verified=True,
+        verified_order_number=OWN_ORDER,
+        verified_orders=[OWN_ORDER],
+    )
+    chat.user(
+        f"订单{OWN_ORDER}的耳机坏了",
+        "complain_quality",
+        entities=[{"entity": "order_number", "value": OWN_ORDER}, {"entity": "sub_issue", "value": "defect"}],
+        slots={"order_number": OWN_ORDER, "sub_issue": "defect"},
+    )
     turn = chat.run(ActionStartTask())
     slots = turn.slots_set()
     assert "sub_issue" not in slots and "order_number" not in slots  # said in this very message
@@ -75,8 +86,13 @@ def test_a_new_case_forgets_the_previous_case_but_keeps_what_this_message_said(c
 
 def test_an_inform_with_a_runner_up_intent_starts_that_task(conversation):
     chat = conversation()
-    chat.user(IN_TRANSIT_ORDER, "inform", ranking=[("ask_order_status", 0.31), ("greet", 0.05)],
-              entities=[{"entity": "order_number", "value": IN_TRANSIT_ORDER}], slots={"order_number": IN_TRANSIT_ORDER})
+    chat.user(
+        IN_TRANSIT_ORDER,
+        "inform",
+        ranking=[("ask_order_status", 0.31), ("greet", 0.05)],
+        entities=[{"entity": "order_number", "value": IN_TRANSIT_ORDER}],
+        slots={"order_number": IN_TRANSIT_ORDER},
+    )
     assert chat.run(ActionStartTask()).slots_set()["pending_task"] == "order_status"
 
     weak = conversation()
@@ -92,7 +108,9 @@ def test_a_ticket_number_alone_asks_about_that_ticket(conversation):
 
 def continued(conversation, task, order_number, **slots):
     chat = conversation()
-    chat.slots(pending_task=task, order_number=order_number, order_verified=True, verified_order_number=order_number, **slots)
+    chat.slots(
+        pending_task=task, order_number=order_number, order_verified=True, verified_order_number=order_number, **slots
+    )
     chat.action("verify_order_form").loop(None).slot("requested_slot", None)
     return chat, chat.run(ActionContinueTask())
 
@@ -105,7 +123,10 @@ def test_where_is_my_parcel_shows_the_tracking_and_follows_up_a_late_parcel(conv
     assert values["carrier"] and values["tracking_number"]
     assert values["tracking_lines"].count("\n") >= 1
     assert turn.slots_set() == {
-        "pending_task": "case", "complaint_category": "logistics", "sub_issue": "delay", "last_task": "order_status",
+        "pending_task": "case",
+        "complaint_category": "logistics",
+        "sub_issue": "delay",
+        "last_task": "order_status",
     }
 
 
@@ -126,7 +147,10 @@ def test_an_address_change_becomes_a_logistics_case(conversation):
     chat, turn = continued(conversation, "change_address", NOT_SHIPPED_ORDER)
     assert turn.messages == []
     assert turn.slots_set() == {
-        "pending_task": "case", "sub_issue": "address_change", "complaint_category": "logistics", "last_task": "case",
+        "pending_task": "case",
+        "sub_issue": "address_change",
+        "complaint_category": "logistics",
+        "last_task": "case",
     }
 
 
@@ -165,8 +189,13 @@ def test_ticket_status_by_order_and_by_ticket_number(conversation, domain):
     assert "月" in values["resolution_due"]
 
     chat = conversation()
-    chat.slots(pending_task="ticket_status", ticket_number=number, order_verified=True, verified_order_number=OWN_ORDER,
-               verified_orders=[OWN_ORDER])
+    chat.slots(
+        pending_task="ticket_status",
+        ticket_number=number,
+        order_verified=True,
+        verified_order_number=OWN_ORDER,
+        verified_orders=[OWN_ORDER],
+    )
     by_number = chat.run(ActionContinueTask())
     assert by_number.responses == ["utter_ticket_status_open"]
     assert template_values(by_number.messages[0])["ticket_number"] == number
@@ -212,7 +241,10 @@ def test_cancel_stops_the_form_and_forgets_the_case(conversation):
 
 def test_a_message_naming_a_ticket_asks_about_that_ticket_whatever_it_reads_like(conversation):
     chat = conversation()
-    chat.user("售后单AS202612070001补发安排了没", "complain_logistics",
-              entities=[{"entity": "ticket_number", "value": "AS202612070001"}],
-              slots={"ticket_number": "AS202612070001"})
+    chat.user(
+        "售后单AS202612070001补发安排了没",
+        "complain_logistics",
+        entities=[{"entity": "ticket_number", "value": "AS202612070001"}],
+        slots={"ticket_number": "AS202612070001"},
+    )
     assert chat.run(ActionStartTask()).slots_set()["pending_task"] == "ticket_status"

@@ -1,4 +1,5 @@
 """verify_order_form: order number, last 4 phone digits, the item; signed identities; asking."""
+
 from __future__ import annotations
 
 import json
@@ -34,14 +35,20 @@ def complaint_started(conversation, *, channel="webchat", metadata=None, custome
 
 
 def give_order_number(chat, number, *, channel="webchat"):
-    chat.user(number, "inform", entities=[{"entity": "order_number", "value": number}], channel=channel,
-              slots={"order_number": number})
+    chat.user(
+        number,
+        "inform",
+        entities=[{"entity": "order_number", "value": number}],
+        channel=channel,
+        slots={"order_number": number},
+    )
     return chat.run(ValidateVerifyOrderForm())
 
 
 def give_phone(chat, digits, *, text=None):
-    chat.user(text or digits, "inform", entities=[{"entity": "phone_last4", "value": digits}],
-              slots={"phone_last4": digits})
+    chat.user(
+        text or digits, "inform", entities=[{"entity": "phone_last4", "value": digits}], slots={"phone_last4": digits}
+    )
     return chat.run(ValidateVerifyOrderForm())
 
 
@@ -250,8 +257,12 @@ def test_an_order_verified_earlier_in_the_chat_needs_no_phone_again(conversation
 
 def test_phone_digits_given_before_the_order_number_are_still_checked(conversation):
     chat = conversation()
-    chat.user("我的快递到哪了，手机尾号1234", "ask_order_status",
-              entities=[{"entity": "phone_last4", "value": "1234"}], slots={"phone_last4": "1234"})
+    chat.user(
+        "我的快递到哪了，手机尾号1234",
+        "ask_order_status",
+        entities=[{"entity": "phone_last4", "value": "1234"}],
+        slots={"phone_last4": "1234"},
+    )
     chat.run(ActionStartTask())
     assert chat.current_slots()["phone_last4"] == "1234"  # kept: said in this very message
     chat.action("verify_order_form").loop("verify_order_form").slot("phone_last4", "1234")
@@ -266,8 +277,12 @@ def test_phone_digits_given_before_the_order_number_are_still_checked(conversati
 def test_a_ticket_number_alone_is_not_enough_to_ask_about_that_ticket(conversation):
     """Issue 13: a ticket number is no proof; the order is verified first, as for any question."""
     chat = conversation()
-    chat.user("AS202611200001 处理得怎么样了", "ask_ticket_status",
-              entities=[{"entity": "ticket_number", "value": "AS202611200001"}], slots={"ticket_number": "AS202611200001"})
+    chat.user(
+        "AS202611200001 处理得怎么样了",
+        "ask_ticket_status",
+        entities=[{"entity": "ticket_number", "value": "AS202611200001"}],
+        slots={"ticket_number": "AS202611200001"},
+    )
     assert chat.run(ActionStartTask()).slots_set()["pending_task"] == "ticket_status"
     chat.loop("verify_order_form").slot("ticket_number", "AS202611200001")
     turn = chat.run(ValidateVerifyOrderForm())
@@ -281,13 +296,23 @@ def test_a_ticket_left_in_this_very_conversation_is_reported_without_an_order_ch
     from bot.services import tickets
 
     with db() as session:
-        ticket, _ = tickets.open_ticket(session, order=None, category="message", conversation_id="rest-left-a-message",
-                                        channel="rest", description="快递没收到")
+        ticket, _ = tickets.open_ticket(
+            session,
+            order=None,
+            category="message",
+            conversation_id="rest-left-a-message",
+            channel="rest",
+            description="快递没收到",
+        )
         number = ticket.ticket_number
     for sender, proven in (("rest-left-a-message", True), ("someone-else", False)):
         chat = conversation(sender)
-        chat.user(f"查工单 {number}", "ask_ticket_status",
-                  entities=[{"entity": "ticket_number", "value": number}], slots={"ticket_number": number})
+        chat.user(
+            f"查工单 {number}",
+            "ask_ticket_status",
+            entities=[{"entity": "ticket_number", "value": number}],
+            slots={"ticket_number": number},
+        )
         chat.run(ActionStartTask())
         chat.loop("verify_order_form").slot("pending_task", "ticket_status").slot("ticket_number", number)
         turn = chat.run(ValidateVerifyOrderForm())
@@ -321,6 +346,8 @@ def test_a_no_that_carries_the_answer_corrects_instead_of_cancelling(conversatio
     chat.slot("requested_slot", "phone_last4")
     chat.user(f"不对，是{OWN_ORDER_PHONE_LAST4}", "deny")
     turn = chat.run(ActionCancelTask())
-    assert turn.responses == [] and [e["name"] for e in turn.events if e["event"] == "followup"] == ["verify_order_form"]
+    assert turn.responses == [] and [e["name"] for e in turn.events if e["event"] == "followup"] == [
+        "verify_order_form"
+    ]
     chat.user("算了不弄了", "deny")
     assert chat.run(ActionCancelTask()).responses == ["utter_cancelled"]

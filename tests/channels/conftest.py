@@ -4,6 +4,7 @@ and Telegram channels and the agent relay, and the real action server), talking 
 fakes of WeChat's and Telegram's HTTP APIs. Inbound requests are built here independently of the project's code:
 WeChat signatures with hashlib and AES payloads with wechatpy's own WeChatCrypto, Telegram
 updates as the Bot API documents them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -112,7 +113,9 @@ class Servers(SharedView):
                     "chosen_remedy": t.chosen_remedy,
                     "evidence": session.execute(
                         select(Evidence.sha256).where(Evidence.ticket_id == t.id).order_by(Evidence.id)
-                    ).scalars().all(),
+                    )
+                    .scalars()
+                    .all(),
                 }
                 for t in tickets
             ]
@@ -124,6 +127,7 @@ def servers(shared_assistant: SharedAssistant) -> Servers:
 
 
 # ---------------------------------------------------------------- WeChat's side of the wire
+
 
 def plain_signature(token: str, timestamp: str, nonce: str) -> str:
     """WeChat's server signature: SHA-1 of token, timestamp and nonce sorted and joined."""
@@ -163,20 +167,31 @@ class WeChatUser:
         return xmltodict.unparse({"xml": body}, full_document=False)
 
     def post_xml(
-        self, xml: str, token: str = WECHAT_TOKEN, aes_key: str = WECHAT_AES_KEY, timestamp: Optional[str] = None,
+        self,
+        xml: str,
+        token: str = WECHAT_TOKEN,
+        aes_key: str = WECHAT_AES_KEY,
+        timestamp: Optional[str] = None,
         nonce: Optional[str] = None,
     ) -> requests.Response:
         timestamp, nonce = timestamp or str(int(time.time())), nonce or secrets.token_hex(5)
-        params = {"signature": plain_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                  "openid": self.openid}
+        params = {
+            "signature": plain_signature(token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": self.openid,
+        }
         if self.safe_mode:
-            envelope = xmltodict.parse(WeChatCrypto(token, aes_key, WECHAT_APPID).encrypt_message(xml, nonce, timestamp))["xml"]
+            envelope = xmltodict.parse(
+                WeChatCrypto(token, aes_key, WECHAT_APPID).encrypt_message(xml, nonce, timestamp)
+            )["xml"]
             params.update(encrypt_type="aes", msg_signature=envelope["MsgSignature"])
             xml = xmltodict.unparse(
                 {"xml": {"ToUserName": WECHAT_ACCOUNT, "Encrypt": envelope["Encrypt"]}}, full_document=False
             )
-        return requests.post(self.webhook, params=params, data=xml.encode("utf-8"),
-                             headers={"Content-Type": "text/xml"}, timeout=10)
+        return requests.post(
+            self.webhook, params=params, data=xml.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=10
+        )
 
     def send(self, msg_type: str, fields: Dict[str, str], msg_id: Optional[int] = None) -> requests.Response:
         response = self.post_xml(self.message_xml(msg_type, fields, msg_id))
@@ -230,8 +245,9 @@ class TelegramUser:
 
     def post(self, update: Dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET) -> requests.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return requests.post(f"{self.servers.rasa_url}/webhooks/telegram/webhook", json=update,
-                             headers=headers, timeout=120)
+        return requests.post(
+            f"{self.servers.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=120
+        )
 
     def update(self, **content: Any) -> Dict[str, Any]:
         return {"update_id": next(_update_ids), "message": self._message(**content)}

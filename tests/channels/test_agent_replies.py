@@ -1,6 +1,7 @@
 """A human agent's reply, sent through the agent relay (channels/agent_relay.py), reaches the
 buyer on the messaging app the buyer wrote on: WeChat through the customer-service message
 API, Telegram through sendMessage."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,7 +31,10 @@ def test_agent_reply_reaches_the_wechat_user_and_the_bot_takes_over_again(server
     assert servers.tracker(wechat_user.conversation_id)["paused"] is True
     assert handoff_channel(servers, wechat_user.conversation_id) == "wechat"
 
-    answer = servers.relay("send", {"conversation_id": wechat_user.conversation_id, "text": "您好，我是客服小王，马上为您查看。", "agent": "小王"})
+    answer = servers.relay(
+        "send",
+        {"conversation_id": wechat_user.conversation_id, "text": "您好，我是客服小王，马上为您查看。", "agent": "小王"},
+    )
     assert answer.status_code == 200, answer.text
     assert servers.wechat.texts_to(wechat_user.openid)[-1] == "您好，我是客服小王，马上为您查看。"
     assert agent_utterances(servers, wechat_user.conversation_id) == [("您好，我是客服小王，马上为您查看。", "小王")]
@@ -44,7 +48,9 @@ def test_agent_reply_reaches_the_telegram_user(servers, telegram_user):
     assert "人工客服" in "\n".join(m["text"] for m in telegram_user.say("转人工"))
     assert handoff_channel(servers, telegram_user.conversation_id) == "telegram"
 
-    answer = servers.relay("send", {"conversation_id": telegram_user.conversation_id, "text": "您好，这里是客服小李。", "agent": "小李"})
+    answer = servers.relay(
+        "send", {"conversation_id": telegram_user.conversation_id, "text": "您好，这里是客服小李。", "agent": "小李"}
+    )
     assert answer.status_code == 200, answer.text
     assert servers.telegram.sent_to(telegram_user.chat_id)[-1]["text"] == "您好，这里是客服小李。"
     assert agent_utterances(servers, telegram_user.conversation_id) == [("您好，这里是客服小李。", "小李")]
@@ -53,7 +59,9 @@ def test_agent_reply_reaches_the_telegram_user(servers, telegram_user):
 def test_a_reply_wechat_refuses_is_reported_to_the_agent_and_not_recorded(servers, wechat_user):
     wechat_user.say("转人工")
     servers.wechat.refuse_sending_to(wechat_user.openid)
-    answer = servers.relay("send", {"conversation_id": wechat_user.conversation_id, "text": "还在吗？", "agent": "小王"})
+    answer = servers.relay(
+        "send", {"conversation_id": wechat_user.conversation_id, "text": "还在吗？", "agent": "小王"}
+    )
     assert answer.status_code == 502
     assert "没有送达" in answer.json()["error"]
     assert agent_utterances(servers, wechat_user.conversation_id) == []
@@ -66,8 +74,12 @@ def open_ticket_for(servers, conversation_id, channel):
     engine = make_engine(servers.database_url)
     with session_scope(engine) as session:
         ticket, _ = tickets.open_ticket(
-            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id=conversation_id,
-            channel=channel, decision=tickets.TicketDecision(rule_id="L5", remedies=("reship",)),
+            session,
+            order=find_order(session, "6201458839270153"),
+            category="logistics",
+            conversation_id=conversation_id,
+            channel=channel,
+            decision=tickets.TicketDecision(rule_id="L5", remedies=("reship",)),
         )
         number = ticket.ticket_number
     engine.dispose()
@@ -82,7 +94,9 @@ def notices(servers, conversation_id):
     ]
 
 
-def test_a_ticket_update_reaches_the_telegram_and_wechat_user_unless_wechat_refuses(servers, telegram_user, wechat_user):
+def test_a_ticket_update_reaches_the_telegram_and_wechat_user_unless_wechat_refuses(
+    servers, telegram_user, wechat_user
+):
     telegram_user.say("你好")
     number = open_ticket_for(servers, telegram_user.conversation_id, "telegram")
     told = servers.relay("ticket_update", {"ticket_number": number, "update": "status"})
@@ -113,17 +127,27 @@ def console_login(servers, username="lan", role="agent"):
             accounts.create_agent(session, username, f"{username}-password-1", role=role)
     engine.dispose()
     console = requests.Session()
-    console.post(f"{servers.rasa_url}/console/api/login", json={"username": username, "password": f"{username}-password-1"},
-                 timeout=30).raise_for_status()
+    console.post(
+        f"{servers.rasa_url}/console/api/login",
+        json={"username": username, "password": f"{username}-password-1"},
+        timeout=30,
+    ).raise_for_status()
     return console
 
 
 def claim_and_send_image(servers, console, conversation_id, data):
     with session_scope(make_engine(servers.database_url)) as session:
         handoff_id = session.execute(select(Handoff.id).where(Handoff.conversation_id == conversation_id)).scalar_one()
-    assert console.post(f"{servers.rasa_url}/console/api/handoffs/{handoff_id}/claim", json={}, timeout=60).status_code == 200
-    return console.post(f"{servers.rasa_url}/console/api/conversations/{conversation_id}/image", data=data,
-                        headers={"Content-Type": "image/jpeg", "X-File-Name": "label.jpg"}, timeout=60)
+    assert (
+        console.post(f"{servers.rasa_url}/console/api/handoffs/{handoff_id}/claim", json={}, timeout=60).status_code
+        == 200
+    )
+    return console.post(
+        f"{servers.rasa_url}/console/api/conversations/{conversation_id}/image",
+        data=data,
+        headers={"Content-Type": "image/jpeg", "X-File-Name": "label.jpg"},
+        timeout=60,
+    )
 
 
 def test_an_agents_image_reaches_the_telegram_user_and_wechat_shows_it_did_not(servers, telegram_user, wechat_user):
@@ -135,10 +159,15 @@ def test_an_agents_image_reaches_the_telegram_user_and_wechat_shows_it_did_not(s
     sent = claim_and_send_image(servers, console, telegram_user.conversation_id, photo)
     assert sent.status_code == 200, sent.text
     assert sent.json()["delivered"] is True
-    [upload] = [call for call in servers.telegram.calls_of("sendPhoto") if str(call["chat_id"]) == str(telegram_user.chat_id)]
+    [upload] = [
+        call for call in servers.telegram.calls_of("sendPhoto") if str(call["chat_id"]) == str(telegram_user.chat_id)
+    ]
     assert upload["photo"]["data"] == photo and upload["photo"]["filename"] == "label.jpg"
-    [image] = [e for e in servers.tracker(telegram_user.conversation_id)["events"]
-               if e["event"] == "bot" and (e.get("metadata") or {}).get("attachments")]
+    [image] = [
+        e
+        for e in servers.tracker(telegram_user.conversation_id)["events"]
+        if e["event"] == "bot" and (e.get("metadata") or {}).get("attachments")
+    ]
     assert image["metadata"]["agent"] == "lan" and image["metadata"]["delivered"] is True
 
     # WeChat cannot carry an agent's image yet: kept, marked, and the console is told why

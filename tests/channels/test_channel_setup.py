@@ -2,6 +2,7 @@
 channels that reach a buyer outside any request (what the agent relay relies on), and API
 failures that never put the AppSecret, an access token or the bot token into an error
 message or the log."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,13 @@ def test_missing_or_malformed_credentials_are_named_in_chinese():
 def test_wechat_output_channel_sends_outside_a_request():
     with FakeWeChatApi("wx1", "s3cret") as fake:
         channel = WeChatInput.from_credentials(
-            {"appid": "wx1", "secret": "s3cret", "token": "t", "encoding_aes_key": WECHAT_AES_KEY, "api_base_url": fake.url}
+            {
+                "appid": "wx1",
+                "secret": "s3cret",
+                "token": "t",
+                "encoding_aes_key": WECHAT_AES_KEY,
+                "api_base_url": fake.url,
+            }
         )
         asyncio.run(channel.get_output_channel().send_text_message("wechat:openid-7", "客服：您的换货已寄出。"))
         assert fake.texts_to("openid-7") == ["客服：您的换货已寄出。"]
@@ -97,7 +104,8 @@ def test_telegram_download_and_network_failures_do_not_name_the_bot_token(caplog
     photo_message = {
         "update_id": 1,
         "message": {
-            "message_id": 1, "date": 1700000000,
+            "message_id": 1,
+            "date": 1700000000,
             "from": {"id": 4242, "is_bot": False, "first_name": "买家"},
             "chat": {"id": 4242, "type": "private"},
             "photo": [{"file_id": "AgADgone", "file_unique_id": "g1", "width": 800, "height": 600}],

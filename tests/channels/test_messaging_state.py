@@ -1,5 +1,6 @@
 """The plain-Python parts of the messaging channels (bot/messaging) and the WeChat API client,
 against real files, real Redis (when reachable), real processes and the local WeChat fake."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -48,6 +49,7 @@ def state(request, tmp_path):
 
 # ------------------------------------------------------------------------------- buttons
 
+
 def test_buttons_become_numbered_lines_and_a_digit_maps_back_to_the_payload():
     options = number_buttons(REMEDY_BUTTONS)
     assert render_numbered("请选择处理方式：", options, "（回复数字即可选择）") == (
@@ -76,6 +78,7 @@ def test_remembered_options_are_shared_through_the_state(state):
 
 
 # ------------------------------------------------------------------------------- dedupe
+
 
 def test_delivery_key_is_msgid_or_sender_and_time_for_events():
     assert wechat_delivery_key("wx1", {"MsgId": "123", "FromUserName": "o1", "CreateTime": "9"}) == "wechat:wx1:msg:123"
@@ -119,6 +122,7 @@ def test_concurrent_processes_each_see_a_retry_only_once(tmp_path):
 
 # ------------------------------------------------------------------------- access token
 
+
 def test_token_is_reused_until_the_refresh_margin_then_fetched_again(state):
     clock, fetched = Clock(), []
 
@@ -161,8 +165,10 @@ def test_processes_starting_together_fetch_the_token_once(tmp_path):
     log = tmp_path / "fetches.log"
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    workers = [context.Process(target=_token_in_process, args=(str(tmp_path / "s"), "wechat:token", str(log), results))
-               for _ in range(4)]
+    workers = [
+        context.Process(target=_token_in_process, args=(str(tmp_path / "s"), "wechat:token", str(log), results))
+        for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -172,6 +178,7 @@ def test_processes_starting_together_fetch_the_token_once(tmp_path):
 
 
 # ------------------------------------------------------------------- WeChat API client
+
 
 @pytest.fixture
 def wechat_fake():
@@ -207,6 +214,7 @@ def test_api_client_downloads_media_and_reports_wechat_errors(wechat_fake, tmp_p
 
 # ---------------------------------------------------------------------- conversation ids
 
+
 def test_conversation_ids_carry_the_platform_and_give_the_platform_id_back():
     assert conversation_id(WECHAT, "oAbc_123-x") == "wechat:oAbc_123-x"
     assert conversation_id(TELEGRAM, -100123) == "telegram:-100123"
@@ -233,7 +241,8 @@ def test_the_domain_shows_scores_in_rising_order():
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     options = number_buttons(domain["responses"]["utter_ask_satisfaction"][0]["buttons"])
     assert [payload_for_reply(str(n), options) for n in (1, 5)] == [
-        '/inform{{"satisfaction_score":"1"}}', '/inform{{"satisfaction_score":"5"}}',
+        '/inform{{"satisfaction_score":"1"}}',
+        '/inform{{"satisfaction_score":"5"}}',
     ]
     assert options[0].title.startswith("1") and options[-1].title.startswith("5")
 
@@ -248,7 +257,9 @@ def test_messages_kept_during_an_outage_wait_in_order_until_stored(state):
     kept_messages.keep(state, conversation, "在吗", None, "webchat", at=2.0)
     kept = kept_messages.waiting(state, conversation)
     assert [(item["text"], item["input_channel"], item["at"]) for item in kept] == [
-        ("订单号 6201458839270153", "rest", 1.0), ("在吗", "webchat", 2.0)]
+        ("订单号 6201458839270153", "rest", 1.0),
+        ("在吗", "webchat", 2.0),
+    ]
     assert kept_messages.waiting(state, conversation) == kept  # reading takes nothing away
     kept_messages.keep(state, conversation, "还有一句", at=3.0)  # arrives while the first two are stored
     kept_messages.forget(state, conversation, len(kept))

@@ -1,5 +1,6 @@
 """Telegram: the real Rasa server behind /webhooks/telegram/webhook, a local fake of the Bot
 API, updates in the Bot API's documented JSON shape."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,8 @@ def texts(messages):
 def inline_buttons(messages):
     return {
         button["text"]: button["callback_data"]
-        for m in messages if m.get("reply_markup")
+        for m in messages
+        if m.get("reply_markup")
         for row in json.loads(m["reply_markup"])["inline_keyboard"]
         for button in row
     }
@@ -108,12 +110,20 @@ def test_photo_becomes_evidence_on_a_ticket_and_a_later_video_is_added_to_it(ser
 
     video = mp4_video(4)
     servers.telegram.add_file("BAADvideo", video, "videos/file_12.mp4")
-    clip = {"file_id": "BAADvideo", "file_unique_id": "v1", "width": 720, "height": 1280, "duration": 6,
-            "mime_type": "video/mp4", "file_size": len(video)}
+    clip = {
+        "file_id": "BAADvideo",
+        "file_unique_id": "v1",
+        "width": 720,
+        "height": 1280,
+        "duration": 6,
+        "mime_type": "video/mp4",
+        "file_size": len(video),
+    }
     reply = texts(buyer.exchange(buyer.update(video=clip, caption="开箱视频")))
     assert ticket["number"] in reply
     assert servers.tickets_of(buyer.conversation_id)[0]["evidence"] == [
-        hashlib.sha256(full).hexdigest(), hashlib.sha256(video).hexdigest()
+        hashlib.sha256(full).hexdigest(),
+        hashlib.sha256(video).hexdigest(),
     ]
 
 

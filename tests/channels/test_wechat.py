@@ -1,5 +1,6 @@
 """WeChat Official Account: the real Rasa server behind /webhooks/wechat/webhook, a local fake
 of WeChat's server API, requests signed and encrypted with wechatpy's own crypto."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,12 @@ pytestmark = pytest.mark.rasa
 def test_server_verification_echoes_echostr_only_when_signed(servers):
     timestamp, nonce, echostr = str(int(time.time())), "83710912", secrets.token_hex(8)
     url = f"{servers.rasa_url}/webhooks/wechat/webhook"
-    signed = {"signature": plain_signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp,
-              "nonce": nonce, "echostr": echostr}
+    signed = {
+        "signature": plain_signature(WECHAT_TOKEN, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "echostr": echostr,
+    }
     answer = requests.get(url, params=signed, timeout=10)
     assert answer.status_code == 200 and answer.text == echostr
 
@@ -70,7 +75,9 @@ def test_photo_opens_a_ticket_as_evidence_a_digit_picks_the_remedy_and_a_video_i
 
     photo = jpeg_photo(1)
     servers.wechat.add_media("MEDIA_right_earcup", photo)
-    reply = joined(buyer.exchange("image", {"PicUrl": "http://mmbiz.qpic.cn/right.jpg", "MediaId": "MEDIA_right_earcup"}))
+    reply = joined(
+        buyer.exchange("image", {"PicUrl": "http://mmbiz.qpic.cn/right.jpg", "MediaId": "MEDIA_right_earcup"})
+    )
     assert "Q1" in reply and "AS" in reply
 
     [ticket] = servers.tickets_of(buyer.conversation_id)
@@ -155,18 +162,27 @@ def test_a_replayed_message_with_a_stale_timestamp_is_refused_with_403_and_not_p
     assert user_texts_after_a_genuine_message(buyer) == ["你好"]
 
 
-@pytest.mark.parametrize("safe_mode, body", [
-    (True, "<xml><ToUserName>gh_aftersales0001</ToUserName></xml>"),  # no Encrypt
-    (True, "<xml><Encrypt>abc"),  # truncated XML
-    (True, "这不是 XML"),
-], ids=["safe-mode-without-encrypt", "safe-mode-truncated", "not-xml"])
+@pytest.mark.parametrize(
+    "safe_mode, body",
+    [
+        (True, "<xml><ToUserName>gh_aftersales0001</ToUserName></xml>"),  # no Encrypt
+        (True, "<xml><Encrypt>abc"),  # truncated XML
+        (True, "这不是 XML"),
+    ],
+    ids=["safe-mode-without-encrypt", "safe-mode-truncated", "not-xml"],
+)
 def test_malformed_messages_are_answered_400_with_a_chinese_reason(servers, safe_mode, body):
     timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
     params = {"signature": plain_signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
     if safe_mode:
         params.update(encrypt_type="aes", msg_signature="0" * 40)
-    response = requests.post(f"{servers.rasa_url}/webhooks/wechat/webhook", params=params,
-                             data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=10)
+    response = requests.post(
+        f"{servers.rasa_url}/webhooks/wechat/webhook",
+        params=params,
+        data=body.encode("utf-8"),
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
     assert response.status_code == 400
     assert "消息未处理" in response.text
 
@@ -180,15 +196,24 @@ def test_a_correctly_signed_plain_message_is_refused_when_safe_mode_is_configure
     assert user_texts_after_a_genuine_message(intruder) == ["你好"]
 
 
-
 def test_a_signed_message_with_an_empty_encrypt_is_a_400_not_a_server_error(servers):
     """Finding 11 of issue 13: wechatpy raised IndexError on a correctly signed empty <Encrypt>."""
     timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
     signature = hashlib.sha1("".join(sorted([WECHAT_TOKEN, timestamp, nonce, ""])).encode()).hexdigest()
-    params = {"signature": plain_signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-              "encrypt_type": "aes", "msg_signature": signature}
+    params = {
+        "signature": plain_signature(WECHAT_TOKEN, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "encrypt_type": "aes",
+        "msg_signature": signature,
+    }
     body = "<xml><ToUserName>gh_aftersales0001</ToUserName><Encrypt></Encrypt></xml>"
-    response = requests.post(f"{servers.rasa_url}/webhooks/wechat/webhook", params=params,
-                             data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=10)
+    response = requests.post(
+        f"{servers.rasa_url}/webhooks/wechat/webhook",
+        params=params,
+        data=body.encode("utf-8"),
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
     assert response.status_code == 400 and "消息未处理" in response.text
     assert WeChatUser(servers).say("你好"), "the server still answers"

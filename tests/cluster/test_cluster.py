@@ -8,6 +8,7 @@ replica, one through the balancer). Afterwards: no message is
 lost, no ticket is opened twice, every tracker's events are in order; and an agent reply sent
 through replica B reaches a web-chat buyer connected to replica A.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,9 @@ pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.slow]
 BUYERS = 50
 PHONE_LAST4 = "4086"  # the demo headphones order every buyer's order is copied from
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\0" * 30000
-POSTGRES = os.environ.get("AFTERSALES_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/aftersales_test")
+POSTGRES = os.environ.get(
+    "AFTERSALES_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/aftersales_test"
+)
 REDIS = os.environ.get("AFTERSALES_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -69,7 +72,13 @@ def _needs():
 
 class Cluster:
     def __init__(
-        self, balancer: str, replicas, database_url: str, evidence_dir: Path, relay_token: str, api_token: str,
+        self,
+        balancer: str,
+        replicas,
+        database_url: str,
+        evidence_dir: Path,
+        relay_token: str,
+        api_token: str,
     ) -> None:
         self.api_token = api_token
         self.balancer = balancer
@@ -121,20 +130,32 @@ def cluster(trained_model, tmp_path_factory):
     rasa_ports = [free_port(), free_port()]
     balancer_rasa, balancer_actions = free_port(), free_port()
     processes = [start_action_server(port, env, workdir / f"actions{i}.log") for i, port in enumerate(action_ports)]
-    processes.append(start_process(
-        "balancer", ["haproxy", "-db", "-f", str(PROJECT_ROOT / "deploy" / "haproxy.cfg")],
-        f"http://127.0.0.1:{balancer_actions}/health",
-        {
-            "RASA_BIND": f"127.0.0.1:{balancer_rasa}", "ACTIONS_BIND": f"127.0.0.1:{balancer_actions}",
-            "RASA_1": f"127.0.0.1:{rasa_ports[0]}", "RASA_2": f"127.0.0.1:{rasa_ports[1]}",
-            "ACTIONS_1": f"127.0.0.1:{action_ports[0]}", "ACTIONS_2": f"127.0.0.1:{action_ports[1]}",
-        },
-        workdir / "haproxy.log",
-    ))
+    processes.append(
+        start_process(
+            "balancer",
+            ["haproxy", "-db", "-f", str(PROJECT_ROOT / "deploy" / "haproxy.cfg")],
+            f"http://127.0.0.1:{balancer_actions}/health",
+            {
+                "RASA_BIND": f"127.0.0.1:{balancer_rasa}",
+                "ACTIONS_BIND": f"127.0.0.1:{balancer_actions}",
+                "RASA_1": f"127.0.0.1:{rasa_ports[0]}",
+                "RASA_2": f"127.0.0.1:{rasa_ports[1]}",
+                "ACTIONS_1": f"127.0.0.1:{action_ports[0]}",
+                "ACTIONS_2": f"127.0.0.1:{action_ports[1]}",
+            },
+            workdir / "haproxy.log",
+        )
+    )
     # both Rasa replicas call the action servers through the balancer, as in deploy/compose.yml
     rasas = [
         start_rasa_server(
-            trained_model, port, balancer_actions, tracker_url, env, workdir / f"rasa{i}" / "rasa.log", api_token=api_token,
+            trained_model,
+            port,
+            balancer_actions,
+            tracker_url,
+            env,
+            workdir / f"rasa{i}" / "rasa.log",
+            api_token=api_token,
         )
         for i, port in enumerate(rasa_ports)
     ]
@@ -147,8 +168,12 @@ def cluster(trained_model, tmp_path_factory):
         wait_until_ready(processes[2], 60)
         balanced(f"http://127.0.0.1:{balancer_rasa}/", f"http://127.0.0.1:{balancer_actions}/health")
         yield Cluster(
-            f"http://127.0.0.1:{balancer_rasa}", [f"http://127.0.0.1:{port}" for port in rasa_ports],
-            orders_url, workdir / "evidence", relay_token, api_token,
+            f"http://127.0.0.1:{balancer_rasa}",
+            [f"http://127.0.0.1:{port}" for port in rasa_ports],
+            orders_url,
+            workdir / "evidence",
+            relay_token,
+            api_token,
         )
     finally:
         for process in reversed(processes):
@@ -224,7 +249,9 @@ def test_fifty_buyers_across_two_replicas(cluster):
                 )
 
         with session_scope(engine) as session:
-            tickets = session.execute(select(func.count()).select_from(Ticket).where(Ticket.conversation_id == sender)).scalar_one()
+            tickets = session.execute(
+                select(func.count()).select_from(Ticket).where(Ticket.conversation_id == sender)
+            ).scalar_one()
         assert tickets == 1, f"{sender}: {tickets} tickets"
     with session_scope(engine) as session:
         assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == BUYERS

@@ -4,6 +4,7 @@ Each backend is migrated once per session with the project's Alembic migrations 
 also exercises them); each test starts from empty tables. PostgreSQL cases carry the
 `postgres` marker and are skipped with the reason when the server cannot be reached.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,7 +55,9 @@ def postgres_server_url() -> str:
     try:
         ensure_postgres_database(url)
     except Exception as error:  # any failure to connect means: no PostgreSQL here
-        pytest.skip(f"PostgreSQL 不可达: {make_url(url).render_as_string(hide_password=True)}（{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}）")
+        pytest.skip(
+            f"PostgreSQL 不可达: {make_url(url).render_as_string(hide_password=True)}（{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}）"
+        )
     return url
 
 

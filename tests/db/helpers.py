@@ -1,4 +1,5 @@
 """Small builders of interchange orders for the db tests."""
+
 from __future__ import annotations
 
 import copy

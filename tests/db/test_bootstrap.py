@@ -1,5 +1,6 @@
 """The composition root (bot/bootstrap.py): one runtime per process, built from the settings,
 and a broken policy file stops the action server's start with a Chinese message."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,8 +43,11 @@ def test_a_broken_policy_file_stops_the_action_server_with_a_chinese_message(tmp
     policy = tmp_path / "policy.yml"
     policy.write_text("windows:\n  return_days: 7\n", encoding="utf-8")
     log = tmp_path / "actions.log"
-    server = start_action_server(free_port(), {"AFTERSALES_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
-                                               "AFTERSALES_POLICY_FILE": str(policy)}, log)
+    server = start_action_server(
+        free_port(),
+        {"AFTERSALES_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "AFTERSALES_POLICY_FILE": str(policy)},
+        log,
+    )
     try:
         assert server.popen.wait(timeout=120) != 0
     finally:

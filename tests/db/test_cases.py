@@ -1,5 +1,6 @@
 """The case service the dialogue drives: verification, decision + ticket, remedy choice,
 hand-off, policy answers, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -43,8 +44,15 @@ def decide(session, conversation_id="conv-1", **facts):
     values = dict(category="quality", sub_issue="defect", evidence=[PHOTO])
     values.update(facts)
     return cases.decide_and_open_ticket(
-        session, order_number="1000000000000001", item_sku=None, facts=cases.CaseFacts(**values),
-        conversation_id=conversation_id, channel="rest", today=TODAY, now=NOW, policy=POLICY,
+        session,
+        order_number="1000000000000001",
+        item_sku=None,
+        facts=cases.CaseFacts(**values),
+        conversation_id=conversation_id,
+        channel="rest",
+        today=TODAY,
+        now=NOW,
+        policy=POLICY,
     )
 
 
@@ -93,9 +101,13 @@ def test_a_repeated_complaint_reuses_the_ticket_even_from_another_conversation(s
 def test_a_no_reason_return_asks_whether_the_item_was_used(shop):
     with session_scope(shop) as session:
         missing = cases.missing_facts(
-            session, "1000000000000001", None,
+            session,
+            "1000000000000001",
+            None,
             cases.CaseFacts(category="no_reason", sub_issue="no_reason"),
-            conversation_id="c", today=TODAY, policy=POLICY,
+            conversation_id="c",
+            today=TODAY,
+            policy=POLICY,
         )
     assert "item_unused" in missing
 
@@ -117,10 +129,20 @@ def test_handoff_is_queued_once_and_moves_the_ticket_to_an_agent(shop):
         number = decide(session).ticket.ticket_number
     with session_scope(shop) as session:
         first = cases.request_handoff(
-            session, conversation_id="conv-1", ticket_number=number, reason="buyer_request", channel="rest", policy=POLICY
+            session,
+            conversation_id="conv-1",
+            ticket_number=number,
+            reason="buyer_request",
+            channel="rest",
+            policy=POLICY,
         )
         second = cases.request_handoff(
-            session, conversation_id="conv-1", ticket_number=number, reason="buyer_request", channel="rest", policy=POLICY
+            session,
+            conversation_id="conv-1",
+            ticket_number=number,
+            reason="buyer_request",
+            channel="rest",
+            policy=POLICY,
         )
         assert not first.already_waiting and second.already_waiting
         # nobody is signed in to the console: no wait is quoted, the buyer may leave a message
@@ -163,8 +185,14 @@ def test_a_withdrawn_ticket_is_closed_with_its_audit_trail(shop):
 
 def test_tracking_report_lists_events_and_hands_undelivered_parcels_to_the_logistics_rules(engine):
     overdue = interchange_order(
-        order_id="1000000000000003", status="in_transit", cross_border=True, delivered_days_ago=None,
-        placed_days_ago=22, shipped_days_ago=20, promised_delivery_days=15, tracking_events=[{"days_ago": 20, "text": "已揽收"}],
+        order_id="1000000000000003",
+        status="in_transit",
+        cross_border=True,
+        delivered_days_ago=None,
+        placed_days_ago=22,
+        shipped_days_ago=20,
+        promised_delivery_days=15,
+        tracking_events=[{"days_ago": 20, "text": "已揽收"}],
     )
     with session_scope(engine) as session:
         assert import_orders(session, [overdue], TODAY).ok
@@ -176,9 +204,7 @@ def test_tracking_report_lists_events_and_hands_undelivered_parcels_to_the_logis
 
 def test_policy_answers_follow_the_policy_file(tmp_path):
     edited = tmp_path / "policy.yml"
-    edited.write_text(
-        POLICY_TEXT().replace("  window_days: 7", "  window_days: 10"), encoding="utf-8"
-    )
+    edited.write_text(POLICY_TEXT().replace("  window_days: 7", "  window_days: 10"), encoding="utf-8")
     assert cases.policy_answer_values(POLICY)["no_reason_days"] == 7
     assert cases.policy_answer_values(load_policy(edited))["no_reason_days"] == 10
 
@@ -191,17 +217,27 @@ def POLICY_TEXT() -> str:
 
 def test_an_address_change_takes_over_a_logistics_ticket_whose_remedy_was_chosen(engine):
     late = interchange_order(
-        order_id="1000000000000003", status="in_transit", shipped_days_ago=6, promised_delivery_days=3,
-        delivered_days_ago=DROP, tracking_events=[{"days_ago": 6, "text": "已揽收"}],
+        order_id="1000000000000003",
+        status="in_transit",
+        shipped_days_ago=6,
+        promised_delivery_days=3,
+        delivered_days_ago=DROP,
+        tracking_events=[{"days_ago": 6, "text": "已揽收"}],
     )
     with session_scope(engine) as session:
         assert import_orders(session, [late], TODAY).ok
 
     def logistics(session, conversation_id, sub_issue):
         return cases.decide_and_open_ticket(
-            session, order_number="1000000000000003", item_sku=None,
+            session,
+            order_number="1000000000000003",
+            item_sku=None,
             facts=cases.CaseFacts(category="logistics", sub_issue=sub_issue),
-            conversation_id=conversation_id, channel="rest", today=TODAY, now=NOW, policy=POLICY,
+            conversation_id=conversation_id,
+            channel="rest",
+            today=TODAY,
+            now=NOW,
+            policy=POLICY,
         )
 
     with session_scope(engine) as session:
@@ -221,7 +257,7 @@ def test_an_address_change_takes_over_a_logistics_ticket_whose_remedy_was_chosen
 
 
 def test_a_size_word_said_of_an_item_without_sizes_is_a_fault(shop):
-    """"刀头像是松了" matches the size phrase "松了", but only clothes and shoes come in sizes."""
+    """ "刀头像是松了" matches the size phrase "松了", but only clothes and shoes come in sizes."""
     with session_scope(shop) as session:
         outcome = decide(session, category="no_reason", sub_issue="size", item_unused=False)
         assert outcome.decision.rule_id == "Q1"
@@ -229,16 +265,18 @@ def test_a_size_word_said_of_an_item_without_sizes_is_a_fault(shop):
 
 
 def test_a_no_reason_return_worded_as_a_quality_complaint_stays_no_reason(shop):
-    """"开封用了三四天，一点效果都没有，能退不": the policy's N rules, whatever words the buyer opened with."""
+    """ "开封用了三四天，一点效果都没有，能退不": the policy's N rules, whatever words the buyer opened with."""
     with session_scope(shop) as session:
         outcome = decide(session, category="quality", sub_issue="no_reason", item_unused=False, evidence=[])
         assert outcome.decision.rule_id == "N4" and outcome.ticket is None
 
 
 def test_a_size_question_nobody_answered_is_a_service_complaint(shop):
-    """"留言问换码的事，两天了没人回我": the size was what the buyer asked, the complaint is the silence."""
+    """ "留言问换码的事，两天了没人回我": the size was what the buyer asked, the complaint is the silence."""
     with session_scope(shop) as session:
-        outcome = decide(session, category="service", sub_issue="size", also_mentioned=("size", "no_reply"), evidence=[])
+        outcome = decide(
+            session, category="service", sub_issue="size", also_mentioned=("size", "no_reply"), evidence=[]
+        )
         assert outcome.decision.rule_id == "S1" and outcome.ticket.category == "service"
         assert outcome.ticket.sub_issue == "no_reply"
 
@@ -251,6 +289,12 @@ def test_slow_shipping_said_of_a_parcel_that_came_does_not_outrank_the_items_fau
 
 def test_a_no_reason_request_read_as_a_service_complaint_without_a_word_about_the_service_stays_no_reason(shop):
     with session_scope(shop) as session:
-        outcome = decide(session, category="service", sub_issue="no_reason", also_mentioned=("no_reason",),
-                         item_unused=True, evidence=[])
+        outcome = decide(
+            session,
+            category="service",
+            sub_issue="no_reason",
+            also_mentioned=("no_reason",),
+            item_unused=True,
+            evidence=[],
+        )
         assert outcome.decision.rule_id == "N1" and outcome.ticket.category == "no_reason"

@@ -1,5 +1,6 @@
 """`python -m bot orders|tickets|db` as shop staff run them (through the CLI's main, with its own
 environment and captured output) on a SQLite file."""
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from tests import cli
 from tests.cli import CliResult
 from tests.db.conftest import NOW
 from tests.db.helpers import DEMO_ORDERS_FILE, interchange_order
+
 
 @pytest.fixture
 def database_url(tmp_path) -> str:
@@ -87,9 +89,21 @@ def test_tickets_list_show_and_status(database_url):
 
         import_orders(session, [interchange_order()], TODAY)
         order = find_order(session, "1111222233334444")
-        decision = TicketDecision(rule_id="Q1", remedies=("return_refund", "exchange"), evidence_required=True, priority="high")
-        ticket, _ = open_ticket(session, order=order, category="quality", conversation_id="c1", decision=decision, description="外壳裂了", now=NOW)
-        add_evidence(session, ticket, EvidenceFile("evidence/1.jpg", "ef" * 32, 1024, "image/jpeg", "裂痕.jpg"), now=NOW)
+        decision = TicketDecision(
+            rule_id="Q1", remedies=("return_refund", "exchange"), evidence_required=True, priority="high"
+        )
+        ticket, _ = open_ticket(
+            session,
+            order=order,
+            category="quality",
+            conversation_id="c1",
+            decision=decision,
+            description="外壳裂了",
+            now=NOW,
+        )
+        add_evidence(
+            session, ticket, EvidenceFile("evidence/1.jpg", "ef" * 32, 1024, "image/jpeg", "裂痕.jpg"), now=NOW
+        )
         record_satisfaction(session, ticket, 4, comment="还行", now=NOW)
         number = ticket.ticket_number
     engine.dispose()
@@ -105,7 +119,13 @@ def test_tickets_list_show_and_status(database_url):
     assert number in listed.stdout and "处理中" in listed.stdout and "1111222233334444" in listed.stdout
     assert json.loads(listed_json.stdout)[0]["ticket_number"] == number
     assert shown.returncode == 0
-    for expected in ("退货退款（return_refund）", "awaiting_evidence → open", "裂痕.jpg", "满意度：4 分（还行）", "外壳裂了"):
+    for expected in (
+        "退货退款（return_refund）",
+        "awaiting_evidence → open",
+        "裂痕.jpg",
+        "满意度：4 分（还行）",
+        "外壳裂了",
+    ):
         assert expected in shown.stdout
     assert unknown.returncode == 1 and unknown.stderr.strip() == "找不到工单 AS000。"
     detail = json.loads(shown_json.stdout)

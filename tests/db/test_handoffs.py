@@ -1,4 +1,5 @@
 """The human hand-over queue: one active request per conversation, one winner per claim."""
+
 from __future__ import annotations
 
 import threading
@@ -25,7 +26,9 @@ from tests.db.helpers import interchange_order
 
 def enqueue(engine, conversation_id="conv-1", **options):
     with session_scope(engine) as session:
-        handoff, _ = enqueue_handoff(session, conversation_id=conversation_id, reason=options.pop("reason", "buyer_asked"), **options)
+        handoff, _ = enqueue_handoff(
+            session, conversation_id=conversation_id, reason=options.pop("reason", "buyer_asked"), **options
+        )
         return handoff.id
 
 
@@ -42,8 +45,12 @@ def test_enqueue_is_idempotent_per_conversation(engine):
 def test_queue_is_most_urgent_then_oldest_first(engine):
     with session_scope(engine) as session:
         enqueue_handoff(session, conversation_id="old-normal", reason="r", now=NOW)
-        enqueue_handoff(session, conversation_id="new-urgent", reason="r", priority="urgent", now=NOW + timedelta(minutes=5))
-        enqueue_handoff(session, conversation_id="mid-high", reason="r", priority="high", now=NOW + timedelta(minutes=2))
+        enqueue_handoff(
+            session, conversation_id="new-urgent", reason="r", priority="urgent", now=NOW + timedelta(minutes=5)
+        )
+        enqueue_handoff(
+            session, conversation_id="mid-high", reason="r", priority="high", now=NOW + timedelta(minutes=2)
+        )
         enqueue_handoff(session, conversation_id="new-normal", reason="r", now=NOW + timedelta(minutes=9))
         queue = [h.conversation_id for h in waiting_handoffs(session)]
         assert queue == ["new-urgent", "mid-high", "old-normal", "new-normal"]
@@ -83,8 +90,12 @@ def test_two_agents_claiming_at_once_one_wins(engine):
 def test_claim_moves_the_ticket_to_the_agent_and_return_gives_it_back(engine):
     with session_scope(engine) as session:
         import_orders(session, [interchange_order()], TODAY)
-        ticket, _ = open_ticket(session, order=find_order(session, "1111222233334444"), category="service", conversation_id="conv-9")
-        handoff, _ = enqueue_handoff(session, conversation_id="conv-9", reason="escalate", priority="high", ticket=ticket)
+        ticket, _ = open_ticket(
+            session, order=find_order(session, "1111222233334444"), category="service", conversation_id="conv-9"
+        )
+        handoff, _ = enqueue_handoff(
+            session, conversation_id="conv-9", reason="escalate", priority="high", ticket=ticket
+        )
         number, handoff_id = ticket.ticket_number, handoff.id
     with session_scope(engine) as session:
         claim_handoff(session, handoff_id, "alice")

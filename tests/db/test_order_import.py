@@ -1,4 +1,5 @@
 """Importing interchange orders: relative and absolute dates, updates, validation messages."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -82,7 +83,10 @@ def test_absolute_iso_dates_with_offsets_utc_and_bare_dates(engine):
         paid_at="2026-11-10T23:30:00+08:00",
         shipped_at="2026-11-11T02:00:00Z",
         delivered_at="2026-11-13",
-        tracking_events=[{"at": "2026-11-11T10:00:00", "text": "已揽收"}, {"at": "2026-11-13T18:05:00+08:00", "text": "已签收"}],
+        tracking_events=[
+            {"at": "2026-11-11T10:00:00", "text": "已揽收"},
+            {"at": "2026-11-13T18:05:00+08:00", "text": "已签收"},
+        ],
     )
     with session_scope(engine) as session:
         report = import_orders(session, [record], TODAY)
@@ -101,7 +105,10 @@ def test_placed_at_and_paid_days_ago_are_accepted_too(engine):
     with session_scope(engine) as session:
         report = import_orders(
             session,
-            [interchange_order(placed_days_ago=DROP, placed_at="2026-11-14"), interchange_order(order_id="1111222233335555", placed_days_ago=DROP, paid_days_ago=7)],
+            [
+                interchange_order(placed_days_ago=DROP, placed_at="2026-11-14"),
+                interchange_order(order_id="1111222233335555", placed_days_ago=DROP, paid_days_ago=7),
+            ],
             TODAY,
         )
     assert report.ok, report.errors
@@ -127,8 +134,20 @@ def test_reimport_updates_in_place_and_never_duplicates(engine):
     changed = interchange_order(
         status="refunded",
         buyer_phone="13900005678",
-        items=[{"sku": "SKU-A", "name": "测试蓝牙音箱（升级版）", "category": "digital", "unit_price": 189.0, "quantity": 1}],
-        tracking_events=[{"days_ago": 5, "text": "已揽收"}, {"days_ago": 4, "text": "运输中"}, {"days_ago": 3, "text": "已签收"}],
+        items=[
+            {
+                "sku": "SKU-A",
+                "name": "测试蓝牙音箱（升级版）",
+                "category": "digital",
+                "unit_price": 189.0,
+                "quantity": 1,
+            }
+        ],
+        tracking_events=[
+            {"days_ago": 5, "text": "已揽收"},
+            {"days_ago": 4, "text": "运输中"},
+            {"days_ago": 3, "text": "已签收"},
+        ],
         total=189.0,
     )
     with session_scope(engine) as session:
@@ -150,7 +169,10 @@ def test_a_bad_order_is_reported_in_chinese_and_the_others_are_imported(engine):
     records = [
         interchange_order(order_id="1111222233330001"),
         interchange_order(order_id=DROP),
-        interchange_order(order_id="1111222233330002", items=[{"sku": "X", "name": "玩具", "category": "toys", "unit_price": 9, "quantity": 1}]),
+        interchange_order(
+            order_id="1111222233330002",
+            items=[{"sku": "X", "name": "玩具", "category": "toys", "unit_price": 9, "quantity": 1}],
+        ),
         interchange_order(order_id="1111222233330003", delivered_days_ago=DROP, delivered_at="2026-02-30"),
         interchange_order(order_id="1111222233330004", shipped_days_ago=1, delivered_days_ago=3),
         interchange_order(order_id="12345"),
@@ -164,8 +186,14 @@ def test_a_bad_order_is_reported_in_chinese_and_the_others_are_imported(engine):
     messages = [problem.message for problem in report.errors]
     assert "订单 第 2 条：order_id（订单号）缺失或为空。" in messages
     assert any("订单 1111222233330002：items[0].category（商品类目）「toys」不是已知取值" in m for m in messages)
-    assert any(m.startswith("订单 1111222233330003：delivered_at（签收时间）「2026-02-30」不是有效的 ISO-8601") for m in messages)
-    assert any(m.startswith("订单 1111222233330004：delivered_at（签收时间）为 2026-11-18，早于发货时间 2026-11-20") for m in messages)
+    assert any(
+        m.startswith("订单 1111222233330003：delivered_at（签收时间）「2026-02-30」不是有效的 ISO-8601")
+        for m in messages
+    )
+    assert any(
+        m.startswith("订单 1111222233330004：delivered_at（签收时间）为 2026-11-18，早于发货时间 2026-11-20")
+        for m in messages
+    )
     assert any("「12345」不符合本店订单号格式" in m for m in messages)
     assert any("订单 1111222233330001：order_id（订单号）在同一份数据中重复出现" in m for m in messages)
     assert any(m == "订单 第 8 条：订单必须是一个 JSON 对象。" for m in messages)
@@ -185,14 +213,17 @@ def test_disagreeing_relative_and_absolute_dates_are_rejected(engine):
 
 def test_a_document_without_orders_is_a_format_error(engine):
     with session_scope(engine) as session:
-        with pytest.raises(ImportFormatError, match="没有 \"orders\" 列表"):
+        with pytest.raises(ImportFormatError, match='没有 "orders" 列表'):
             import_orders(session, {"items": []}, TODAY)
 
 
 def test_money_is_exact_and_total_defaults_to_the_items(engine):
     record = interchange_order(
         total=DROP,
-        items=[{"sku": "A", "name": "甲", "category": "other", "unit_price": 0.1, "quantity": 3}, {"sku": "B", "name": "乙", "category": "other", "unit_price": 19.99, "quantity": 1}],
+        items=[
+            {"sku": "A", "name": "甲", "category": "other", "unit_price": 0.1, "quantity": 3},
+            {"sku": "B", "name": "乙", "category": "other", "unit_price": 19.99, "quantity": 1},
+        ],
     )
     with session_scope(engine) as session:
         import_orders(session, [record], TODAY)

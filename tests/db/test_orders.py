@@ -1,4 +1,5 @@
 """Order look-up, ownership by the phone's last four digits, masking, tracking and policy facts."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -75,13 +76,23 @@ def test_unknown_order_and_wrong_digits_look_the_same(two_orders):
 
 def test_orders_for_customer_newest_first(two_orders):
     with session_scope(two_orders) as session:
-        assert [o.order_number for o in orders_for_customer(session, "cust-7")] == ["1111222233334444", "5555666677778888"]
+        assert [o.order_number for o in orders_for_customer(session, "cust-7")] == [
+            "1111222233334444",
+            "5555666677778888",
+        ]
         assert orders_for_customer(session, "nobody") == []
 
 
 @pytest.mark.parametrize(
     "phone, masked",
-    [("13800001234", "138****1234"), ("+86 138-0000-1234", "138****1234"), ("+4915112345678", "491****5678"), ("6123456", "****3456"), ("123", "****"), (None, "****")],
+    [
+        ("13800001234", "138****1234"),
+        ("+86 138-0000-1234", "138****1234"),
+        ("+4915112345678", "491****5678"),
+        ("6123456", "****3456"),
+        ("123", "****"),
+        (None, "****"),
+    ],
 )
 def test_mask_phone(phone, masked):
     assert mask_phone(phone) == masked
@@ -158,7 +169,9 @@ def test_an_overdue_ticket_of_the_same_buyer_is_noticed(two_orders):
         first = find_order(session, "5555666677778888")
         other = find_order(session, "1111222233334444")
         decision = TicketDecision(rule_id="Q2", remedies=("exchange",), resolution_due=NOW + timedelta(days=7))
-        ticket, _ = open_ticket(session, order=first, category="quality", conversation_id="c", decision=decision, now=NOW)
+        ticket, _ = open_ticket(
+            session, order=first, category="quality", conversation_id="c", decision=decision, now=NOW
+        )
         assert not earlier_ticket_overdue(session, other, NOW + timedelta(days=6))
         assert earlier_ticket_overdue(session, other, NOW + timedelta(days=8))
         change_status(session, ticket, "resolved", "agent:amy", now=NOW + timedelta(days=8))

@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the schema the ORM models describe, on both backends."""
+
 from __future__ import annotations
 
 import subprocess
@@ -79,12 +80,18 @@ def test_satisfaction_score_range_is_checked_by_the_database(engine):
     with pytest.raises(IntegrityError):
         with session_scope(engine) as session:
             order = Order(
-                order_number="9999000011112222", buyer_name="甲", buyer_phone="13800000000",
-                payment_method="online", status="delivered", total_cents=100,
+                order_number="9999000011112222",
+                buyer_name="甲",
+                buyer_phone="13800000000",
+                payment_method="online",
+                status="delivered",
+                total_cents=100,
             )
             session.add(order)
             session.flush()
-            ticket = Ticket(ticket_number="AS-CHECK", order_id=order.id, category="quality", status="open", priority="normal")
+            ticket = Ticket(
+                ticket_number="AS-CHECK", order_id=order.id, category="quality", status="open", priority="normal"
+            )
             session.add(ticket)
             session.flush()
             session.add(SatisfactionScore(ticket_id=ticket.id, score=6, at=utcnow()))
@@ -93,8 +100,16 @@ def test_satisfaction_score_range_is_checked_by_the_database(engine):
 def test_session_scope_rolls_back_everything_on_error(engine):
     with pytest.raises(RuntimeError):
         with session_scope(engine) as session:
-            session.add(Order(order_number="9999000011113333", buyer_name="乙", buyer_phone="13800000001",
-                              payment_method="online", status="delivered", total_cents=100))
+            session.add(
+                Order(
+                    order_number="9999000011113333",
+                    buyer_name="乙",
+                    buyer_phone="13800000001",
+                    payment_method="online",
+                    status="delivered",
+                    total_cents=100,
+                )
+            )
             session.flush()
             raise RuntimeError("boom")
     with session_scope(engine) as session:

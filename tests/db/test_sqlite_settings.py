@@ -1,6 +1,7 @@
 """One SQLite set-up for the orders database and the tracker store: kept connections, WAL,
 synchronous=NORMAL and a busy timeout, each PRAGMA run once per connection, not per
 transaction. PostgreSQL keeps the engines it had."""
+
 from __future__ import annotations
 
 import asyncio

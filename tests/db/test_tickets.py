@@ -1,4 +1,5 @@
 """Tickets: idempotent opening (also under concurrency), life cycle with audit, evidence, satisfaction."""
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,9 @@ QUALITY_DECISION = TicketDecision(
     warranty_end=date(2027, 11, 18),
     explanation="签收 7 天内的质量问题，可退货退款或换货。",
 )
-PHOTO = EvidenceFile(reference="evidence/a.jpg", sha256="ab" * 32, size_bytes=2048, media_type="image/jpeg", original_filename="裂痕.jpg")
+PHOTO = EvidenceFile(
+    reference="evidence/a.jpg", sha256="ab" * 32, size_bytes=2048, media_type="image/jpeg", original_filename="裂痕.jpg"
+)
 
 
 @pytest.fixture
@@ -99,7 +102,9 @@ def test_a_policy_decision_object_is_accepted_as_is(order_engine):
         order = find_order(session, ORDER_NUMBER)
         situation = policy.Situation.from_sub_issue(policy.model.SubIssue.DEFECT, evidence_given=False)
         decision = policy.decide(order_facts_for(order), situation, TODAY, policy.load_policy())
-        ticket, _ = open_ticket(session, order=order, category="quality", sub_issue="defect", decision=decision, conversation_id="c")
+        ticket, _ = open_ticket(
+            session, order=order, category="quality", sub_issue="defect", decision=decision, conversation_id="c"
+        )
         assert ticket.rule_id == decision.rule_id
         assert ticket.offered_remedies == [remedy.value for remedy in decision.remedies]
         assert ticket.status == ("awaiting_evidence" if decision.evidence_required else "open")
@@ -123,7 +128,9 @@ def test_opening_twice_returns_the_same_ticket(order_engine):
         assert second.status == "open"  # the evidence of the repeated call was attached
         assert ticket_count(session) == 1
         # a different category or conversation is a different ticket
-        other, created = open_ticket(session, order=second.order, category="logistics", conversation_id="conv-1", now=NOW)
+        other, created = open_ticket(
+            session, order=second.order, category="logistics", conversation_id="conv-1", now=NOW
+        )
         assert created and re.fullmatch(r"AS20261121\d{4}", other.ticket_number)
         assert other.ticket_number != second.ticket_number
         assert open_quality_ticket(session, conversation_id="conv-2")[1] is True
@@ -281,11 +288,21 @@ def test_update_ticket_audits_field_changes(order_engine):
     with session_scope(order_engine) as session:
         ticket, _ = open_quality_ticket(session, evidence=[PHOTO])
         event = update_ticket(session, ticket, "bot", chosen_remedy=Remedy.EXCHANGE, priority=Priority.URGENT, now=NOW)
-        assert event.details == {"chosen_remedy": {"from": None, "to": "exchange"}, "priority": {"from": "high", "to": "urgent"}}
+        assert event.details == {
+            "chosen_remedy": {"from": None, "to": "exchange"},
+            "priority": {"from": "high", "to": "urgent"},
+        }
         assert update_ticket(session, ticket, "bot", chosen_remedy="exchange") is None
         with pytest.raises(InvalidChange, match="不在工单 .* 提供的方案中"):
             update_ticket(session, ticket, "bot", chosen_remedy="repair")
-        update_ticket(session, ticket, "agent:amy", chosen_remedy="repair", shipping_payer=ShippingPayer.BUYER, note="买家同意维修")
+        update_ticket(
+            session,
+            ticket,
+            "agent:amy",
+            chosen_remedy="repair",
+            shipping_payer=ShippingPayer.BUYER,
+            note="买家同意维修",
+        )
         assert (ticket.chosen_remedy, ticket.shipping_payer) == ("repair", "buyer")
         with pytest.raises(InvalidChange, match="不可修改或不存在：status"):
             update_ticket(session, ticket, "bot", status="closed")
@@ -304,7 +321,9 @@ def test_evidence_is_stored_once_per_content(order_engine):
         ticket, _ = open_quality_ticket(session)
         first, created = add_evidence(session, ticket, PHOTO, now=NOW)
         assert created and ticket.status == "open"
-        retried, created_again = add_evidence(session, ticket, EvidenceFile("evidence/a-retry.jpg", PHOTO.sha256.upper()), now=NOW)
+        retried, created_again = add_evidence(
+            session, ticket, EvidenceFile("evidence/a-retry.jpg", PHOTO.sha256.upper()), now=NOW
+        )
         assert not created_again and retried.id == first.id
         add_evidence(session, ticket, EvidenceFile("evidence/b.mp4", "cd" * 32, media_type="video/mp4"), now=NOW)
         with pytest.raises(InvalidChange, match="sha256"):
@@ -374,5 +393,9 @@ def test_events_are_written_in_order(order_engine):
     with session_scope(order_engine) as session:
         ticket, _ = open_quality_ticket(session, evidence=[PHOTO])
         change_status(session, ticket, "with_agent", "agent:amy", now=NOW)
-        ids = session.execute(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)).scalars().all()
+        ids = (
+            session.execute(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
+            .scalars()
+            .all()
+        )
         assert ids == [event.id for event in ticket.events]

@@ -1,6 +1,7 @@
 """The assistant as a buyer meets it: the real Rasa server and the real action server over
 HTTP (the session's shared pair, tests/shared_assistant.py), a real SQLite database, the model
 trained once for the session."""
+
 from __future__ import annotations
 
 import uuid
@@ -30,7 +31,6 @@ class Assistant(SharedView):
         response = requests.post(self.rest_url, json=body, timeout=120)
         response.raise_for_status()
         return response.json()
-
 
 
 @pytest.fixture(scope="session")

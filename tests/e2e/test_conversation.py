@@ -1,5 +1,6 @@
 """Chinese conversations through the real Rasa server and action server, checked against the
 replies and the database."""
+
 from __future__ import annotations
 
 
@@ -151,6 +152,8 @@ def test_thanks_while_waiting_for_a_person_is_answered_and_leaves_no_message(ass
     a ticket (with nobody online every other word of a REST buyer becomes one)."""
     assert "人工客服" in texts(assistant.say(buyer_id, "转人工"))
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    assert [reply["text"] for reply in assistant.say(buyer_id, "好的，谢谢")] == [domain["responses"]["utter_you_are_welcome"][0]["text"]]
+    assert [reply["text"] for reply in assistant.say(buyer_id, "好的，谢谢")] == [
+        domain["responses"]["utter_you_are_welcome"][0]["text"]
+    ]
     assert tickets_of(assistant, buyer_id) == []
     assert assistant.tracker(buyer_id)["paused"] is True

@@ -1,5 +1,6 @@
 """The conversation harness (benchmarks/conversations.py) against the running servers:
 every scripted buyer must reach the expected outcome, in the database and in the replies."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,12 +17,38 @@ pytestmark = pytest.mark.rasa
 
 SCENARIOS = load_scenarios()
 POLICY_RULES = {
-    "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "N1", "N2", "N3", "N4",
-    "L1", "L2", "L3", "L4", "L5", "L6", "L7", "S1", "S2", "S3",
+    "Q1",
+    "Q2",
+    "Q3",
+    "Q4",
+    "Q5",
+    "Q6",
+    "Q7",
+    "Q8",
+    "Q9",
+    "N1",
+    "N2",
+    "N3",
+    "N4",
+    "L1",
+    "L2",
+    "L3",
+    "L4",
+    "L5",
+    "L6",
+    "L7",
+    "S1",
+    "S2",
+    "S3",
 }
 UNHAPPY_PATHS = {
-    "cancel-mid-form", "question-mid-form", "three-wrong-order-numbers", "everything-first",
-    "greeting-mid-flow", "switch-orders", "duplicate-complaint",
+    "cancel-mid-form",
+    "question-mid-form",
+    "three-wrong-order-numbers",
+    "everything-first",
+    "greeting-mid-flow",
+    "switch-orders",
+    "duplicate-complaint",
 }
 
 

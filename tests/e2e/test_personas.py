@@ -7,6 +7,7 @@ before each chain only the rows tied to that chain's orders (tickets and what ha
 decisions, hand-overs, contacts) are removed and only those orders re-imported; when the module
 ends those orders are reset once more, so whatever runs after finds them as on the test day.
 Tests that use other orders are untouched, whichever order the modules run in."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ def key(persona) -> str:
 
 def order_ids_available() -> set:
     files = [DEMO_ORDERS] + ([SHARED_ORDERS] if SHARED_ORDERS.exists() else [])
-    return {str(order["order_id"]) for path in files for order in json.loads(path.read_text(encoding="utf-8"))["orders"]}
+    return {
+        str(order["order_id"]) for path in files for order in json.loads(path.read_text(encoding="utf-8"))["orders"]
+    }
 
 
 @pytest.mark.parametrize("persona_key", list(OWN))

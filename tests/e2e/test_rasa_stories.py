@@ -1,5 +1,6 @@
 """`rasa test core` on the recorded test stories (tests/stories/): one conversation per policy
 rule, over the shared fixture orders; every predicted step must match."""
+
 from __future__ import annotations
 
 import subprocess
@@ -30,11 +31,25 @@ def test_there_is_a_test_story_for_every_policy_rule():
 
 def test_the_dialogue_model_takes_every_step_of_every_story(trained_model: Path, tmp_path: Path):
     result = subprocess.run(
-        [rasa_executable(), "test", "core", "--model", str(trained_model), "--stories", str(STORIES_DIR),
-         "--fail-on-prediction-errors", "--out", str(tmp_path)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True,
+        [
+            rasa_executable(),
+            "test",
+            "core",
+            "--model",
+            str(trained_model),
+            "--stories",
+            str(STORIES_DIR),
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
     )
-    predicted_wrong = [line for line in result.stdout.splitlines() + result.stderr.splitlines() if "# predicted:" in line]
+    predicted_wrong = [
+        line for line in result.stdout.splitlines() + result.stderr.splitlines() if "# predicted:" in line
+    ]
     assert result.returncode == 0, "\n".join(predicted_wrong) or result.stderr[-3000:]
     failed = yaml.safe_load((tmp_path / "failed_test_stories.yml").read_text(encoding="utf-8"))
     assert not failed or not failed.get("stories"), failed

@@ -1,4 +1,5 @@
 """A threaded HTTP server on 127.0.0.1 with a free port, for the fakes."""
+
 from __future__ import annotations
 
 import json

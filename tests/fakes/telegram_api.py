@@ -2,6 +2,7 @@
 download URL https://api.telegram.org/file/bot<token>/<file_path>, with the documented
 `{"ok": true, "result": ...}` / `{"ok": false, "error_code", "description"}` answers.
 Parameters are accepted as query string, form data or JSON, as the Bot API does."""
+
 from __future__ import annotations
 
 import itertools
@@ -38,7 +39,11 @@ class FakeTelegramBotApi(FakeServer):
 
     def sent_to(self, chat_id: int) -> List[Dict[str, Any]]:
         with self.lock:
-            return [c["params"] for c in self.calls if c["method"] == "sendMessage" and str(c["params"].get("chat_id")) == str(chat_id)]
+            return [
+                c["params"]
+                for c in self.calls
+                if c["method"] == "sendMessage" and str(c["params"].get("chat_id")) == str(chat_id)
+            ]
 
     def calls_of(self, method: str) -> List[Dict[str, Any]]:
         with self.lock:
@@ -57,10 +62,10 @@ class FakeTelegramBotApi(FakeServer):
     def answer(self, method, path, query, headers, body) -> Answer:
         file_prefix = f"/file/bot{self.token}/"
         if path.startswith(file_prefix):
-            return self._download(path[len(file_prefix):])
+            return self._download(path[len(file_prefix) :])
         if not path.startswith("/bot"):
             return Answer(404, b"not found", "text/plain")
-        token, _, api_method = path[len("/bot"):].partition("/")
+        token, _, api_method = path[len("/bot") :].partition("/")
         if token != self.token:
             return _error(401, "Unauthorized")
         params = {**query, **_body_params(headers, body)}
@@ -77,12 +82,14 @@ class FakeTelegramBotApi(FakeServer):
         file = self.files.get(str(params.get("file_id", "")))
         if file is None:
             return _error(400, "Bad Request: invalid file_id")
-        return _ok({
-            "file_id": params["file_id"],
-            "file_unique_id": f"u{params['file_id']}",
-            "file_size": len(file["data"] or b""),
-            "file_path": file["file_path"],
-        })
+        return _ok(
+            {
+                "file_id": params["file_id"],
+                "file_unique_id": f"u{params['file_id']}",
+                "file_size": len(file["data"] or b""),
+                "file_path": file["file_path"],
+            }
+        )
 
     def _sendMessage(self, params) -> Answer:
         if not params.get("chat_id"):
@@ -104,13 +111,17 @@ class FakeTelegramBotApi(FakeServer):
         photo = params.get("photo")
         if not params.get("chat_id") or not isinstance(photo, dict) or not photo.get("data"):
             return _error(400, "Bad Request: there is no photo in the request")
-        return _ok({
-            "message_id": next(self._message_ids),
-            "from": BOT_USER,
-            "chat": {"id": int(params["chat_id"]), "type": "private"},
-            "date": int(time.time()),
-            "photo": [{"file_id": f"agent-photo-{len(photo['data'])}", "file_unique_id": "p", "width": 1, "height": 1}],
-        })
+        return _ok(
+            {
+                "message_id": next(self._message_ids),
+                "from": BOT_USER,
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "date": int(time.time()),
+                "photo": [
+                    {"file_id": f"agent-photo-{len(photo['data'])}", "file_unique_id": "p", "width": 1, "height": 1}
+                ],
+            }
+        )
 
     def _answerCallbackQuery(self, params) -> Answer:
         return _ok(True)
@@ -154,7 +165,8 @@ def _body_params(headers: Dict[str, str], body: bytes) -> Dict[str, Any]:
         form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         return {
             part.get_param("name", header="content-disposition"): (
-                {"filename": part.get_filename(), "data": part.get_payload(decode=True)} if part.get_filename()
+                {"filename": part.get_filename(), "data": part.get_payload(decode=True)}
+                if part.get_filename()
                 else part.get_payload(decode=True).decode("utf-8")
             )
             for part in form.iter_parts()

@@ -2,6 +2,7 @@
 /cgi-bin/message/custom/send with the documented parameters, answers and error codes
 (40001 invalid access_token, 40007 invalid media_id, 40013 invalid appid, 40125 invalid
 appsecret, 44002 empty post data)."""
+
 from __future__ import annotations
 
 import itertools
@@ -60,8 +61,8 @@ class FakeWeChatApi(FakeServer):
             return self._checked(query) or self._media(query)
         if path == "/cgi-bin/message/custom/send" and method == "POST":
             return self._checked(query) or self._custom_send(body)
-        if path.startswith("/download/") and method == "GET" and path[len("/download/"):] in self.media:
-            return self._download(path[len("/download/"):])
+        if path.startswith("/download/") and method == "GET" and path[len("/download/") :] in self.media:
+            return self._download(path[len("/download/") :])
         return Answer(404, b"not found", "text/plain")
 
     def _token(self, query: Dict[str, str]) -> Answer:
@@ -79,7 +80,9 @@ class FakeWeChatApi(FakeServer):
 
     def _checked(self, query: Dict[str, str]):
         if query.get("access_token") not in self.valid_tokens:
-            return Answer.json({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
+            return Answer.json(
+                {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            )
         return None
 
     def _media(self, query: Dict[str, str]) -> Answer:

@@ -1,4 +1,5 @@
 """A loaded NLU model shared by the model tests in this folder (trained once per session)."""
+
 import asyncio
 
 import pytest

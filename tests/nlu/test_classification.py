@@ -1,4 +1,5 @@
 """Must-pass classifications and entities on clear, hand-written messages (real model)."""
+
 import pytest
 
 pytestmark = pytest.mark.rasa
@@ -47,11 +48,14 @@ def test_clear_message_gets_its_intent(nlu_parser, text, intent):
     assert classifier_intent(nlu_parser.parse(text)) == intent
 
 
-@pytest.mark.parametrize("text, topic", [
-    ("退货运费谁出", "return_shipping"),
-    ("退款多久到账", "refund_time"),
-    ("生鲜能退吗", "exempt_goods"),
-])
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("退货运费谁出", "return_shipping"),
+        ("退款多久到账", "refund_time"),
+        ("生鲜能退吗", "exempt_goods"),
+    ],
+)
 def test_policy_question_gets_its_topic(nlu_parser, text, topic):
     result = nlu_parser.parse(text)
     assert result["response_selector"]["ask_policy"]["response"]["intent_response_key"] == f"ask_policy/{topic}"
@@ -62,7 +66,9 @@ def entities(result):
 
 
 def test_parse_returns_rule_entities_with_canonical_values(nlu_parser):
-    text = "订单号：１２３４ ５６７８ ９０１２ ３４５６，尾号5678，买的AirPods没拆封，不是质量问题，就是不想要了，想退货"
+    text = (
+        "订单号：１２３４ ５６７８ ９０１２ ３４５６，尾号5678，买的AirPods没拆封，不是质量问题，就是不想要了，想退货"
+    )
     result = nlu_parser.parse(text)
     assert {
         ("order_number", "1234567890123456"),
@@ -83,11 +89,14 @@ def test_message_without_words_goes_to_clarification(nlu_parser, text):
     assert nlu_parser.parse(text)["intent"]["name"] == "nlu_fallback"
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("iPhone１５ Pro Max 屏幕闪屏了！！", "complain_quality"),
-    ("[订单x]", "inform"),
-    ("５６７８", "inform"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("iPhone１５ Pro Max 屏幕闪屏了！！", "complain_quality"),
+        ("[订单x]", "inform"),
+        ("５６７８", "inform"),
+    ],
+)
 def test_full_width_placeholders_and_terse_messages(nlu_parser, text, intent):
     assert classifier_intent(nlu_parser.parse(text)) == intent
 

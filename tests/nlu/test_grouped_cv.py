@@ -1,11 +1,18 @@
 """Grouped cross-validation keeps every source inside one fold while every intent is learnt in every
 fold, the training data carries its sources, and the fallback threshold follows the report's rule."""
+
 from collections import Counter, defaultdict
 
 import pytest
 
-from benchmarks.nlu_cv import (Example, choose_threshold, grouped_folds, merge_near_variants, training_examples,
-                                   wording_key)
+from benchmarks.nlu_cv import (
+    Example,
+    choose_threshold,
+    grouped_folds,
+    merge_near_variants,
+    training_examples,
+    wording_key,
+)
 
 FOLDS = 5
 
@@ -66,14 +73,22 @@ def test_variants_of_one_written_sentence_are_one_group(examples):
 
 
 def test_near_variants_from_two_sources_are_merged_and_other_sources_kept_apart():
-    merged = merge_near_variants([
-        Example("ask_ticket_status", "我的退款什么时候到账", "generator:我的退款什么时候到账"),
-        Example("ask_ticket_status", "我的退款什么时候到账啊？？", "phrasebank:chat_questions:我的退款什么时候到账啊？？"),
-        Example("ask_ticket_status", "请问我的退款什么时候到账", "phrasebank:chat_personas:请问我的退款什么时候到账"),
-        Example("affirm", "好的!", "generator:好的"),
-        Example("affirm", "好的呀", "phrasebank:chat_conversation:好的呀"),
-        Example("complain_logistics", "快递太慢了", "generator:快递太慢了"),
-    ])
+    merged = merge_near_variants(
+        [
+            Example("ask_ticket_status", "我的退款什么时候到账", "generator:我的退款什么时候到账"),
+            Example(
+                "ask_ticket_status",
+                "我的退款什么时候到账啊？？",
+                "phrasebank:chat_questions:我的退款什么时候到账啊？？",
+            ),
+            Example(
+                "ask_ticket_status", "请问我的退款什么时候到账", "phrasebank:chat_personas:请问我的退款什么时候到账"
+            ),
+            Example("affirm", "好的!", "generator:好的"),
+            Example("affirm", "好的呀", "phrasebank:chat_conversation:好的呀"),
+            Example("complain_logistics", "快递太慢了", "generator:快递太慢了"),
+        ]
+    )
     assert len({e.group for e in merged[:3]}) == 1
     assert merged[3].group == merged[4].group
     assert len({merged[0].group, merged[3].group, merged[5].group}) == 3
@@ -85,8 +100,13 @@ def record(right, confidence):
 
 def test_threshold_steps_up_only_while_it_removes_half_a_wrong_answer_per_clarification():
     # below 0.2: 4 wrong of 5 (worth asking); 0.2-0.25: 1 wrong of 4 (not worth it)
-    records = ([record(False, 0.1)] * 4 + [record(True, 0.1)] + [record(False, 0.22)] + [record(True, 0.22)] * 3
-               + [record(True, 0.9)] * 90)
+    records = (
+        [record(False, 0.1)] * 4
+        + [record(True, 0.1)]
+        + [record(False, 0.22)]
+        + [record(True, 0.22)] * 3
+        + [record(True, 0.9)] * 90
+    )
     chosen, trail = choose_threshold(records)
     assert chosen == 0.2
     assert abs(trail[0]["ratio"] - 0.8) < 1e-9 and abs(trail[1]["ratio"] - 0.25) < 1e-9

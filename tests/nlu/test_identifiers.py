@@ -1,4 +1,5 @@
 """Order numbers, ticket numbers and phone suffixes, extracted without a model."""
+
 import pytest
 
 from bot.nlu.identifiers import extract_identifiers, order_numbers
@@ -6,20 +7,23 @@ from bot.nlu.identifiers import extract_identifiers, order_numbers
 ORDER = "1234567890123456"
 
 
-@pytest.mark.parametrize("text", [
-    "1234567890123456",
-    "订单号：1234567890123456",
-    "订单号:1234567890123456。",
-    "单号 1234 5678 9012 3456 麻烦查下",
-    "1234-5678-9012-3456",
-    "１２３４５６７８９０１２３４５６",
-    "１２３４ ５６７８ ９０１２ ３４５６",
-    "我的订单1234567890123456还没到",
-    "你好，订单号【1234567890123456】，帮我看看",
-    "iPhone订单1234567890123456坏了",
-    "order 1234567890123456",
-    "12345678 90123456",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1234567890123456",
+        "订单号：1234567890123456",
+        "订单号:1234567890123456。",
+        "单号 1234 5678 9012 3456 麻烦查下",
+        "1234-5678-9012-3456",
+        "１２３４５６７８９０１２３４５６",
+        "１２３４ ５６７８ ９０１２ ３４５６",
+        "我的订单1234567890123456还没到",
+        "你好，订单号【1234567890123456】，帮我看看",
+        "iPhone订单1234567890123456坏了",
+        "order 1234567890123456",
+        "12345678 90123456",
+    ],
+)
 def test_order_number_in_many_formats(text):
     assert order_numbers(text) == [ORDER]
 
@@ -28,7 +32,7 @@ def test_order_number_offsets_point_into_the_original_text():
     text = "单号：１２３４ ５６７８ ９０１２ ３４５６！"
     [found] = [i for i in extract_identifiers(text) if i.entity == "order_number"]
     assert found.value == ORDER
-    assert text[found.start:found.end] == "１２３４ ５６７８ ９０１２ ３４５６"
+    assert text[found.start : found.end] == "１２３４ ５６７８ ９０１２ ３４５６"
 
 
 @pytest.mark.parametrize("text", ["12345678901234567890", "123456789012345", "买了1234个", "[订单x]", "还没到？"])
@@ -46,18 +50,21 @@ def test_bad_pattern_gives_a_clear_error():
         order_numbers("1234", pattern="(")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("尾号1234", "1234"),
-    ("手机尾号是 5678", "5678"),
-    ("后四位是 5678", "5678"),
-    ("后4位：０９８７", "0987"),
-    ("5678", "5678"),
-    ("５６７８", "5678"),
-    (" 4321。", "4321"),
-    ("手机13812345678", "5678"),
-    ("1234567890123456 5678", "5678"),
-    ("订单号1234567890123456，尾号5678", "5678"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("尾号1234", "1234"),
+        ("手机尾号是 5678", "5678"),
+        ("后四位是 5678", "5678"),
+        ("后4位：０９８７", "0987"),
+        ("5678", "5678"),
+        ("５６７８", "5678"),
+        (" 4321。", "4321"),
+        ("手机13812345678", "5678"),
+        ("1234567890123456 5678", "5678"),
+        ("订单号1234567890123456，尾号5678", "5678"),
+    ],
+)
 def test_phone_last4(text, expected):
     phones = [i.value for i in extract_identifiers(text) if i.entity == "phone_last4"]
     assert phones == [expected]
@@ -68,7 +75,9 @@ def test_no_phone_from_dates_prices_or_order_numbers(text):
     assert [i for i in extract_identifiers(text) if i.entity == "phone_last4"] == []
 
 
-@pytest.mark.parametrize("text", ["工单AS202611210001进度", "as 2026 1121 0001", "售后单号：ＡＳ２０２６１１２１０００１"])
+@pytest.mark.parametrize(
+    "text", ["工单AS202611210001进度", "as 2026 1121 0001", "售后单号：ＡＳ２０２６１１２１０００１"]
+)
 def test_ticket_number(text):
     tickets = [i.value for i in extract_identifiers(text) if i.entity == "ticket_number"]
     assert tickets == ["AS202611210001"]
@@ -94,9 +103,11 @@ def test_the_most_telling_problem_wins_when_a_message_names_several():
     assert sub_issues("耳机坏了") == ["defect"]
 
 
-@pytest.mark.parametrize("text, last4", [("尾号六七一二", "6712"), ("手机尾号是幺三八零", "1380"), ("后四位：零零九五", "0095")])
+@pytest.mark.parametrize(
+    "text, last4", [("尾号六七一二", "6712"), ("手机尾号是幺三八零", "1380"), ("后四位：零零九五", "0095")]
+)
 def test_phone_digits_spelled_out_one_by_one_are_read(text, last4):
-    found = [(i.entity, i.value, text[i.start:i.end]) for i in extract_identifiers(text)]
+    found = [(i.entity, i.value, text[i.start : i.end]) for i in extract_identifiers(text)]
     assert found == [("phone_last4", last4, text[-4:])]
 
 

@@ -1,4 +1,5 @@
 """The linear intent model without Rasa: fits, predicts, and survives a save/load round trip."""
+
 import numpy as np
 import scipy.sparse as sparse
 

@@ -1,5 +1,6 @@
 """Policy topics come from PolicyTopicClassifier (a linear model, no TensorFlow) in the place
 the dialogue reads them, for questions the model was never trained on."""
+
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,14 @@ pytestmark = pytest.mark.rasa
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("text, topic", [
-    ("海淘保修从哪天算", "warranty"),
-    ("退货地址是哪里", "return_address"),
-    ("退款几天到账", "refund_time"),
-])
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("海淘保修从哪天算", "warranty"),
+        ("退货地址是哪里", "return_address"),
+        ("退款几天到账", "refund_time"),
+    ],
+)
 def test_policy_question_gets_the_topic_that_answers_it(nlu_parser, text, topic):
     selector = nlu_parser.parse(text)["response_selector"]["ask_policy"]
     assert selector["response"]["intent_response_key"] == f"ask_policy/{topic}"

@@ -1,5 +1,6 @@
 """The hand-labelled real-review corpus (data/reviews/): well-formed, traceable to its source,
 its held-out quarter never trained on, and nothing in it near an evaluation text."""
+
 import importlib.util
 import re
 from collections import Counter
@@ -15,7 +16,9 @@ LABELS = {"quality", "logistics", "service", "other"}
 
 
 def corpus_module():
-    spec = importlib.util.spec_from_file_location("build_review_corpus", PROJECT_ROOT / "scripts" / "build_review_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_review_corpus", PROJECT_ROOT / "scripts" / "build_review_corpus.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -48,7 +51,9 @@ def test_heldout_reviews_are_not_in_the_training_data(corpus):
     trained = {one_spacing(example.text) for example in training_examples()}
     held = [one_spacing(row["text"]) for row in corpus if row["split"] == "heldout"]
     assert not [text for text in held if text in trained]
-    train_complaints = [one_spacing(row["text"]) for row in corpus if row["split"] == "train" and row["label"] != "other"]
+    train_complaints = [
+        one_spacing(row["text"]) for row in corpus if row["split"] == "train" and row["label"] != "other"
+    ]
     assert all(text in trained for text in train_complaints)
 
 

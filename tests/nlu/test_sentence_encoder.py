@@ -1,5 +1,6 @@
 """The sentence-encoder featurizer: packaged weights (no download), dense 512-wide sentence
 features from the normalised text, and the linear classifier reading them as a block."""
+
 import subprocess
 import sys
 
@@ -17,7 +18,8 @@ from bot.rasa_nlu.sentence_encoder_featurizer import SentenceEncoderFeaturizer
 @pytest.fixture(scope="module")
 def featurizer():
     return SentenceEncoderFeaturizer.create(
-        {}, None, None, ExecutionContext(GraphSchema({}), node_name="run_SentenceEncoderFeaturizer0"))
+        {}, None, None, ExecutionContext(GraphSchema({}), node_name="run_SentenceEncoderFeaturizer0")
+    )
 
 
 def test_featurizer_adds_one_dense_512_wide_sentence_feature_per_message(featurizer):
@@ -29,7 +31,7 @@ def test_featurizer_adds_one_dense_512_wide_sentence_feature_per_message(featuri
         assert dense[0].features.shape == (1, sentence_encoder.DIMENSION)
         assert abs(np.linalg.norm(dense[0].features) - 1.0) < 1e-3
     blocks = sentence_feature_blocks(messages)
-    (name, block), = blocks.items()
+    ((name, block),) = blocks.items()
     assert "SentenceEncoderFeaturizer" in name and block.shape == (3, sentence_encoder.DIMENSION)
 
 

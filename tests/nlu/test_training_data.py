@@ -1,4 +1,5 @@
 """The NLU training data covers the public intent contract with enough examples."""
+
 import importlib.util
 from collections import Counter
 from pathlib import Path
@@ -8,12 +9,37 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_INTENTS = [
-    "complain_quality", "complain_logistics", "complain_service", "request_return", "request_exchange",
-    "request_repair", "ask_order_status", "ask_ticket_status", "ask_policy", "change_address", "request_human",
-    "inform", "greet", "goodbye", "thank", "affirm", "deny", "out_of_scope",
+    "complain_quality",
+    "complain_logistics",
+    "complain_service",
+    "request_return",
+    "request_exchange",
+    "request_repair",
+    "ask_order_status",
+    "ask_ticket_status",
+    "ask_policy",
+    "change_address",
+    "request_human",
+    "inform",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "out_of_scope",
 ]
-POLICY_TOPICS = ["return_window", "return_shipping", "refund_time", "warranty", "exchange_time", "delivery_time",
-                 "exempt_goods", "complaint_channel", "quality_problem", "return_address"]
+POLICY_TOPICS = [
+    "return_window",
+    "return_shipping",
+    "refund_time",
+    "warranty",
+    "exchange_time",
+    "delivery_time",
+    "exempt_goods",
+    "complaint_channel",
+    "quality_problem",
+    "return_address",
+]
 MINIMUM_COMPLAINT_EXAMPLES = 60
 MINIMUM_OTHER_EXAMPLES = 25
 
@@ -74,7 +100,9 @@ def test_no_example_under_two_intents():
 
 
 def load_generator():
-    spec = importlib.util.spec_from_file_location("generate_nlu_data", PROJECT_ROOT / "scripts" / "generate_nlu_data.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate_nlu_data", PROJECT_ROOT / "scripts" / "generate_nlu_data.py"
+    )
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
     return generator
@@ -85,15 +113,18 @@ def test_data_files_are_what_the_generator_writes(tmp_path):
     generator.write(tmp_path)
     for path in tmp_path.glob("*.yml"):
         committed = PROJECT_ROOT / "data" / "nlu" / path.name
-        assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), \
+        assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
             f"{committed} differs from the generator output: run scripts/generate_nlu_data.py"
+        )
 
 
 def test_every_phrasebank_sentence_reaches_the_training_data():
     examples = set(nlu_examples())
     bank = load_generator().phrasebank(known_intents={intent for intent, _ in examples})
     # a sentence two writers put under different intents is dropped, so allow those
-    missing = [(intent, text) for intent, texts in bank.items() for text, _writer in texts if (intent, text) not in examples]
+    missing = [
+        (intent, text) for intent, texts in bank.items() for text, _writer in texts if (intent, text) not in examples
+    ]
     assert len(missing) <= 5, missing
 
 

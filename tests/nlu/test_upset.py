@@ -1,4 +1,5 @@
 """The upset/abuse score that sends a buyer to a person (bot/nlu/upset.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """deploy/ stays in step with what runs here: the same endpoints, the same balancer file the
 cluster test starts, images that copy files that exist, and pins that match constraints.txt.
 (The images themselves cannot be built on this machine.)"""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,9 @@ def test_runtime_requirements_use_the_pinned_versions():
             assert constraints.get(name) == version, f"requirements/{part}: {name}=={version} vs constraints.txt"
     actions = pins(PROJECT_ROOT / "requirements" / "actions.txt")
     assert "rasa" not in actions and "tensorflow" not in actions
-    assert set(pins(PROJECT_ROOT / "requirements.txt")) >= set(pins(PROJECT_ROOT / "requirements" / "rasa.txt")) - {"redis"}
+    assert set(pins(PROJECT_ROOT / "requirements.txt")) >= set(pins(PROJECT_ROOT / "requirements" / "rasa.txt")) - {
+        "redis"
+    }
 
 
 @pytest.mark.parametrize("dockerfile", ["Dockerfile.rasa", "Dockerfile.actions"])
@@ -65,7 +68,16 @@ def test_every_place_uses_the_production_endpoints():
 def test_balancer_file_is_valid():
     if not shutil.which("haproxy"):
         pytest.skip("没有 haproxy（scripts/ensure_balancer.sh 安装）")
-    env = {**os.environ, "RASA_BIND": "127.0.0.1:1", "ACTIONS_BIND": "127.0.0.1:2", "RASA_1": "127.0.0.1:3",
-           "RASA_2": "127.0.0.1:4", "ACTIONS_1": "127.0.0.1:5", "ACTIONS_2": "127.0.0.1:6"}
-    result = subprocess.run(["haproxy", "-c", "-f", str(DEPLOY / "haproxy.cfg")], env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "RASA_BIND": "127.0.0.1:1",
+        "ACTIONS_BIND": "127.0.0.1:2",
+        "RASA_1": "127.0.0.1:3",
+        "RASA_2": "127.0.0.1:4",
+        "ACTIONS_1": "127.0.0.1:5",
+        "ACTIONS_2": "127.0.0.1:6",
+    }
+    result = subprocess.run(
+        ["haproxy", "-c", "-f", str(DEPLOY / "haproxy.cfg")], env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr

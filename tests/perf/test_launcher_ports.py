@@ -1,6 +1,7 @@
 """free_port() gives its port back before the server binds it, so on a busy machine another
 process may take it first: bot.launcher.start_on_free_ports starts such a server again on a
 new port, and gives up at once on any other start-up failure."""
+
 from __future__ import annotations
 
 import socket
@@ -21,10 +22,13 @@ def test_a_server_that_lost_its_port_is_started_again_on_a_new_one(tmp_path, mon
         real_free_port = launcher.free_port
         monkeypatch.setattr(launcher, "free_port", lambda: next(offered, None) or real_free_port())
         log = tmp_path / "actions.log"
-        env = {**launcher.action_server_environment(f"sqlite:///{tmp_path / 'aftersales.db'}"),
-               "AFTERSALES_ACTIONS_TOKEN": "ports-test-token"}
+        env = {
+            **launcher.action_server_environment(f"sqlite:///{tmp_path / 'aftersales.db'}"),
+            "AFTERSALES_ACTIONS_TOKEN": "ports-test-token",
+        }
         [server] = launcher.start_on_free_ports(
-            lambda port: [launcher.start_action_server(port, env, log)], 1,
+            lambda port: [launcher.start_action_server(port, env, log)],
+            1,
             lambda processes: launcher.wait_until_ready(processes[0], 120),
         )
         try:
@@ -40,7 +44,10 @@ def test_any_other_start_up_failure_is_not_retried(tmp_path):
 
     def start(port):
         process = launcher.start_process(
-            "broken server", [sys.executable, "-c", "raise SystemExit(3)"], f"http://127.0.0.1:{port}/", {},
+            "broken server",
+            [sys.executable, "-c", "raise SystemExit(3)"],
+            f"http://127.0.0.1:{port}/",
+            {},
             tmp_path / "broken.log",
         )
         started.append(process)

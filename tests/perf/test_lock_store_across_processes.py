@@ -3,6 +3,7 @@ conversation at the same moment handle them one after the other, never both at o
 
 (Rasa's own RedisLockStore, run the same way, counted 9 of 24 turns: its read-change-write
 of the lock lets replicas issue the same ticket.)"""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,7 @@ def _run_replicas(store_type: str) -> tuple[int, int]:
     results = context.Queue()
     start_at = time.time() + 4  # spawned interpreters import Rasa first; then all start together
     replicas = [
-        context.Process(target=_replica, args=(store_type, conversation, start_at, results))
-        for _ in range(PROCESSES)
+        context.Process(target=_replica, args=(store_type, conversation, start_at, results)) for _ in range(PROCESSES)
     ]
     for replica in replicas:
         replica.start()

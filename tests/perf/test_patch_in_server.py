@@ -1,5 +1,6 @@
 """The compiled action-reply validator inside the real Rasa server: it is installed when the
 server loads the model, valid replies still go through, and an invalid reply is still rejected."""
+
 from __future__ import annotations
 
 import json
@@ -44,10 +45,19 @@ def server_with_fake_actions(trained_model, tmp_path_factory):
         evidence_dir = workdir / "evidence"
         env = {"AFTERSALES_EVIDENCE_DIR": str(evidence_dir)}
         [rasa] = start_on_free_ports(
-            lambda port: [start_rasa_server(
-                trained_model, port, action_port, workdir / "tracker.db", env, workdir / "rasa.log", api_token=API_TOKEN,
-            )],
-            1, lambda processes: wait_until_ready(processes[0], 300, accept=rasa_model_loaded),
+            lambda port: [
+                start_rasa_server(
+                    trained_model,
+                    port,
+                    action_port,
+                    workdir / "tracker.db",
+                    env,
+                    workdir / "rasa.log",
+                    api_token=API_TOKEN,
+                )
+            ],
+            1,
+            lambda processes: wait_until_ready(processes[0], 300, accept=rasa_model_loaded),
         )
         port = urlsplit(rasa.ready_url).port
         try:
@@ -83,9 +93,9 @@ def test_valid_reply_passes_and_invalid_reply_is_rejected(server_with_fake_actio
     log = rasa.log_path.read_text(errors="replace")
     # the compiled validator rejected the reply, and patch 3 logged the failure
     assert "Custom action action_validate_slot_mappings failed (ValidationError)" in log
-    events = requests.get(
-        f"{url}/conversations/{broken}/tracker", params={"token": API_TOKEN}, timeout=30
-    ).json()["events"]
+    events = requests.get(f"{url}/conversations/{broken}/tracker", params={"token": API_TOKEN}, timeout=30).json()[
+        "events"
+    ]
     told = [event["text"] for event in events if event["event"] == "bot"]
     # the slot mappings only are lost: the greeting is still answered, with no outage message
     assert told and not any("系统暂时出了点问题" in text for text in told), told

@@ -1,5 +1,6 @@
 """The compiled action-reply validator (bot/rasa_patches.py): in place once the project's Rasa
 modules are imported, as strict as Rasa's own jsonschema.validate, and skipped on another Rasa."""
+
 from __future__ import annotations
 
 import logging
@@ -18,7 +19,10 @@ SPEC = RemoteAction.action_response_format_spec()
 VALID_REPLIES = [
     {},
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "order_verified", "value": True}], "responses": [{"response": "utter_greet"}]},
+    {
+        "events": [{"event": "slot", "name": "order_verified", "value": True}],
+        "responses": [{"response": "utter_greet"}],
+    },
     {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "action_listen"}]},
 ]
 INVALID_REPLIES = [

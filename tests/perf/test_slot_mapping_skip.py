@@ -2,6 +2,7 @@
 (bot/rasa_patches.py, patch 2): Rasa's own ActionExtractSlots against a counting action
 server, and the project's real ValidateSlotMappings showing that the skipped turns are the
 ones where it has nothing to say."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,14 +38,19 @@ class CountingActionServer(FakeServer):
 
 
 def tracker_with(text, metadata=None, slots=()):
-    events = [ActionExecuted("action_listen"), *[SlotSet(k, v) for k, v in slots],
-              UserUttered(text, {"name": "greet", "confidence": 1.0}, metadata=metadata)]
+    events = [
+        ActionExecuted("action_listen"),
+        *[SlotSet(k, v) for k, v in slots],
+        UserUttered(text, {"name": "greet", "confidence": 1.0}, metadata=metadata),
+    ]
     return DialogueStateTracker.from_events("buyer-1", events, slots=DOMAIN.slots)
 
 
 def extract_slots(server, tracker):
     action = ActionExtractSlots(EndpointConfig(f"{server.url}/webhook"))
-    return asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(DOMAIN.responses), tracker, DOMAIN))
+    return asyncio.run(
+        action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(DOMAIN.responses), tracker, DOMAIN)
+    )
 
 
 def test_skip_is_installed():
@@ -71,7 +77,9 @@ def test_remote_call_only_when_the_turn_needs_it(metadata, slots, called):
 def test_slots_rasa_extracts_itself_still_come_through():
     with CountingActionServer() as server:
         tracker = tracker_with("6201458839270153")
-        tracker.latest_message.entities = [{"entity": "order_number", "value": "6201458839270153", "start": 0, "end": 16}]
+        tracker.latest_message.entities = [
+            {"entity": "order_number", "value": "6201458839270153", "start": 0, "end": 16}
+        ]
         events = extract_slots(server, tracker)
     assert server.calls == []
     assert SlotSet("order_number", "6201458839270153") in events
@@ -91,8 +99,13 @@ def test_skipped_turns_are_the_ones_the_action_server_answers_with_nothing(text,
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ValidateSlotMappings().run(dispatcher, tracker, DOMAIN.as_dict()))
     assert not rasa_patches.turn_needs_slot_mapping_action(state["latest_message"].get("metadata"), None)
-    assert [e for e in events if e.get("event") == "slot" and e.get("value") is not None and
-            e.get("name") in ("customer_id", "evidence", "files_went_to_ticket")] == []
+    assert [
+        e
+        for e in events
+        if e.get("event") == "slot"
+        and e.get("value") is not None
+        and e.get("name") in ("customer_id", "evidence", "files_went_to_ticket")
+    ] == []
     assert dispatcher.messages == []
 
 

@@ -1,5 +1,6 @@
 """Start-up defaults: endpoints files (development and production), the Redis lock store, Rasa
 telemetry off, and the model reused while its training inputs are unchanged."""
+
 from __future__ import annotations
 
 import shutil
@@ -47,10 +48,18 @@ def test_launcher_writes_the_run_into_a_copy_of_endpoints(tmp_path):
     path = endpoints_file("http://127.0.0.1:6001/webhook", "sqlite:////tmp/t.db", None, tmp_path / "e.yml")
     written = yaml.safe_load(path.read_text())
     assert written["action_endpoint"]["url"] == "http://127.0.0.1:6001/webhook"
-    assert written["tracker_store"] == {"type": "bot.rasa_tracker_store.AfterSalesSQLTrackerStore", "url": "sqlite:////tmp/t.db"}
+    assert written["tracker_store"] == {
+        "type": "bot.rasa_tracker_store.AfterSalesSQLTrackerStore",
+        "url": "sqlite:////tmp/t.db",
+    }
     assert "lock_store" not in written
-    with_redis = yaml.safe_load(endpoints_file("http://a/webhook", "sqlite:///x", "redis://127.0.0.1:6379/3", tmp_path / "r.yml").read_text())
-    assert with_redis["lock_store"] == {"type": "bot.rasa_lock_store.RedisURLLockStore", "url": "redis://127.0.0.1:6379/3"}
+    with_redis = yaml.safe_load(
+        endpoints_file("http://a/webhook", "sqlite:///x", "redis://127.0.0.1:6379/3", tmp_path / "r.yml").read_text()
+    )
+    assert with_redis["lock_store"] == {
+        "type": "bot.rasa_lock_store.RedisURLLockStore",
+        "url": "redis://127.0.0.1:6379/3",
+    }
     with_token = endpoints_file("http://a/webhook", "sqlite:///x", None, tmp_path / "t.yml", actions_token="tok")
     assert yaml.safe_load(with_token.read_text())["action_endpoint"]["token"] == "tok"
 
@@ -82,7 +91,12 @@ def test_bad_redis_url_is_refused():
     from bot.rasa_lock_store import redis_settings
 
     assert redis_settings("rediss://:s3cret@cache:6380/2") == {
-        "host": "cache", "port": 6380, "db": 2, "username": None, "password": "s3cret", "use_ssl": True,
+        "host": "cache",
+        "port": 6380,
+        "db": 2,
+        "username": None,
+        "password": "s3cret",
+        "use_ssl": True,
     }
     with pytest.raises(ValueError):
         redis_settings("http://cache:6379")

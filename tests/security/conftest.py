@@ -3,6 +3,7 @@ by the shared launcher with the project's own credentials.yml (REST, web chat, r
 console), the demo orders, a signed-identity secret, a console account, and the tracker
 store on PostgreSQL when the test server is reachable (where a NUL once stopped Rasa), else
 SQLite (where a lone surrogate did)."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ CLIENT_ADDRESS_HEADER = "X-Real-IP"
 
 def new_client_address() -> str:
     """A fresh address of the benchmarking range 198.18.0.0/15 (RFC 2544)."""
-    number = secrets.randbelow(2 ** 17)
+    number = secrets.randbelow(2**17)
     return f"198.{18 + number // 65536}.{number // 256 % 256}.{number % 256}"
 
 
@@ -84,7 +85,9 @@ class SecuredAssistant:
 
     def console(self) -> requests.Session:
         session = requests.Session()
-        response = session.post(self.url("/console/api/login"), json={"username": AGENT[0], "password": AGENT[1]}, timeout=30)
+        response = session.post(
+            self.url("/console/api/login"), json={"username": AGENT[0], "password": AGENT[1]}, timeout=30
+        )
         response.raise_for_status()
         return session
 
@@ -95,8 +98,12 @@ def secured(trained_model: Path, tmp_path_factory) -> Iterator[SecuredAssistant]
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"
     for username, password in (AGENT, LOCKED_AGENT):
         created = run_cli(
-            "agents", "create", username, "--password-stdin",
-            env={"AFTERSALES_DATABASE_URL": database_url}, stdin=password + "\n",
+            "agents",
+            "create",
+            username,
+            "--password-stdin",
+            env={"AFTERSALES_DATABASE_URL": database_url},
+            stdin=password + "\n",
         )
         assert created.returncode == 0, created.stderr
     settings = {

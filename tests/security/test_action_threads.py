@@ -1,5 +1,6 @@
 """Issue 16: the actions' blocking database work runs off the action server's event loop, so one
 action waiting for the database does not stall every other conversation's action call."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -16,17 +17,31 @@ pytestmark = pytest.mark.rasa
 
 
 def action_call(action: str, sender: str, slots: dict) -> dict:
-    return {"next_action": action, "sender_id": sender, "version": "3.6.21", "domain": {"responses": {}},
-            "tracker": {"sender_id": sender, "slots": slots, "latest_message": {"text": "好的", "intent": {}},
-                        "events": [], "paused": False, "active_loop": {}}}
+    return {
+        "next_action": action,
+        "sender_id": sender,
+        "version": "3.6.21",
+        "domain": {"responses": {}},
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots,
+            "latest_message": {"text": "好的", "intent": {}},
+            "events": [],
+            "paused": False,
+            "active_loop": {},
+        },
+    }
 
 
 def test_an_action_waiting_for_the_database_does_not_stall_other_conversations(tmp_path):
     database = tmp_path / "aftersales.db"
     upgrade_database(f"sqlite:///{database}")
     port, token = free_port(), "actions-token-" + uuid.uuid4().hex
-    server = start_action_server(port, {"AFTERSALES_DATABASE_URL": f"sqlite:///{database}",
-                                        "AFTERSALES_ACTIONS_TOKEN": token}, tmp_path / "actions.log")
+    server = start_action_server(
+        port,
+        {"AFTERSALES_DATABASE_URL": f"sqlite:///{database}", "AFTERSALES_ACTIONS_TOKEN": token},
+        tmp_path / "actions.log",
+    )
     webhook = f"http://127.0.0.1:{port}/webhook"
     writer = sqlite3.connect(database, isolation_level=None)
     try:
@@ -43,8 +58,12 @@ def test_an_action_waiting_for_the_database_does_not_stall_other_conversations(t
         blocked.join(1.0)
         assert blocked.is_alive(), "the goodbye action should be waiting for the database's write lock"
 
-        other = requests.post(webhook, params={"token": token}, timeout=5,
-                              json=action_call("action_answer_policy_question", "other-" + uuid.uuid4().hex[:6], {}))
+        other = requests.post(
+            webhook,
+            params={"token": token},
+            timeout=5,
+            json=action_call("action_answer_policy_question", "other-" + uuid.uuid4().hex[:6], {}),
+        )
         assert other.status_code == 200 and other.json()["responses"][0]["response"] == "utter_clarify"
         assert blocked.is_alive(), "the other conversation was answered while the first still waited"
         writer.execute("COMMIT")

@@ -3,6 +3,7 @@
 The Rasa HTTP API answered anyone (conversations with phone digits, slot injection,
 `DELETE /model`), CORS echoed any origin, and the action server listened on every interface
 and ran any tracker posted to it, echoing it back in its 500s."""
+
 from __future__ import annotations
 
 import socket
@@ -24,7 +25,8 @@ def test_the_http_api_needs_the_token(secured):
     assert requests.get(tracker_url, params={"token": "wrong"}, timeout=30).status_code == 401
     injected = requests.post(
         secured.url(f"/conversations/{sender}/tracker/events"),
-        json={"event": "slot", "name": "verified_orders", "value": ["6201458839270153"]}, timeout=30,
+        json={"event": "slot", "name": "verified_orders", "value": ["6201458839270153"]},
+        timeout=30,
     )
     assert injected.status_code == 401
     assert requests.delete(secured.url("/model"), timeout=30).status_code == 401
@@ -37,7 +39,8 @@ def test_cors_does_not_echo_a_foreign_origin(secured):
     foreign = "http://attacker.example"
     preflight = requests.options(
         secured.url("/console/api/queue"),
-        headers={"Origin": foreign, "Access-Control-Request-Method": "GET"}, timeout=30,
+        headers={"Origin": foreign, "Access-Control-Request-Method": "GET"},
+        timeout=30,
     )
     plain = requests.get(secured.url("/webhooks/webchat/limits"), headers={"Origin": foreign}, timeout=30)
     for response in (preflight, plain):
@@ -53,8 +56,13 @@ def _made_up_action_call() -> dict:
         "next_action": "action_ask_order_number",
         "sender_id": "intruder",
         "version": "3.6.21",
-        "tracker": {"sender_id": "intruder", "slots": {"verified_orders": ["6201458839270153"]},
-                    "latest_message": {"text": "13957214086"}, "events": [], "active_loop": {}},
+        "tracker": {
+            "sender_id": "intruder",
+            "slots": {"verified_orders": ["6201458839270153"]},
+            "latest_message": {"text": "13957214086"},
+            "events": [],
+            "active_loop": {},
+        },
         "domain": {},
     }
 

@@ -1,6 +1,7 @@
 """Finding 10e of issue 13: an agent could edit priority, remedy and notes on a chat another
 agent had claimed. Real (migrated) SQLite database with the demo orders, the desk logic the
 console API calls."""
+
 from __future__ import annotations
 
 import json
@@ -25,24 +26,44 @@ def engine(tmp_path):
     upgrade_database(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
-        import_orders(session, json.loads((PROJECT_ROOT / "shop" / "demo_orders.json").read_text(encoding="utf-8")),
-                      date(2026, 11, 21))
+        import_orders(
+            session,
+            json.loads((PROJECT_ROOT / "shop" / "demo_orders.json").read_text(encoding="utf-8")),
+            date(2026, 11, 21),
+        )
     yield engine
     engine.dispose()
 
 
 def test_only_the_claiming_agent_or_a_supervisor_edits_a_claimed_chats_ticket_and_notes(engine):
     with session_scope(engine) as session:
-        wang, li, boss = (accounts.SignedInAgent.of(accounts.create_agent(session, name, "password-123", role=role))
-                          for name, role in (("wang", "agent"), ("li", "agent"), ("boss", "supervisor")))
-        ticket, _ = tickets.open_ticket(
-            session, order=find_order(session, "6201458839270153"), category="quality", conversation_id="c-1", now=NOW,
-            decision=tickets.TicketDecision(rule_id="Q1", remedies=("return_refund", "exchange"), priority="normal",
-                                            first_response_due=NOW + timedelta(hours=24),
-                                            resolution_due=NOW + timedelta(days=7)),
+        wang, li, boss = (
+            accounts.SignedInAgent.of(accounts.create_agent(session, name, "password-123", role=role))
+            for name, role in (("wang", "agent"), ("li", "agent"), ("boss", "supervisor"))
         )
-        handoff, _ = handoffs.enqueue_handoff(session, conversation_id="c-1", reason="buyer_request", priority="normal",
-                                              ticket=ticket, channel="webchat", now=NOW)
+        ticket, _ = tickets.open_ticket(
+            session,
+            order=find_order(session, "6201458839270153"),
+            category="quality",
+            conversation_id="c-1",
+            now=NOW,
+            decision=tickets.TicketDecision(
+                rule_id="Q1",
+                remedies=("return_refund", "exchange"),
+                priority="normal",
+                first_response_due=NOW + timedelta(hours=24),
+                resolution_due=NOW + timedelta(days=7),
+            ),
+        )
+        handoff, _ = handoffs.enqueue_handoff(
+            session,
+            conversation_id="c-1",
+            reason="buyer_request",
+            priority="normal",
+            ticket=ticket,
+            channel="webchat",
+            now=NOW,
+        )
         desk.edit_ticket(session, ticket.ticket_number, li, {"note": "还没人接手时谁都可以补充"})
         desk.claim(session, handoff.id, wang)
         with pytest.raises(HandoffUnavailable, match="由 wang 处理中"):

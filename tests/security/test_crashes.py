@@ -5,6 +5,7 @@ Each assistant here is its own (the tests kill, restart and starve its processes
 the shared launcher's functions. A turn is caught "mid-action" by holding the orders
 database's write lock: the action server's first write waits for it, so a request from Rasa
 stays in flight until the lock is released or a process is killed."""
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,9 @@ HEADPHONES_ORDER = "6201458839270153"  # shop/demo_orders.json
 HEADPHONES_PHONE_LAST4 = "4086"
 BAND_ORDER, BAND_PHONE_LAST4 = "3817702946615580", "7731"  # Q2: exchange or repair
 AGENT = ("zhou", "zhou-password-3")
-POSTGRES_SERVER = os.environ.get("AFTERSALES_TEST_POSTGRES_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+POSTGRES_SERVER = os.environ.get(
+    "AFTERSALES_TEST_POSTGRES_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def requests_in_flight(port: int) -> int:
@@ -93,8 +96,15 @@ class CrashableAssistant:
 
     def start_rasa(self) -> None:
         self.rasa_port = free_port()
-        self.rasa = start_rasa_server(self.model, self.rasa_port, self.action_port, self.tracker_store, self.env,
-                                      self.workdir / "rasa.log", api_token=self.api_token)
+        self.rasa = start_rasa_server(
+            self.model,
+            self.rasa_port,
+            self.action_port,
+            self.tracker_store,
+            self.env,
+            self.workdir / "rasa.log",
+            api_token=self.api_token,
+        )
         wait_until_ready(self.rasa, 300, accept=rasa_model_loaded)
 
     @staticmethod
@@ -107,7 +117,9 @@ class CrashableAssistant:
             if process is not None:
                 process.stop()
 
-    def post(self, sender: str, message: str, metadata: Optional[dict] = None, timeout: float = 120) -> requests.Response:
+    def post(
+        self, sender: str, message: str, metadata: Optional[dict] = None, timeout: float = 120
+    ) -> requests.Response:
         body: Dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
@@ -119,8 +131,9 @@ class CrashableAssistant:
         return response.json()
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.base_url}/conversations/{sender}/tracker", params={"token": self.api_token},
-                                timeout=30)
+        response = requests.get(
+            f"{self.base_url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
@@ -130,8 +143,9 @@ class CrashableAssistant:
     def console_view(self, sender: str) -> Dict[str, Any]:
         """What an agent sees of the conversation in the console."""
         console = requests.Session()
-        console.post(f"{self.base_url}/console/api/login", json={"username": AGENT[0], "password": AGENT[1]},
-                     timeout=30).raise_for_status()
+        console.post(
+            f"{self.base_url}/console/api/login", json={"username": AGENT[0], "password": AGENT[1]}, timeout=30
+        ).raise_for_status()
         response = console.get(f"{self.base_url}/console/api/conversations/{sender}", timeout=30)
         response.raise_for_status()
         return response.json()
@@ -146,8 +160,13 @@ class CrashableAssistant:
 
     def active_handoffs(self, sender: str) -> int:
         with session_scope(make_engine(self.database_url)) as session:
-            return len(session.execute(select(Handoff.id).where(
-                Handoff.conversation_id == sender, Handoff.status.in_(ACTIVE_HANDOFF_STATUSES))).all())
+            return len(
+                session.execute(
+                    select(Handoff.id).where(
+                        Handoff.conversation_id == sender, Handoff.status.in_(ACTIVE_HANDOFF_STATUSES)
+                    )
+                ).all()
+            )
 
     def photo(self, label: str) -> dict:
         """A photo as the web chat's upload endpoint would have stored it."""
@@ -155,8 +174,13 @@ class CrashableAssistant:
         stored = store_evidence(data, evidence_dir=Path(self.env["AFTERSALES_EVIDENCE_DIR"]))
         return {"attachments": [stored.attachment("耳机.jpg")]}
 
-    def verified_complaint(self, sender: str, complaint: str = "我买的耳机坏了，右边没声音",
-                           order: str = HEADPHONES_ORDER, phone_last4: str = HEADPHONES_PHONE_LAST4) -> None:
+    def verified_complaint(
+        self,
+        sender: str,
+        complaint: str = "我买的耳机坏了，右边没声音",
+        order: str = HEADPHONES_ORDER,
+        phone_last4: str = HEADPHONES_PHONE_LAST4,
+    ) -> None:
         """A quality complaint up to the photo question (the next message opens a ticket)."""
         assert "订单号" in texts(self.say(sender, complaint))
         assert "后4位" in texts(self.say(sender, f"订单号 {order}"))
@@ -170,8 +194,11 @@ def new_assistant(model: Path, workdir: Path, database_url: str, tracker_store: 
     import_orders(database_url, DEMO_ORDERS)
     created = subprocess.run(
         [sys.executable, "-m", "bot", "agents", "create", AGENT[0], "--password-stdin"],
-        cwd=PROJECT_ROOT, env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
-        input=AGENT[1] + "\n", capture_output=True, text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "AFTERSALES_DATABASE_URL": database_url},
+        input=AGENT[1] + "\n",
+        capture_output=True,
+        text=True,
     )
     assert created.returncode == 0, created.stderr
     api_token = secrets.token_urlsafe(24)
@@ -189,15 +216,17 @@ def new_assistant(model: Path, workdir: Path, database_url: str, tracker_store: 
 @pytest.fixture(scope="module")
 def crashable(trained_model: Path, tmp_path_factory) -> Iterator[CrashableAssistant]:
     workdir = tmp_path_factory.mktemp("crashes")
-    assistant = new_assistant(trained_model, workdir, f"sqlite:///{workdir / 'aftersales.db'}",
-                              str(workdir / "tracker.db"))
+    assistant = new_assistant(
+        trained_model, workdir, f"sqlite:///{workdir / 'aftersales.db'}", str(workdir / "tracker.db")
+    )
     try:
         assistant.start_actions()
         assistant.start_rasa()
         # an agent is signed in, so a buyer who asks for a person waits for one (with nobody
         # online a REST buyer's next message would become a left message instead)
-        requests.post(f"{assistant.base_url}/console/api/login", json={"username": AGENT[0], "password": AGENT[1]},
-                      timeout=30).raise_for_status()
+        requests.post(
+            f"{assistant.base_url}/console/api/login", json={"username": AGENT[0], "password": AGENT[1]}, timeout=30
+        ).raise_for_status()
         yield assistant
     finally:
         assistant.stop()
@@ -366,8 +395,13 @@ class OwnedDatabases:
         try:
             with engine.connect() as connection:
                 connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
-                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                        "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
         finally:
             engine.dispose()
 
@@ -407,7 +441,8 @@ def on_postgres(trained_model: Path, tmp_path_factory, postgres_databases) -> It
     workdir = tmp_path_factory.mktemp("postgres-faults")
     server = make_url(postgres_databases.admin_url)
     assistant = new_assistant(
-        trained_model, workdir,
+        trained_model,
+        workdir,
         server.set(database=postgres_databases.orders).render_as_string(hide_password=False),
         server.set(database=postgres_databases.tracker).render_as_string(hide_password=False),
     )
@@ -465,9 +500,11 @@ def test_tracker_database_taken_away_mid_conversation(on_postgres, postgres_data
 
 def lock_waiters(engine) -> int:
     with engine.connect() as connection:  # a transaction of its own: pg_stat_activity is read afresh
-        return connection.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )).scalar()
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar()
 
 
 def test_an_action_waiting_for_a_row_lock_holds_up_no_other_buyer(on_postgres, postgres_databases):
@@ -481,8 +518,9 @@ def test_an_action_waiting_for_a_row_lock_holds_up_no_other_buyer(on_postgres, p
     holder = engine.connect()
     try:
         transaction = holder.begin()
-        holder.execute(text("SELECT id FROM orders WHERE order_number = :number FOR UPDATE"),
-                       {"number": HEADPHONES_ORDER})
+        holder.execute(
+            text("SELECT id FROM orders WHERE order_number = :number FOR UPDATE"), {"number": HEADPHONES_ORDER}
+        )
         sending = Sending(on_postgres, waiting_buyer, "这是照片", on_postgres.photo(waiting_buyer))
         assert wait_for(lambda: lock_waiters(engine) > 0, timeout=30), "the action never reached the locked row"
         started = time.monotonic()

@@ -1,6 +1,7 @@
 """Finding 10c of issue 13 (in part): a file is served to a buyer only through web chat
 messages. A REST client that learned a file's sha256 could name it in its own conversation's
 metadata and then download it with that conversation's id."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,7 +18,8 @@ def test_naming_a_stored_file_over_rest_does_not_open_it(secured):
     uploaded = requests.post(
         secured.url("/webhooks/webchat/upload"),
         files={"file": ("坏了.jpg", photo_bytes(label="evidence-" + uuid.uuid4().hex[:6]), "image/jpeg")},
-        data={"session_id": "webbuyer" + uuid.uuid4().hex}, timeout=60,
+        data={"session_id": "webbuyer" + uuid.uuid4().hex},
+        timeout=60,
     )
     assert uploaded.status_code == 200, uploaded.text
     attachment = uploaded.json()["attachment"]

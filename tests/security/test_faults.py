@@ -3,6 +3,7 @@ message and lose nothing, and Rasa never carries on with a store in memory.
 
 One assistant of its own (the tests kill and restart its action server and lock its tracker
 database), started by the shared launcher's functions as `running_assistant` does."""
+
 from __future__ import annotations
 
 import json
@@ -62,23 +63,35 @@ class FragileAssistant:
     telegram: FakeTelegramBotApi
 
     def telegram_says(self, chat_id: int, text: str) -> None:
-        update = {"update_id": secrets.randbelow(10**9), "message": {
-            "message_id": secrets.randbelow(10**9), "date": int(time.time()), "text": text,
-            "from": {"id": chat_id, "is_bot": False, "first_name": "买家"},
-            "chat": {"id": chat_id, "first_name": "买家", "type": "private"}}}
-        response = requests.post(f"{self.rasa_url}/webhooks/telegram/webhook", json=update,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=120)
+        update = {
+            "update_id": secrets.randbelow(10**9),
+            "message": {
+                "message_id": secrets.randbelow(10**9),
+                "date": int(time.time()),
+                "text": text,
+                "from": {"id": chat_id, "is_bot": False, "first_name": "买家"},
+                "chat": {"id": chat_id, "first_name": "买家", "type": "private"},
+            },
+        }
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/telegram/webhook",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+            timeout=120,
+        )
         assert response.status_code == 200, response.text
 
     def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
-        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                 timeout=120)
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
     def user_texts(self, sender: str) -> List[str]:
-        tracker = requests.get(f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.api_token},
-                               timeout=30).json()
+        tracker = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=30
+        ).json()
         return [event.get("text") for event in tracker["events"] if event.get("event") == "user"]
 
     def kill_actions(self) -> None:
@@ -113,17 +126,28 @@ def fragile(trained_model: Path, tmp_path_factory) -> Iterator[FragileAssistant]
 
     def start_both(action_port: int, rasa_port: int):
         ports.update(actions=action_port, rasa=rasa_port)
-        return (start_action_server(action_port, env, workdir / "actions.log"),
-                start_rasa_server(trained_model, rasa_port, action_port, tracker_db, env, workdir / "rasa.log",
-                                  api_token=api_token, credentials=credentials))
+        return (
+            start_action_server(action_port, env, workdir / "actions.log"),
+            start_rasa_server(
+                trained_model,
+                rasa_port,
+                action_port,
+                tracker_db,
+                env,
+                workdir / "rasa.log",
+                api_token=api_token,
+                credentials=credentials,
+            ),
+        )
 
     def wait_for_both(processes):
         wait_until_ready(processes[0], 120)
         wait_until_ready(processes[1], 300, accept=rasa_model_loaded)
 
     actions, rasa = start_on_free_ports(start_both, 2, wait_for_both)
-    assistant = FragileAssistant(f"http://127.0.0.1:{ports['rasa']}", api_token, tracker_db, env, ports["actions"],
-                                 workdir, actions, telegram)
+    assistant = FragileAssistant(
+        f"http://127.0.0.1:{ports['rasa']}", api_token, tracker_db, env, ports["actions"], workdir, actions, telegram
+    )
     try:
         yield assistant
     finally:
@@ -161,8 +185,9 @@ def test_a_locked_tracker_database_gives_a_chinese_message_not_an_in_memory_turn
         assert TECHNICAL_PROBLEM in texts(replies), replies
         # a messaging app's buyer is told the same, through the app
         fragile.telegram_says(chat_id, "耳机右边没声音了")
-        assert wait_for(lambda: any(TECHNICAL_PROBLEM in m.get("text", "") for m in fragile.telegram.sent_to(chat_id))), \
-            fragile.telegram.sent_to(chat_id)
+        assert wait_for(
+            lambda: any(TECHNICAL_PROBLEM in m.get("text", "") for m in fragile.telegram.sent_to(chat_id))
+        ), fragile.telegram.sent_to(chat_id)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -185,13 +210,25 @@ def test_a_tracker_store_that_cannot_be_loaded_stops_the_server_with_a_chinese_m
     started = []
 
     def start(port: int, action_port: int):
-        started.append(start_rasa_server(trained_model, port, action_port, tmp_path / "tracker.db", env,
-                                         tmp_path / "rasa.log", api_token="t" * 24, endpoints=endpoints))
+        started.append(
+            start_rasa_server(
+                trained_model,
+                port,
+                action_port,
+                tmp_path / "tracker.db",
+                env,
+                tmp_path / "rasa.log",
+                api_token="t" * 24,
+                endpoints=endpoints,
+            )
+        )
         return started[-1:]
 
     try:
         with pytest.raises(RuntimeError) as stopped:
-            start_on_free_ports(start, 2, lambda processes: wait_until_ready(processes[0], 300, accept=rasa_model_loaded))
+            start_on_free_ports(
+                start, 2, lambda processes: wait_until_ready(processes[0], 300, accept=rasa_model_loaded)
+            )
         assert "无法加载对话记录库" in stopped.value.args[0]
     finally:
         for rasa in started:

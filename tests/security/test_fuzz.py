@@ -5,6 +5,7 @@ answering buyers. The examples are few (make test stays quick) and derandomised,
 repeatable. The last test runs a bounded sample of the full benchmark (`python -m bot fuzz`,
 benchmarks/fuzz.py) over every surface: REST, upload, history, evidence, relay, console,
 WeChat, Telegram and socket.io."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 pytestmark = pytest.mark.rasa
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 hostile_text = st.text(
     alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=()), max_size=300
@@ -54,14 +60,23 @@ def test_rest_with_arbitrary_bytes_never_answers_5xx(secured, raw):
     assert response.status_code < 500, (raw[:80], response.status_code)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.binary(max_size=4000), name=hostile_text, content_type=st.sampled_from(
-    ["image/jpeg", "application/octet-stream", "text/plain", "video/mp4"]))
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.binary(max_size=4000),
+    name=hostile_text,
+    content_type=st.sampled_from(["image/jpeg", "application/octet-stream", "text/plain", "video/mp4"]),
+)
 def test_upload_never_answers_5xx(secured, data, name, content_type):
     safe_name = name.encode("utf-8", "surrogatepass").decode("utf-8", "replace") or "x"
-    response = requests.post(secured.url("/webhooks/webchat/upload"),
-                             files={"file": (safe_name, data, content_type)}, timeout=60)
+    response = requests.post(
+        secured.url("/webhooks/webchat/upload"), files={"file": (safe_name, data, content_type)}, timeout=60
+    )
     assert response.status_code < 500, (response.status_code, response.text[:200])
 
 

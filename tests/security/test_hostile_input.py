@@ -5,6 +5,7 @@ A lone surrogate in a REST sender stopped Rasa on SQLite, a NUL stopped it on Po
 without a sender shared the conversation `default`, and a claim id beyond 64 bits gave a
 500. Each is now a 400/404 with a Chinese reason or cleaned text, and the server goes on
 answering buyers."""
+
 from __future__ import annotations
 
 import json
@@ -21,18 +22,39 @@ pytestmark = pytest.mark.rasa
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.mark.parametrize("raw", [
-    b"[]", b"null", b'"x"', b"123", b"{not json",
-    b'{"message": "\\u4f60\\u597d"}',  # no sender: refused, not the shared conversation "default"
-    b'{"sender": "", "message": "hi"}',
-    b'{"sender": 42, "message": "hi"}',
-    b'{"sender": "\\udfff", "message": "hi"}',  # lone surrogate
-    b'{"sender": "a\\u0000b", "message": "hi"}',  # NUL
-    b'{"sender": "a\\u001bb", "message": "hi"}',  # control character
-    b'{"sender": "' + b"x" * 500 + b'", "message": "hi"}',
-    b'{"sender": "ok-sender", "message": ["not", "text"]}',
-], ids=["list", "null", "string", "number", "malformed", "no-sender", "empty-sender", "number-sender",
-        "surrogate-sender", "nul-sender", "control-sender", "long-sender", "list-message"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b"null",
+        b'"x"',
+        b"123",
+        b"{not json",
+        b'{"message": "\\u4f60\\u597d"}',  # no sender: refused, not the shared conversation "default"
+        b'{"sender": "", "message": "hi"}',
+        b'{"sender": 42, "message": "hi"}',
+        b'{"sender": "\\udfff", "message": "hi"}',  # lone surrogate
+        b'{"sender": "a\\u0000b", "message": "hi"}',  # NUL
+        b'{"sender": "a\\u001bb", "message": "hi"}',  # control character
+        b'{"sender": "' + b"x" * 500 + b'", "message": "hi"}',
+        b'{"sender": "ok-sender", "message": ["not", "text"]}',
+    ],
+    ids=[
+        "list",
+        "null",
+        "string",
+        "number",
+        "malformed",
+        "no-sender",
+        "empty-sender",
+        "number-sender",
+        "surrogate-sender",
+        "nul-sender",
+        "control-sender",
+        "long-sender",
+        "list-message",
+    ],
+)
 def test_bad_rest_bodies_get_a_chinese_400_and_the_server_lives_on(secured, raw):
     response = secured.post_rest(raw=raw)
     assert response.status_code == 400, response.text
@@ -54,7 +76,9 @@ def test_unsafe_characters_in_a_message_are_removed_and_the_buyer_is_answered(se
 
 def test_nothing_is_shared_under_the_conversation_default(secured):
     secured.post_rest({"message": "我的订单号是 6201458839270153"})
-    response = requests.get(secured.url("/conversations/default/tracker"), params={"token": secured.api_token}, timeout=30)
+    response = requests.get(
+        secured.url("/conversations/default/tracker"), params={"token": secured.api_token}, timeout=30
+    )
     events = response.json().get("events") or []
     assert not [event for event in events if event.get("event") == "user"]
 
@@ -63,8 +87,10 @@ def test_nothing_is_shared_under_the_conversation_default(secured):
 def test_relay_refuses_unsafe_conversation_ids(secured, conversation_id):
     body = ('{"conversation_id": %s, "agent": "小王", "text": "您好"}' % _json_string(conversation_id)).encode()
     response = requests.post(
-        secured.url("/webhooks/agent_relay/send"), data=body,
-        headers={"Authorization": f"Bearer {RELAY_TOKEN}", "Content-Type": "application/json"}, timeout=30,
+        secured.url("/webhooks/agent_relay/send"),
+        data=body,
+        headers={"Authorization": f"Bearer {RELAY_TOKEN}", "Content-Type": "application/json"},
+        timeout=30,
     )
     assert response.status_code == 400, response.text
     assert CHINESE.search(response.json()["error"])

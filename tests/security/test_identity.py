@@ -4,6 +4,7 @@ A REST client once named the web chat as its channel and a customer id in the me
 was offered that customer's orders as buttons. Now the REST channel is always `rest` and its
 metadata carries no identity; the web chat's shop-signed identity stops counting when its
 token expires (also the `customer_id` slot it set)."""
+
 from __future__ import annotations
 
 import time

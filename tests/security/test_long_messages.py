@@ -2,6 +2,7 @@
 
 The lexicon featurizer compared every lexicon span with every token (10k characters blocked
 every channel for ~5 s, 20k for ~20 s), and Sanic accepted bodies up to 100 MB."""
+
 from __future__ import annotations
 
 import threading
@@ -27,11 +28,17 @@ def test_the_featurizer_is_linear_in_the_message_length():
     from bot.rasa_nlu.tokenizer import NormalizingJiebaTokenizer
 
     tokenizer = NormalizingJiebaTokenizer.create(
-        {**NormalizingJiebaTokenizer.get_default_config(), "dictionary_path": "data/jieba"}, None, None,
+        {**NormalizingJiebaTokenizer.get_default_config(), "dictionary_path": "data/jieba"},
+        None,
+        None,
         ExecutionContext(None, "tokenizer"),
     )
-    featurizer = LexiconFeaturizer.create({"feature_groups": ["identifier", "sub_issue", "remedy", "item_condition"]},
-                                          None, None, ExecutionContext(None, "lexicon"))
+    featurizer = LexiconFeaturizer.create(
+        {"feature_groups": ["identifier", "sub_issue", "remedy", "item_condition"]},
+        None,
+        None,
+        ExecutionContext(None, "lexicon"),
+    )
 
     def seconds(length: int) -> float:
         message = Message.build((COMPLAINT * (length // len(COMPLAINT) + 1))[:length])

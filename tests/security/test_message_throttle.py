@@ -4,6 +4,7 @@
 Each test is one client address (X-Real-IP, as the README's reverse proxy sets it). The
 messages that use up the budget are over-long ones: the channel answers those itself, so
 the test is quick, and the throttle counts them all the same (it counts before any work)."""
+
 from __future__ import annotations
 
 import threading
@@ -22,8 +23,10 @@ OVER_LONG = "耳机坏了" * 600  # over AFTERSALES_MAX_MESSAGE_CHARS (2000)
 
 def test_rest_messages_are_limited_per_client_with_a_chinese_answer(secured):
     client = new_client_address()
-    statuses = [secured.post_rest({"sender": f"throttle-{n}", "message": OVER_LONG}, client=client).status_code
-                for n in range(LIMIT)]
+    statuses = [
+        secured.post_rest({"sender": f"throttle-{n}", "message": OVER_LONG}, client=client).status_code
+        for n in range(LIMIT)
+    ]
     assert statuses == [200] * LIMIT, statuses
     refused = secured.post_rest({"sender": "throttle-last", "message": "你好"}, client=client)
     assert refused.status_code == 429
@@ -47,8 +50,9 @@ def test_web_chat_messages_are_limited_per_client(secured):
     client = socketio.Client(reconnection=False)
     client.on("bot_uttered", on_message)
     client.on("session_confirm", sessions.append)
-    client.connect(secured.base_url, transports=["polling"], headers={CLIENT_ADDRESS_HEADER: new_client_address()},
-                   wait_timeout=10)
+    client.connect(
+        secured.base_url, transports=["polling"], headers={CLIENT_ADDRESS_HEADER: new_client_address()}, wait_timeout=10
+    )
     try:
         client.emit("session_request", {"session_id": None})
         with arrived:

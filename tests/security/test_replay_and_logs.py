@@ -1,5 +1,6 @@
 """Findings 9 and 10f of issue 13: signed requests used once (the replay cache in the shared
 state), and logs without personal data."""
+
 from __future__ import annotations
 
 import logging

@@ -2,6 +2,7 @@
 
 Phone digits fell to one new conversation per guess; console passwords could be tried at 14
 per second and the right one still worked afterwards; uploads had no quota."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ def test_wrong_digits_for_one_order_lock_it_across_conversations_with_an_audit_r
     wrong = [f"{n:04d}" for n in range(10000) if f"{n:04d}" != right][:4]
     with session_scope(order_database) as session:
         assert check_owner(session, number, right, conversation_id="c-0").verified
-        outcomes = [check_owner(session, number, digits, conversation_id=f"c-{i + 1}") for i, digits in enumerate(wrong)]
+        outcomes = [
+            check_owner(session, number, digits, conversation_id=f"c-{i + 1}") for i, digits in enumerate(wrong)
+        ]
     assert [o.locked for o in outcomes] == [False, False, False, True]
     with session_scope(order_database) as session:
         after = check_owner(session, number, right, conversation_id="c-9")
@@ -76,8 +79,10 @@ def test_phone_guesses_from_new_conversations_end_in_a_lock_out_offering_a_perso
 @pytest.mark.rasa
 def test_console_logins_are_locked_per_account_even_for_the_right_password(secured):
     url = secured.url("/console/api/login")
-    statuses = [requests.post(url, json={"username": LOCKED_AGENT[0], "password": f"wrong-{i}"}, timeout=30).status_code
-                for i in range(8)]
+    statuses = [
+        requests.post(url, json={"username": LOCKED_AGENT[0], "password": f"wrong-{i}"}, timeout=30).status_code
+        for i in range(8)
+    ]
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429, statuses
     right = requests.post(url, json={"username": LOCKED_AGENT[0], "password": LOCKED_AGENT[1]}, timeout=30)
     assert right.status_code == 429 and "分钟后再试" in right.json()["error"]

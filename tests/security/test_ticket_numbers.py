@@ -2,6 +2,7 @@
 sequential. Numbers are now random within the day (tests/db/test_tickets.py shows two in a row
 are not neighbours); here the real servers are asked, from a fresh chat, about a real ticket
 whose number the asker knows but whose order they have not proven."""
+
 from __future__ import annotations
 
 import uuid
@@ -25,7 +26,10 @@ def someone_elses_ticket(secured) -> tickets.Ticket:
     try:
         with session_scope(engine) as session:
             ticket, _ = tickets.open_ticket(
-                session, order=find_order(session, ORDER), category="quality", conversation_id="owner-" + uuid.uuid4().hex,
+                session,
+                order=find_order(session, ORDER),
+                category="quality",
+                conversation_id="owner-" + uuid.uuid4().hex,
                 decision=tickets.TicketDecision(rule_id="Q1", remedies=("return_refund",), priority="normal"),
             )
             session.expunge(ticket)

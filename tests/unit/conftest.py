@@ -1,5 +1,6 @@
 """Fixtures for the policy engine tests: the shop's policy file and an order factory whose dates
 are given as days before a fixed `POLICY_TODAY`."""
+
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Optional
@@ -50,8 +51,10 @@ def policy_order():
             paid = shipped + 1
         if status is None:
             status = (
-                OrderStatus.DELIVERED if delivered is not None
-                else OrderStatus.IN_TRANSIT if shipped is not None
+                OrderStatus.DELIVERED
+                if delivered is not None
+                else OrderStatus.IN_TRANSIT
+                if shipped is not None
                 else OrderStatus.AWAITING_SHIPMENT
             )
         return OrderFacts(

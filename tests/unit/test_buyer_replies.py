@@ -1,5 +1,6 @@
 """Reading a buyer's reply in its context: after a decision (bot/nlu/reaction.py) and as the
 answer to a form question (bot/nlu/answers.py). Pure Python, no model."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,12 +17,15 @@ def react(text, intent="inform", *, orders=(), sub_issues=(), facts=(), context=
     )
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("不接受，东西都没拆过凭什么不能退", "request_return"),  # reads like a new return request
-    ("这个处理我不同意", "inform"),
-    ("收货还不到一年啊", "complain_logistics"),
-    ("不要", "deny"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("不接受，东西都没拆过凭什么不能退", "request_return"),  # reads like a new return request
+        ("这个处理我不同意", "inform"),
+        ("收货还不到一年啊", "complain_logistics"),
+        ("不要", "deny"),
+    ],
+)
 def test_disagreement_with_the_decision_is_an_objection(text, intent):
     assert react(text, intent) is Reaction.OBJECTION
 
@@ -58,7 +62,9 @@ def test_a_new_problem_is_a_new_task_and_a_question_is_left_to_the_rules():
 def test_the_address_is_kept_without_what_comes_before_it():
     from bot.nlu.reaction import address_part
 
-    assert address_part("麻烦把地址改成：上海市浦东新区世纪大道100号8栋1201室。") == "上海市浦东新区世纪大道100号8栋1201室"
+    assert (
+        address_part("麻烦把地址改成：上海市浦东新区世纪大道100号8栋1201室。") == "上海市浦东新区世纪大道100号8栋1201室"
+    )
     assert address_part("上海市浦东新区世纪大道100号") == "上海市浦东新区世纪大道100号"
 
 
@@ -77,13 +83,16 @@ def test_a_confident_reading_of_the_answer_itself_beats_the_case_category():
     assert problem_from_answer("被套中间破了一块", intent_confidence=0.3, **answer) == "delay"
 
 
-@pytest.mark.parametrize("text, intent, category, expected", [
-    ("屏幕中间有一条绿线", "inform", "quality", "defect"),
-    ("物流好几天都不动", "complain_logistics", None, "delay"),
-    ("火星溅到衣服上烧了几处", "complain_logistics", "quality", "defect"),  # the question's context wins
-    ("客服一直不理人", "complain_service", None, "slow"),
-    ("不想要了", "request_return", None, "no_reason"),
-])
+@pytest.mark.parametrize(
+    "text, intent, category, expected",
+    [
+        ("屏幕中间有一条绿线", "inform", "quality", "defect"),
+        ("物流好几天都不动", "complain_logistics", None, "delay"),
+        ("火星溅到衣服上烧了几处", "complain_logistics", "quality", "defect"),  # the question's context wins
+        ("客服一直不理人", "complain_service", None, "slow"),
+        ("不想要了", "request_return", None, "no_reason"),
+    ],
+)
 def test_a_free_text_problem_is_read_in_the_context_of_the_case(text, intent, category, expected):
     assert problem_from_answer(text, intent=intent, case_category=category) == expected
 
@@ -108,27 +117,35 @@ REJECTED = DecisionContext(
 )
 
 
-@pytest.mark.parametrize("text, intent, sub_issues", [
-    ("呵呵 坑人的店 什么售后", "complain_service", ["rude"]),
-    ("破玩意儿 质量差成这样", "complain_quality", ["defect"]),
-])
+@pytest.mark.parametrize(
+    "text, intent, sub_issues",
+    [
+        ("呵呵 坑人的店 什么售后", "complain_service", ["rude"]),
+        ("破玩意儿 质量差成这样", "complain_quality", ["defect"]),
+    ],
+)
 def test_displeasure_right_after_a_no_disputes_the_no(text, intent, sub_issues):
     from bot.nlu.upset import assess_mood
 
     displeased = assess_mood(text).score > 0
-    assert classify_reaction(
-        text, intent=intent, sub_issues=sub_issues, context=REJECTED, displeased=displeased
-    ) is Reaction.OBJECTION
+    assert (
+        classify_reaction(text, intent=intent, sub_issues=sub_issues, context=REJECTED, displeased=displeased)
+        is Reaction.OBJECTION
+    )
     # the same words after a decision that was no "no" are a new problem, not an objection
-    assert classify_reaction(
-        text, intent=intent, sub_issues=sub_issues, context=DECIDED, displeased=displeased
-    ) is Reaction.NEW_TASK
+    assert (
+        classify_reaction(text, intent=intent, sub_issues=sub_issues, context=DECIDED, displeased=displeased)
+        is Reaction.NEW_TASK
+    )
 
 
 def test_a_calm_new_problem_after_a_no_is_still_a_new_task():
-    assert classify_reaction(
-        "另外还有个充电宝也充不进电", intent="complain_quality", sub_issues=["defect"], context=REJECTED
-    ) is Reaction.NEW_TASK
+    assert (
+        classify_reaction(
+            "另外还有个充电宝也充不进电", intent="complain_quality", sub_issues=["defect"], context=REJECTED
+        )
+        is Reaction.NEW_TASK
+    )
 
 
 @pytest.mark.parametrize("text", ["那就不麻烦您了", "算了算了", "行吧，我自己想办法修吧", "取消这个申请", "这事别管了"])
@@ -150,9 +167,10 @@ def test_after_a_no_a_remark_that_adds_no_facts_disputes_it():
     assert classify_reaction(words, intent="inform", context=REJECTED) is Reaction.OBJECTION
     assert classify_reaction(words, intent="inform", context=DECIDED) is Reaction.REMARK
     assert classify_reaction("好的知道了", intent="affirm", context=REJECTED) is Reaction.ACKNOWLEDGEMENT
-    assert classify_reaction(
-        "已经用过了，拆开用了", intent="deny", facts=["item_condition"], context=REJECTED
-    ) is Reaction.REMARK
+    assert (
+        classify_reaction("已经用过了，拆开用了", intent="deny", facts=["item_condition"], context=REJECTED)
+        is Reaction.REMARK
+    )
 
 
 @pytest.mark.parametrize("text", ["哎呀算了算了，来回寄太折腾", "不值当为这点事跑一趟", "never mind, not worth it"])
@@ -162,13 +180,31 @@ def test_giving_up_because_it_is_not_worth_the_trouble_withdraws(text):
     assert withdraws(text)
 
 
-@pytest.mark.parametrize("text, entities, problem", [
-    ("9471 0382 6553 0918 被套上有个破洞 另外想问下退款多久能到",
-     [{"entity": "order_number", "value": "9471038265530918"}, {"entity": "sub_issue", "value": "defect"}], "defect"),
-    ("衣服有个破洞，退款多久到账", [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "defect"}], "defect"),
-    ("如果收到的衣服有破洞能退吗", [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "defect"}], None),
-    ("质量问题退货运费谁出", [{"entity": "sub_issue", "value": "defect"}], None),
-    ("衣服不想要了能无理由退吗", [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "no_reason"}], None),
-])
+@pytest.mark.parametrize(
+    "text, entities, problem",
+    [
+        (
+            "9471 0382 6553 0918 被套上有个破洞 另外想问下退款多久能到",
+            [{"entity": "order_number", "value": "9471038265530918"}, {"entity": "sub_issue", "value": "defect"}],
+            "defect",
+        ),
+        (
+            "衣服有个破洞，退款多久到账",
+            [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "defect"}],
+            "defect",
+        ),
+        (
+            "如果收到的衣服有破洞能退吗",
+            [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "defect"}],
+            None,
+        ),
+        ("质量问题退货运费谁出", [{"entity": "sub_issue", "value": "defect"}], None),
+        (
+            "衣服不想要了能无理由退吗",
+            [{"entity": "product", "value": "衣服"}, {"entity": "sub_issue", "value": "no_reason"}],
+            None,
+        ),
+    ],
+)
 def test_a_problem_told_beside_a_policy_question_is_a_case_of_its_own(text, entities, problem):
     assert problem_beside_a_question(text, entities) == problem

@@ -1,5 +1,6 @@
 """Every text a buyer sees follows the shop's policy file: no number of the policy is written
 into domain.yml or the explanations, and the answers render completely with a changed policy."""
+
 from __future__ import annotations
 
 import re

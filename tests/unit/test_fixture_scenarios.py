@@ -3,6 +3,7 @@
 The table maps each order to the buyer situations its scenario talks about and the rule and
 remedies each must produce. A new fixture order without a row here fails the completeness test.
 """
+
 import json
 import re
 from datetime import date

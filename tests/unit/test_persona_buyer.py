@@ -1,6 +1,7 @@
 """The simulated buyer of benchmarks/personas.py without servers: how it reads a question,
 what it answers, when it plays a behaviour, how it types numbers; the quality rules on
 replies; the expect checker on rows of a real (in-memory SQLite) database; the persona files."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -89,7 +90,10 @@ def test_the_buyer_reads_what_kind_of_answer_a_sentence_asks_for(text, kind):
 
 def test_buttons_say_what_they_answer_and_the_last_question_of_a_turn_counts():
     assert understand(turn(("您想怎么处理？", REMEDY_BUTTONS))).kind == "remedy"
-    assert understand(turn(("选一件", [("牙刷", '/inform{"item_sku":"A"}'), ("刷头", '/inform{"item_sku":"B"}')]))).kind == "item"
+    assert (
+        understand(turn(("选一件", [("牙刷", '/inform{"item_sku":"A"}'), ("刷头", '/inform{"item_sku":"B"}')]))).kind
+        == "item"
+    )
     offer = turn("按政策无法受理。", ("有疑问可以找人工。", [("转人工", "/request_human"), ("知道了", "/thank")]))
     assert understand(offer).kind == "none"
     assert understand(turn("订单号是多少？", "好的。请告诉我手机尾号。")).kind == "phone"
@@ -140,9 +144,14 @@ def test_unused_null_means_the_buyer_finds_the_question_odd_and_the_remedy_falls
 
 
 def test_item_choice_follows_the_hint_and_ignores_what_it_is_not():
-    buyer = SimulatedBuyer(persona(facts={"problem": "屏幕裂了", "has_evidence": False, "item_hint": "游戏机本体（不是收纳包）"}))
+    buyer = SimulatedBuyer(
+        persona(facts={"problem": "屏幕裂了", "has_evidence": False, "item_hint": "游戏机本体（不是收纳包）"})
+    )
     buyer.opening()
-    buttons = [("Switch 收纳包", '/inform{"item_sku":"BAG"}'), ("任天堂 Switch OLED 游戏机", '/inform{"item_sku":"CONSOLE"}')]
+    buttons = [
+        ("Switch 收纳包", '/inform{"item_sku":"BAG"}'),
+        ("任天堂 Switch OLED 游戏机", '/inform{"item_sku":"CONSOLE"}'),
+    ]
     assert buyer.respond(turn(("是哪一件有问题？", buttons)), BuyerView()).shown == "任天堂 Switch OLED 游戏机"
 
 
@@ -150,17 +159,31 @@ def test_item_choice_follows_the_hint_and_ignores_what_it_is_not():
 
 
 def test_wrong_order_first_corrects_itself_after_the_order_is_not_found():
-    facts = {"problem": "没收到", "has_evidence": False, "wrong_order_id": "1234567812345687", "correction_line": "打错了，是1234567812345678"}
+    facts = {
+        "problem": "没收到",
+        "has_evidence": False,
+        "wrong_order_id": "1234567812345687",
+        "correction_line": "打错了，是1234567812345678",
+    }
     buyer = SimulatedBuyer(persona(facts=facts, behaviour=("wrong_order_first",)))
     buyer.opening()
     assert buyer.respond(turn("麻烦提供一下订单号。"), BuyerView()).text == "1234567812345687"
-    assert buyer.respond(turn("没有查到这个订单号，麻烦核对一下再发给我。"), BuyerView()).text == "打错了，是1234567812345678"
+    assert (
+        buyer.respond(turn("没有查到这个订单号，麻烦核对一下再发给我。"), BuyerView()).text
+        == "打错了，是1234567812345678"
+    )
     assert buyer.respond(turn("请告诉我手机号后4位。"), BuyerView()).text == "5678"
     assert buyer.remaining() == []
 
 
 def test_a_policy_question_replaces_the_first_verification_answer_and_a_greeting_the_second():
-    facts = {"problem": "太小", "unused": True, "has_evidence": False, "midway_question": "运费谁出？", "midway_greeting": "在吗"}
+    facts = {
+        "problem": "太小",
+        "unused": True,
+        "has_evidence": False,
+        "midway_question": "运费谁出？",
+        "midway_greeting": "在吗",
+    }
     buyer = SimulatedBuyer(persona(facts=facts, behaviour=("asks_policy_midway", "greets_midway")))
     buyer.opening()
     assert buyer.respond(turn("麻烦提供一下订单号。"), BuyerView()).text == "运费谁出？"
@@ -168,12 +191,21 @@ def test_a_policy_question_replaces_the_first_verification_answer_and_a_greeting
     assert buyer.respond(turn("您好，我们继续。麻烦提供一下订单号。"), BuyerView()).text == "1234567812345678"
 
 
-USED_BUTTONS = [("没用过，包装完好", '/inform{"item_condition":"unused"}'), ("已经用过/拆封了", '/inform{"item_condition":"used"}')]
+USED_BUTTONS = [
+    ("没用过，包装完好", '/inform{"item_condition":"unused"}'),
+    ("已经用过/拆封了", '/inform{"item_condition":"used"}'),
+]
 
 
 def test_a_buyer_with_own_words_types_them_instead_of_the_default_answers_and_clicks():
-    facts = {"problem": "不想要了", "unused": True, "has_evidence": False, "used_answer": "嗯呐没拆过",
-             "no_photo_answer": "拍不了，手机摔了", "confirm_answer": "行"}
+    facts = {
+        "problem": "不想要了",
+        "unused": True,
+        "has_evidence": False,
+        "used_answer": "嗯呐没拆过",
+        "no_photo_answer": "拍不了，手机摔了",
+        "confirm_answer": "行",
+    }
     buyer = SimulatedBuyer(persona(facts=facts, wants="return_refund"))
     buyer.opening()
     assert buyer.respond(turn(("请问商品还没用过吗？", USED_BUTTONS)), BuyerView()).text == "嗯呐没拆过"
@@ -198,7 +230,10 @@ def test_a_policy_question_replaces_the_answer_to_the_photo_or_used_question_onc
     asking.opening()
     assert asking.respond(turn("订单号是多少？"), BuyerView()).text == "1234567812345678"
     assert asking.respond(turn(("请问商品还没用过吗？", USED_BUTTONS)), BuyerView()).text == "退回去运费谁出？"
-    assert asking.respond(turn(("运费由您承担。请问商品还没用过吗？", USED_BUTTONS)), BuyerView()).text == harness.UNUSED_ANSWER
+    assert (
+        asking.respond(turn(("运费由您承担。请问商品还没用过吗？", USED_BUTTONS)), BuyerView()).text
+        == harness.UNUSED_ANSWER
+    )
     assert asking.remaining() == []
     at_photo = SimulatedBuyer(persona(facts=facts, behaviour=("asks_policy_in_case",)))
     at_photo.opening()
@@ -246,8 +281,11 @@ def test_cancel_comes_right_after_verification_and_ends_the_chat():
 
 def test_switching_orders_answers_the_next_questions_for_the_second_order():
     facts = {"problem": "没到", "has_evidence": False, "correction_line": "是另一单 8765432187654321"}
-    buyer = SimulatedBuyer(persona(facts=facts, behaviour=("switches_order",), second_order_id="8765432187654321",
-                                   second_phone_last4="4321"))
+    buyer = SimulatedBuyer(
+        persona(
+            facts=facts, behaviour=("switches_order",), second_order_id="8765432187654321", second_phone_last4="4321"
+        )
+    )
     buyer.opening()
     buyer.respond(turn("订单号是多少？"), BuyerView())
     buyer.respond(turn("请告诉我手机尾号。"), BuyerView())
@@ -262,8 +300,10 @@ def test_after_a_hand_over_the_buyer_stops_when_nothing_remains():
 
 
 def test_the_ticket_number_of_the_earlier_conversation_fills_the_opening():
-    buyer = SimulatedBuyer(persona(opening="工单{ticket}怎么样了", behaviour=("asks_ticket_status_later",), depends_on="t0"),
-                           {"ticket": "AS202612070001"})
+    buyer = SimulatedBuyer(
+        persona(opening="工单{ticket}怎么样了", behaviour=("asks_ticket_status_later",), depends_on="t0"),
+        {"ticket": "AS202612070001"},
+    )
     assert buyer.opening().text == "工单AS202612070001怎么样了"
     assert buyer.remaining() == []
 
@@ -289,16 +329,30 @@ def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'rows.db'}")
     Base.metadata.create_all(engine)
     with session_scope(engine) as session:
-        session.add(Order(order_number="1234567812345678", buyer_name="测试", buyer_phone="13800005678",
-                          payment_method="online", status="delivered", total_cents=100))
+        session.add(
+            Order(
+                order_number="1234567812345678",
+                buyer_name="测试",
+                buyer_phone="13800005678",
+                payment_method="online",
+                status="delivered",
+                total_cents=100,
+            )
+        )
     return engine
 
 
 def add_ticket(engine, conversation_id, **values):
     with session_scope(engine) as session:
         order = session.query(Order).one()
-        ticket = Ticket(ticket_number=values.pop("number", "AS000000000001"), order_id=order.id,
-                        conversation_id=conversation_id, status="open", priority="normal", **values)
+        ticket = Ticket(
+            ticket_number=values.pop("number", "AS000000000001"),
+            order_id=order.id,
+            conversation_id=conversation_id,
+            status="open",
+            priority="normal",
+            **values,
+        )
         session.add(ticket)
         session.flush()
         return ticket.id
@@ -324,18 +378,49 @@ def test_the_newest_decision_row_names_the_rule_and_may_point_at_the_orders_open
     decisions = CaseDecision.__table__
     earlier = add_ticket(engine, "first-chat", category="logistics", rule_id="L2", chosen_remedy="investigate")
     with engine.begin() as connection:
-        connection.execute(insert(decisions), [
-            {"conversation_id": "reject-chat", "order_id": 1, "category": "no_reason", "rule_id": "N3", "remedies": ["reject"], "ticket_id": None},
-            {"conversation_id": "later-chat", "order_id": 1, "category": "logistics", "rule_id": "L1", "remedies": ["info"], "ticket_id": None},
-            {"conversation_id": "later-chat", "order_id": 1, "category": "logistics", "rule_id": "L6",
-             "remedies": ["investigate"], "ticket_id": earlier},
-        ])
+        connection.execute(
+            insert(decisions),
+            [
+                {
+                    "conversation_id": "reject-chat",
+                    "order_id": 1,
+                    "category": "no_reason",
+                    "rule_id": "N3",
+                    "remedies": ["reject"],
+                    "ticket_id": None,
+                },
+                {
+                    "conversation_id": "later-chat",
+                    "order_id": 1,
+                    "category": "logistics",
+                    "rule_id": "L1",
+                    "remedies": ["info"],
+                    "ticket_id": None,
+                },
+                {
+                    "conversation_id": "later-chat",
+                    "order_id": 1,
+                    "category": "logistics",
+                    "rule_id": "L6",
+                    "remedies": ["investigate"],
+                    "ticket_id": earlier,
+                },
+            ],
+        )
     reject = conversation_rows(engine, "reject-chat")
     assert reject.stated_rule == "N3" and not reject.has_ticket
-    assert check_expect({"category": "no_reason", "rule": "N3", "ticket": False, "remedy": None, "handoff": False}, reject) == []
+    assert (
+        check_expect({"category": "no_reason", "rule": "N3", "ticket": False, "remedy": None, "handoff": False}, reject)
+        == []
+    )
     later = conversation_rows(engine, "later-chat")
     assert later.stated_rule == "L6" and later.has_ticket and later.ticket["ticket_number"] == "AS000000000001"
-    assert check_expect({"category": "logistics", "rule": "L6", "ticket": True, "remedy": "investigate", "handoff": False}, later) == []
+    assert (
+        check_expect(
+            {"category": "logistics", "rule": "L6", "ticket": True, "remedy": "investigate", "handoff": False}, later
+        )
+        == []
+    )
     silent = conversation_rows(engine, "no-decision-chat")
     assert silent.decisions == [] and check_expect({"rule": "X1"}, silent) == ["规则应为 X1，实际 无"]
 
@@ -344,17 +429,46 @@ def test_the_reset_removes_a_chains_rows_and_restores_the_orders(engine, tmp_pat
     import json
 
     orders_file = tmp_path / "orders.json"
-    orders_file.write_text(json.dumps({"orders": [{
-        "order_id": "1234567812345678", "buyer_name": "测试", "buyer_phone": "13800005678", "cross_border": False,
-        "payment_method": "online", "status": "delivered", "placed_days_ago": 5, "shipped_days_ago": 4,
-        "delivered_days_ago": 2, "items": [{"sku": "A", "name": "耳机", "category": "digital", "unit_price": 1.0, "quantity": 1}],
-        "total": 1.0,
-    }]}), encoding="utf-8")
+    orders_file.write_text(
+        json.dumps(
+            {
+                "orders": [
+                    {
+                        "order_id": "1234567812345678",
+                        "buyer_name": "测试",
+                        "buyer_phone": "13800005678",
+                        "cross_border": False,
+                        "payment_method": "online",
+                        "status": "delivered",
+                        "placed_days_ago": 5,
+                        "shipped_days_ago": 4,
+                        "delivered_days_ago": 2,
+                        "items": [
+                            {"sku": "A", "name": "耳机", "category": "digital", "unit_price": 1.0, "quantity": 1}
+                        ],
+                        "total": 1.0,
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     decisions = CaseDecision.__table__
     ticket_id = add_ticket(engine, "persona-x", category="quality", rule_id="Q1")
     with engine.begin() as connection:
-        connection.execute(insert(decisions), [{"conversation_id": "chat-1", "order_id": 1, "ticket_id": ticket_id,
-                                                "category": "quality", "rule_id": "Q1", "remedies": []}])
+        connection.execute(
+            insert(decisions),
+            [
+                {
+                    "conversation_id": "chat-1",
+                    "order_id": 1,
+                    "ticket_id": ticket_id,
+                    "category": "quality",
+                    "rule_id": "Q1",
+                    "remedies": [],
+                }
+            ],
+        )
     with session_scope(engine) as session:
         session.query(Order).one().status = "refunded"
     harness.reset_database(engine, [orders_file], orders=["1234567812345678"], today=date(2026, 12, 7))
@@ -373,7 +487,28 @@ def test_the_own_personas_cover_every_behaviour_and_chain_correctly():
     assert len(own) >= 24
     # the policy question during the photo / used question came later, with the sixth writer's file
     assert harness.KNOWN_BEHAVIOURS - harness.CASE_QUESTION_BEHAVIOURS <= {b for p in own for b in p.behaviour}
-    assert {p.expect["rule"] for p in own} >= {"Q1", "Q3", "Q6", "Q7", "Q8", "Q9", "N1", "N2", "N3", "N4", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "S1", "S3", "X1"}
+    assert {p.expect["rule"] for p in own} >= {
+        "Q1",
+        "Q3",
+        "Q6",
+        "Q7",
+        "Q8",
+        "Q9",
+        "N1",
+        "N2",
+        "N3",
+        "N4",
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+        "L5",
+        "L6",
+        "L7",
+        "S1",
+        "S3",
+        "X1",
+    }
     for chain in harness.chains(own):
         assert all(p.depends_on in {q.id for q in chain[:i]} for i, p in enumerate(chain) if p.depends_on)
 
@@ -398,8 +533,11 @@ def test_the_shared_development_file_loads():
 
 def test_a_broken_persona_file_is_refused_in_chinese(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("personas:\n  - id: x1\n    order_id: '1'\n    phone_last4: '2'\n    opening: hi\n"
-                    "    facts: {problem: p}\n    behaviour: [dances]\n    expect: {rule: Q1}\n", encoding="utf-8")
+    path.write_text(
+        "personas:\n  - id: x1\n    order_id: '1'\n    phone_last4: '2'\n    opening: hi\n"
+        "    facts: {problem: p}\n    behaviour: [dances]\n    expect: {rule: Q1}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(harness.PersonaFormatError, match="不认识的行为"):
         harness.load_personas(path)
 
@@ -437,7 +575,11 @@ def test_no_project_persona_line_is_near_a_development_persona_line():
         texts = [persona.get("opening") or ""] + [v for v in facts.values() if isinstance(v, str)]
         return [t for t in texts if len(t) > 6 and not re.fullmatch(r"[\d\s\-]+", t)]
 
-    dev = [_trigrams(_compact(t)) for p in yaml.safe_load(dev_file.read_text(encoding="utf-8"))["personas"] for t in lines(p)]
+    dev = [
+        _trigrams(_compact(t))
+        for p in yaml.safe_load(dev_file.read_text(encoding="utf-8"))["personas"]
+        for t in lines(p)
+    ]
     for path in harness.project_persona_files():
         for persona in yaml.safe_load(path.read_text(encoding="utf-8"))["personas"]:
             for text in lines(persona):

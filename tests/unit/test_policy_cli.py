@@ -1,5 +1,6 @@
 """`python -m bot policy`: readable summary, JSON output, and exit code 2 with a Chinese message
 on bad input."""
+
 import json
 import subprocess
 import sys
@@ -31,10 +32,33 @@ def test_python_m_bot_policy_prints_json():
     """The real entry point in a process of its own (the suite's one smoke test of it; the
     other command-line tests call bot.cli.main in-process)."""
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "policy", "--category", "digital", "--delivered-days-ago", "10",
-         "--cross-border", "--shipped-days-ago", "20", "--issue", "defect", "--evidence", "--price", "3999",
-         "--payment", "cod", "--today", "2025-06-16", "--json"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "policy",
+            "--category",
+            "digital",
+            "--delivered-days-ago",
+            "10",
+            "--cross-border",
+            "--shipped-days-ago",
+            "20",
+            "--issue",
+            "defect",
+            "--evidence",
+            "--price",
+            "3999",
+            "--payment",
+            "cod",
+            "--today",
+            "2025-06-16",
+            "--json",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
@@ -55,8 +79,19 @@ def test_python_m_bot_policy_bad_input_exits_2_in_chinese():
 
 def test_summary_names_rule_remedies_and_refund(capsys):
     code, out, _ = run_policy(
-        ["--category", "digital", "--delivered-days-ago", "3", "--issue", "defect", "--payment", "cod",
-         "--today", "2025-06-16"], capsys,
+        [
+            "--category",
+            "digital",
+            "--delivered-days-ago",
+            "3",
+            "--issue",
+            "defect",
+            "--payment",
+            "cod",
+            "--today",
+            "2025-06-16",
+        ],
+        capsys,
     )
     assert code == 0
     assert "适用规则：Q1" in out
@@ -78,15 +113,44 @@ def test_json_from_order_file(capsys):
 
 def test_second_item_of_an_order_file(tmp_path, capsys):
     orders = tmp_path / "orders.json"
-    orders.write_text(json.dumps({"orders": [{
-        "order_id": "1", "cross_border": False, "payment_method": "online", "status": "delivered",
-        "placed_at": "2025-06-10", "shipped_at": "2025-06-11", "delivered_at": "2025-06-12",
-        "items": [{"name": "耳机", "category": "digital", "unit_price": 300},
-                  {"name": "定制杯子", "category": "custom", "unit_price": 80}],
-    }]}, ensure_ascii=False), encoding="utf-8")
+    orders.write_text(
+        json.dumps(
+            {
+                "orders": [
+                    {
+                        "order_id": "1",
+                        "cross_border": False,
+                        "payment_method": "online",
+                        "status": "delivered",
+                        "placed_at": "2025-06-10",
+                        "shipped_at": "2025-06-11",
+                        "delivered_at": "2025-06-12",
+                        "items": [
+                            {"name": "耳机", "category": "digital", "unit_price": 300},
+                            {"name": "定制杯子", "category": "custom", "unit_price": 80},
+                        ],
+                    }
+                ]
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     code, out, _ = run_policy(
-        ["--order-file", str(orders), "--order-id", "1", "--item", "2", "--issue", "no_reason",
-         "--today", "2025-06-16", "--json"], capsys,
+        [
+            "--order-file",
+            str(orders),
+            "--order-id",
+            "1",
+            "--item",
+            "2",
+            "--issue",
+            "no_reason",
+            "--today",
+            "2025-06-16",
+            "--json",
+        ],
+        capsys,
     )
     assert code == 0
     assert json.loads(out)["decision"]["rule_id"] == "N2"
@@ -94,8 +158,9 @@ def test_second_item_of_an_order_file(tmp_path, capsys):
 
 def test_edited_policy_file_changes_the_answer(tmp_path, capsys):
     edited = tmp_path / "policy.yml"
-    edited.write_text(SHOP_POLICY_FILE.read_text(encoding="utf-8").replace("window_days: 7", "window_days: 10"),
-                      encoding="utf-8")
+    edited.write_text(
+        SHOP_POLICY_FILE.read_text(encoding="utf-8").replace("window_days: 7", "window_days: 10"), encoding="utf-8"
+    )
     argv = ["--category", "digital", "--delivered-days-ago", "9", "--issue", "no_reason", "--unused", "--json"]
     assert json.loads(run_policy(argv, capsys)[1])["decision"]["rule_id"] == "N3"
     assert json.loads(run_policy([*argv, "--policy", str(edited)], capsys)[1])["decision"]["rule_id"] == "N1"
@@ -125,8 +190,9 @@ def test_bad_input_exits_2_with_a_chinese_message(argv, words, capsys):
 
 def test_broken_policy_file_is_reported_with_its_key(tmp_path, capsys):
     broken = tmp_path / "policy.yml"
-    broken.write_text(SHOP_POLICY_FILE.read_text(encoding="utf-8").replace("  digital: 365", '  digital: "abc"'),
-                      encoding="utf-8")
+    broken.write_text(
+        SHOP_POLICY_FILE.read_text(encoding="utf-8").replace("  digital: 365", '  digital: "abc"'), encoding="utf-8"
+    )
     code, _, err = run_policy(["--category", "digital", "--issue", "defect", "--policy", str(broken)], capsys)
     assert code == 2
     assert "warranty_days.digital" in err

@@ -1,5 +1,6 @@
 """The policy file: the defaults match the specification, edits change decisions without code,
 and broken files are refused with a Chinese message naming the bad key."""
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,12 +38,19 @@ def rejection(path: Path) -> str:
 
 # --- the shipped defaults ------------------------------------------------------------------
 
+
 def test_shop_policy_has_the_specified_defaults(shop_policy):
     assert shop_policy.no_reason_window_days == 7
     assert shop_policy.quality_return_window_days == 7
     assert shop_policy.quality_exchange_window_days == 15
     assert {c.value: d for c, d in shop_policy.warranty_days.items()} == {
-        "digital": 365, "appliance": 730, "apparel": 30, "beauty": 30, "fresh": 3, "custom": 30, "other": 90,
+        "digital": 365,
+        "appliance": 730,
+        "apparel": 30,
+        "beauty": 30,
+        "fresh": 3,
+        "custom": 30,
+        "other": 90,
     }
     assert shop_policy.repairable_categories == {ProductCategory.DIGITAL, ProductCategory.APPLIANCE}
     assert shop_policy.no_reason_exempt_categories == {ProductCategory.FRESH, ProductCategory.CUSTOM}
@@ -51,7 +59,9 @@ def test_shop_policy_has_the_specified_defaults(shop_policy):
     assert shop_policy.ship_within_hours == 48
     assert shop_policy.refund_working_days == {PaymentMethod.ONLINE: 3, PaymentMethod.COD: 7}
     assert (shop_policy.first_response_hours, shop_policy.resolution_days, shop_policy.return_processing_hours) == (
-        24, 7, 72,
+        24,
+        7,
+        72,
     )
     assert shop_policy.high_value_threshold_cny == 2000
     assert shop_policy.urgent_rules == {"Q7", "Q8", "S2"}
@@ -64,6 +74,7 @@ def test_default_path_comes_from_settings():
 
 
 # --- edits change decisions ----------------------------------------------------------------
+
 
 def decide_with(path: Path, order, situation):
     return decide(order, situation, POLICY_TODAY, load_policy(path), now=POLICY_NOW)
@@ -79,15 +90,21 @@ def test_longer_no_reason_window_changes_the_decision(tmp_path, shop_policy, pol
 
 def test_longer_warranty_changes_the_decision(tmp_path, policy_order):
     path = edited_policy(tmp_path, lambda d: d["warranty_days"].update(digital=400))
-    decision = decide_with(path, policy_order(ProductCategory.DIGITAL, delivered=380),
-                           Situation.from_sub_issue(SubIssue.DEFECT, evidence_given=True))
+    decision = decide_with(
+        path,
+        policy_order(ProductCategory.DIGITAL, delivered=380),
+        Situation.from_sub_issue(SubIssue.DEFECT, evidence_given=True),
+    )
     assert decision.rule_id == "Q3"
 
 
 def test_making_a_category_repairable_adds_repair(tmp_path, policy_order):
     path = edited_policy(tmp_path, lambda d: d["repairable_categories"].append("apparel"))
-    decision = decide_with(path, policy_order(ProductCategory.APPAREL, delivered=20),
-                           Situation.from_sub_issue(SubIssue.DEFECT, evidence_given=True))
+    decision = decide_with(
+        path,
+        policy_order(ProductCategory.APPAREL, delivered=20),
+        Situation.from_sub_issue(SubIssue.DEFECT, evidence_given=True),
+    )
     assert decision.rule_id == "Q3"
 
 
@@ -139,16 +156,28 @@ BROKEN_EDITS = [
     ("  online: 3 ", "  online: true ", "refund_working_days.online"),
     ("  digital: 365\n", "  digital: 365\n  toys: 90\n", "warranty_days.toys"),
     ("  other: 90\n", "", "warranty_days.other"),
-    ("exempt_categories: [fresh, custom]", "exempt_categories: [fresh, custm]", "no_reason_return.exempt_categories[1]"),
+    (
+        "exempt_categories: [fresh, custom]",
+        "exempt_categories: [fresh, custm]",
+        "no_reason_return.exempt_categories[1]",
+    ),
     ("exempt_categories: [fresh, custom]", "exempt_categories: fresh", "no_reason_return.exempt_categories"),
-    ("repairable_categories: [digital, appliance]", "repairable_categories: [digital, phone]", "repairable_categories[1]"),
+    (
+        "repairable_categories: [digital, appliance]",
+        "repairable_categories: [digital, phone]",
+        "repairable_categories[1]",
+    ),
     ("urgent_rules: [Q7, Q8, S2]", "urgent_rules: [Q7, Q10, S2]", "priority.urgent_rules[1]"),
     ("  return_window_days: 7", "  retrun_window_days: 7", "quality.retrun_window_days"),
     ("  cross_border: shipped", "  cross_border: paid", "warranty_start.cross_border"),
     ("  high_value_threshold_cny: 2000", "  high_value_threshold_cny: -1", "priority.high_value_threshold_cny"),
     ("  first_response_hours: 24 ", "  first_response_hours: 二十四 ", "deadlines.first_response_hours"),
     ("    other: 未开封、包装完好\n", "", "no_reason_return.conditions.other"),
-    ("    digital: 未拆封、未激活\n", "    digital: 未拆封、未激活\n    fresh: 未拆封\n", "no_reason_return.conditions.fresh"),
+    (
+        "    digital: 未拆封、未激活\n",
+        "    digital: 未拆封、未激活\n    fresh: 未拆封\n",
+        "no_reason_return.conditions.fresh",
+    ),
     ("  exchange_window_days: 15", "  exchange_window_days: 5", "quality.exchange_window_days"),
     ("  urgent_contact_number: 3", "  urgent_contact_number: 0", "service.urgent_contact_number"),
 ]
@@ -198,6 +227,7 @@ def test_empty_and_missing_files_are_refused(tmp_path):
 
 
 # --- office hours (handoff.office_hours) -----------------------------------------------------
+
 
 def test_office_hours_are_read_in_the_shop_time_zone(shop_policy):
     from datetime import datetime, timezone

@@ -1,4 +1,5 @@
 """Buyer-facing explanations: every template is reachable, renders with real data and names its rule."""
+
 import string
 
 import pytest
@@ -8,10 +9,29 @@ from bot.policy import Situation, decide, explanations
 from tests.unit.conftest import POLICY_NOW, POLICY_TODAY
 
 PLACEHOLDERS = {
-    "rule", "item", "category_label", "days_since_delivery", "days_since_shipment", "warranty_days",
-    "warranty_end", "warranty_start_label", "quality_return_days", "quality_exchange_days", "no_reason_days",
-    "condition", "promised_days", "expected_date", "ship_within_hours", "check_hours", "contact_hours",
-    "supervisor_hours", "channels", "remedies", "refund_due", "refund_working_days", "return_processing_hours",
+    "rule",
+    "item",
+    "category_label",
+    "days_since_delivery",
+    "days_since_shipment",
+    "warranty_days",
+    "warranty_end",
+    "warranty_start_label",
+    "quality_return_days",
+    "quality_exchange_days",
+    "no_reason_days",
+    "condition",
+    "promised_days",
+    "expected_date",
+    "ship_within_hours",
+    "check_hours",
+    "contact_hours",
+    "supervisor_hours",
+    "channels",
+    "remedies",
+    "refund_due",
+    "refund_working_days",
+    "return_processing_hours",
 }
 
 C = ProductCategory

@@ -1,4 +1,5 @@
 """Interchange-format orders (relative `*_days_ago` or ISO `*_at` dates) turned into OrderFacts."""
+
 from datetime import date, datetime
 
 import pytest
@@ -44,7 +45,9 @@ def test_days_ago_and_iso_forms():
 
 def test_field_may_be_named_with_its_suffix():
     order = {"shipped_days_ago": 2}
-    assert resolve_interchange_date(order, "shipped_days_ago", TODAY) == resolve_interchange_date(order, "shipped_at", TODAY)
+    assert resolve_interchange_date(order, "shipped_days_ago", TODAY) == resolve_interchange_date(
+        order, "shipped_at", TODAY
+    )
 
 
 def test_utc_times_are_read_in_the_shop_time_zone():

@@ -1,4 +1,5 @@
 """Every rule of the after-sales policy, with its day-count boundaries and precedence."""
+
 import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -20,8 +21,13 @@ from tests.unit.conftest import POLICY_NOW, POLICY_TODAY
 
 R = Remedy
 DIGITAL, APPLIANCE, APPAREL, BEAUTY, FRESH, CUSTOM, OTHER = (
-    ProductCategory.DIGITAL, ProductCategory.APPLIANCE, ProductCategory.APPAREL, ProductCategory.BEAUTY,
-    ProductCategory.FRESH, ProductCategory.CUSTOM, ProductCategory.OTHER,
+    ProductCategory.DIGITAL,
+    ProductCategory.APPLIANCE,
+    ProductCategory.APPAREL,
+    ProductCategory.BEAUTY,
+    ProductCategory.FRESH,
+    ProductCategory.CUSTOM,
+    ProductCategory.OTHER,
 )
 
 
@@ -38,6 +44,7 @@ def judge(shop_policy):
 
 
 # --- quality: Q1–Q5 by date -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "category, days, rule, remedies",
@@ -100,7 +107,8 @@ def test_cross_border_warranty_counts_from_ship_date(judge, policy_order):
 
 def test_cross_border_ship_date_last_warranty_day_still_covered(judge, policy_order):
     decision = judge(
-        policy_order(DIGITAL, shipped=365, delivered=350, cross_border=True), issue(SubIssue.DEFECT, evidence_given=True)
+        policy_order(DIGITAL, shipped=365, delivered=350, cross_border=True),
+        issue(SubIssue.DEFECT, evidence_given=True),
     )
     assert decision.rule_id == "Q3"
 
@@ -137,6 +145,7 @@ def test_repeated_fault_after_repair_escalates_for_exchange_or_refund(judge, pol
 
 # --- quality: evidence ----------------------------------------------------------------------
 
+
 def test_quality_without_evidence_waits_for_it_before_any_remedy(judge, policy_order):
     decision = judge(policy_order(DIGITAL, delivered=2), issue(SubIssue.DEFECT))
     assert decision.evidence_required
@@ -152,6 +161,7 @@ def test_evidence_given_clears_the_requirement(judge, policy_order):
 
 
 # --- quality: Q6–Q9 and precedence ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("days", [0, 5, 100, 900])
 def test_human_damage_is_never_free(judge, policy_order, days):
@@ -212,6 +222,7 @@ def test_fresh_after_its_warranty_is_rejected(judge, policy_order):
 
 # --- returns without a reason --------------------------------------------------------------
 
+
 def test_no_reason_return_day_7_allowed_day_8_rejected(judge, policy_order):
     situation = issue(SubIssue.NO_REASON, item_unused=True)
     day_7 = judge(policy_order(DIGITAL, delivered=7), situation)
@@ -264,6 +275,7 @@ def test_size_problem_with_a_fault_is_a_quality_problem(judge, policy_order):
 
 
 # --- logistics ------------------------------------------------------------------------------
+
 
 def test_promised_delivery_boundary(judge, policy_order):
     situation = issue(SubIssue.DELAY)
@@ -371,6 +383,7 @@ def test_quality_complaint_about_an_undelivered_order_gets_its_shipping_status(j
 
 # --- service ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sub_issue", [SubIssue.RUDE, SubIssue.NO_REPLY, SubIssue.SHIRKING, SubIssue.SLOW])
 def test_service_complaint_gets_a_supervisor_within_24_hours(judge, policy_order, sub_issue):
     decision = judge(policy_order(OTHER), issue(sub_issue))
@@ -407,7 +420,7 @@ def test_s2_on_top_of_a_quality_rule_keeps_its_remedies(judge, policy_order):
 
 
 def test_coming_back_to_complain_of_the_handling_is_a_service_complaint(judge, policy_order):
-    """"又是我…处理得也太慢了": S1 on the second contact, S2 itself (not a secondary rule on L2)
+    """ "又是我…处理得也太慢了": S1 on the second contact, S2 itself (not a secondary rule on L2)
     on the third."""
     late = policy_order(DIGITAL, status=OrderStatus.IN_TRANSIT, shipped=9, delivered=None)
     handling = issue(SubIssue.DELAY, also_mentioned=(SubIssue.SLOW,), repeat_contacts=2)
@@ -432,6 +445,7 @@ def test_where_to_complain_lists_the_channels(judge, policy_order, shop_policy):
 
 # --- closed orders ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status, word", [(OrderStatus.REFUNDED, "退款"), (OrderStatus.CANCELLED, "取消")])
 def test_refunded_or_cancelled_order_gets_information_only(judge, policy_order, status, word):
     decision = judge(policy_order(DIGITAL, delivered=5, status=status), issue(SubIssue.DEFECT))
@@ -446,6 +460,7 @@ def test_service_complaint_about_a_refunded_order_is_still_judged(judge, policy_
 
 
 # --- priority, refunds, deadlines ------------------------------------------------------------
+
 
 def test_order_worth_the_threshold_is_high_priority(judge, policy_order):
     situation = issue(SubIssue.DEFECT, evidence_given=True)
@@ -508,6 +523,7 @@ def test_now_defaults_to_the_start_of_a_past_today(shop_policy, policy_order):
 
 # --- the situation and the decision as data ------------------------------------------------
 
+
 def test_category_follows_from_the_sub_issue():
     assert Situation.from_sub_issue(SubIssue.LOST).category is ComplaintCategory.LOGISTICS
     assert Situation.from_sub_issue(SubIssue.SIZE).category is ComplaintCategory.NO_REASON
@@ -542,7 +558,9 @@ def test_to_dict_is_json_ready(judge, policy_order):
 def test_enum_fields_accept_their_string_values(policy_order):
     order = replace(policy_order(), status="delivered", payment_method="cod", item_category="beauty")
     assert (order.status, order.payment_method, order.item_category) == (
-        OrderStatus.DELIVERED, PaymentMethod.COD, ProductCategory.BEAUTY,
+        OrderStatus.DELIVERED,
+        PaymentMethod.COD,
+        ProductCategory.BEAUTY,
     )
     situation = Situation(category="quality", sub_issue="defect", also_mentioned=("safety",))
     assert situation.sub_issue is SubIssue.DEFECT and situation.also_mentioned == (SubIssue.SAFETY,)
@@ -551,6 +569,7 @@ def test_enum_fields_accept_their_string_values(policy_order):
 
 
 # --- what the buyer is asked to pick, and what is recorded at once ----------------------------
+
 
 def test_l4_checks_first_and_offers_nothing_to_pick_yet():
     from bot.policy import buyer_choices, settled_remedy

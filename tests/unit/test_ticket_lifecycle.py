@@ -1,5 +1,6 @@
 """The ticket model (bot/domain/tickets.py): the life cycle's moves, refusals and events, and the
 rules that keep it the one place where a ticket changes state."""
+
 from __future__ import annotations
 
 import ast
@@ -136,7 +137,11 @@ def test_a_return_chosen_on_an_open_ticket_waits_for_the_item():
 
 
 def test_a_handoff_request_moves_only_a_ticket_the_bot_is_working_on():
-    for status, after in ((S.OPEN, S.WITH_AGENT), (S.PENDING_BUYER, S.WITH_AGENT), (S.AWAITING_EVIDENCE, S.AWAITING_EVIDENCE)):
+    for status, after in (
+        (S.OPEN, S.WITH_AGENT),
+        (S.PENDING_BUYER, S.WITH_AGENT),
+        (S.AWAITING_EVIDENCE, S.AWAITING_EVIDENCE),
+    ):
         model = ticket(status)
         model.handoff_requested("buyer_request", "bot", NOW)
         assert model.status == after
@@ -164,7 +169,9 @@ def test_withdrawing_closes_only_an_untouched_ticket():
     assert model.withdraw("买家说订单号错了", "bot", NOW) is True
     assert [change[:2] for change in status_changes(model)] == [("open", "resolved"), ("resolved", "closed")]
     model = ticket(S.AWAITING_EVIDENCE)
-    assert model.withdraw("错单", "bot", NOW) and [c[:2] for c in status_changes(model)] == [("awaiting_evidence", "closed")]
+    assert model.withdraw("错单", "bot", NOW) and [c[:2] for c in status_changes(model)] == [
+        ("awaiting_evidence", "closed")
+    ]
     model = ticket(S.WITH_AGENT)
     assert model.withdraw("错单", "bot", NOW) is False and model.events == []
 
@@ -172,13 +179,25 @@ def test_withdrawing_closes_only_an_untouched_ticket():
 @pytest.mark.parametrize(
     "status, under_way, keep, outcome, path",
     [
-        (S.OPEN, False, False, CLOSED, [("open", "resolved", "人工客服已解决"), ("resolved", "closed", "人工客服结束会话")]),
+        (
+            S.OPEN,
+            False,
+            False,
+            CLOSED,
+            [("open", "resolved", "人工客服已解决"), ("resolved", "closed", "人工客服结束会话")],
+        ),
         (S.WITH_AGENT, True, True, KEPT_OPEN, [("with_agent", "pending_buyer", "人工客服结束接待，方案继续进行")]),
         (S.PENDING_BUYER, True, True, KEPT_OPEN, []),
         (S.PENDING_BUYER, True, False, CLOSED, [("pending_buyer", "closed", "人工客服确认后关闭（方案未完成）")]),
         (
-            S.WITH_AGENT, True, False, CLOSED,
-            [("with_agent", "resolved", "人工客服确认后关闭（方案未完成）"), ("resolved", "closed", "人工客服结束会话")],
+            S.WITH_AGENT,
+            True,
+            False,
+            CLOSED,
+            [
+                ("with_agent", "resolved", "人工客服确认后关闭（方案未完成）"),
+                ("resolved", "closed", "人工客服结束会话"),
+            ],
         ),
         (S.RESOLVED, False, False, CLOSED, [("resolved", "closed", "人工客服结束会话")]),
         (S.CLOSED, False, False, None, []),
@@ -237,7 +256,12 @@ def status_writes(source: str, path: str):
                     found.append((path, ast.unparse(part)))
         if isinstance(node, ast.Call):
             name = ast.unparse(node.func)
-            if name == "setattr" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "status":
+            if (
+                name == "setattr"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value == "status"
+            ):
                 found.append((path, f"setattr({ast.unparse(node.args[0])}, 'status')"))
             keywords = {keyword.arg for keyword in node.keywords}
             if name == "Ticket" and "status" in keywords:
@@ -260,8 +284,12 @@ def test_the_status_checker_finds_what_it_is_for():
         "ticket.assignee = 'alice'\n"
     )
     assert [what for _, what in status_writes(snippet, "x.py")] == [
-        "ticket.status", "row.status", "setattr(ticket, 'status')", "Ticket(status=...)",
-        "update(Ticket).values(status=...)", "UPDATE tickets SET",
+        "ticket.status",
+        "row.status",
+        "setattr(ticket, 'status')",
+        "Ticket(status=...)",
+        "update(Ticket).values(status=...)",
+        "UPDATE tickets SET",
     ]
 
 
@@ -295,7 +323,9 @@ def test_no_code_but_the_model_and_its_store_writes_a_ticket_status():
 def test_module_stands_alone(module, must_not_load):
     """tickets and handoffs do not import each other; the ticket model needs no database or Rasa."""
     check = f"import sys, {module}; sys.exit(1 if any(m == {must_not_load!r} or m.startswith({must_not_load!r} + '.') for m in sys.modules) else 0)"
-    assert subprocess.run([sys.executable, "-c", check], cwd=PROJECT_ROOT).returncode == 0, f"{module} loads {must_not_load}"
+    assert subprocess.run([sys.executable, "-c", check], cwd=PROJECT_ROOT).returncode == 0, (
+        f"{module} loads {must_not_load}"
+    )
 
 
 def test_actions_read_ticket_states_from_the_report_not_by_comparing_status_strings():
@@ -307,7 +337,9 @@ def test_actions_read_ticket_states_from_the_report_not_by_comparing_status_stri
             if isinstance(node, ast.Compare):
                 parts = [node.left, *node.comparators]
                 if any(isinstance(part, ast.Attribute) and part.attr == "status" for part in parts):
-                    comparisons.append(f"{file.relative_to(PROJECT_ROOT).as_posix()}:{node.lineno}: {ast.unparse(node)}")
+                    comparisons.append(
+                        f"{file.relative_to(PROJECT_ROOT).as_posix()}:{node.lineno}: {ast.unparse(node)}"
+                    )
     assert comparisons == []
 
 

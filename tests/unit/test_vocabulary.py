@@ -1,5 +1,6 @@
 """One vocabulary: each code's Chinese label is defined once, in bot/domain/vocabulary.py, and
 domain.yml's buyer labels and buttons agree with it."""
+
 from __future__ import annotations
 
 import ast
@@ -63,6 +64,7 @@ def tables(entries: List[Tuple[int, str]]) -> List[Tuple[int, str, List[str]]]:
 
 # ---- a second definition in the code ----------------------------------------------------------
 
+
 def _code_of(key: ast.expr) -> str | None:
     if isinstance(key, ast.Constant) and isinstance(key.value, str):
         return key.value
@@ -79,12 +81,16 @@ def label_tables_in_python(source: str) -> List[Tuple[int, str, List[str]]]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Dict):
-            found += tables([
-                (key.lineno, _code_of(key))
-                for key, value in zip(node.keys, node.values)
-                if key is not None and isinstance(value, ast.Constant) and isinstance(value.value, str)
-                and CHINESE.search(value.value)
-            ])
+            found += tables(
+                [
+                    (key.lineno, _code_of(key))
+                    for key, value in zip(node.keys, node.values)
+                    if key is not None
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and CHINESE.search(value.value)
+                ]
+            )
     return found
 
 
@@ -96,10 +102,12 @@ JS_ENTRY = re.compile(r"""["']?\b(?P<code>\w+)\b["']?\s*:\s*["'][^"'\n]*[\u4e00-
 def label_tables_in_javascript(source: str) -> List[Tuple[int, str, List[str]]]:
     found = []
     for literal in JS_OBJECT.finditer(source):
-        found += tables([
-            (source.count("\n", 0, literal.start() + entry.start()) + 1, entry["code"])
-            for entry in JS_ENTRY.finditer(literal.group())
-        ])
+        found += tables(
+            [
+                (source.count("\n", 0, literal.start() + entry.start()) + 1, entry["code"])
+                for entry in JS_ENTRY.finditer(literal.group())
+            ]
+        )
     return found
 
 
@@ -136,6 +144,7 @@ def test_no_catalogue_label_is_defined_a_second_time():
 
 # ---- domain.yml --------------------------------------------------------------------------------
 
+
 def buyer_label(kind: str, code) -> str:
     variants = DOMAIN["responses"][buyer_label_response(kind, code)]
     assert len(variants) == 1, f"{buyer_label_response(kind, code)} has {len(variants)} variants"
@@ -167,8 +176,14 @@ def test_a_buyer_label_never_names_another_code(kind):
 def test_the_remedies_a_buyer_picks_by_name_are_labelled_as_the_catalogue_says():
     """A buyer (and the simulated buyers of the benchmarks) types a remedy's catalogue name; the
     remedy buttons show the buyer label, which carries that name."""
-    for remedy in (Remedy.RETURN_REFUND, Remedy.EXCHANGE, Remedy.REPAIR, Remedy.PAID_REPAIR, Remedy.RESHIP,
-                   Remedy.REFUND_ONLY):
+    for remedy in (
+        Remedy.RETURN_REFUND,
+        Remedy.EXCHANGE,
+        Remedy.REPAIR,
+        Remedy.PAID_REPAIR,
+        Remedy.RESHIP,
+        Remedy.REFUND_ONLY,
+    ):
         assert LABELS_ZH["remedy"][remedy] in buyer_label("remedy", remedy), remedy
 
 

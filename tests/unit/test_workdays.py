@@ -1,4 +1,5 @@
 """Working days on the official Chinese calendar, and the Monday–Friday fallback beyond its data."""
+
 import logging
 from datetime import date
 

@@ -3,6 +3,7 @@
 relay and console channels, a SQLite database with the demo orders, a tracker store
 (PostgreSQL by URL when the test server is reachable, else SQLite), an evidence folder of its
 own, and two console accounts created with the real CLI."""
+
 from __future__ import annotations
 
 import threading
@@ -58,7 +59,6 @@ class WebAssistant(SharedView):
 
     def url(self, path: str) -> str:
         return self.base_url + path
-
 
     def relay(self, action: str, body: Dict[str, Any], token: Optional[str] = RELAY_TOKEN) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -206,7 +206,9 @@ def browser():
     from tests.web.pages import CHROMIUM
 
     if not CHROMIUM.exists():
-        pytest.skip("没有 /usr/bin/chromium：请运行 make test（会用 apt-get 安装 chromium），或 apt-get install -y chromium")
+        pytest.skip(
+            "没有 /usr/bin/chromium：请运行 make test（会用 apt-get 安装 chromium），或 apt-get install -y chromium"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,4 +1,5 @@
 """Real media bytes for the web tests: photos drawn with Pillow, minimal ISO-BMFF headers."""
+
 from __future__ import annotations
 
 import io

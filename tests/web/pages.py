@@ -1,4 +1,5 @@
 """What the browser tests share: driving the web chat widget in a real Chromium page."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@ a buyer on the demo shop page complains, verifies the order, uploads a photo, ge
 decision and asks for a person; an agent logs in to the console, claims the chat, sees the
 photo, replies; the buyer sees the reply; the agent hands back; the bot answers again.
 Screenshots of both screens are saved under test-artifacts/web/."""
+
 from __future__ import annotations
 
 
@@ -14,14 +15,20 @@ from tests.web.conftest import AGENTS, MAX_VIDEO_BYTES, domain_text
 from tests.web.media import photo_bytes
 
 from tests.web.pages import (
-    AGENT_REPLY, BOT, HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, TIMEOUT_MS, buyer_says, count, wait_for_new_text,
+    AGENT_REPLY,
+    BOT,
+    HEADPHONES_ORDER,
+    HEADPHONES_PHONE_LAST4,
+    TIMEOUT_MS,
+    buyer_says,
+    count,
+    wait_for_new_text,
 )
 
 pytestmark = pytest.mark.rasa
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "web"
-HOSTILE = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
-
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
 def test_buyer_and_agent_complete_the_loop(web_assistant, browser, tmp_path):

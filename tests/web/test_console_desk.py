@@ -1,4 +1,5 @@
 """Agent accounts, logins and the desk logic on a real (migrated) SQLite database, no server."""
+
 from __future__ import annotations
 
 import json
@@ -48,12 +49,28 @@ def agent(session, username="wang", role="agent"):
 def open_case(session, conversation_id="c-1", priority="normal"):
     order = find_order(session, "6201458839270153")
     ticket, _ = tickets.open_ticket(
-        session, order=order, category="quality", conversation_id=conversation_id, now=NOW,
-        decision=tickets.TicketDecision(rule_id="Q1", remedies=("return_refund", "exchange"), priority=priority,
-                                        first_response_due=NOW + 24 * HOUR, resolution_due=NOW + 7 * 24 * HOUR),
+        session,
+        order=order,
+        category="quality",
+        conversation_id=conversation_id,
+        now=NOW,
+        decision=tickets.TicketDecision(
+            rule_id="Q1",
+            remedies=("return_refund", "exchange"),
+            priority=priority,
+            first_response_due=NOW + 24 * HOUR,
+            resolution_due=NOW + 7 * 24 * HOUR,
+        ),
     )
-    handoff, _ = handoffs.enqueue_handoff(session, conversation_id=conversation_id, reason="buyer_request",
-                                          priority=priority, ticket=ticket, channel="webchat", now=NOW)
+    handoff, _ = handoffs.enqueue_handoff(
+        session,
+        conversation_id=conversation_id,
+        reason="buyer_request",
+        priority=priority,
+        ticket=ticket,
+        channel="webchat",
+        now=NOW,
+    )
     return ticket, handoff
 
 
@@ -148,7 +165,9 @@ def test_only_one_of_two_concurrent_claims_wins(engine):
     outcomes = sorted(results.values(), key=lambda value: value != "won")
     assert outcomes[0] == "won" and "不能接手" in outcomes[1]
     with session_scope(engine) as session:
-        assert session.get(Handoff, handoff_id).agent in results and session.get(Handoff, handoff_id).status == "claimed"
+        assert (
+            session.get(Handoff, handoff_id).agent in results and session.get(Handoff, handoff_id).status == "claimed"
+        )
 
 
 def test_only_the_owner_or_a_supervisor_acts_on_a_claimed_chat(engine):
@@ -169,7 +188,9 @@ def test_ticket_edits_and_notes_are_recorded(engine, policy):
         wang = agent(session)
         ticket, handoff = open_case(session)
         desk.claim(session, handoff.id, wang)
-        desk.edit_ticket(session, ticket.ticket_number, wang, {"priority": "high", "chosen_remedy": "repair", "note": "改为维修"})
+        desk.edit_ticket(
+            session, ticket.ticket_number, wang, {"priority": "high", "chosen_remedy": "repair", "note": "改为维修"}
+        )
         desk.edit_ticket(session, ticket.ticket_number, wang, {"status": "pending_buyer"})
         with pytest.raises(InvalidChange, match="不能在控制台修改"):
             desk.edit_ticket(session, ticket.ticket_number, wang, {"rule_id": "Q9"})
@@ -180,7 +201,9 @@ def test_ticket_edits_and_notes_are_recorded(engine, policy):
         [shown] = details["tickets"]
         assert shown["priority"] == "high" and shown["chosen_remedy"] == "repair" and shown["status"] == "pending_buyer"
         changes = [event for event in shown["events"] if event["actor"] == "agent:wang"]
-        assert any(e["details"] and e["details"].get("chosen_remedy") == {"from": None, "to": "repair"} for e in changes)
+        assert any(
+            e["details"] and e["details"].get("chosen_remedy") == {"from": None, "to": "repair"} for e in changes
+        )
         assert any(e["to_status"] == "pending_buyer" for e in changes)
         assert details["notes"][0]["body"] == "<b>买家很着急</b>"
         assert details["verified_order"]["buyer_phone"].count("*") == 4
@@ -223,8 +246,19 @@ def test_dashboard_counts_by_category_priority_and_sla(engine, policy):
 
 def test_transcript_marks_agents_and_shows_button_titles():
     events = [
-        {"event": "user", "text": "<script>x</script>", "timestamp": 1, "metadata": {}, "parse_data": {"intent": {"name": "greet"}}},
-        {"event": "bot", "text": "您好", "timestamp": 2, "data": {"buttons": [{"title": "换货", "payload": "/inform"}]}},
+        {
+            "event": "user",
+            "text": "<script>x</script>",
+            "timestamp": 1,
+            "metadata": {},
+            "parse_data": {"intent": {"name": "greet"}},
+        },
+        {
+            "event": "bot",
+            "text": "您好",
+            "timestamp": 2,
+            "data": {"buttons": [{"title": "换货", "payload": "/inform"}]},
+        },
         {"event": "user", "text": '/inform{"remedy":"exchange"}', "timestamp": 3, "metadata": {"shown_text": "换货"}},
         {"event": "pause", "timestamp": 4},
         {"event": "bot", "text": "我是小王", "timestamp": 5, "metadata": {"agent": "wang"}},
@@ -255,12 +289,19 @@ def test_a_note_alone_is_kept_in_the_audit_trail_and_bad_notes_are_refused(engin
 def test_transcript_shows_only_the_projects_own_evidence_urls():
     digest = "ab" * 32
     events = [
-        {"event": "user", "text": "看图", "timestamp": 1, "metadata": {"attachments": [
-            {"type": "image", "url": "javascript:alert(document.cookie)", "sha256": digest, "name": "x" * 300},
-            {"type": "video", "url": "javascript:alert(1)", "name": "点我"},
-            {"type": "video", "url": f"/evidence/{digest}.mp4", "sha256": "../../etc/passwd"},
-            {"type": "<b>", "url": f"https://evil.example/{digest}.jpg", "sha256": digest.upper()},
-        ]}},
+        {
+            "event": "user",
+            "text": "看图",
+            "timestamp": 1,
+            "metadata": {
+                "attachments": [
+                    {"type": "image", "url": "javascript:alert(document.cookie)", "sha256": digest, "name": "x" * 300},
+                    {"type": "video", "url": "javascript:alert(1)", "name": "点我"},
+                    {"type": "video", "url": f"/evidence/{digest}.mp4", "sha256": "../../etc/passwd"},
+                    {"type": "<b>", "url": f"https://evil.example/{digest}.jpg", "sha256": digest.upper()},
+                ]
+            },
+        },
     ]
     [line] = transcript(events)
     assert [a["url"] for a in line["attachments"]] == [f"/evidence/{digest}.bin", f"/evidence/{digest}.jpg"]
@@ -271,14 +312,33 @@ def test_transcript_shows_only_the_projects_own_evidence_urls():
 # ---- the ticket workspace -----------------------------------------------------------------------
 
 
-def bot_ticket(session, conversation_id, order_number, category="logistics", rule="L2", status=None, priority="normal",
-               channel="wechat", resolution_in=7 * 24 * HOUR, remedy=None):
+def bot_ticket(
+    session,
+    conversation_id,
+    order_number,
+    category="logistics",
+    rule="L2",
+    status=None,
+    priority="normal",
+    channel="wechat",
+    resolution_in=7 * 24 * HOUR,
+    remedy=None,
+):
     """A ticket the bot opened on its own (no hand-over)."""
     ticket, _ = tickets.open_ticket(
-        session, order=find_order(session, order_number), category=category, conversation_id=conversation_id,
-        channel=channel, now=NOW,
-        decision=tickets.TicketDecision(rule_id=rule, remedies=(remedy or "reship",), priority=priority,
-                                        first_response_due=NOW + 24 * HOUR, resolution_due=NOW + resolution_in),
+        session,
+        order=find_order(session, order_number),
+        category=category,
+        conversation_id=conversation_id,
+        channel=channel,
+        now=NOW,
+        decision=tickets.TicketDecision(
+            rule_id=rule,
+            remedies=(remedy or "reship",),
+            priority=priority,
+            first_response_due=NOW + 24 * HOUR,
+            resolution_due=NOW + resolution_in,
+        ),
     )
     if remedy:
         tickets.update_ticket(session, ticket, "bot", chosen_remedy=remedy)
@@ -307,7 +367,9 @@ def test_the_workspace_lists_every_ticket_with_filters_and_search(engine):
         assert sorted(numbers(everything)) == sorted([handed.ticket_number, late.ticket_number, quiet.ticket_number])
         assert numbers(everything)[0] == handed.ticket_number  # urgent first
         assert numbers(desk.ticket_list(session, {"rule": "L2"}, wang, now=NOW)) == [late.ticket_number]
-        assert numbers(desk.ticket_list(session, {"channel": "webchat", "category": "quality"}, wang, now=NOW)) == [quiet.ticket_number]
+        assert numbers(desk.ticket_list(session, {"channel": "webchat", "category": "quality"}, wang, now=NOW)) == [
+            quiet.ticket_number
+        ]
         assert numbers(desk.ticket_list(session, {"priority": "urgent"}, wang, now=NOW)) == [handed.ticket_number]
         # the L2 ticket must be resolved within 2 hours, the others answered within 24
         assert numbers(desk.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + HOUR)) == [late.ticket_number]
@@ -318,7 +380,9 @@ def test_the_workspace_lists_every_ticket_with_filters_and_search(engine):
 
         assert numbers(desk.ticket_list(session, {"assignee": "me"}, wang, now=NOW)) == [late.ticket_number]
         assert late.ticket_number not in numbers(desk.ticket_list(session, {"assignee": "none"}, wang, now=NOW))
-        assert numbers(desk.ticket_list(session, {"q": late.ticket_number.lower()}, wang, now=NOW)) == [late.ticket_number]
+        assert numbers(desk.ticket_list(session, {"q": late.ticket_number.lower()}, wang, now=NOW)) == [
+            late.ticket_number
+        ]
         assert numbers(desk.ticket_list(session, {"q": first}, wang, now=NOW)) == [late.ticket_number]
         buyer = find_order(session, second).buyer_name
         assert quiet.ticket_number in numbers(desk.ticket_list(session, {"q": buyer}, wang, now=NOW))
@@ -348,8 +412,10 @@ def test_assignment_is_audited_and_only_a_supervisor_gives_a_ticket_to_someone_e
         page = desk.ticket_page(session, ticket.ticket_number)
         assert page["assignee"] is None and page["notes"][0]["body"] == "已联系快递"
         trail = [(e["actor"], e["note"], e["details"]) for e in page["events"] if e["actor"] != "bot"]
-        assert trail == [("agent:boss", "分配给 li", {"assignee": {"from": None, "to": "li"}}),
-                         ("agent:li", "取消分配", {"assignee": {"from": "li", "to": None}})]
+        assert trail == [
+            ("agent:boss", "分配给 li", {"assignee": {"from": None, "to": "li"}}),
+            ("agent:li", "取消分配", {"assignee": {"from": "li", "to": None}}),
+        ]
         assert page["order"]["status_label"] != page["order"]["status"]  # a Chinese label, not the code
 
 
@@ -359,10 +425,24 @@ def test_resolve_shows_a_remedy_under_way_and_does_what_the_agent_chose(engine):
             wang = session.execute(select(accounts.Agent).where(accounts.Agent.username == "wang")).scalar_one_or_none()
             wang = accounts.SignedInAgent.of(wang) if wang else agent(session)
             conversation = f"c-exchange-{choice}"
-            ticket = bot_ticket(session, conversation, demo_orders(1)[0], category="quality", rule="Q1",
-                                remedy="exchange", status="pending_buyer", channel="webchat")
-            queued = cases.request_handoff(session, conversation_id=conversation, ticket_number=None, reason="buyer_request",
-                                           channel="webchat", policy=load_policy())
+            ticket = bot_ticket(
+                session,
+                conversation,
+                demo_orders(1)[0],
+                category="quality",
+                rule="Q1",
+                remedy="exchange",
+                status="pending_buyer",
+                channel="webchat",
+            )
+            queued = cases.request_handoff(
+                session,
+                conversation_id=conversation,
+                ticket_number=None,
+                reason="buyer_request",
+                channel="webchat",
+                policy=load_policy(),
+            )
             handoff = handoffs.active_handoff(session, conversation)
             assert handoff.ticket_id == ticket.id  # linked although the bot lost its ticket slot
             assert queued.wait_minutes is None and queued.unavailable is not None  # nobody signed in
@@ -382,8 +462,15 @@ def test_resolve_shows_a_remedy_under_way_and_does_what_the_agent_chose(engine):
 def test_resolve_links_a_handoff_without_ticket_to_the_conversations_ticket(engine):
     with session_scope(engine) as session:
         wang = agent(session)
-        handoff, _ = handoffs.enqueue_handoff(session, conversation_id="c-lost", reason="not_understood",
-                                              priority="normal", ticket=None, channel="webchat", now=NOW)
+        handoff, _ = handoffs.enqueue_handoff(
+            session,
+            conversation_id="c-lost",
+            reason="not_understood",
+            priority="normal",
+            ticket=None,
+            channel="webchat",
+            now=NOW,
+        )
         ticket = bot_ticket(session, "c-lost", demo_orders(1)[0])
         desk.claim(session, handoff.id, wang)
         outcome = desk.resolve(session, "c-lost", "wang")
@@ -417,16 +504,30 @@ def test_thanks_with_content_is_no_mere_courtesy(text):
 def test_the_wait_comes_from_agents_online_and_recent_handling_times(engine):
     with session_scope(engine) as session:
         for index in range(3):
-            handoffs.enqueue_handoff(session, conversation_id=f"q-{index}", reason="buyer_request", priority="normal",
-                                     ticket=None, channel="webchat", now=NOW + index * timedelta(seconds=1))
+            handoffs.enqueue_handoff(
+                session,
+                conversation_id=f"q-{index}",
+                reason="buyer_request",
+                priority="normal",
+                ticket=None,
+                channel="webchat",
+                now=NOW + index * timedelta(seconds=1),
+            )
         nobody = waiting.estimate(session, "q-2", default_minutes=3, now=NOW)
         assert nobody.position == 3 and nobody.agents_online == 0 and nobody.wait_minutes is None
         agent(session, "wang"), agent(session, "li")
         accounts.log_in(session, "wang", "password-123", lifetime=8 * HOUR, now=NOW)
         # two finished chats of 10 and 20 minutes: 15 minutes per chat
         for index, minutes in enumerate((10, 20)):
-            done, _ = handoffs.enqueue_handoff(session, conversation_id=f"done-{index}", reason="buyer_request",
-                                               priority="normal", ticket=None, channel="webchat", now=NOW - 2 * HOUR)
+            done, _ = handoffs.enqueue_handoff(
+                session,
+                conversation_id=f"done-{index}",
+                reason="buyer_request",
+                priority="normal",
+                ticket=None,
+                channel="webchat",
+                now=NOW - 2 * HOUR,
+            )
             handoffs.claim_handoff(session, done.id, "wang", now=NOW - HOUR)
             handoffs.resolve_handoff(session, done.id, "wang", now=NOW - HOUR + timedelta(minutes=minutes))
         one = waiting.estimate(session, "q-2", default_minutes=3, now=NOW)
@@ -444,8 +545,14 @@ def test_the_sla_watch_flags_promised_deadlines_once_per_state(engine):
         desk.assign_ticket(session, late.ticket_number, wang, "wang")  # first response done: resolution counts
         assert desk.flag_sla(session, now=NOW) == []
         soon = desk.flag_sla(session, now=NOW + 3 * HOUR)
-        assert soon == [{"ticket_number": late.ticket_number, "kind": "resolution", "state": "due_soon",
-                         "due": (NOW + 6 * HOUR).isoformat()}]
+        assert soon == [
+            {
+                "ticket_number": late.ticket_number,
+                "kind": "resolution",
+                "state": "due_soon",
+                "due": (NOW + 6 * HOUR).isoformat(),
+            }
+        ]
         assert desk.flag_sla(session, now=NOW + 3 * HOUR + timedelta(minutes=5)) == []  # flagged once
         breached = desk.flag_sla(session, now=NOW + 7 * HOUR)
         assert [(f["ticket_number"], f["state"]) for f in breached] == [(late.ticket_number, "breached")]
@@ -456,5 +563,10 @@ def test_the_sla_watch_flags_promised_deadlines_once_per_state(engine):
         assert [f["ticket_number"] for f in desk.flag_sla(session, now=NOW + 21 * HOUR)] == [calm.ticket_number]
         tickets.change_status(session, session.get(Ticket, late.id), "resolved", "agent:wang", None)
         assert desk.flag_sla(session, now=NOW + 30 * HOUR) == [
-            {"ticket_number": calm.ticket_number, "kind": "first_response", "state": "breached", "due": (NOW + 24 * HOUR).isoformat()}
+            {
+                "ticket_number": calm.ticket_number,
+                "kind": "first_response",
+                "state": "breached",
+                "due": (NOW + 24 * HOUR).isoformat(),
+            }
         ]

@@ -4,6 +4,7 @@ shows it, also after a reload; over real HTTP the refusals (not signed in, a for
 agent who holds the chat, a file that is no JPEG/PNG/WebP, one over the photo limit), a REST
 buyer's image kept as not delivered, and the stored image surviving a restart. Screenshots go
 to docs/."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,11 +26,19 @@ DOCS = PROJECT_ROOT / "docs"
 AGENT_IMAGE = "[data-testid=chat-agent-image] img"
 
 
-def send_image(session: requests.Session, web_assistant, conversation_id: str, data: bytes, name: str = "示意图.png",
-               content_type: str = "image/png") -> requests.Response:
+def send_image(
+    session: requests.Session,
+    web_assistant,
+    conversation_id: str,
+    data: bytes,
+    name: str = "示意图.png",
+    content_type: str = "image/png",
+) -> requests.Response:
     return session.post(
-        web_assistant.url(f"/console/api/conversations/{conversation_id}/image"), data=data,
-        headers={"Content-Type": content_type, "X-File-Name": quote(name)}, timeout=60,
+        web_assistant.url(f"/console/api/conversations/{conversation_id}/image"),
+        data=data,
+        headers={"Content-Type": content_type, "X-File-Name": quote(name)},
+        timeout=60,
     )
 
 
@@ -67,14 +76,19 @@ def test_an_agent_sends_an_image_that_the_buyer_sees_in_the_widget(web_assistant
     console.locator("#flash", has_text="图片已发送给买家").wait_for(timeout=TIMEOUT_MS)
     # the buyer sees the agent's image, really loaded from the server
     shop.locator(AGENT_IMAGE).wait_for(timeout=TIMEOUT_MS)
-    shop.wait_for_function(f"() => {{ const i = document.querySelector('{AGENT_IMAGE}'); return i && i.complete && i.naturalWidth === 360; }}",
-                           timeout=TIMEOUT_MS)
+    shop.wait_for_function(
+        f"() => {{ const i = document.querySelector('{AGENT_IMAGE}'); return i && i.complete && i.naturalWidth === 360; }}",
+        timeout=TIMEOUT_MS,
+    )
     assert "人工客服" in shop.locator("[data-testid=chat-agent-image]").locator("xpath=..").text_content()
     # the console's transcript shows it as the agent's, delivered
     shown = console.locator("#transcript .msg.agent img.evidence-img")
     shown.wait_for(timeout=TIMEOUT_MS)
-    console.wait_for_function("() => { const i = document.querySelector('#transcript .msg.agent img.evidence-img');"
-                              " return i && i.complete && i.naturalWidth === 360; }", timeout=TIMEOUT_MS)
+    console.wait_for_function(
+        "() => { const i = document.querySelector('#transcript .msg.agent img.evidence-img');"
+        " return i && i.complete && i.naturalWidth === 360; }",
+        timeout=TIMEOUT_MS,
+    )
     assert console.locator("#transcript .msg.agent .undelivered").count() == 0
     console.screenshot(path=str(DOCS / "console-agent-image.png"))
     shop.screenshot(path=str(DOCS / "web-chat-agent-image.png"))
@@ -84,8 +98,10 @@ def test_an_agent_sends_an_image_that_the_buyer_sees_in_the_widget(web_assistant
     shop.wait_for_selector("[data-testid=chat-widget][data-session-id]", state="attached", timeout=TIMEOUT_MS)
     if shop.locator("[data-testid=chat-open]").is_visible():  # the widget may remember that it was open
         shop.click("[data-testid=chat-open]")
-    shop.wait_for_function(f"() => {{ const i = document.querySelector('{AGENT_IMAGE}'); return i && i.complete && i.naturalWidth === 360; }}",
-                           timeout=TIMEOUT_MS)
+    shop.wait_for_function(
+        f"() => {{ const i = document.querySelector('{AGENT_IMAGE}'); return i && i.complete && i.naturalWidth === 360; }}",
+        timeout=TIMEOUT_MS,
+    )
     assert errors == []
     shop.context.close()
     console.context.close()
@@ -109,25 +125,35 @@ def test_only_the_agent_holding_the_chat_sends_images_and_bad_files_are_refused_
     assert not_hers.status_code == 409 and "只有接手人或主管" in not_hers.json()["error"]
 
     # a cross-site form could post these: refused before anything is read
-    form = li.post(web_assistant.url(f"/console/api/conversations/{conversation_id}/image"),
-                   files={"file": ("a.jpg", picture, "image/jpeg")}, timeout=30)
+    form = li.post(
+        web_assistant.url(f"/console/api/conversations/{conversation_id}/image"),
+        files={"file": ("a.jpg", picture, "image/jpeg")},
+        timeout=30,
+    )
     assert form.status_code == 415 and "不能用表单提交" in form.json()["error"]
 
     # the type is judged by the bytes, not by the name or the Content-Type
-    program = send_image(li, web_assistant, conversation_id, b"MZ\x90\x00" + b"\0" * 500, name="photo.jpg",
-                         content_type="image/jpeg")
+    program = send_image(
+        li, web_assistant, conversation_id, b"MZ\x90\x00" + b"\0" * 500, name="photo.jpg", content_type="image/jpeg"
+    )
     assert program.status_code == 415 and "「photo.jpg」不能发给买家" in program.json()["error"]
-    heic = send_image(li, web_assistant, conversation_id, iso_media_bytes(b"heic"), name="IMG_0001.HEIC",
-                      content_type="image/heic")
+    heic = send_image(
+        li, web_assistant, conversation_id, iso_media_bytes(b"heic"), name="IMG_0001.HEIC", content_type="image/heic"
+    )
     assert heic.status_code == 415 and "HEIC" in heic.json()["error"]
-    video = send_image(li, web_assistant, conversation_id, iso_media_bytes(b"mp42"), name="clip.mp4", content_type="video/mp4")
+    video = send_image(
+        li, web_assistant, conversation_id, iso_media_bytes(b"mp42"), name="clip.mp4", content_type="video/mp4"
+    )
     assert video.status_code == 415
     empty = send_image(li, web_assistant, conversation_id, b"", content_type="image/png")
     assert empty.status_code == 415 and "空文件" in empty.json()["error"]
     too_large = send_image(li, web_assistant, conversation_id, b"\x89PNG\r\n\x1a\n" + b"\0" * MAX_IMAGE_BYTES)
     assert too_large.status_code == 413 and "图片太大了" in too_large.json()["error"]
-    assert not [event for event in web_assistant.tracker(conversation_id)["events"]
-                if event["event"] == "bot" and (event.get("metadata") or {}).get("attachments")]
+    assert not [
+        event
+        for event in web_assistant.tracker(conversation_id)["events"]
+        if event["event"] == "bot" and (event.get("metadata") or {}).get("attachments")
+    ]
 
     sent = send_image(li, web_assistant, conversation_id, picture, name="示意图.jpg", content_type="image/jpeg")
     assert sent.status_code == 200, sent.text
@@ -150,18 +176,28 @@ def test_only_the_agent_holding_the_chat_sends_images_and_bad_files_are_refused_
     web_assistant.restart()
     url = web_assistant.url(f"/evidence/{digest}.jpg")
     assert requests.get(url, params={"session_id": conversation_id}, timeout=30).content == picture
-    history = requests.get(web_assistant.url("/webhooks/webchat/history"), params={"session_id": conversation_id}, timeout=30).json()
+    history = requests.get(
+        web_assistant.url("/webhooks/webchat/history"), params={"session_id": conversation_id}, timeout=30
+    ).json()
     [line] = [line for line in history["messages"] if line.get("attachments")]
     assert line["from_agent"] is True and line["attachments"][0]["url"] == f"/evidence/{digest}.jpg"
-    lines = web_assistant.console("li").get(web_assistant.url(f"/console/api/conversations/{conversation_id}"), timeout=30).json()["lines"]
-    assert [(line["from"], line["agent"], line["delivered"]) for line in lines if line.get("attachments") and line["from"] != "buyer"] == [
-        ("agent", "li", True)
-    ]
+    lines = (
+        web_assistant.console("li")
+        .get(web_assistant.url(f"/console/api/conversations/{conversation_id}"), timeout=30)
+        .json()["lines"]
+    )
+    assert [
+        (line["from"], line["agent"], line["delivered"])
+        for line in lines
+        if line.get("attachments") and line["from"] != "buyer"
+    ] == [("agent", "li", True)]
 
 
 def test_an_image_for_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assistant):
     conversation_id = "rest-image-buyer"
-    said = requests.post(web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "转人工"}, timeout=60)
+    said = requests.post(
+        web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "转人工"}, timeout=60
+    )
     assert said.status_code == 200
     li = web_assistant.console("li")
     handoff = handoff_of(web_assistant, conversation_id)

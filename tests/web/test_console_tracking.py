@@ -4,6 +4,7 @@ refused in Chinese, and the buyer's open web chat is told through the promises p
 (bot/console/promises.py, the same service as `python -m bot tickets tracking`); over real
 HTTP the refusals, the audit line, and a REST buyer's notice kept as not delivered.
 Screenshots go to docs/."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,9 +29,14 @@ def reship_ticket(web_assistant, conversation_id, channel="webchat", with_order=
     try:
         with session_scope(engine) as session:
             ticket, _ = tickets.open_ticket(
-                session, order=find_order(session, SHARED_DEMO_ORDER) if with_order else None,
-                category="logistics" if with_order else "message", conversation_id=conversation_id, channel=channel,
-                decision=tickets.TicketDecision(rule_id="L5" if with_order else None, remedies=("reship",) if with_order else ()),
+                session,
+                order=find_order(session, SHARED_DEMO_ORDER) if with_order else None,
+                category="logistics" if with_order else "message",
+                conversation_id=conversation_id,
+                channel=channel,
+                decision=tickets.TicketDecision(
+                    rule_id="L5" if with_order else None, remedies=("reship",) if with_order else ()
+                ),
             )
             return ticket.ticket_number
     finally:
@@ -38,8 +44,11 @@ def reship_ticket(web_assistant, conversation_id, channel="webchat", with_order=
 
 
 def set_tracking(session, web_assistant, number, carrier, tracking_number) -> requests.Response:
-    return session.post(web_assistant.url(f"/console/api/tickets/{number}/tracking"),
-                        json={"carrier": carrier, "tracking_number": tracking_number}, timeout=60)
+    return session.post(
+        web_assistant.url(f"/console/api/tickets/{number}/tracking"),
+        json={"carrier": carrier, "tracking_number": tracking_number},
+        timeout=60,
+    )
 
 
 def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assistant, browser):
@@ -51,8 +60,9 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
     before = count(shop, BOT)
     shop.fill("[data-testid=chat-input]", "你好")
     shop.press("[data-testid=chat-input]", "Enter")
-    shop.wait_for_function("n => document.querySelectorAll('[data-testid=chat-bot-message]').length > n", arg=before,
-                           timeout=TIMEOUT_MS)
+    shop.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=chat-bot-message]').length > n", arg=before, timeout=TIMEOUT_MS
+    )
     number = reship_ticket(web_assistant, shop.get_attribute("[data-testid=chat-widget]", "data-session-id"))
 
     console.goto(web_assistant.url("/console/"))
@@ -66,7 +76,8 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
     console.wait_for_function(
         "n => { const rows = document.querySelectorAll('tr.ticket-row');"
         " return rows.length === 1 && rows[0].getAttribute('data-ticket') === n; }",
-        arg=number, timeout=TIMEOUT_MS,
+        arg=number,
+        timeout=TIMEOUT_MS,
     )
     console.locator(f"tr.ticket-row[data-ticket='{number}']").click()
     console.locator("#tp-title", has_text=number).wait_for(timeout=TIMEOUT_MS)
@@ -87,7 +98,8 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
     console.fill("#tp-tracking-number", "SF1234567890")
     console.click("#tp-tracking-save")
     told = domain_text("utter_ticket_update_tracking").format(
-        ticket_number=number, carrier="顺丰速运", tracking_number="SF1234567890")
+        ticket_number=number, carrier="顺丰速运", tracking_number="SF1234567890"
+    )
     wait_for_new_text(shop, BOT, quiet, "SF1234567890")
     assert shop.locator(BOT).last.text_content() == told
     assert count(shop, BOT) == quiet + 1
@@ -95,7 +107,9 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
     assert console.text_content("#tp-tracking-error") == ""
     # the order shows the new parcel, the audit trail says who set it, the transcript keeps the notice
     console.locator("#tp-ticket .kv dd", has_text="顺丰速运 SF1234567890").wait_for(timeout=TIMEOUT_MS)
-    console.locator("#tp-ticket .audit li", has_text="新物流单号：顺丰速运 SF1234567890").wait_for(state="attached", timeout=TIMEOUT_MS)
+    console.locator("#tp-ticket .audit li", has_text="新物流单号：顺丰速运 SF1234567890").wait_for(
+        state="attached", timeout=TIMEOUT_MS
+    )
     assert "客服 wang" in console.locator("#tp-ticket .audit li", has_text="新物流单号").first.text_content()
     console.locator("#tp-transcript .msg.bot .text", has_text="SF1234567890").wait_for(timeout=TIMEOUT_MS)
     console.locator("#tp-ticket details").first.evaluate("node => node.open = true")
@@ -109,8 +123,12 @@ def test_an_agent_enters_the_new_tracking_number_and_the_buyer_is_told(web_assis
 
 def test_bad_tracking_input_is_refused_in_chinese_and_a_rest_buyer_is_shown_as_not_told(web_assistant):
     conversation_id = "rest-tracking-buyer"
-    assert requests.post(web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "你好"},
-                         timeout=60).status_code == 200
+    assert (
+        requests.post(
+            web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "你好"}, timeout=60
+        ).status_code
+        == 200
+    )
     number = reship_ticket(web_assistant, conversation_id, channel="rest")
     wang = web_assistant.console("wang")
 
@@ -124,7 +142,11 @@ def test_bad_tracking_input_is_refused_in_chinese_and_a_rest_buyer_is_shown_as_n
         ("顺丰速运", "S" * 65, "最多 64 个字符"),
     ]:
         refused = set_tracking(wang, web_assistant, number, carrier, tracking_number)
-        assert refused.status_code == 400 and expected in refused.json()["error"], (carrier, tracking_number, refused.text)
+        assert refused.status_code == 400 and expected in refused.json()["error"], (
+            carrier,
+            tracking_number,
+            refused.text,
+        )
     unknown = set_tracking(wang, web_assistant, "AS000000000000", "顺丰速运", "SF1234567890")
     assert unknown.status_code == 400 and "AS000000000000" in unknown.json()["error"]
     no_order = reship_ticket(web_assistant, "left-a-message-without-order", channel="webchat", with_order=False)

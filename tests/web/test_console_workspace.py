@@ -5,6 +5,7 @@ in the workspace by its order number, takes it, leaves a note and messages the b
 sees it in the widget; an exchange still waiting for the item is not closed behind the
 agent's back; resolving asks the buyer for a score, and the typed digit is recorded. A REST
 conversation's ticket shows that a message could not be pushed. Screenshots go to docs/."""
+
 from __future__ import annotations
 
 import time
@@ -23,14 +24,20 @@ from tests.web.conftest import AGENTS, RELAY_TOKEN, domain_text
 from tests.web.media import photo_bytes
 
 from tests.web.pages import (
-    AGENT_REPLY, BOT, HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, TIMEOUT_MS, buyer_says, count, shop_and_console,
+    AGENT_REPLY,
+    BOT,
+    HEADPHONES_ORDER,
+    HEADPHONES_PHONE_LAST4,
+    TIMEOUT_MS,
+    buyer_says,
+    count,
+    shop_and_console,
     wait_for_new_text,
 )
 
 pytestmark = pytest.mark.rasa
 
 DOCS = PROJECT_ROOT / "docs"
-
 
 
 def first_words(response: str, length: int = 8) -> str:
@@ -110,7 +117,8 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     console.wait_for_function(
         "n => { const rows = document.querySelectorAll('tr.ticket-row');"
         " return rows.length >= 1 && Array.from(rows).every(r => r.textContent.includes(n)); }",
-        arg=HEADPHONES_ORDER, timeout=TIMEOUT_MS,
+        arg=HEADPHONES_ORDER,
+        timeout=TIMEOUT_MS,
     )
     console.select_option("#ticket-filters select[data-filter=rule]", "Q1")
     console.locator(f"tr.ticket-row[data-ticket='{number}']").click()
@@ -143,7 +151,9 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     console.locator("#tp-state", has_text="等待买家回复").wait_for(timeout=TIMEOUT_MS)
     # the buyer is told of the new status, with the ticket number, in the widget
     wait_for_new_text(shop, BOT, before, number + " 有新进展")
-    assert shop.locator(BOT).last.text_content() == domain_text("utter_ticket_update_pending_buyer").format(ticket_number=number)
+    assert shop.locator(BOT).last.text_content() == domain_text("utter_ticket_update_pending_buyer").format(
+        ticket_number=number
+    )
     console.locator("#flash", has_text="已通知买家").wait_for(timeout=TIMEOUT_MS)
     console.locator("#tp-transcript .msg.bot .text", has_text=number + " 有新进展").wait_for(timeout=TIMEOUT_MS)
     console.screenshot(path=str(DOCS / "console-tickets.png"))
@@ -169,7 +179,12 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
     engine = create_engine(web_assistant.database_url, future=True)
     with session_scope(engine) as session:
         ticket_id = session.execute(select(Ticket.id).where(Ticket.ticket_number == number)).scalar_one()
-        assert session.execute(select(SatisfactionScore.score).where(SatisfactionScore.ticket_id == ticket_id)).scalar_one() == 5
+        assert (
+            session.execute(
+                select(SatisfactionScore.score).where(SatisfactionScore.ticket_id == ticket_id)
+            ).scalar_one()
+            == 5
+        )
     engine.dispose()
     tracker = web_assistant.tracker(conversation_id)
     assert tracker["active_loop"] in ({}, None) or not tracker["active_loop"].get("name")
@@ -182,31 +197,44 @@ def test_the_desk_works_a_ticket_from_claim_to_rating(web_assistant, browser, tm
 
 def test_a_message_to_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assistant):
     sender = "rest-buyer-desk"
-    said = requests.post(web_assistant.url("/webhooks/rest/webhook"), json={"sender": sender, "message": "你好"}, timeout=60)
+    said = requests.post(
+        web_assistant.url("/webhooks/rest/webhook"), json={"sender": sender, "message": "你好"}, timeout=60
+    )
     assert said.status_code == 200
     engine = create_engine(web_assistant.database_url, future=True)
     with session_scope(engine) as session:
         ticket, _ = tickets.open_ticket(
-            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id=sender,
-            channel="rest", decision=tickets.TicketDecision(rule_id="L2", remedies=("investigate",)),
+            session,
+            order=find_order(session, "6201458839270153"),
+            category="logistics",
+            conversation_id=sender,
+            channel="rest",
+            decision=tickets.TicketDecision(rule_id="L2", remedies=("investigate",)),
         )
         number = ticket.ticket_number
     engine.dispose()
     console = web_assistant.console("li")
     page = console.get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()
     assert page["has_conversation"] and page["can_push"] is False and page["channel_label"] == "REST 接口"
-    sent = console.post(web_assistant.url(f"/console/api/tickets/{number}/message"), json={"text": "您好，我们正在核查物流。"}, timeout=60)
+    sent = console.post(
+        web_assistant.url(f"/console/api/tickets/{number}/message"),
+        json={"text": "您好，我们正在核查物流。"},
+        timeout=60,
+    )
     assert sent.status_code == 200
     result = sent.json()
     assert result["delivered"] is False and "不能主动推送" in result["note"]
     lines = console.get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()["lines"]
     assert lines[-1]["from"] == "agent" and lines[-1]["delivered"] is False and lines[-1]["ticket_number"] == number
     # the order narrows the list to this test's tickets (other tests of the session use the REST channel too)
-    listed = console.get(web_assistant.url("/console/api/tickets"), params={"channel": "rest", "q": "6201458839270153"},
-                         timeout=30).json()
+    listed = console.get(
+        web_assistant.url("/console/api/tickets"), params={"channel": "rest", "q": "6201458839270153"}, timeout=30
+    ).json()
     assert [row["ticket_number"] for row in listed["tickets"]] == [number]
     # a status change is kept in the transcript, shown as not delivered
-    moved = console.post(web_assistant.url(f"/console/api/tickets/{number}"), json={"status": "pending_buyer"}, timeout=60)
+    moved = console.post(
+        web_assistant.url(f"/console/api/tickets/{number}"), json={"status": "pending_buyer"}, timeout=60
+    )
     assert moved.status_code == 200
     notice = moved.json()["notice"]
     assert notice["delivered"] is False and "不能主动推送" in notice["note"] and number in notice["text"]
@@ -219,8 +247,9 @@ def test_a_message_to_a_rest_buyer_is_kept_and_shown_as_not_delivered(web_assist
 
 
 def test_the_widget_greets_with_quick_buttons_and_fits_a_phone(web_assistant, browser):
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True, locale="zh-CN")
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     shop = phone.new_page()
     errors = []
     shop.on("pageerror", lambda error: errors.append(str(error)))
@@ -238,7 +267,9 @@ def test_the_widget_greets_with_quick_buttons_and_fits_a_phone(web_assistant, br
 
     # 16 px input (no zoom on focus), a panel inside the screen, no empty band above the input
     assert shop.eval_on_selector("[data-testid=chat-input]", "n => getComputedStyle(n).fontSize") == "16px"
-    panel = shop.eval_on_selector(".asw-panel", "n => { const r = n.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }")
+    panel = shop.eval_on_selector(
+        ".asw-panel", "n => { const r = n.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+    )
     assert panel[0] >= 0 and panel[1] >= 0 and panel[2] <= 375 and panel[3] <= 812, panel
     assert panel[2] - panel[0] >= 370 and panel[3] - panel[1] >= 800, panel
     gap = shop.evaluate(
@@ -266,10 +297,18 @@ def test_the_server_flags_a_broken_promise_when_it_starts(web_assistant):
     now = datetime.now(timezone.utc)
     with session_scope(engine) as session:
         ticket, _ = tickets.open_ticket(
-            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id="sla-watch",
-            channel="webchat", now=now - timedelta(days=3),
-            decision=tickets.TicketDecision(rule_id="L2", remedies=("investigate",),
-                                            first_response_due=now - timedelta(days=2), resolution_due=now - timedelta(hours=1)),
+            session,
+            order=find_order(session, "6201458839270153"),
+            category="logistics",
+            conversation_id="sla-watch",
+            channel="webchat",
+            now=now - timedelta(days=3),
+            decision=tickets.TicketDecision(
+                rule_id="L2",
+                remedies=("investigate",),
+                first_response_due=now - timedelta(days=2),
+                resolution_due=now - timedelta(hours=1),
+            ),
         )
         number = ticket.ticket_number
     engine.dispose()
@@ -294,13 +333,20 @@ def test_the_command_line_status_change_and_a_new_tracking_number_reach_the_web_
     engine = create_engine(web_assistant.database_url, future=True)
     with session_scope(engine) as session:
         ticket, _ = tickets.open_ticket(
-            session, order=find_order(session, "6201458839270153"), category="logistics", conversation_id=tab.session_id,
-            channel="webchat", decision=tickets.TicketDecision(rule_id="L5", remedies=("reship",)),
+            session,
+            order=find_order(session, "6201458839270153"),
+            category="logistics",
+            conversation_id=tab.session_id,
+            channel="webchat",
+            decision=tickets.TicketDecision(rule_id="L5", remedies=("reship",)),
         )
         number = ticket.ticket_number
     engine.dispose()
-    env = {"AFTERSALES_DATABASE_URL": web_assistant.database_url, "AFTERSALES_RELAY_TOKEN": RELAY_TOKEN,
-           "AFTERSALES_RASA_PORT": web_assistant.base_url.rsplit(":", 1)[1]}
+    env = {
+        "AFTERSALES_DATABASE_URL": web_assistant.database_url,
+        "AFTERSALES_RELAY_TOKEN": RELAY_TOKEN,
+        "AFTERSALES_RASA_PORT": web_assistant.base_url.rsplit(":", 1)[1],
+    }
 
     def cli(*args):
         done = run_cli("tickets", *args, env=env)
@@ -318,5 +364,7 @@ def test_the_command_line_status_change_and_a_new_tracking_number_reach_the_web_
     assert "已通知买家" in said
     arrived = tab.wait_for(before + 1)[-1]["text"]
     assert number in arrived and "顺丰速运 SF1234567890" in arrived
-    lines = web_assistant.console("li").get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()["lines"]
+    lines = (
+        web_assistant.console("li").get(web_assistant.url(f"/console/api/tickets/{number}"), timeout=30).json()["lines"]
+    )
     assert [line["delivered"] for line in lines[-2:]] == [True, True]

@@ -1,4 +1,5 @@
 """The evidence store: type by content, size limits per kind, content-addressed storage."""
+
 from __future__ import annotations
 
 import hashlib
@@ -43,10 +44,10 @@ def test_type_is_recognised_from_content(tmp_path, data, kind, media_type, exten
 @pytest.mark.parametrize(
     "data",
     [
-        b"MZ\x90\x00" + b"\0" * 200,                       # a Windows program
+        b"MZ\x90\x00" + b"\0" * 200,  # a Windows program
         b"%PDF-1.7\n" + b"x" * 100,
         b"<script>alert(1)</script>",
-        iso_media_bytes(b"M4A "),                          # audio in an MP4 container
+        iso_media_bytes(b"M4A "),  # audio in an MP4 container
         iso_media_bytes(b"avif"),
         b"GIF89a" + b"\0" * 50,
     ],

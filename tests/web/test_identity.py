@@ -1,4 +1,5 @@
 """The shop-signed identity and the generated relay token."""
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,22 @@ def test_a_token_signed_with_the_shop_secret_names_the_customer():
 
 def test_forged_expired_unsigned_and_malformed_tokens_are_ignored():
     now = time.time()
-    assert verified_customer_id(sign_customer_token("shop-c-10021", "another-secret-0123456789abcdef-0123"), SECRET) is None
+    assert (
+        verified_customer_id(sign_customer_token("shop-c-10021", "another-secret-0123456789abcdef-0123"), SECRET)
+        is None
+    )
     assert verified_customer_id(sign_customer_token("shop-c-10021", SECRET, now=now - 7200), SECRET) is None
-    assert verified_customer_id(jwt.encode({"sub": "shop-c-10021", "exp": int(now) + 60}, None, algorithm="none"), SECRET) is None
-    assert verified_customer_id(jwt.encode({"sub": "shop-c-10021"}, SECRET, algorithm="HS256"), SECRET) is None  # no exp
+    assert (
+        verified_customer_id(jwt.encode({"sub": "shop-c-10021", "exp": int(now) + 60}, None, algorithm="none"), SECRET)
+        is None
+    )
+    assert (
+        verified_customer_id(jwt.encode({"sub": "shop-c-10021"}, SECRET, algorithm="HS256"), SECRET) is None
+    )  # no exp
     assert verified_customer_id(jwt.encode({"exp": int(now) + 60}, SECRET, algorithm="HS256"), SECRET) is None  # no sub
-    assert verified_customer_id(jwt.encode({"sub": "  ", "exp": int(now) + 60}, SECRET, algorithm="HS256"), SECRET) is None
+    assert (
+        verified_customer_id(jwt.encode({"sub": "  ", "exp": int(now) + 60}, SECRET, algorithm="HS256"), SECRET) is None
+    )
     assert verified_customer_id("not.a.jwt", SECRET) is None
     assert verified_customer_id(None, SECRET) is None
 

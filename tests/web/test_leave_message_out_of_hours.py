@@ -5,6 +5,7 @@ today, so it is out of hours whenever the test runs. The buyer asks for a person
 the hours (no wait is quoted), writes a message and is told the ticket number; an agent who
 signs in later finds the message as a ticket in the console's workspace. Screenshots go to
 docs/."""
+
 from __future__ import annotations
 
 import re
@@ -34,13 +35,27 @@ def closed_shop(trained_model, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("out-of-hours")
     policy = yaml.safe_load((PROJECT_ROOT / "shop" / "policy.yml").read_text(encoding="utf-8"))
     today = datetime.now(shop_zone()).isoweekday()
-    policy["handoff"]["office_hours"] = {"days": [d for d in range(1, 8) if d != today], "open": "09:00", "close": "18:00"}
+    policy["handoff"]["office_hours"] = {
+        "days": [d for d in range(1, 8) if d != today],
+        "open": "09:00",
+        "close": "18:00",
+    }
     policy_file = workdir / "policy.yml"
     policy_file.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
     database_url = f"sqlite:///{workdir / 'aftersales.db'}"
     display_name, role, password = AGENTS["wang"]
-    created = _run_cli(database_url, "agents", "create", "wang", "--role", role, "--display-name", display_name,
-                       "--password-stdin", stdin=password + "\n")
+    created = _run_cli(
+        database_url,
+        "agents",
+        "create",
+        "wang",
+        "--role",
+        role,
+        "--display-name",
+        display_name,
+        "--password-stdin",
+        stdin=password + "\n",
+    )
     assert created.returncode == 0, created.stderr
     settings = {
         "AFTERSALES_POLICY_FILE": str(policy_file),
@@ -116,10 +131,14 @@ def test_a_rest_buyer_leaves_a_message_and_is_told_honestly_how_to_get_the_answe
     sender = "rest-buyer-out-of-hours"
     engine = create_engine(running.database_url, future=True)
     with session_scope(engine) as session:  # every agent has signed out (an earlier test signed one in)
-        session.execute(update(AgentSession).where(AgentSession.ended_at.is_(None)).values(ended_at=datetime.now(timezone.utc)))
+        session.execute(
+            update(AgentSession).where(AgentSession.ended_at.is_(None)).values(ended_at=datetime.now(timezone.utc))
+        )
 
     def say(text: str) -> str:
-        answer = requests.post(running.api_url + "/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+        answer = requests.post(
+            running.api_url + "/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
         assert answer.status_code == 200, answer.text
         return "\n".join(message.get("text") or "" for message in answer.json())
 

@@ -1,5 +1,6 @@
 """The web chat, the agent relay and the console over real HTTP and socket.io, against the
 real Rasa server (trained model), the real action server and a real SQLite database."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,10 @@ def upload(web_assistant, data: bytes, name: str, session_id: str = "uploader" +
     import requests
 
     return requests.post(
-        web_assistant.url("/webhooks/webchat/upload"), files={"file": (name, data, "image/jpeg")},
-        data={"session_id": session_id}, timeout=30,
+        web_assistant.url("/webhooks/webchat/upload"),
+        files={"file": (name, data, "image/jpeg")},
+        data={"session_id": session_id},
+        timeout=30,
     )
 
 
@@ -36,9 +39,13 @@ def user_events(web_assistant, conversation_id):
 
 def handoff_of(web_assistant, conversation_id):
     with session_scope(make_engine(web_assistant.database_url)) as session:
-        handoff = session.execute(
-            select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
-        ).scalars().first()
+        handoff = (
+            session.execute(
+                select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         return None if handoff is None else {"id": handoff.id, "status": handoff.status, "agent": handoff.agent}
 
 
@@ -52,8 +59,12 @@ def test_a_good_photo_is_stored_under_its_hash(web_assistant):
     attachment = response.json()["attachment"]
     digest = hashlib.sha256(data).hexdigest()
     assert attachment == {
-        "type": "image", "url": f"/evidence/{digest}.jpg", "sha256": digest, "size": len(data),
-        "media_type": "image/jpeg", "name": "右耳罩.jpg",
+        "type": "image",
+        "url": f"/evidence/{digest}.jpg",
+        "sha256": digest,
+        "size": len(data),
+        "media_type": "image/jpeg",
+        "name": "右耳罩.jpg",
     }
     assert (web_assistant.evidence_dir / digest[:2] / f"{digest}.jpg").read_bytes() == data
     assert upload(web_assistant, data, "again.jpg").json()["attachment"]["sha256"] == digest
@@ -74,7 +85,9 @@ def test_an_oversized_photo_is_refused_with_the_limit(web_assistant):
     assert response.status_code == 413
     assert "太大了" in response.json()["error"] and "照片最大" in response.json()["error"]
     digest = hashlib.sha256(data).hexdigest()
-    assert not (web_assistant.evidence_dir / digest[:2]).exists() or not list((web_assistant.evidence_dir / digest[:2]).glob(digest + "*"))
+    assert not (web_assistant.evidence_dir / digest[:2]).exists() or not list(
+        (web_assistant.evidence_dir / digest[:2]).glob(digest + "*")
+    )
 
 
 def test_a_short_video_is_accepted_and_an_empty_request_explained(web_assistant):
@@ -82,8 +95,10 @@ def test_a_short_video_is_accepted_and_an_empty_request_explained(web_assistant)
 
     video = iso_media_bytes(b"qt  ", payload_size=5000)
     response = requests.post(
-        web_assistant.url("/webhooks/webchat/upload"), files={"file": ("clip.mov", video)},
-        params={"session_id": "videobuyer" + "0" * 22}, timeout=30,
+        web_assistant.url("/webhooks/webchat/upload"),
+        files={"file": ("clip.mov", video)},
+        params={"session_id": "videobuyer" + "0" * 22},
+        timeout=30,
     )
     assert response.status_code == 200 and response.json()["attachment"]["type"] == "video"
     empty = requests.post(web_assistant.url("/webhooks/webchat/upload"), timeout=30)
@@ -96,19 +111,27 @@ def test_an_upload_over_the_limit_is_refused_unread_in_chinese(web_assistant):
     limits = requests.get(web_assistant.url("/webhooks/webchat/limits"), timeout=10).json()
     assert limits == {"max_image_bytes": MAX_IMAGE_BYTES, "max_video_bytes": MAX_VIDEO_BYTES}
     video = iso_media_bytes(b"qt  ", payload_size=MAX_VIDEO_BYTES + 2 * 1024 * 1024)
-    declared = requests.post(web_assistant.url("/webhooks/webchat/upload"), files={"file": ("big.mov", video)}, timeout=30)
-    assert declared.status_code == 413 and "文件太大了" in declared.json()["error"] and "视频最大" in declared.json()["error"]
+    declared = requests.post(
+        web_assistant.url("/webhooks/webchat/upload"), files={"file": ("big.mov", video)}, timeout=30
+    )
+    assert (
+        declared.status_code == 413
+        and "文件太大了" in declared.json()["error"]
+        and "视频最大" in declared.json()["error"]
+    )
 
     def chunks():  # no Content-Length: the server counts while reading
         boundary_head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.mov"\r\n\r\n'
         yield boundary_head
         for start in range(0, len(video), 256 * 1024):
-            yield video[start:start + 256 * 1024]
+            yield video[start : start + 256 * 1024]
         yield b"\r\n--b--\r\n"
 
     streamed = requests.post(
-        web_assistant.url("/webhooks/webchat/upload"), data=chunks(),
-        headers={"Content-Type": "multipart/form-data; boundary=b"}, timeout=30,
+        web_assistant.url("/webhooks/webchat/upload"),
+        data=chunks(),
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        timeout=30,
     )
     assert streamed.status_code == 413 and "文件太大了" in streamed.json()["error"]
     assert not list(web_assistant.evidence_dir.rglob(hashlib.sha256(video).hexdigest() + "*"))
@@ -132,7 +155,9 @@ def test_evidence_is_shown_to_the_buyer_who_sent_it_and_to_agents_only(web_assis
 
 def test_only_files_really_uploaded_reach_the_bot_as_evidence(web_assistant, buyer):
     chat = buyer()
-    uploaded = upload(web_assistant, photo_bytes("JPEG", label="real"), "real.jpg", chat.session_id).json()["attachment"]
+    uploaded = upload(web_assistant, photo_bytes("JPEG", label="real"), "real.jpg", chat.session_id).json()[
+        "attachment"
+    ]
     never_uploaded = {**uploaded, "sha256": "e" * 64, "url": "/evidence/" + "e" * 64 + ".jpg"}
     chat.say("照片", {"attachments": [uploaded, never_uploaded]})
     assert [item["sha256"] for item in user_events(web_assistant, chat.session_id)[-1]["metadata"]["attachments"]] == [
@@ -146,11 +171,14 @@ def test_a_file_another_chat_uploaded_is_no_evidence_here_and_stays_closed(web_a
     owner, other = buyer(), buyer()
     theirs = upload(web_assistant, photo_bytes("JPEG", label="theirs"), "t.jpg", owner.session_id).json()["attachment"]
     other.say("我的照片", {"attachments": [theirs]})  # only the hash was learned, not uploaded here
-    assert not any(event.get("metadata", {}).get("attachments") for event in user_events(web_assistant, other.session_id))
+    assert not any(
+        event.get("metadata", {}).get("attachments") for event in user_events(web_assistant, other.session_id)
+    )
     url = web_assistant.url(theirs["url"])
     assert requests.get(url, params={"session_id": other.session_id}, timeout=10).status_code == 403
     without_session = requests.post(
-        web_assistant.url("/webhooks/webchat/upload"), files={"file": ("x.jpg", photo_bytes("JPEG", label="x"), "image/jpeg")},
+        web_assistant.url("/webhooks/webchat/upload"),
+        files={"file": ("x.jpg", photo_bytes("JPEG", label="x"), "image/jpeg")},
         timeout=30,
     )
     assert without_session.status_code == 400 and "会话编号" in without_session.json()["error"]
@@ -177,7 +205,8 @@ def test_a_javascript_url_sent_through_rest_never_becomes_a_console_link(web_ass
     ]
     sent = requests.post(
         web_assistant.url("/webhooks/rest/webhook"),
-        json={"sender": conversation_id, "message": "看视频", "metadata": {"attachments": attachments}}, timeout=60,
+        json={"sender": conversation_id, "message": "看视频", "metadata": {"attachments": attachments}},
+        timeout=60,
     )
     assert sent.status_code == 200
     view = web_assistant.console("wang").get(web_assistant.url(f"/console/api/conversations/{conversation_id}")).json()
@@ -193,7 +222,12 @@ def test_a_malformed_since_is_refused_in_chinese(web_assistant, buyer):
     for since in ("²", "-1", "abc"):
         refused = wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}"), params={"since": since})
         assert refused.status_code == 400 and "since" in refused.json()["error"] and "整数" in refused.json()["error"]
-    assert wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}"), params={"since": "1"}).json()["since"] == 1
+    assert (
+        wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}"), params={"since": "1"}).json()[
+            "since"
+        ]
+        == 1
+    )
 
 
 # ---- signed identity ----------------------------------------------------------------------------
@@ -241,7 +275,9 @@ def test_the_identity_is_dropped_once_the_token_expires_on_an_open_socket(web_as
 
 def test_expired_or_unsigned_tokens_are_ignored(web_assistant, buyer):
     expired = buyer(identity=sign_customer_token("shop-c-10021", SHOP_SECRET, now=time.time() - 7200))
-    unsigned = buyer(identity=jwt.encode({"sub": "shop-c-10021", "exp": int(time.time()) + 600}, None, algorithm="none"))
+    unsigned = buyer(
+        identity=jwt.encode({"sub": "shop-c-10021", "exp": int(time.time()) + 600}, None, algorithm="none")
+    )
     garbage = buyer(identity="not.a.jwt")
     for tab in (expired, unsigned, garbage):
         tab.say("你好")
@@ -255,9 +291,13 @@ def test_a_wrong_password_is_refused_in_chinese(web_assistant):
     import requests
 
     session = requests.Session()
-    refused = session.post(web_assistant.url("/console/api/login"), json={"username": "wang", "password": "wrong-password"})
+    refused = session.post(
+        web_assistant.url("/console/api/login"), json={"username": "wang", "password": "wrong-password"}
+    )
     assert refused.status_code == 401 and refused.json()["error"] == "用户名或密码错误。"
-    unknown = session.post(web_assistant.url("/console/api/login"), json={"username": "nobody", "password": "whatever1"})
+    unknown = session.post(
+        web_assistant.url("/console/api/login"), json={"username": "nobody", "password": "whatever1"}
+    )
     assert unknown.status_code == 401 and unknown.json()["error"] == "用户名或密码错误。"
     assert session.get(web_assistant.url("/console/api/me")).status_code == 401
     assert session.get(web_assistant.url("/console/api/queue")).json()["error"].startswith("请先登录")
@@ -266,7 +306,10 @@ def test_a_wrong_password_is_refused_in_chinese(web_assistant):
     cookie = next(c for c in signed_in.cookies if c.name == "aftersales_console")
     assert cookie.has_nonstandard_attr("HttpOnly") or cookie.has_nonstandard_attr("httponly")
     signed_in.post(web_assistant.url("/console/api/logout"), json={})
-    assert signed_in.get(web_assistant.url("/console/api/me"), cookies={"aftersales_console": cookie.value}).status_code == 401
+    assert (
+        signed_in.get(web_assistant.url("/console/api/me"), cookies={"aftersales_console": cookie.value}).status_code
+        == 401
+    )
 
 
 # ---- hand-over: claim race, transcript, relay ----------------------------------------------------
@@ -327,10 +370,16 @@ def test_relay_send_reaches_the_buyer_and_resume_hands_back_to_the_bot(web_assis
     assert tab.say("耳机右边没声音了，怎么办") == []
 
     before = len(tab.received)
-    sent = web_assistant.relay("send", {"conversation_id": tab.session_id, "text": "您好，我是客服小王", "agent": "wang"})
+    sent = web_assistant.relay(
+        "send", {"conversation_id": tab.session_id, "text": "您好，我是客服小王", "agent": "wang"}
+    )
     assert sent.status_code == 200 and sent.json()["channel"] == "webchat"
     assert tab.wait_for(before + 1)[-1] == {"text": "您好，我是客服小王", "from_agent": True}
-    agent_events = [e for e in web_assistant.tracker(tab.session_id)["events"] if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")]
+    agent_events = [
+        e
+        for e in web_assistant.tracker(tab.session_id)["events"]
+        if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")
+    ]
     assert agent_events[-1]["text"] == "您好，我是客服小王" and agent_events[-1]["metadata"]["agent"] == "wang"
 
     resumed = web_assistant.relay("resume", {"conversation_id": tab.session_id, "agent": "wang"})
@@ -356,7 +405,9 @@ def test_a_double_click_on_return_hands_back_once(web_assistant, buyer):
         results = list(pool.map(lambda _: wang.post(give_back, json={}), range(2)))
     assert sorted(r.status_code for r in results) == [200, 409]
     assert next(r for r in results if r.status_code == 200).json()["buyer_notified"] is True
-    returned = [m for m in tab.everything_sent_so_far()[before:] if m.get("text") == domain_text("utter_handoff_returned")]
+    returned = [
+        m for m in tab.everything_sent_so_far()[before:] if m.get("text") == domain_text("utter_handoff_returned")
+    ]
     assert len(returned) == 1
     assert sum(1 for e in web_assistant.tracker(tab.session_id)["events"] if e["event"] == "resume") == 1
 
@@ -365,7 +416,9 @@ def test_handing_back_a_buyer_who_cannot_be_reached_still_resumes_the_bot(web_as
     import requests
 
     conversation_id = "rest-return-" + str(time.time())
-    said = requests.post(web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "转人工"}, timeout=60)
+    said = requests.post(
+        web_assistant.url("/webhooks/rest/webhook"), json={"sender": conversation_id, "message": "转人工"}, timeout=60
+    )
     assert said.status_code == 200 and web_assistant.tracker(conversation_id)["paused"] is True
     wang = web_assistant.console("wang")
     handoff = handoff_of(web_assistant, conversation_id)
@@ -384,7 +437,9 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     replies = tab.say(HEADPHONES_PHONE_LAST4)
     if "照片" not in texts(replies):
         tab.say('/inform{"sub_issue":"defect"}')
-    attachment = upload(web_assistant, photo_bytes("JPEG", label="resolve"), "broken.jpg", tab.session_id).json()["attachment"]
+    attachment = upload(web_assistant, photo_bytes("JPEG", label="resolve"), "broken.jpg", tab.session_id).json()[
+        "attachment"
+    ]
     assert "Q1" in texts(tab.say("这是照片", {"attachments": [attachment]}))
     tab.say("转人工")
     wang = web_assistant.console("wang")
@@ -398,7 +453,9 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     view = wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}")).json()
     [ticket] = view["tickets"]
     assert ticket["rule_id"] == "Q1" and attachment["sha256"] in [piece["sha256"] for piece in ticket["evidence"]]
-    assert view["verified_order"]["order_number"] == HEADPHONES_ORDER and "****" in view["verified_order"]["buyer_phone"]
+    assert (
+        view["verified_order"]["order_number"] == HEADPHONES_ORDER and "****" in view["verified_order"]["buyer_phone"]
+    )
     assert any(line.get("attachments") for line in view["lines"])
 
     edited = wang.post(
@@ -407,14 +464,21 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     )
     assert edited.status_code == 200
     events = edited.json()["ticket"]["events"]
-    assert events[-1]["actor"] == "agent:wang" and events[-1]["details"]["priority"] == {"from": "normal", "to": "urgent"}
+    assert events[-1]["actor"] == "agent:wang" and events[-1]["details"]["priority"] == {
+        "from": "normal",
+        "to": "urgent",
+    }
     refused = wang.post(web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"status": "closed"})
     assert refused.status_code == 400 and "不能从" in refused.json()["error"]
     not_text = wang.post(web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"note": ["x"]})
     assert not_text.status_code == 400 and "必须是文字" in not_text.json()["error"]
-    noted = wang.post(web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"note": "已电话联系买家"})
+    noted = wang.post(
+        web_assistant.url(f"/console/api/tickets/{ticket['ticket_number']}"), json={"note": "已电话联系买家"}
+    )
     assert noted.status_code == 200 and noted.json()["ticket"]["events"][-1]["note"] == "已电话联系买家"
-    note = wang.post(web_assistant.url(f"/console/api/conversations/{tab.session_id}/notes"), json={"body": "<b>已电话联系</b>"})
+    note = wang.post(
+        web_assistant.url(f"/console/api/conversations/{tab.session_id}/notes"), json={"body": "<b>已电话联系</b>"}
+    )
     assert note.status_code == 200
 
     before = len(tab.received)
@@ -424,11 +488,17 @@ def test_resolving_closes_the_ticket_and_asks_for_a_score(web_assistant, buyer):
     assert messages[0]["text"] == domain_text("utter_handoff_resolved")
     assert messages[1]["text"] == domain_text("utter_ask_satisfaction") and messages[1]["quick_replies"]
     with session_scope(make_engine(web_assistant.database_url)) as session:
-        assert session.execute(select(Ticket.status).where(Ticket.ticket_number == ticket["ticket_number"])).scalar_one() == "closed"
+        assert (
+            session.execute(select(Ticket.status).where(Ticket.ticket_number == ticket["ticket_number"])).scalar_one()
+            == "closed"
+        )
     assert domain_text("utter_thanks_for_score") in texts(tab.say('/inform{"satisfaction_score":"4"}'))
     dashboard = wang.get(web_assistant.url("/console/api/dashboard")).json()
     assert dashboard["satisfaction"]["count"] >= 1 and dashboard["satisfaction"]["average"] is not None
-    assert wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}")).json()["notes"][-1]["body"] == "<b>已电话联系</b>"
+    assert (
+        wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}")).json()["notes"][-1]["body"]
+        == "<b>已电话联系</b>"
+    )
 
 
 def test_transcripts_and_logins_survive_a_restart_of_every_process(web_assistant, buyer):
@@ -445,8 +515,12 @@ def test_transcripts_and_logins_survive_a_restart_of_every_process(web_assistant
 
     web_assistant.restart()
 
-    history = requests.get(web_assistant.url("/webhooks/webchat/history"), params={"session_id": tab.session_id}, timeout=30)
-    assert [line["text"] for line in history.json()["messages"]][-3:] == [line["text"] for line in before if line["from"] != "system"][-3:]
+    history = requests.get(
+        web_assistant.url("/webhooks/webchat/history"), params={"session_id": tab.session_id}, timeout=30
+    )
+    assert [line["text"] for line in history.json()["messages"]][-3:] == [
+        line["text"] for line in before if line["from"] != "system"
+    ][-3:]
     after = wang.get(web_assistant.url(f"/console/api/conversations/{tab.session_id}"))
     assert after.status_code == 200, "the console login must survive the restart too"
     assert after.json()["lines"] == before and after.json()["paused"] is True
@@ -455,6 +529,8 @@ def test_transcripts_and_logins_survive_a_restart_of_every_process(web_assistant
 
         engine = create_engine(web_assistant.tracker_store, future=True)
         with engine.connect() as connection:
-            stored = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :id"), {"id": tab.session_id})
+            stored = connection.execute(
+                text("SELECT count(*) FROM events WHERE sender_id = :id"), {"id": tab.session_id}
+            )
             assert stored.scalar_one() >= len(before)
         engine.dispose()
