@@ -31,7 +31,8 @@ def markdown(results: Results, meta: Dict) -> str:
         f"- date: {meta['date']}; run took {meta['minutes']:.1f} min",
         f"- machine: {meta['machine']}",
         f"- load average (1/5/15 min) before → after: {meta['load']}",
-        f"- model: `{meta['model']}`; old checkout: {meta['old'] or '—'}",
+        f"- model: `{meta['model']}`; old checkout: {meta['old'] or '—'}"
+        + (f" with its own model `{meta['old_model']}`" if meta.get("old_model") else ""),
         f"- command: `{meta['command']}`",
         "",
         "### Latency per turn (sequential, ms)",

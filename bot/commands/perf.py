@@ -21,6 +21,11 @@ def register(subparsers) -> None:
         "--model", type=Path, help="要测的模型文件（默认：与当前数据和配置对应的模型，否则 models/ 中最新的）"
     )
     parser.add_argument("--old", type=Path, help="对比用的旧版本检出目录（git worktree add /tmp/old <commit>）")
+    parser.add_argument(
+        "--old-model",
+        type=Path,
+        help="旧版本用自己的模型（在旧检出目录里训练的 .tar.gz）；默认与当前版本用同一个模型",
+    )
     parser.add_argument("--reference", action="store_true", help="同时测一个 `rasa init --no-prompt` 参考机器人")
     parser.add_argument(
         "--reference-dir",
@@ -63,7 +68,13 @@ def _run(args) -> int:
     if args.old:
         stacks.append(
             turns.prepare_project_stack(
-                "old", args.old.resolve(), args.model, workdir / "old", args.backend, args.postgres_url, buyers
+                "old",
+                args.old.resolve(),
+                args.old_model or args.model,
+                workdir / "old",
+                args.backend,
+                args.postgres_url,
+                buyers,
             )
         )
     if args.reference:
@@ -80,6 +91,7 @@ def _run(args) -> int:
         "backend": args.backend,
         "model": args.model.name,
         "old": str(args.old) if args.old else None,
+        "old_model": args.old_model.name if args.old and args.old_model else None,
         "minutes": (time.time() - started) / 60,
         "command": "python -m bot perf "
         + " ".join(
@@ -92,6 +104,7 @@ def _run(args) -> int:
             )
         )
         + (" --old OLD" if args.old else "")
+        + (" --old-model OLD_MODEL" if args.old and args.old_model else "")
         + (" --reference" if args.reference else ""),
     }
     text = turns_report.markdown(results, meta)
