@@ -157,9 +157,15 @@ def _as_count(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# shop exports (Shopify's, for one) write prices as strings: "199.00" is read as the number it spells
+_MONEY_TEXT = re.compile(r"\d+(\.\d+)?")
+
+
 def _as_money(value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(value, str) and _MONEY_TEXT.fullmatch(value.strip()):
+        return Decimal(value.strip())
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise DecimalError()
     return Decimal(str(value))

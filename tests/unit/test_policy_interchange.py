@@ -112,6 +112,13 @@ def test_total_defaults_to_the_items():
     assert order_facts_from_interchange(order, TODAY).order_total == 2388.0
 
 
+def test_money_written_as_text_is_read_as_the_number():
+    order = sample_order(total="2388.00")
+    order["items"][0]["unit_price"] = " 2388 "
+    facts = order_facts_from_interchange(order, TODAY)
+    assert facts.order_total == 2388.0
+
+
 def test_missing_promise_stays_unknown():
     assert order_facts_from_interchange(sample_order(promised_delivery_days=None), TODAY).promised_delivery_days is None
 
@@ -123,7 +130,8 @@ def test_missing_promise_stays_unknown():
         ({"payment_method": "card"}, ["payment_method"]),
         ({"cross_border": "yes"}, ["cross_border"]),
         ({"items": []}, ["items"]),
-        ({"total": "2388"}, ["total"]),
+        ({"total": "两千三"}, ["total"]),
+        ({"total": "-5"}, ["total"]),
         ({"status": None}, ["status", "缺失"]),
     ],
 )
