@@ -146,7 +146,8 @@ def _order_from_file(args: argparse.Namespace, today: date) -> OrderFacts:
     orders = interchange_orders(document)
     if args.order_id not in orders:
         raise BadInput(f"订单文件 {args.order_file} 中没有订单 {args.order_id}")
-    return order_facts_from_interchange(orders[args.order_id], today, item_index=args.item - 1)
+    zone = ZoneInfo(get_settings().timezone)
+    return order_facts_from_interchange(orders[args.order_id], today, item_index=args.item - 1, zone=zone)
 
 
 def _order_from_options(args: argparse.Namespace, today: date, now: datetime) -> OrderFacts:

@@ -1,6 +1,6 @@
 """Plain-Python services over the orders/tickets database (no Rasa imports).
 
-- `order_import`: the interchange format (JSON) → orders, items, tracking events
+- `order_import`: the interchange format (JSON, read by `bot/domain/interchange.py`) → orders, items, tracking events
 - `orders`: look-up, ownership check, masking, tracking summary, policy facts
 - `contacts`: repeat contacts and overdue tickets of a buyer (policy S2)
 - `tickets`: opening, changes, evidence, satisfaction (with audit events); the life cycle itself

@@ -1,6 +1,7 @@
 """Interchange-format orders (relative `*_days_ago` or ISO `*_at` dates) turned into OrderFacts."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot.policy.interchange import (
 )
 
 TODAY = date(2025, 10, 10)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def sample_order(**changes):
@@ -82,7 +84,8 @@ def test_order_facts_of_the_first_item():
     assert facts.cross_border is True
     assert facts.payment_method is PaymentMethod.ONLINE
     assert facts.status is OrderStatus.DELIVERED
-    assert facts.paid_at == date(2025, 9, 28)  # no paid_* -> placed_*
+    # no paid_* -> placed_*; a day without a time is its start in the shop's zone, as the import stores it
+    assert facts.paid_at == datetime(2025, 9, 28, tzinfo=SHANGHAI)
     assert facts.shipped_at == date(2025, 9, 30)
     assert facts.delivered_at == date(2025, 10, 6)
     assert facts.promised_delivery_days == 15
@@ -98,15 +101,22 @@ def test_second_item_and_missing_item():
 
 
 def test_paid_time_with_hours_is_kept():
-    facts = order_facts_from_interchange(sample_order(paid_at="2025-10-08T21:30:00+08:00"), TODAY)
+    facts = order_facts_from_interchange(sample_order(paid_at="2025-09-28T21:30:00+08:00"), TODAY)
     assert isinstance(facts.paid_at, datetime)
-    assert (facts.paid_at.date(), facts.paid_at.hour, facts.paid_at.minute) == (date(2025, 10, 8), 21, 30)
+    assert (facts.paid_at.date(), facts.paid_at.hour, facts.paid_at.minute) == (date(2025, 9, 28), 21, 30)
 
 
 def test_total_defaults_to_the_items():
     order = sample_order()
     del order["total"]
     assert order_facts_from_interchange(order, TODAY).order_total == 2388.0
+
+
+def test_money_written_as_text_is_read_as_the_number():
+    order = sample_order(total="2388.00")
+    order["items"][0]["unit_price"] = " 2388 "
+    facts = order_facts_from_interchange(order, TODAY)
+    assert facts.order_total == 2388.0
 
 
 def test_missing_promise_stays_unknown():
@@ -120,8 +130,9 @@ def test_missing_promise_stays_unknown():
         ({"payment_method": "card"}, ["payment_method"]),
         ({"cross_border": "yes"}, ["cross_border"]),
         ({"items": []}, ["items"]),
-        ({"total": "2388"}, ["total"]),
-        ({"status": None}, ["缺少字段 status"]),
+        ({"total": "两千三"}, ["total"]),
+        ({"total": "-5"}, ["total"]),
+        ({"status": None}, ["status", "缺失"]),
     ],
 )
 def test_bad_orders_name_the_field(changes, words):

@@ -318,10 +318,12 @@ def test_no_code_but_the_model_and_its_store_writes_a_ticket_status():
         ("bot.domain.tickets", "sqlalchemy"),
         ("bot.domain.tickets", "rasa_sdk"),
         ("bot.domain.tickets", "rasa"),
+        ("bot.domain.interchange", "sqlalchemy"),
+        ("bot.domain.interchange", "rasa"),
     ],
 )
 def test_module_stands_alone(module, must_not_load):
-    """tickets and handoffs do not import each other; the ticket model needs no database or Rasa."""
+    """tickets and handoffs do not import each other; the ticket and interchange models need no database or Rasa."""
     check = f"import sys, {module}; sys.exit(1 if any(m == {must_not_load!r} or m.startswith({must_not_load!r} + '.') for m in sys.modules) else 0)"
     assert subprocess.run([sys.executable, "-c", check], cwd=PROJECT_ROOT).returncode == 0, (
         f"{module} loads {must_not_load}"
