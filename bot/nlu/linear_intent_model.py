@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -127,8 +128,14 @@ class LinearIntentModel:
             parts.append(matrix * weight)
         return sparse.hstack(parts).tocsr()
 
+    @cached_property
+    def _weights_by_feature(self) -> np.ndarray:
+        # sparse @ coef.T copies the whole (features x classes) matrix on every call (2-3 ms a
+        # message); a contiguous copy made once turns that product into microseconds
+        return np.ascontiguousarray(self.coef.T)
+
     def predict_proba(self, texts: Sequence[str], blocks: Optional[Mapping[str, sparse.spmatrix]] = None) -> np.ndarray:
-        scores = np.asarray(self.features(texts, blocks) @ self.coef.T) + self.intercept
+        scores = np.asarray(self.features(texts, blocks) @ self._weights_by_feature) + self.intercept
         scores -= scores.max(axis=1, keepdims=True)
         exponentials = np.exp(scores)
         return exponentials / exponentials.sum(axis=1, keepdims=True)
