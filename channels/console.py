@@ -30,6 +30,7 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 from datetime import datetime, timedelta, timezone
@@ -43,6 +44,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import bootstrap
 from bot.config import PROJECT_ROOT, get_settings
 from bot.console import accounts, commands, promises, views
 from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
@@ -56,7 +58,7 @@ from bot.services.errors import ServiceError
 from bot.services.handoffs import agent_actor
 from bot.services.evidence_store import EvidenceLimits, EvidenceRejected, megabytes, open_evidence, store_agent_image
 from channels import agent_relay, console_live
-from channels.database import in_database, policy
+from channels.database import in_database, in_database_handled, policy
 from channels.http import error_response, json_body, json_response, limited_body
 
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
@@ -119,6 +121,12 @@ class AgentConsoleInput(InputChannel):
         login_throttles = accounts.LoginThrottles.from_settings(get_settings())
         evidence_dir = Path(get_settings().evidence_dir)
         image_limits = EvidenceLimits.from_settings(get_settings())
+
+        @console.listener("after_server_start")
+        async def tell_buyers_through_the_relay(app, loop) -> None:
+            """From now on a status an agent sets, or a new tracking number, reaches the buyer
+            through the relay in this process (the handlers of the ticket events, bot/bootstrap.py)."""
+            bootstrap.install(bootstrap.current().telling_buyers(relay_teller(app, loop)))
 
         @console.listener("after_server_start")
         async def watch_sla(app, _loop) -> None:
@@ -364,18 +372,15 @@ class AgentConsoleInput(InputChannel):
             if body is None:
                 return error_response(400, "请求必须是 JSON 对象。")
 
-            def edit(session):
-                before = tickets.require_ticket(session, ticket_number).status
-                ticket = commands.edit_ticket(session, ticket_number, agent, body)
-                return views.ticket_details(ticket), ticket.status != before
-
             try:
-                details, moved = await in_database(edit)
+                details, notices = await in_database_handled(
+                    lambda session: views.ticket_details(commands.edit_ticket(session, ticket_number, agent, body))
+                )
             except ServiceError as refused:
                 return error_response(400, refused.message)
             answer = {"ticket": details}
-            if moved:  # the buyer hears of the new status through their own channel
-                answer["notice"] = await agent_relay.notify_ticket_update(request.app, ticket_number, promises.STATUS)
+            if notices:  # a new status: the buyer heard of it through their own channel, or not
+                answer["notice"] = notices[0]
             return json_response(answer)
 
         @console.route("/api/tickets/<ticket_number>/tracking", methods=["POST"])
@@ -383,7 +388,7 @@ class AgentConsoleInput(InputChannel):
         async def tracking(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
             body = json_body(request) or {}
             try:
-                await in_database(
+                _, notices = await in_database_handled(
                     lambda session: promises.set_tracking(
                         session,
                         ticket_number,
@@ -394,9 +399,7 @@ class AgentConsoleInput(InputChannel):
                 )
             except ServiceError as refused:
                 return error_response(400, refused.message)
-            return json_response(
-                {"notice": await agent_relay.notify_ticket_update(request.app, ticket_number, promises.TRACKING)}
-            )
+            return json_response({"notice": notices[0] if notices else None})
 
         @console.route("/api/tickets", methods=["GET"])
         @signed_in
@@ -510,6 +513,33 @@ def _too_many_logins(seconds: int) -> HTTPResponse:
     result = error_response(429, f"登录失败次数太多，已暂时锁定，请 {minutes} 分钟后再试；如忘记密码请联系主管重置。")
     result.headers["Retry-After"] = str(seconds)
     return result
+
+
+NOTICE_FAILED = "工单 {ticket_number} 的改动已保存，但进展通知没有发出（{reason}），请改用电话或短信联系买家。"
+
+
+def relay_teller(app, loop: asyncio.AbstractEventLoop) -> promises.TellBuyer:
+    """How this process tells a buyer of their ticket: the relay, on the server's event loop.
+    The handler runs on the worker thread that committed the change, so it only starts the
+    notice; the future it answers with is awaited by whoever waits for it (in_database_handled)."""
+
+    def tell(ticket_number: str, update: str) -> "concurrent.futures.Future[Dict[str, Any]]":
+        return asyncio.run_coroutine_threadsafe(_notice(app, ticket_number, update), loop)
+
+    return tell
+
+
+async def _notice(app, ticket_number: str, update: str) -> Dict[str, Any]:
+    try:
+        return await agent_relay.notify_ticket_update(app, ticket_number, update)
+    except Exception as error:  # the change is saved; the agent is told the buyer was not
+        logger.exception("notice %s of ticket %s failed", update, ticket_number)
+        reason = error.message if isinstance(error, (agent_relay.RelayError, ServiceError)) else type(error).__name__
+        return {
+            "delivered": False,
+            "ticket_number": ticket_number,
+            "note": NOTICE_FAILED.format(ticket_number=ticket_number, reason=reason.rstrip("。")),
+        }
 
 
 async def flag_sla_now() -> None:
