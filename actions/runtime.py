@@ -19,8 +19,8 @@ def policy() -> PolicyConfig:
 
 @contextmanager
 def database() -> Iterator[Session]:
-    with bootstrap.current().unit_of_work() as session:
-        yield session
+    with bootstrap.current().unit_of_work() as unit:
+        yield unit.session
 
 
 def today() -> date:

@@ -1,6 +1,9 @@
 """`python -m bot ...`: the command line for shop staff and agents.
 
 Each sub-command lives in its own module under `bot/commands/` and registers itself here.
+`main` is the command line's composition root: the commands take the settings, the shop's
+policy and clock, the database and the message bus from `args.runtime`, one
+`bootstrap.CommandLine` per run (a test passes its own).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import argparse
 import importlib
 import sys
 from typing import Optional, Sequence
+
+from bot import bootstrap
 
 # module names under bot.commands; each defines register(subparsers) and sets `func` defaults
 COMMAND_MODULES = (
@@ -45,10 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, runtime: Optional[bootstrap.CommandLine] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    args.runtime = runtime or bootstrap.command_line()
+    if getattr(args, "database_url", "") is None:  # --database-url not given: the runtime's database
+        args.database_url = args.runtime.settings.database_url
     return int(args.func(args) or 0)

@@ -46,7 +46,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.config import PROJECT_ROOT, get_settings
-from bot.console import desk, leave_message, promises, waiting
+from bot.console import commands, leave_message, promises, views, waiting
 from bot.messaging import inbound
 from bot.nlu.reaction import asks_for_a_person
 from bot.secrets import relay_token
@@ -165,7 +165,7 @@ async def message_buyer(
         output = output_channel_for(app, channel)
         note = None
         if output is None:
-            note = NOT_PUSHED.format(channel=desk.CHANNEL_LABELS.get(channel or "", channel or "未知"))
+            note = NOT_PUSHED.format(channel=views.CHANNEL_LABELS.get(channel or "", channel or "未知"))
         else:
             try:
                 sender = getattr(output, "send_agent_message", None)
@@ -207,7 +207,7 @@ async def send_agent_image(
     async with rasa_agent.lock_store.lock(conversation_id):
         tracker = await _existing_tracker(app, conversation_id)
         channel = tracker.get_latest_input_channel()
-        shown_channel = desk.CHANNEL_LABELS.get(channel or "", channel or "未知")
+        shown_channel = views.CHANNEL_LABELS.get(channel or "", channel or "未知")
         output = output_channel_for(app, channel)
         sender = getattr(output, "send_agent_image", None)
         note = None
@@ -261,7 +261,7 @@ async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
             raise RelayError(500, f"domain.yml 里缺少回复 {notice.response}，买家没有收到通知。")
         note = None
         if output is None:
-            note = NOTICE_NOT_PUSHED.format(channel=desk.CHANNEL_LABELS.get(channel or "", channel or "未知"))
+            note = NOTICE_NOT_PUSHED.format(channel=views.CHANNEL_LABELS.get(channel or "", channel or "未知"))
         else:
             try:
                 await output.send_response(notice.conversation_id, dict(message))
@@ -491,7 +491,7 @@ async def resume_conversation(app: Sanic, conversation_id: Text, agent: Text) ->
     """The bot takes the conversation back and tells the buyer so."""
     async with app.ctx.agent.lock_store.lock(conversation_id):
         tracker = await _paused_tracker(app, conversation_id)
-        await in_database(lambda session: desk.hand_back(session, conversation_id, agent))
+        await in_database(lambda session: commands.hand_back(session, conversation_id, agent))
         delivery = await _resume_and_say(app, tracker, [RESPONSE_RETURNED])
     return {"resumed": True, **delivery}
 
@@ -503,7 +503,7 @@ async def resolve_conversation(
 
     A ticket whose remedy is still under way is not closed unless the agent chose so
     (`pending`: "keep" or "close"); without a choice nothing changes and the agent gets the
-    list (`desk.PendingRemedies`, answered with 409 and `pending`). The score is asked for
+    list (`commands.PendingRemedies`, answered with 409 and `pending`). The score is asked for
     the conversation's ticket on every channel (awaiting_reply=satisfaction, so a typed digit
     is recorded), also where the question cannot be pushed: the buyer's next message is then
     read as the score, and the answer says the buyer was not told."""
@@ -512,7 +512,7 @@ async def resolve_conversation(
         slot_ticket = tracker.get_slot("case_ticket_number")
 
         def close(session) -> Dict[str, Any]:
-            outcome = desk.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [], pending)
+            outcome = commands.resolve(session, conversation_id, agent, [slot_ticket] if slot_ticket else [], pending)
             number = outcome["ticket_number"]
             return {**outcome, "ask_rating": cases.rating_due(session, number)}
 

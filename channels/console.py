@@ -30,6 +30,7 @@ put on the page as text (never as HTML), so a buyer's `<script>` is shown, not r
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 from datetime import datetime, timedelta, timezone
@@ -43,8 +44,9 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import bootstrap
 from bot.config import PROJECT_ROOT, get_settings
-from bot.console import accounts, desk, promises
+from bot.console import accounts, commands, promises, views
 from bot.console.accounts import SESSION_COOKIE, AccountError, SignedInAgent
 from bot.console.transcript import transcript
 from bot.messaging import inbound
@@ -53,9 +55,10 @@ from bot.domain.vocabulary import label_zh
 from bot.services import tickets
 from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
+from bot.services.handoffs import agent_actor
 from bot.services.evidence_store import EvidenceLimits, EvidenceRejected, megabytes, open_evidence, store_agent_image
 from channels import agent_relay, console_live
-from channels.database import in_database, policy
+from channels.database import in_database, in_database_handled, policy
 from channels.http import error_response, json_body, json_response, limited_body
 
 CONSOLE_ROOT = PROJECT_ROOT / "web" / "console"
@@ -120,9 +123,15 @@ class AgentConsoleInput(InputChannel):
         image_limits = EvidenceLimits.from_settings(get_settings())
 
         @console.listener("after_server_start")
+        async def tell_buyers_through_the_relay(app, loop) -> None:
+            """From now on a status an agent sets, or a new tracking number, reaches the buyer
+            through the relay in this process (the handlers of the ticket events, bot/bootstrap.py)."""
+            bootstrap.install(bootstrap.current().telling_buyers(relay_teller(app, loop)))
+
+        @console.listener("after_server_start")
         async def watch_sla(app, _loop) -> None:
             """Every SLA_CHECK_MINUTES (and once at start) flag tickets about to break, or past,
-            a deadline the buyer was promised (desk.flag_sla), on Rasa's own APScheduler."""
+            a deadline the buyer was promised (commands.flag_sla), on Rasa's own APScheduler."""
             scheduler = await jobs.scheduler()
             scheduler.add_job(
                 flag_sla_now,
@@ -206,7 +215,7 @@ class AgentConsoleInput(InputChannel):
         async def queue(request: Request, agent: SignedInAgent) -> HTTPResponse:
             view = request.args.get("view", "waiting")
             try:
-                rows = await in_database(lambda session: desk.queue(session, view, agent, policy()))
+                rows = await in_database(lambda session: views.queue(session, view, agent, policy()))
             except ServiceError as refused:
                 return error_response(400, refused.message)
             return json_response({"view": view, "handoffs": rows})
@@ -225,7 +234,7 @@ class AgentConsoleInput(InputChannel):
             handoff_id = int(handoff_id)
             try:
                 conversation_id = await in_database(
-                    lambda session: desk.claim(session, handoff_id, agent).conversation_id
+                    lambda session: commands.claim(session, handoff_id, agent).conversation_id
                 )
             except ServiceError as refused:
                 return error_response(409, refused.message)
@@ -248,7 +257,7 @@ class AgentConsoleInput(InputChannel):
                 return error_response(400, "参数 since 必须是不小于 0 的整数（已显示的记录条数）。")
             lines = transcript([event.as_dict() for event in tracker.events])
             details = await in_database(
-                lambda session: desk.conversation_details(
+                lambda session: views.conversation_details(
                     session,
                     conversation_id,
                     policy(),
@@ -285,7 +294,7 @@ class AgentConsoleInput(InputChannel):
             """The body is the image itself; X-File-Name its URL-encoded name. Only the agent
             who holds the chat (or a supervisor) may send, as with text replies."""
             try:
-                await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
+                await in_database(lambda session: commands.require_owned_handoff(session, conversation_id, agent))
             except ServiceError as refused:
                 return error_response(409, refused.message)
             body = await limited_body(request, image_limits.max_image_bytes)
@@ -317,7 +326,7 @@ class AgentConsoleInput(InputChannel):
             body = json_body(request) or {}
             try:
                 note_id = await in_database(
-                    lambda session: desk.add_note(session, conversation_id, agent, str(body.get("body") or "")).id
+                    lambda session: commands.add_note(session, conversation_id, agent, str(body.get("body") or "")).id
                 )
             except ServiceError as refused:
                 return error_response(400, refused.message)
@@ -328,9 +337,9 @@ class AgentConsoleInput(InputChannel):
         ) -> HTTPResponse:
             """`action(app, conversation_id, agent)` on a conversation this agent (or a supervisor) holds."""
             try:
-                await in_database(lambda session: desk.require_owned_handoff(session, conversation_id, agent))
+                await in_database(lambda session: commands.require_owned_handoff(session, conversation_id, agent))
                 result = await action(request.app, conversation_id, agent.username)
-            except desk.PendingRemedies:
+            except commands.PendingRemedies:
                 raise
             except agent_relay.RelayError as refused:
                 return error_response(refused.status, refused.message)
@@ -353,7 +362,7 @@ class AgentConsoleInput(InputChannel):
 
             try:
                 return await on_owned_conversation(request, agent, conversation_id, finish)
-            except desk.PendingRemedies as pending:
+            except commands.PendingRemedies as pending:
                 return json_response({"error": pending.message, "pending": pending.pending}, status=409)
 
         @console.route("/api/tickets/<ticket_number>", methods=["POST"])
@@ -363,18 +372,15 @@ class AgentConsoleInput(InputChannel):
             if body is None:
                 return error_response(400, "请求必须是 JSON 对象。")
 
-            def edit(session):
-                before = tickets.require_ticket(session, ticket_number).status
-                ticket = desk.edit_ticket(session, ticket_number, agent, body)
-                return desk.ticket_details(ticket), ticket.status != before
-
             try:
-                details, moved = await in_database(edit)
+                details, notices = await in_database_handled(
+                    lambda session: views.ticket_details(commands.edit_ticket(session, ticket_number, agent, body))
+                )
             except ServiceError as refused:
                 return error_response(400, refused.message)
             answer = {"ticket": details}
-            if moved:  # the buyer hears of the new status through their own channel
-                answer["notice"] = await agent_relay.notify_ticket_update(request.app, ticket_number, promises.STATUS)
+            if notices:  # a new status: the buyer heard of it through their own channel, or not
+                answer["notice"] = notices[0]
             return json_response(answer)
 
         @console.route("/api/tickets/<ticket_number>/tracking", methods=["POST"])
@@ -382,27 +388,25 @@ class AgentConsoleInput(InputChannel):
         async def tracking(request: Request, agent: SignedInAgent, ticket_number: str) -> HTTPResponse:
             body = json_body(request) or {}
             try:
-                await in_database(
+                _, notices = await in_database_handled(
                     lambda session: promises.set_tracking(
                         session,
                         ticket_number,
                         str(body.get("carrier") or ""),
                         str(body.get("tracking_number") or ""),
-                        desk.agent_actor(agent.username),
+                        agent_actor(agent.username),
                     )
                 )
             except ServiceError as refused:
                 return error_response(400, refused.message)
-            return json_response(
-                {"notice": await agent_relay.notify_ticket_update(request.app, ticket_number, promises.TRACKING)}
-            )
+            return json_response({"notice": notices[0] if notices else None})
 
         @console.route("/api/tickets", methods=["GET"])
         @signed_in
         async def ticket_list(request: Request, agent: SignedInAgent) -> HTTPResponse:
             filters = {name: request.args.get(name, "").strip() for name in request.args}
             try:
-                result = await in_database(lambda session: desk.ticket_list(session, filters, agent))
+                result = await in_database(lambda session: views.ticket_list(session, filters, agent))
             except ServiceError as refused:
                 return error_response(400, refused.message)
             return json_response(result)
@@ -414,7 +418,7 @@ class AgentConsoleInput(InputChannel):
             if since is None:
                 return error_response(400, "参数 since 必须是不小于 0 的整数（已显示的记录条数）。")
             try:
-                page = await in_database(lambda session: desk.ticket_page(session, ticket_number))
+                page = await in_database(lambda session: views.ticket_page(session, ticket_number))
             except ServiceError as refused:
                 return error_response(404, refused.message)
             tracker = None
@@ -445,7 +449,7 @@ class AgentConsoleInput(InputChannel):
                 return error_response(400, "请求必须是 JSON 对象。")
             try:
                 assignee = await in_database(
-                    lambda session: desk.assign_ticket(session, ticket_number, agent, body.get("assignee")).assignee
+                    lambda session: commands.assign_ticket(session, ticket_number, agent, body.get("assignee")).assignee
                 )
             except ServiceError as refused:
                 return error_response(400, refused.message)
@@ -457,7 +461,9 @@ class AgentConsoleInput(InputChannel):
             body = json_body(request) or {}
             try:
                 note_id = await in_database(
-                    lambda session: desk.add_ticket_note(session, ticket_number, agent, str(body.get("body") or "")).id
+                    lambda session: (
+                        commands.add_ticket_note(session, ticket_number, agent, str(body.get("body") or "")).id
+                    )
                 )
             except ServiceError as refused:
                 return error_response(400, refused.message)
@@ -491,7 +497,7 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/dashboard", methods=["GET"])
         @signed_in
         async def dashboard(request: Request, agent: SignedInAgent) -> HTTPResponse:
-            return json_response(await in_database(lambda session: desk.dashboard(session, policy())))
+            return json_response(await in_database(lambda session: views.dashboard(session, policy())))
 
         return console
 
@@ -509,11 +515,38 @@ def _too_many_logins(seconds: int) -> HTTPResponse:
     return result
 
 
+NOTICE_FAILED = "工单 {ticket_number} 的改动已保存，但进展通知没有发出（{reason}），请改用电话或短信联系买家。"
+
+
+def relay_teller(app, loop: asyncio.AbstractEventLoop) -> promises.TellBuyer:
+    """How this process tells a buyer of their ticket: the relay, on the server's event loop.
+    The handler runs on the worker thread that committed the change, so it only starts the
+    notice; the future it answers with is awaited by whoever waits for it (in_database_handled)."""
+
+    def tell(ticket_number: str, update: str) -> "concurrent.futures.Future[Dict[str, Any]]":
+        return asyncio.run_coroutine_threadsafe(_notice(app, ticket_number, update), loop)
+
+    return tell
+
+
+async def _notice(app, ticket_number: str, update: str) -> Dict[str, Any]:
+    try:
+        return await agent_relay.notify_ticket_update(app, ticket_number, update)
+    except Exception as error:  # the change is saved; the agent is told the buyer was not
+        logger.exception("notice %s of ticket %s failed", update, ticket_number)
+        reason = error.message if isinstance(error, (agent_relay.RelayError, ServiceError)) else type(error).__name__
+        return {
+            "delivered": False,
+            "ticket_number": ticket_number,
+            "note": NOTICE_FAILED.format(ticket_number=ticket_number, reason=reason.rstrip("。")),
+        }
+
+
 async def flag_sla_now() -> None:
     zone = shop_zone()
     try:
         flags = await in_database(
-            lambda session: desk.flag_sla(
+            lambda session: commands.flag_sla(
                 session, show_time=lambda moment: to_shop_time(moment, zone).strftime("%m月%d日 %H:%M")
             )
         )

@@ -15,7 +15,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail, open_database
+from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail
 from bot.console.accounts import (
     MIN_PASSWORD_LENGTH,
     ROLE_LABELS,
@@ -25,7 +25,6 @@ from bot.console.accounts import (
     list_agents,
     set_password,
 )
-from bot.db import session_scope
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -74,8 +73,8 @@ def _read_password(from_stdin: bool) -> str:
 def _create(args: argparse.Namespace) -> int:
     try:
         password = _read_password(args.password_stdin)
-        with session_scope(open_database(args.database_url)) as session:
-            agent = create_agent(session, args.username, password, role=args.role, display_name=args.display_name)
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            agent = create_agent(unit.session, args.username, password, role=args.role, display_name=args.display_name)
             print(f"已创建{ROLE_LABELS[agent.role]}账号 {agent.username}（{agent.display_name}）。登录地址：/console/")
     except AccountError as error:
         return fail(error.message, EXIT_BAD_INPUT)
@@ -86,8 +85,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     try:
-        with session_scope(open_database(args.database_url)) as session:
-            agents = list_agents(session)
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            agents = list_agents(unit.session)
             if not agents:
                 print("还没有账号。创建第一个：python -m bot agents create USERNAME --role supervisor")
             for agent in agents:
@@ -102,8 +101,8 @@ def _list(args: argparse.Namespace) -> int:
 def _password(args: argparse.Namespace) -> int:
     try:
         password = _read_password(args.password_stdin)
-        with session_scope(open_database(args.database_url)) as session:
-            set_password(session, args.username, password)
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            set_password(unit.session, args.username, password)
             print(f"已重设 {args.username} 的密码，原有登录已全部失效。")
     except AccountError as error:
         return fail(error.message, EXIT_BAD_INPUT)

@@ -8,7 +8,6 @@ import uuid
 
 import requests
 
-from bot.config import get_settings
 from bot.messaging.buttons import number_buttons, payload_for_reply
 
 
@@ -33,7 +32,7 @@ def render(reply: dict) -> str:
 
 
 def chat(args) -> int:
-    url = args.url or f"http://127.0.0.1:{get_settings().rasa_port}/webhooks/rest/webhook"
+    url = args.url or f"http://127.0.0.1:{args.runtime.settings.rasa_port}/webhooks/rest/webhook"
     sender = args.sender or f"cli-{uuid.uuid4().hex[:8]}"
     print(f"会话 {sender}，连接 {url}。输入消息后回车；按钮可以直接输入编号；Ctrl-D 退出。")
     last_options: list = []

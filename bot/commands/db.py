@@ -1,7 +1,8 @@
 """`python -m bot db`: create or upgrade the orders/tickets database schema.
 
-Also the database plumbing the `orders` and `tickets` commands share: the `--database-url`
-option, opening an up-to-date database, and turning database errors into Chinese messages.
+Also the database plumbing the `orders`, `tickets` and `agents` commands share: the
+`--database-url` option and turning database errors into Chinese messages (they open the
+database through the command line's runtime, bot/bootstrap.py).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import argparse
 import sys
 from typing import Optional
 
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from bot.db import current_revision, head_revision, make_engine, upgrade_database
+from bot.db import current_revision, head_revision, upgrade_database
 from bot.db.engine import resolve_database_url
 
 EXIT_FAILURE = 1
@@ -46,12 +47,6 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="SQLAlchemy 数据库地址（默认取环境变量 AFTERSALES_DATABASE_URL，再默认 var/aftersales.db）",
     )
-
-
-def open_database(url: Optional[str]) -> Engine:
-    """An engine on an up-to-date schema (migrations are applied first; a no-op when current)."""
-    upgrade_database(url)
-    return make_engine(url)
 
 
 def printable_url(url: Optional[str]) -> str:

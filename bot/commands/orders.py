@@ -15,21 +15,15 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.commands.db import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILURE,
-    add_database_option,
-    database_error_message,
-    fail,
-    open_database,
-)
-from bot.db import Order, session_scope
+from bot.commands.db import EXIT_BAD_INPUT, EXIT_FAILURE, add_database_option, database_error_message, fail
+from bot.db import Order
 from bot.domain.vocabulary import label_zh
-from bot.services.clock import shop_today, shop_zone, to_shop_time
+from bot.services.clock import to_shop_time
 from bot.services.errors import ServiceError
 from bot.services.order_import import import_orders
 from bot.services.orders import find_order, latest_tracking_event, mask_address, mask_phone, tracking_events
@@ -79,11 +73,10 @@ def _import(args: argparse.Namespace) -> int:
         data = _read_json(args.file)
     except _BadFile as problem:
         return fail(str(problem), EXIT_BAD_INPUT)
-    today = args.today or shop_today()
+    today = args.today or args.runtime.clock.today()
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
-            report = import_orders(session, data, today)
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            report = import_orders(unit.session, data, today)
     except ServiceError as error:
         return fail(f"{args.file}：{error.message}", EXIT_BAD_INPUT)
     except SQLAlchemyError as error:
@@ -96,12 +89,11 @@ def _import(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
-            order = find_order(session, args.order_number)
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            order = find_order(unit.session, args.order_number)
             if order is None:
                 return fail(f"找不到订单 {args.order_number}。")
-            view = order_view(order)
+            view = order_view(order, args.runtime.clock.zone)
     except SQLAlchemyError as error:
         return fail(database_error_message(error, args.database_url))
     if args.json:
@@ -113,9 +105,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
-            orders = session.execute(select(Order).order_by(Order.id.desc()).limit(args.limit)).scalars().all()
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            orders = unit.session.execute(select(Order).order_by(Order.id.desc()).limit(args.limit)).scalars().all()
             rows = [
                 f"{order.order_number}  {label_zh('order_status', order.status):<4}  "
                 f"{mask_phone(order.buyer_phone)}  ¥{order.total}  {order.items[0].name if order.items else ''}"
@@ -128,9 +119,8 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def order_view(order: Order) -> dict:
+def order_view(order: Order, zone: ZoneInfo) -> dict:
     """The order for shop staff: personal data masked, times in the shop's zone."""
-    zone = shop_zone()
 
     def when(moment: Any) -> Any:
         if moment is None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Type
 from zoneinfo import ZoneInfo
 
-from bot.config import get_settings
 from bot.domain.vocabulary import (
     ComplaintCategory,
     OrderStatus,
@@ -25,7 +24,7 @@ from bot.domain.vocabulary import (
     SubIssue,
     label_zh,
 )
-from bot.policy import Decision, OrderFacts, OrderFactsError, PolicyConfigError, Situation, decide, load_policy
+from bot.policy import Decision, OrderFacts, OrderFactsError, PolicyConfigError, Situation, decide
 from bot.policy.interchange import InterchangeError, interchange_orders, order_facts_from_interchange
 
 EXIT_BAD_INPUT = 2
@@ -113,9 +112,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        policy = load_policy(args.policy)
-        today = args.today or datetime.now(ZoneInfo(get_settings().timezone)).date()
-        now = _now_on(today)
+        policy = args.runtime.policy(args.policy)
+        zone = args.runtime.clock.zone
+        today = args.today or datetime.now(zone).date()
+        now = _now_on(today, zone)
         order = _order_from_file(args, today) if args.order_file else _order_from_options(args, today, now)
         decision = decide(order, _situation(args), today, policy, now=now)
     except (BadInput, PolicyConfigError, InterchangeError, OrderFactsError) as problem:
@@ -245,8 +245,7 @@ def _minute(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _now_on(today: date) -> datetime:
-    zone = ZoneInfo(get_settings().timezone)
+def _now_on(today: date, zone: ZoneInfo) -> datetime:
     current = datetime.now(zone).replace(microsecond=0)
     return current if current.date() == today else datetime.combine(today, datetime.min.time(), tzinfo=zone)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot import model_store
 from bot.commands.db import printable_url
-from bot.config import PROJECT_ROOT, get_settings
+from bot.config import PROJECT_ROOT
 from bot.secrets import actions_token, api_token
 from bot.launcher import (
     rasa_environment,
@@ -89,7 +89,7 @@ def production_model() -> Path:
 
 
 def serve(args) -> int:
-    settings = get_settings()
+    settings = args.runtime.settings
     logs = PROJECT_ROOT / "var" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     if not (args.no_demo_data or args.production):

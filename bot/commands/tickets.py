@@ -7,8 +7,8 @@ Examples:
     python -m bot tickets tracking AS202611210001 顺丰速运 SF1234567890 --agent alice
 
 A status change or a new tracking number is told to the buyer through their own channel by
-the running assistant (POST /webhooks/agent_relay/ticket_update on AFTERSALES_RASA_PORT); the
-command says whether it arrived.
+the running assistant, once the change is saved: the handlers of the ticket events (bot/bootstrap.py)
+ask it over HTTP (bot/relay_client.py); the command says whether it arrived.
 """
 
 from __future__ import annotations
@@ -16,18 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
-import requests
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail, open_database
-from bot.config import get_settings
+from bot.commands.db import EXIT_BAD_INPUT, add_database_option, database_error_message, fail
 from bot.console import promises
-from bot.db import Ticket, session_scope
+from bot.db import Ticket
 from bot.domain.vocabulary import TicketStatus, label_zh
-from bot.services.clock import shop_zone, to_shop_time
+from bot.services.clock import to_shop_time
 from bot.services.errors import ServiceError
-from bot.secrets import relay_token
 from bot.services.tickets import TICKET_STATUS_LABELS, audit_record, change_status, list_tickets, require_ticket
 
 STATUS_CHOICES = [status.value for status in TicketStatus]
@@ -92,10 +90,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    zone = args.runtime.clock.zone
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
-            views = [ticket_summary(ticket) for ticket in list_tickets(session, status=args.status, limit=args.limit)]
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            views = [
+                ticket_summary(ticket, zone)
+                for ticket in list_tickets(unit.session, status=args.status, limit=args.limit)
+            ]
     except SQLAlchemyError as error:
         return fail(database_error_message(error, args.database_url))
     if args.json:
@@ -114,9 +115,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
-            view = ticket_detail(require_ticket(session, args.ticket_number))
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            view = ticket_detail(require_ticket(unit.session, args.ticket_number), args.runtime.clock.zone)
     except ServiceError as error:
         return fail(error.message)
     except SQLAlchemyError as error:
@@ -126,13 +126,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _change_status(args: argparse.Namespace) -> int:
+    """The buyer is told by the handler of the change's event, once it is saved."""
     actor = f"agent:{args.agent}" if args.agent else "cli"
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
-            ticket = require_ticket(session, args.ticket_number)
+        with args.runtime.unit_of_work(args.database_url) as unit:
+            ticket = require_ticket(unit.session, args.ticket_number)
             before = ticket.status
-            change_status(session, ticket, args.new_status, actor, args.note)
+            change_status(unit.session, ticket, args.new_status, actor, args.note)
             number, after = ticket.ticket_number, ticket.status
     except ServiceError as error:
         return fail(error.message)
@@ -142,58 +142,41 @@ def _change_status(args: argparse.Namespace) -> int:
         print(f"工单 {number} 已是「{TICKET_STATUS_LABELS[TicketStatus(after)]}」，未变更。")
         return 0
     print(f"工单 {number}：{TICKET_STATUS_LABELS[TicketStatus(before)]} → {TICKET_STATUS_LABELS[TicketStatus(after)]}")
-    print(_tell_buyer(number, promises.STATUS))
+    _print_notices(unit.handled)
     return 0
 
 
 def _set_tracking(args: argparse.Namespace) -> int:
     actor = f"agent:{args.agent}" if args.agent else "cli"
     try:
-        engine = open_database(args.database_url)
-        with session_scope(engine) as session:
+        with args.runtime.unit_of_work(args.database_url) as unit:
             number = promises.set_tracking(
-                session, args.ticket_number, args.carrier, args.tracking_number, actor
+                unit.session, args.ticket_number, args.carrier, args.tracking_number, actor
             ).ticket_number
     except ServiceError as error:
         return fail(error.message)
     except SQLAlchemyError as error:
         return fail(database_error_message(error, args.database_url))
     print(f"工单 {number}：新物流单号 {args.carrier.strip()} {args.tracking_number.strip()}")
-    print(_tell_buyer(number, promises.TRACKING))
+    _print_notices(unit.handled)
     return 0
 
 
-def _tell_buyer(ticket_number: str, update: str) -> str:
-    """Ask the running assistant to tell the buyer; a line saying whether it arrived. The
-    change itself is saved either way."""
-    settings = get_settings()
-    url = f"http://127.0.0.1:{settings.rasa_port}/webhooks/agent_relay/ticket_update"
-    try:
-        answer = requests.post(
-            url,
-            json={"ticket_number": ticket_number, "update": update},
-            headers={"Authorization": f"Bearer {relay_token(settings)}"},
-            timeout=30,
-        )
-    except requests.RequestException:
-        return f"买家没有收到通知：助手没有在运行（{url} 连不上）。请启动助手后重试，或改用电话或短信联系买家。"
-    body = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
-    if answer.status_code != 200:
-        return f"买家没有收到通知：{body.get('error') or f'HTTP {answer.status_code}'}"
-    if body.get("delivered"):
-        return f"已通知买家：{body.get('text')}"
-    return f"买家没有收到通知：{body.get('note')}"
+def _print_notices(handled: list) -> None:
+    """What the handlers of the change's events said about telling the buyer."""
+    for line in handled:
+        print(line)
 
 
-def _when(moment: Any) -> Optional[str]:
+def _when(moment: Any, zone: ZoneInfo) -> Optional[str]:
     if moment is None:
         return None
     if hasattr(moment, "hour"):
-        return to_shop_time(moment, shop_zone()).strftime("%Y-%m-%d %H:%M")
+        return to_shop_time(moment, zone).strftime("%Y-%m-%d %H:%M")
     return moment.isoformat()
 
 
-def ticket_summary(ticket: Ticket) -> dict:
+def ticket_summary(ticket: Ticket, zone: ZoneInfo) -> dict:
     return {
         "ticket_number": ticket.ticket_number,
         "status": ticket.status,
@@ -203,14 +186,14 @@ def ticket_summary(ticket: Ticket) -> dict:
         "sub_issue": ticket.sub_issue,
         "rule_id": ticket.rule_id,
         "escalate": bool(ticket.escalate),
-        "created_at": _when(ticket.created_at),
-        "resolution_due": _when(ticket.resolution_due),
+        "created_at": _when(ticket.created_at, zone),
+        "resolution_due": _when(ticket.resolution_due, zone),
     }
 
 
-def ticket_detail(ticket: Ticket) -> dict:
+def ticket_detail(ticket: Ticket, zone: ZoneInfo) -> dict:
     """Everything an agent needs about one ticket (no buyer phone: the order view masks it)."""
-    view = ticket_summary(ticket)
+    view = ticket_summary(ticket, zone)
     view.update(
         {
             "item": {"sku": ticket.item_sku, "name": ticket.item.name if ticket.item else None},
@@ -218,17 +201,17 @@ def ticket_detail(ticket: Ticket) -> dict:
             "chosen_remedy": ticket.chosen_remedy,
             "shipping_payer": ticket.shipping_payer,
             "evidence_required": bool(ticket.evidence_required),
-            "first_response_due": _when(ticket.first_response_due),
-            "refund_due": _when(ticket.refund_due),
-            "warranty_end": _when(ticket.warranty_end),
+            "first_response_due": _when(ticket.first_response_due, zone),
+            "refund_due": _when(ticket.refund_due, zone),
+            "warranty_end": _when(ticket.warranty_end, zone),
             "conversation_id": ticket.conversation_id,
             "channel": ticket.channel,
             "description": ticket.description,
             "decision_explanation": ticket.decision_explanation,
-            "updated_at": _when(ticket.updated_at),
-            "resolved_at": _when(ticket.resolved_at),
-            "closed_at": _when(ticket.closed_at),
-            "events": [audit_record(event, _when) for event in ticket.events],
+            "updated_at": _when(ticket.updated_at, zone),
+            "resolved_at": _when(ticket.resolved_at, zone),
+            "closed_at": _when(ticket.closed_at, zone),
+            "events": [audit_record(event, lambda moment: _when(moment, zone)) for event in ticket.events],
             "evidence": [
                 {
                     "reference": piece.reference,
@@ -236,14 +219,14 @@ def ticket_detail(ticket: Ticket) -> dict:
                     "size_bytes": piece.size_bytes,
                     "sha256": piece.sha256,
                     "original_filename": piece.original_filename,
-                    "received_at": _when(piece.received_at),
+                    "received_at": _when(piece.received_at, zone),
                 }
                 for piece in ticket.evidence
             ],
             "satisfaction": {
                 "score": ticket.satisfaction.score,
                 "comment": ticket.satisfaction.comment,
-                "at": _when(ticket.satisfaction.at),
+                "at": _when(ticket.satisfaction.at, zone),
             }
             if ticket.satisfaction
             else None,

@@ -1,20 +1,25 @@
-"""Promises kept: when a ticket moves on (its status changes in the console or with
+"""Promises kept: when a ticket moves on (a person sets its status in the console or with
 `python -m bot tickets status`, or a new tracking number is set), the buyer is told through
-their own channel, with the ticket number. This module says what to tell and records the new
-tracking number; channels/agent_relay.py delivers it (and marks it undelivered where the
-channel cannot push)."""
+their own channel, with the ticket number. This module says what to tell, records the new
+tracking number, and makes the telling a handler of the ticket events (`notification_handlers`,
+run once the change has committed); how a process reaches the buyer (`TellBuyer`) is chosen in
+its composition root (bot/bootstrap.py): channels/agent_relay.py delivers it inside the Rasa
+server (and marks it undelivered where the channel cannot push), bot/relay_client.py asks that
+server over HTTP from the command line."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from sqlalchemy.orm import Session
 
 from bot.db.tables import Ticket
+from bot.domain.events import TicketStatusSet, TrackingNumberAdded
 from bot.domain.vocabulary import TicketStatus
 from bot.services import tickets
+from bot.messagebus import Handlers
 from bot.services.errors import InvalidChange
 
 STATUS = "status"
@@ -27,6 +32,9 @@ MIN_TRACKING_NUMBER, MAX_TRACKING_NUMBER = 6, 40
 # carriers' numbers: SF1234567890, 75312345678901, EA123456789CN, JDVA01234567890-1-1-
 TRACKING_NUMBER = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9-]{{{MIN_TRACKING_NUMBER - 1},{MAX_TRACKING_NUMBER - 1}}})")
 CARRIER_NAME = re.compile(r"[\w\u4e00-\u9fff][\w\u4e00-\u9fff ()（）·&.-]*")
+
+# (ticket number, STATUS or TRACKING) -> what came of it, for whoever made the change
+TellBuyer = Callable[[str, str], Any]
 
 
 @dataclass(frozen=True)
@@ -82,3 +90,12 @@ def set_tracking(session: Session, ticket_number: str, carrier: str, tracking_nu
     tickets.add_tracking_number(session, ticket, carrier, tracking_number, old, actor)
     ticket.order.carrier, ticket.order.tracking_number = carrier, tracking_number
     return ticket
+
+
+def notification_handlers(tell_buyer: TellBuyer) -> Handlers:
+    """The promises as handlers of the ticket events: a status a person set, a new tracking
+    number. The moves the conversation makes itself are not announced again."""
+    return {
+        TicketStatusSet: [lambda event: tell_buyer(event.ticket_number, STATUS)],
+        TrackingNumberAdded: [lambda event: tell_buyer(event.ticket_number, TRACKING)],
+    }

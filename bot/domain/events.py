@@ -2,7 +2,8 @@
 
 The services persist these: a status change or a field change becomes one `TicketEvent` audit
 row; the others say what the change means (a hand-over was asked for, a ticket was resolved)
-for whoever reacts to it.
+for whoever reacts to it. Once the transaction that saved them commits, the process's message
+bus (bot/messagebus.py, its handlers chosen in bot/bootstrap.py) hands them to those handlers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ class TicketStatusChanged(DomainEvent):
     from_status: str
     to_status: str
     note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TicketStatusSet(DomainEvent):
+    """A person set the status (an agent in the console, staff with `python -m bot tickets
+    status`): the buyer is told of it. The moves the conversation makes (a hand-over, the
+    evidence arriving) record only `TicketStatusChanged`; the bot says those itself."""
+
+    to_status: str
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bot.domain.events import (
     TicketChanged,
     TicketResolved,
     TicketStatusChanged,
+    TicketStatusSet,
     TrackingNumberAdded,
 )
 from bot.domain.vocabulary import LABELS_ZH, Remedy, TicketStatus
@@ -129,6 +130,14 @@ class TicketLifecycle:
         self._record(TicketStatusChanged(self.ticket_number, actor, now, current.value, target.value, note))
         if target == TicketStatus.RESOLVED:
             self._record(TicketResolved(self.ticket_number, actor, now))
+        return True
+
+    def set_status_by_person(self, target: Any, actor: str, now: datetime, note: Optional[str] = None) -> bool:
+        """`set_status` asked for by a person (the console's status field, the CLI), which the
+        buyer is promised to hear of (`TicketStatusSet`)."""
+        if not self.set_status(target, actor, now, note):
+            return False
+        self._record(TicketStatusSet(self.ticket_number, actor, now, self.status.value))
         return True
 
     def _move_if_allowed(self, target: TicketStatus, actor: str, now: datetime, note: str) -> bool:

@@ -4,22 +4,28 @@ status or field change the model recorded. The only code that writes a ticket's 
 
 Both bot/services/tickets.py and bot/services/handoffs.py move tickets through here, so
 neither needs the other.
+
+The events saved are also kept with the session (`committed_events` takes them once the
+transaction has committed), so that the unit of work can hand them to the process's message
+bus (bot/bootstrap.py); a rollback, a savepoint's included, drops the events recorded in it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.db.tables import Ticket, TicketEvent
-from bot.domain.events import TicketChanged, TicketStatusChanged
+from bot.domain.events import DomainEvent, TicketChanged, TicketStatusChanged
 from bot.domain.tickets import TicketLifecycle
 from bot.services.errors import TicketConflict
 
 Result = TypeVar("Result")
+_OUTBOX = "aftersales_domain_events"
 
 
 def lifecycle(ticket: Ticket) -> TicketLifecycle:
@@ -74,6 +80,7 @@ def save(session: Session, ticket: Ticket, model: TicketLifecycle) -> Optional[T
             written = write_event(
                 session, ticket, event.actor, details=dict(event.details) or None, note=event.note, now=event.at
             )
+    _keep(session, events)
     return written
 
 
@@ -108,3 +115,33 @@ def write_event(
     session.add(event)
     session.flush()
     return event
+
+
+def _keep(session: Session, events: Sequence[DomainEvent]) -> None:
+    """Keep `events` with the transaction (the innermost savepoint) they were saved in."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    outbox: List[Tuple[Any, DomainEvent]] = session.info.setdefault(_OUTBOX, [])
+    outbox.extend((transaction, event) for event in events)
+
+
+def committed_events(session: Session) -> List[DomainEvent]:
+    """The events saved in `session` since the last call, oldest first; call it once the
+    transaction has committed."""
+    return [event for _, event in session.info.pop(_OUTBOX, [])]
+
+
+@sqlalchemy_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    """A rolled-back transaction or savepoint saved nothing: its events (and those of the
+    savepoints inside it) are dropped, so nobody hears of a change that was not made."""
+    outbox = session.info.get(_OUTBOX)
+    if outbox:
+        session.info[_OUTBOX] = [(kept, event) for kept, event in outbox if not _inside(kept, rolled_back)]
+
+
+def _inside(transaction: Optional[SessionTransaction], outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

@@ -309,11 +309,13 @@ def change_status(
     *,
     now: Optional[datetime] = None,
 ) -> Optional[TicketEvent]:
-    """Move `ticket` to `new_status` if the life cycle allows it; None when it is already there."""
+    """A person (an agent in the console, staff with the CLI) moves `ticket` to `new_status` if
+    the life cycle allows it; None when it is already there. The buyer is told once the
+    transaction commits (the `TicketStatusSet` event's handler, bot/bootstrap.py)."""
     now = now or utcnow()
     target = _vocabulary_value(TicketStatus, new_status, "status")
     model = ticket_store.lifecycle(ticket)
-    if not model.set_status(target, actor, now, note):
+    if not model.set_status_by_person(target, actor, now, note):
         return None
     return ticket_store.save(session, ticket, model)
 

@@ -17,7 +17,7 @@ from actions import runtime
 from actions.handoff import ActionHandoff
 from bot import bootstrap
 from bot.config import PROJECT_ROOT
-from bot.console import accounts, desk, leave_message
+from bot.console import accounts, views, leave_message
 from bot.policy import load_policy
 from bot.services.clock import shop_zone
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, handoffs_of, template_values, tickets_of
@@ -81,14 +81,14 @@ def test_out_of_hours_the_buyer_hears_the_hours_and_a_message_becomes_a_ticket(c
         zhou = accounts.SignedInAgent.of(
             session.execute(accounts.select(accounts.Agent).where(accounts.Agent.username == "zhou")).scalar_one()
         )
-        listed = desk.ticket_list(session, {"q": left.ticket_number}, zhou)
+        listed = views.ticket_list(session, {"q": left.ticket_number}, zhou)
         [row] = listed["tickets"]
         assert (row["ticket_number"], row["category_label"], row["order_number"]) == (
             left.ticket_number,
             "买家留言",
             None,
         )
-        page = desk.ticket_page(session, left.ticket_number)
+        page = views.ticket_page(session, left.ticket_number)
         assert page["order"] is None and page["description"] == "耳机右边没声音，麻烦上班后联系我"
 
 

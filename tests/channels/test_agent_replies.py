@@ -175,3 +175,46 @@ def test_an_agents_image_reaches_the_telegram_user_and_wechat_shows_it_did_not(s
     kept = claim_and_send_image(servers, console, wechat_user.conversation_id, photo)
     assert kept.status_code == 200, kept.text
     assert kept.json()["delivered"] is False and "暂不支持客服发送图片" in kept.json()["note"]
+
+
+def test_a_status_set_with_the_command_line_or_in_the_console_reaches_the_telegram_user(servers, telegram_user):
+    """Both are the handler of the ticket's status event, run once the change is saved: the
+    command line (its own process here: bot.cli.main with its own environment) asks the running
+    server over HTTP, the console tells through the relay in the server itself."""
+    import yaml
+
+    from tests.cli import run_cli
+    from tests.conftest import PROJECT_ROOT
+    from tests.shared_assistant import RELAY_TOKEN
+
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+    def told(status):
+        return responses[f"utter_ticket_update_{status}"][0]["text"].format(ticket_number=number)
+
+    telegram_user.say("你好")
+    number = open_ticket_for(servers, telegram_user.conversation_id, "telegram")
+    env = {
+        "AFTERSALES_DATABASE_URL": servers.database_url,
+        "AFTERSALES_RELAY_TOKEN": RELAY_TOKEN,
+        "AFTERSALES_RASA_PORT": servers.rasa_url.rsplit(":", 1)[1],
+    }
+    done = run_cli("tickets", "status", number, "pending_buyer", "--agent", "wang", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"已通知买家：{told('pending_buyer')}" in done.stdout
+    assert servers.telegram.sent_to(telegram_user.chat_id)[-1]["text"] == told("pending_buyer")
+
+    console = console_login(servers)
+    moved = console.post(f"{servers.rasa_url}/console/api/tickets/{number}", json={"status": "with_agent"}, timeout=60)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["notice"]["delivered"] is True and moved.json()["notice"]["text"] == told("with_agent")
+    assert servers.telegram.sent_to(telegram_user.chat_id)[-1]["text"] == told("with_agent")
+    assert notices(servers, telegram_user.conversation_id) == [
+        (told("pending_buyer"), True),
+        (told("with_agent"), True),
+    ]
+
+    # a change the life cycle refuses is saved nowhere and told to nobody
+    refused = run_cli("tickets", "status", number, "awaiting_evidence", env=env)
+    assert refused.returncode == 1 and "不能从" in refused.stderr
+    assert len(notices(servers, telegram_user.conversation_id)) == 2

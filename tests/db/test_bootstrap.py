@@ -30,8 +30,8 @@ def test_the_process_builds_its_runtime_once_from_the_settings(tmp_path, monkeyp
         assert all(other is runtime for other in seen)
         assert runtime.clock.zone.key == "Europe/Berlin" and runtime.clock.now().tzinfo is runtime.clock.zone
         assert current_revision(url) == head_revision(), "the schema is brought up to date when the runtime is built"
-        with runtime.unit_of_work() as session:
-            assert session.execute(text("SELECT count(*) FROM tickets")).scalar_one() == 0
+        with runtime.unit_of_work() as unit:
+            assert unit.session.execute(text("SELECT count(*) FROM tickets")).scalar_one() == 0
         changed = dataclasses.replace(runtime, policy=dataclasses.replace(runtime.policy))
         assert bootstrap.install(changed) is runtime and bootstrap.current() is changed
     finally:

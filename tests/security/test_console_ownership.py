@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.console import accounts, desk
+from bot.console import accounts, commands
 from bot.db import make_engine, session_scope, upgrade_database
 from bot.services import handoffs, tickets
 from bot.services.errors import HandoffUnavailable
@@ -64,13 +64,13 @@ def test_only_the_claiming_agent_or_a_supervisor_edits_a_claimed_chats_ticket_an
             channel="webchat",
             now=NOW,
         )
-        desk.edit_ticket(session, ticket.ticket_number, li, {"note": "还没人接手时谁都可以补充"})
-        desk.claim(session, handoff.id, wang)
+        commands.edit_ticket(session, ticket.ticket_number, li, {"note": "还没人接手时谁都可以补充"})
+        commands.claim(session, handoff.id, wang)
         with pytest.raises(HandoffUnavailable, match="由 wang 处理中"):
-            desk.edit_ticket(session, ticket.ticket_number, li, {"priority": "urgent", "chosen_remedy": "repair"})
+            commands.edit_ticket(session, ticket.ticket_number, li, {"priority": "urgent", "chosen_remedy": "repair"})
         with pytest.raises(HandoffUnavailable, match="由 wang 处理中"):
-            desk.add_note(session, "c-1", li, "我来改一下")
+            commands.add_note(session, "c-1", li, "我来改一下")
         assert tickets.require_ticket(session, ticket.ticket_number).priority == "normal"
-        desk.edit_ticket(session, ticket.ticket_number, wang, {"priority": "high"})
-        desk.edit_ticket(session, ticket.ticket_number, boss, {"chosen_remedy": "repair"})
-        desk.add_note(session, "c-1", boss, "主管已确认")
+        commands.edit_ticket(session, ticket.ticket_number, wang, {"priority": "high"})
+        commands.edit_ticket(session, ticket.ticket_number, boss, {"chosen_remedy": "repair"})
+        commands.add_note(session, "c-1", boss, "主管已确认")

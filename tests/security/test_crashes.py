@@ -26,7 +26,7 @@ import requests
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from bot.console import desk
+from bot.console import commands
 from bot.db.engine import make_engine, session_scope
 from bot.db.tables import Handoff, Ticket
 from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES
@@ -320,7 +320,7 @@ def test_a_hand_back_whose_tracker_save_was_lost_gives_the_chat_back_to_the_bot(
     sender = "lost-resume-" + uuid.uuid4().hex[:8]
     assert "人工客服" in texts(crashable.say(sender, "转人工"))
     with session_scope(make_engine(crashable.database_url)) as session:  # the relay's database half
-        assert desk.hand_back(session, sender, AGENT[0]) is not None
+        assert commands.hand_back(session, sender, AGENT[0]) is not None
     assert crashable.tracker(sender)["paused"] is True and crashable.active_handoffs(sender) == 0
     assert "运费" in texts(crashable.say(sender, "退货运费谁出？"))
     assert crashable.tracker(sender)["paused"] is False

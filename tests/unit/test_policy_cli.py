@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
+from bot import bootstrap
 from bot.cli import ChineseArgumentParser
+from bot.config import Settings
 from bot.commands import policy as policy_command
 from tests.cli import run_cli
 from tests.unit.conftest import PROJECT_ROOT, SHOP_POLICY_FILE
@@ -21,6 +23,7 @@ def run_policy(argv, capsys):
     policy_command.register(parser.add_subparsers(dest="command", parser_class=ChineseArgumentParser))
     try:
         args = parser.parse_args(["policy", *argv])
+        args.runtime = bootstrap.command_line(Settings.from_env())  # what bot.cli.main gives a command
         code = args.func(args)
     except SystemExit as stop:
         code = stop.code

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.console import accounts, desk
+from bot.console import accounts, commands, views
 from bot.console.accounts import AccountError
 from bot.console.transcript import transcript
 from bot.db import Handoff, Ticket, make_engine, session_scope, upgrade_database
@@ -129,15 +129,15 @@ def test_the_queue_shows_priority_reason_waiting_time_and_sla(engine, policy):
         me = agent(session)
         open_case(session, "c-normal")
         open_case(session, "c-urgent", priority="urgent")
-        rows = desk.queue(session, "waiting", me, policy, now=NOW + 30 * 60 * timedelta(seconds=1))
+        rows = views.queue(session, "waiting", me, policy, now=NOW + 30 * 60 * timedelta(seconds=1))
         assert [row["conversation_id"] for row in rows] == ["c-urgent", "c-normal"]
         assert rows[0]["priority_label"] == "紧急" and rows[0]["reason_label"] == "买家要求转人工"
         assert rows[0]["waiting_seconds"] == 1800 and rows[0]["sla_breached"] is False
         assert rows[0]["sla_deadline"] == (NOW + 24 * HOUR).isoformat()
-        late = desk.queue(session, "waiting", me, policy, now=NOW + 25 * HOUR)
+        late = views.queue(session, "waiting", me, policy, now=NOW + 25 * HOUR)
         assert all(row["sla_breached"] for row in late)
         with pytest.raises(InvalidChange, match="队列视图"):
-            desk.queue(session, "everything", me, policy)
+            views.queue(session, "everything", me, policy)
 
 
 def test_only_one_of_two_concurrent_claims_wins(engine):
@@ -152,7 +152,7 @@ def test_only_one_of_two_concurrent_claims_wins(engine):
         barrier.wait()
         try:
             with session_scope(engine) as session:
-                desk.claim(session, handoff_id, accounts.SignedInAgent(0, name, name, "agent"))
+                commands.claim(session, handoff_id, accounts.SignedInAgent(0, name, name, "agent"))
             results[name] = "won"
         except HandoffUnavailable as refused:
             results[name] = refused.message
@@ -175,29 +175,29 @@ def test_only_the_owner_or_a_supervisor_acts_on_a_claimed_chat(engine):
         wang, li, boss = agent(session, "wang"), agent(session, "li"), agent(session, "boss", "supervisor")
         _, handoff = open_case(session)
         with pytest.raises(HandoffUnavailable, match="请先接手"):
-            desk.require_owned_handoff(session, "c-1", wang)
-        desk.claim(session, handoff.id, wang)
-        assert desk.require_owned_handoff(session, "c-1", wang).id == handoff.id
+            commands.require_owned_handoff(session, "c-1", wang)
+        commands.claim(session, handoff.id, wang)
+        assert commands.require_owned_handoff(session, "c-1", wang).id == handoff.id
         with pytest.raises(HandoffUnavailable, match="由 wang 处理中"):
-            desk.require_owned_handoff(session, "c-1", li)
-        assert desk.require_owned_handoff(session, "c-1", boss).id == handoff.id
+            commands.require_owned_handoff(session, "c-1", li)
+        assert commands.require_owned_handoff(session, "c-1", boss).id == handoff.id
 
 
 def test_ticket_edits_and_notes_are_recorded(engine, policy):
     with session_scope(engine) as session:
         wang = agent(session)
         ticket, handoff = open_case(session)
-        desk.claim(session, handoff.id, wang)
-        desk.edit_ticket(
+        commands.claim(session, handoff.id, wang)
+        commands.edit_ticket(
             session, ticket.ticket_number, wang, {"priority": "high", "chosen_remedy": "repair", "note": "改为维修"}
         )
-        desk.edit_ticket(session, ticket.ticket_number, wang, {"status": "pending_buyer"})
+        commands.edit_ticket(session, ticket.ticket_number, wang, {"status": "pending_buyer"})
         with pytest.raises(InvalidChange, match="不能在控制台修改"):
-            desk.edit_ticket(session, ticket.ticket_number, wang, {"rule_id": "Q9"})
-        desk.add_note(session, "c-1", wang, "  <b>买家很着急</b> ")
+            commands.edit_ticket(session, ticket.ticket_number, wang, {"rule_id": "Q9"})
+        commands.add_note(session, "c-1", wang, "  <b>买家很着急</b> ")
         with pytest.raises(InvalidChange, match="不能为空"):
-            desk.add_note(session, "c-1", wang, "   ")
-        details = desk.conversation_details(session, "c-1", policy, verified_order_number="6201458839270153")
+            commands.add_note(session, "c-1", wang, "   ")
+        details = views.conversation_details(session, "c-1", policy, verified_order_number="6201458839270153")
         [shown] = details["tickets"]
         assert shown["priority"] == "high" and shown["chosen_remedy"] == "repair" and shown["status"] == "pending_buyer"
         changes = [event for event in shown["events"] if event["actor"] == "agent:wang"]
@@ -213,12 +213,12 @@ def test_resolve_closes_the_tickets_and_ends_the_handoff(engine, policy):
     with session_scope(engine) as session:
         wang = agent(session)
         ticket, handoff = open_case(session)
-        desk.claim(session, handoff.id, wang)
-        outcome = desk.resolve(session, "c-1", "wang")
+        commands.claim(session, handoff.id, wang)
+        outcome = commands.resolve(session, "c-1", "wang")
         assert outcome == {"ticket_number": ticket.ticket_number, "closed": [ticket.ticket_number], "kept_open": []}
         assert session.get(Handoff, handoff.id).status == "resolved"
         assert session.execute(select(Ticket.status).where(Ticket.id == ticket.id)).scalar_one() == "closed"
-        dashboard = desk.dashboard(session, policy, now=NOW)
+        dashboard = views.dashboard(session, policy, now=NOW)
         assert dashboard["open_tickets"] == 0 and dashboard["waiting_handoffs"] == 0
 
 
@@ -226,17 +226,17 @@ def test_hand_back_returns_the_handoff_and_reopens_the_ticket(engine, policy):
     with session_scope(engine) as session:
         wang = agent(session)
         ticket, handoff = open_case(session)
-        desk.claim(session, handoff.id, wang)
-        assert desk.hand_back(session, "c-1", "wang").status == "returned"
+        commands.claim(session, handoff.id, wang)
+        assert commands.hand_back(session, "c-1", "wang").status == "returned"
         assert session.get(Ticket, ticket.id).status == "open"
-        assert desk.hand_back(session, "c-1", "wang") is None
+        assert commands.hand_back(session, "c-1", "wang") is None
 
 
 def test_dashboard_counts_by_category_priority_and_sla(engine, policy):
     with session_scope(engine) as session:
         open_case(session, "c-a", priority="urgent")
         open_case(session, "c-b")
-        board = desk.dashboard(session, policy, now=NOW + 8 * 24 * HOUR)
+        board = views.dashboard(session, policy, now=NOW + 8 * 24 * HOUR)
         [quality] = board["open_by_category"]
         assert quality["label"] == "质量问题" and quality["total"] == 2
         assert {p["priority"]: p["count"] for p in quality["priorities"]} == {"urgent": 1, "high": 0, "normal": 1}
@@ -275,13 +275,15 @@ def test_a_note_alone_is_kept_in_the_audit_trail_and_bad_notes_are_refused(engin
     with session_scope(engine) as session:
         wang = agent(session)
         ticket, _ = open_case(session)
-        desk.edit_ticket(session, ticket.ticket_number, wang, {"note": "  已电话联系买家，等回复  "})
-        desk.edit_ticket(session, ticket.ticket_number, wang, {"priority": "normal", "note": "优先级不变，仅补充说明"})
+        commands.edit_ticket(session, ticket.ticket_number, wang, {"note": "  已电话联系买家，等回复  "})
+        commands.edit_ticket(
+            session, ticket.ticket_number, wang, {"priority": "normal", "note": "优先级不变，仅补充说明"}
+        )
         with pytest.raises(InvalidChange, match="必须是文字"):
-            desk.edit_ticket(session, ticket.ticket_number, wang, {"note": {"text": "x"}})
+            commands.edit_ticket(session, ticket.ticket_number, wang, {"note": {"text": "x"}})
         with pytest.raises(InvalidChange, match="没有需要保存的修改"):
-            desk.edit_ticket(session, ticket.ticket_number, wang, {"note": "   "})
-        events = desk.conversation_details(session, "c-1", policy)["tickets"][0]["events"]
+            commands.edit_ticket(session, ticket.ticket_number, wang, {"note": "   "})
+        events = views.conversation_details(session, "c-1", policy)["tickets"][0]["events"]
         notes = [(event["actor"], event["note"]) for event in events if event["actor"] == "agent:wang"]
         assert notes == [("agent:wang", "已电话联系买家，等回复"), ("agent:wang", "优先级不变，仅补充说明")]
 
@@ -363,37 +365,37 @@ def test_the_workspace_lists_every_ticket_with_filters_and_search(engine):
         quiet = bot_ticket(session, "c-quiet", second, category="quality", rule="Q1", channel="webchat")
         numbers = lambda result: [row["ticket_number"] for row in result["tickets"]]  # noqa: E731
 
-        everything = desk.ticket_list(session, {}, wang, now=NOW)
+        everything = views.ticket_list(session, {}, wang, now=NOW)
         assert sorted(numbers(everything)) == sorted([handed.ticket_number, late.ticket_number, quiet.ticket_number])
         assert numbers(everything)[0] == handed.ticket_number  # urgent first
-        assert numbers(desk.ticket_list(session, {"rule": "L2"}, wang, now=NOW)) == [late.ticket_number]
-        assert numbers(desk.ticket_list(session, {"channel": "webchat", "category": "quality"}, wang, now=NOW)) == [
+        assert numbers(views.ticket_list(session, {"rule": "L2"}, wang, now=NOW)) == [late.ticket_number]
+        assert numbers(views.ticket_list(session, {"channel": "webchat", "category": "quality"}, wang, now=NOW)) == [
             quiet.ticket_number
         ]
-        assert numbers(desk.ticket_list(session, {"priority": "urgent"}, wang, now=NOW)) == [handed.ticket_number]
+        assert numbers(views.ticket_list(session, {"priority": "urgent"}, wang, now=NOW)) == [handed.ticket_number]
         # the L2 ticket must be resolved within 2 hours, the others answered within 24
-        assert numbers(desk.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + HOUR)) == [late.ticket_number]
-        breached = desk.ticket_list(session, {"sla": "breached"}, wang, now=NOW + 3 * HOUR)
+        assert numbers(views.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + HOUR)) == [late.ticket_number]
+        breached = views.ticket_list(session, {"sla": "breached"}, wang, now=NOW + 3 * HOUR)
         assert numbers(breached) == [late.ticket_number] and breached["tickets"][0]["sla"]["kind"] == "resolution"
-        assert len(numbers(desk.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + 21 * HOUR))) == 2
-        desk.assign_ticket(session, late.ticket_number, wang, "wang")
+        assert len(numbers(views.ticket_list(session, {"sla": "due_soon"}, wang, now=NOW + 21 * HOUR))) == 2
+        commands.assign_ticket(session, late.ticket_number, wang, "wang")
 
-        assert numbers(desk.ticket_list(session, {"assignee": "me"}, wang, now=NOW)) == [late.ticket_number]
-        assert late.ticket_number not in numbers(desk.ticket_list(session, {"assignee": "none"}, wang, now=NOW))
-        assert numbers(desk.ticket_list(session, {"q": late.ticket_number.lower()}, wang, now=NOW)) == [
+        assert numbers(views.ticket_list(session, {"assignee": "me"}, wang, now=NOW)) == [late.ticket_number]
+        assert late.ticket_number not in numbers(views.ticket_list(session, {"assignee": "none"}, wang, now=NOW))
+        assert numbers(views.ticket_list(session, {"q": late.ticket_number.lower()}, wang, now=NOW)) == [
             late.ticket_number
         ]
-        assert numbers(desk.ticket_list(session, {"q": first}, wang, now=NOW)) == [late.ticket_number]
+        assert numbers(views.ticket_list(session, {"q": first}, wang, now=NOW)) == [late.ticket_number]
         buyer = find_order(session, second).buyer_name
-        assert quiet.ticket_number in numbers(desk.ticket_list(session, {"q": buyer}, wang, now=NOW))
+        assert quiet.ticket_number in numbers(views.ticket_list(session, {"q": buyer}, wang, now=NOW))
 
         row = everything["tickets"][0]
         assert row["status_label"] == "人工处理中" or row["status_label"] in ("处理中", "待补充凭证")
         assert {"value": "wang", "label": "wang"} in everything["choices"]["assignee"]
         with pytest.raises(InvalidChange, match="不认识的筛选条件"):
-            desk.ticket_list(session, {"colour": "red"}, wang)
+            views.ticket_list(session, {"colour": "red"}, wang)
         with pytest.raises(InvalidChange, match="工单状态"):
-            desk.ticket_list(session, {"status": "lost"}, wang)
+            views.ticket_list(session, {"status": "lost"}, wang)
 
 
 def test_assignment_is_audited_and_only_a_supervisor_gives_a_ticket_to_someone_else(engine):
@@ -401,15 +403,15 @@ def test_assignment_is_audited_and_only_a_supervisor_gives_a_ticket_to_someone_e
         wang, li, boss = agent(session, "wang"), agent(session, "li"), agent(session, "boss", "supervisor")
         ticket = bot_ticket(session, "c-1", demo_orders(1)[0])
         with pytest.raises(InvalidChange, match="只有主管"):
-            desk.assign_ticket(session, ticket.ticket_number, wang, "li")
-        desk.assign_ticket(session, ticket.ticket_number, boss, "li")
+            commands.assign_ticket(session, ticket.ticket_number, wang, "li")
+        commands.assign_ticket(session, ticket.ticket_number, boss, "li")
         with pytest.raises(InvalidChange, match="由 li 负责"):
-            desk.assign_ticket(session, ticket.ticket_number, wang, None)
+            commands.assign_ticket(session, ticket.ticket_number, wang, None)
         with pytest.raises(InvalidChange, match="没有名为"):
-            desk.assign_ticket(session, ticket.ticket_number, boss, "ghost")
-        desk.assign_ticket(session, ticket.ticket_number, li, None)
-        desk.add_ticket_note(session, ticket.ticket_number, wang, "已联系快递")
-        page = desk.ticket_page(session, ticket.ticket_number)
+            commands.assign_ticket(session, ticket.ticket_number, boss, "ghost")
+        commands.assign_ticket(session, ticket.ticket_number, li, None)
+        commands.add_ticket_note(session, ticket.ticket_number, wang, "已联系快递")
+        page = views.ticket_page(session, ticket.ticket_number)
         assert page["assignee"] is None and page["notes"][0]["body"] == "已联系快递"
         trail = [(e["actor"], e["note"], e["details"]) for e in page["events"] if e["actor"] != "bot"]
         assert trail == [
@@ -446,14 +448,14 @@ def test_resolve_shows_a_remedy_under_way_and_does_what_the_agent_chose(engine):
             handoff = handoffs.active_handoff(session, conversation)
             assert handoff.ticket_id == ticket.id  # linked although the bot lost its ticket slot
             assert queued.wait_minutes is None and queued.unavailable is not None  # nobody signed in
-            desk.claim(session, handoff.id, wang)
+            commands.claim(session, handoff.id, wang)
             assert session.get(Ticket, ticket.id).status == "with_agent"
-            with pytest.raises(desk.PendingRemedies) as refused:
-                desk.resolve(session, conversation, "wang")
+            with pytest.raises(commands.PendingRemedies) as refused:
+                commands.resolve(session, conversation, "wang")
             [pending] = refused.value.pending
             assert pending["ticket_number"] == ticket.ticket_number and "换货" in pending["what"]
             assert session.get(Handoff, handoff.id).status == "claimed"  # nothing changed yet
-            outcome = desk.resolve(session, conversation, "wang", pending=choice)
+            outcome = commands.resolve(session, conversation, "wang", pending=choice)
             assert session.get(Ticket, ticket.id).status == expected
             assert session.get(Handoff, handoff.id).status == "resolved"
             assert outcome["kept_open" if choice == "keep" else "closed"] == [ticket.ticket_number]
@@ -472,8 +474,8 @@ def test_resolve_links_a_handoff_without_ticket_to_the_conversations_ticket(engi
             now=NOW,
         )
         ticket = bot_ticket(session, "c-lost", demo_orders(1)[0])
-        desk.claim(session, handoff.id, wang)
-        outcome = desk.resolve(session, "c-lost", "wang")
+        commands.claim(session, handoff.id, wang)
+        outcome = commands.resolve(session, "c-lost", "wang")
         assert session.get(Handoff, handoff.id).ticket_id == ticket.id
         assert outcome["closed"] == [ticket.ticket_number] and session.get(Ticket, ticket.id).status == "closed"
 
@@ -542,9 +544,9 @@ def test_the_sla_watch_flags_promised_deadlines_once_per_state(engine):
         wang = agent(session)
         late = bot_ticket(session, "c-late", demo_orders(1)[0], resolution_in=6 * HOUR)
         calm = bot_ticket(session, "c-calm", demo_orders(2)[1])
-        desk.assign_ticket(session, late.ticket_number, wang, "wang")  # first response done: resolution counts
-        assert desk.flag_sla(session, now=NOW) == []
-        soon = desk.flag_sla(session, now=NOW + 3 * HOUR)
+        commands.assign_ticket(session, late.ticket_number, wang, "wang")  # first response done: resolution counts
+        assert commands.flag_sla(session, now=NOW) == []
+        soon = commands.flag_sla(session, now=NOW + 3 * HOUR)
         assert soon == [
             {
                 "ticket_number": late.ticket_number,
@@ -553,16 +555,16 @@ def test_the_sla_watch_flags_promised_deadlines_once_per_state(engine):
                 "due": (NOW + 6 * HOUR).isoformat(),
             }
         ]
-        assert desk.flag_sla(session, now=NOW + 3 * HOUR + timedelta(minutes=5)) == []  # flagged once
-        breached = desk.flag_sla(session, now=NOW + 7 * HOUR)
+        assert commands.flag_sla(session, now=NOW + 3 * HOUR + timedelta(minutes=5)) == []  # flagged once
+        breached = commands.flag_sla(session, now=NOW + 7 * HOUR)
         assert [(f["ticket_number"], f["state"]) for f in breached] == [(late.ticket_number, "breached")]
-        trail = [e for e in desk.ticket_page(session, late.ticket_number)["events"] if e["actor"] == "system:sla"]
+        trail = [e for e in views.ticket_page(session, late.ticket_number)["events"] if e["actor"] == "system:sla"]
         assert [e["changes"] for e in trail] == [["SLA：即将到期"], ["SLA：已超时"]]
         assert "答应买家的时间没有做到" in trail[-1]["note"]
         # 21 hours on, the untouched ticket's first response is due soon
-        assert [f["ticket_number"] for f in desk.flag_sla(session, now=NOW + 21 * HOUR)] == [calm.ticket_number]
+        assert [f["ticket_number"] for f in commands.flag_sla(session, now=NOW + 21 * HOUR)] == [calm.ticket_number]
         tickets.change_status(session, session.get(Ticket, late.id), "resolved", "agent:wang", None)
-        assert desk.flag_sla(session, now=NOW + 30 * HOUR) == [
+        assert commands.flag_sla(session, now=NOW + 30 * HOUR) == [
             {
                 "ticket_number": calm.ticket_number,
                 "kind": "first_response",

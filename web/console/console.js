@@ -761,8 +761,8 @@
         $("tp-carrier").value = "";
         $("tp-tracking-number").value = "";
         var notice = data.notice;
-        if (notice.delivered) flash("工单 " + number + " 的新物流单号已保存，已通知买家。");
-        else flash("工单 " + number + " 的新物流单号已保存，但买家没有收到通知：" + notice.note, true);
+        if (notice && notice.delivered) flash("工单 " + number + " 的新物流单号已保存，已通知买家。");
+        else flash("工单 " + number + " 的新物流单号已保存，但买家没有收到通知：" + (notice ? notice.note : "助手没有发出通知。"), true);
         refreshTicketPage(true);
         loadTickets();
       })
