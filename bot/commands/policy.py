@@ -146,7 +146,7 @@ def _order_from_file(args: argparse.Namespace, today: date) -> OrderFacts:
     orders = interchange_orders(document)
     if args.order_id not in orders:
         raise BadInput(f"订单文件 {args.order_file} 中没有订单 {args.order_id}")
-    zone = ZoneInfo(get_settings().timezone)
+    zone = args.runtime.clock.zone
     return order_facts_from_interchange(orders[args.order_id], today, item_index=args.item - 1, zone=zone)
 
 

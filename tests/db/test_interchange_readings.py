@@ -83,8 +83,8 @@ BAD_ORDERS = {
         "订单 1111222233334444：promised_delivery_days（承诺送达天数）必须是不小于 0 的整数，实际是 '3'。",
     ),
     "wrong type in an item": (
-        dict(items=[{"sku": "A", "name": "音箱", "category": "digital", "unit_price": "199", "quantity": 1}]),
-        "订单 1111222233334444：items[0].unit_price（单价）必须是不小于 0 的金额，实际是 '199'。",
+        dict(items=[{"sku": "A", "name": "音箱", "category": "digital", "unit_price": "一百九十九", "quantity": 1}]),
+        "订单 1111222233334444：items[0].unit_price（单价）必须是不小于 0 的金额，实际是 '一百九十九'。",
     ),
     "missing field": (dict(status=DROP), "订单 1111222233334444：status（订单状态）缺失或为空。"),
     "missing field in an item": (

@@ -235,6 +235,7 @@ NOT_TICKETS = {
     ("bot/services/handoffs.py", "handoff.status"),
     ("bot/messaging/inbound.py", "self.status"),
     ("channels/agent_relay.py", "self.status"),
+    ("bot/services/order_import.py", "order.status"),
 }
 # a new ticket row gets the status the model chose (bot.domain.tickets.opening_status)
 TICKET_CONSTRUCTORS = {"bot/services/tickets.py"}
