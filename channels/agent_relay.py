@@ -347,6 +347,10 @@ def waited_before(tracker) -> bool:
 async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
     text = (message.text or "").strip()
     try:
+        # every answer below is for a chat waiting in the queue: the database says which, so
+        # that most messages need no round trip through the HTTP API for the tracker
+        if not await in_database(lambda session: _waiting(session, message.sender_id)):
+            return
         tracker = await dialogue_api.tracker(app, message.sender_id)
         if tracker is None or not waited_before(tracker):
             return  # the bot answered, or this very message handed the chat over
@@ -421,9 +425,13 @@ async def answer_courtesy(app: Sanic, conversation_id: Text, output: Optional[Ou
     return await tell_buyer(app, conversation_id, RESPONSE_YOU_ARE_WELCOME, output)
 
 
-def _wait_for(session, conversation_id: Text) -> Optional[waiting.WaitEstimate]:
+def _waiting(session, conversation_id: Text) -> bool:
     handoff = handoffs.active_handoff(session, conversation_id)
-    if handoff is None or handoff.status != handoffs.HandoffStatus.WAITING.value:
+    return handoff is not None and handoff.status == handoffs.HandoffStatus.WAITING.value
+
+
+def _wait_for(session, conversation_id: Text) -> Optional[waiting.WaitEstimate]:
+    if not _waiting(session, conversation_id):
         return None
     return waiting.estimate(session, conversation_id, policy().handoff_minutes_per_waiting_chat)
 
