@@ -24,6 +24,7 @@ The agent console (channels/console.py) calls the same functions in-process.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import logging
@@ -50,8 +51,10 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import bootstrap
 from bot.config import PROJECT_ROOT, get_settings
 from bot.console import desk, leave_message, promises, waiting
+from bot.db.engine import reading_engine, session_scope
 from bot.messaging import inbound
 from bot.nlu.reaction import asks_for_a_person
 from bot.secrets import relay_token
@@ -349,7 +352,7 @@ async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
     try:
         # every answer below is for a chat waiting in the queue: the database says which, so
         # that most messages need no round trip through the HTTP API for the tracker
-        if not await in_database(lambda session: _waiting(session, message.sender_id)):
+        if not await asyncio.to_thread(_chat_waits, message.sender_id):
             return
         tracker = await dialogue_api.tracker(app, message.sender_id)
         if tracker is None or not waited_before(tracker):
@@ -423,6 +426,12 @@ async def answer_courtesy(app: Sanic, conversation_id: Text, output: Optional[Ou
     if await in_database(lambda session: _wait_for(session, conversation_id)) is None:
         return False
     return await tell_buyer(app, conversation_id, RESPONSE_YOU_ARE_WELCOME, output)
+
+
+def _chat_waits(conversation_id: Text) -> bool:
+    """On the reading engine: a check made on every buyer message never queues behind a writer."""
+    with session_scope(reading_engine(bootstrap.current().settings.database_url)) as session:
+        return _waiting(session, conversation_id)
 
 
 def _waiting(session, conversation_id: Text) -> bool:
