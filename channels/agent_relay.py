@@ -5,9 +5,9 @@ last wrote on (`tracker.get_latest_input_channel()`), and is recorded in the tra
 `BotUttered` with metadata `{"agent": name}`, so the transcript shows who answered. Handing
 back appends `ConversationResumed` and the bot tells the buyer (`utter_handoff_returned`);
 resolving also closes the tickets and asks for the satisfaction score. Both run under the
-conversation's lock (a second click is refused with 409), and both give the chat back to the
-bot even when the buyer cannot be told: the answer then says `"buyer_notified": false` with a
-Chinese `note` for the agent.
+desk's lock of the conversation (a second click is refused with 409), and both give the chat
+back to the bot even when the buyer cannot be told: the answer then says
+`"buyer_notified": false` with a Chinese `note` for the agent.
 
 Conversations are read and written only through Rasa's HTTP API (channels/dialogue_api.py):
 the buyer is told first, then the events are appended; the server appends them after any
@@ -41,8 +41,8 @@ from rasa.shared.core.events import (
     ActiveLoop,
     BotUttered,
     ConversationPaused,
-    Event,
     ConversationResumed,
+    Event,
     SlotSet,
     UserUttered,
 )

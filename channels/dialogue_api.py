@@ -130,7 +130,10 @@ async def append(app: Sanic, conversation_id: str, events: List[Event]) -> None:
     try:
         await _call("POST", _url(app, conversation_id, "tracker/events"), [event.as_dict() for event in events])
     except RelayError as error:
-        raise RelayError(error.status, f"{error.message}（这次操作没有记进会话记录）") from error
+        raise RelayError(
+            error.status,
+            f"{error.message}（已发给买家的消息不会撤回，但这次操作没有记进会话记录；请刷新查看，不要重复发送）",
+        ) from error
 
 
 @asynccontextmanager
