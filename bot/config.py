@@ -21,6 +21,7 @@
 | AFTERSALES_REDIS_URL              | (empty: files under AFTERSALES_MESSAGING_STATE_DIR) | Redis shared by all processes for messaging-app state (access tokens, retry de-duplication, last buttons) |
 | AFTERSALES_MESSAGING_STATE_DIR    | <repo>/var/messaging             | that state as fcntl-locked files when no Redis URL is set |
 | AFTERSALES_API_TOKEN              | (empty: generated once into var/api_token) | token of the Rasa HTTP API (`rasa run --auth-token`) |
+| AFTERSALES_DIALOGUE_URL           | (empty: the Rasa server's own address) | where the agent desk reaches the Rasa HTTP API (channels/dialogue_api.py) |
 | AFTERSALES_CORS_ORIGINS           | (empty: same origin only)        | comma-separated origins allowed to call the Rasa server from a browser |
 | AFTERSALES_ACTIONS_HOST           | 127.0.0.1                        | interface the action server listens on |
 | AFTERSALES_MAX_MESSAGE_CHARS      | 2000                             | longest buyer message; longer ones are answered with a Chinese notice |
@@ -66,6 +67,7 @@ class Settings:
     redis_url: str = ""
     messaging_state_dir: Path = PROJECT_ROOT / "var" / "messaging"
     api_token: str = ""
+    dialogue_url: str = ""
     cors_origins: Tuple[str, ...] = ()
     actions_host: str = "127.0.0.1"
     max_message_chars: int = 2000
@@ -121,6 +123,7 @@ class Settings:
             redis_url=text("AFTERSALES_REDIS_URL", defaults.redis_url),
             messaging_state_dir=Path(text("AFTERSALES_MESSAGING_STATE_DIR", str(defaults.messaging_state_dir))),
             api_token=text("AFTERSALES_API_TOKEN", defaults.api_token),
+            dialogue_url=text("AFTERSALES_DIALOGUE_URL", defaults.dialogue_url),
             cors_origins=tuple(
                 origin.strip() for origin in text("AFTERSALES_CORS_ORIGINS", "").split(",") if origin.strip()
             ),

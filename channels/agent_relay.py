@@ -5,9 +5,13 @@ last wrote on (`tracker.get_latest_input_channel()`), and is recorded in the tra
 `BotUttered` with metadata `{"agent": name}`, so the transcript shows who answered. Handing
 back appends `ConversationResumed` and the bot tells the buyer (`utter_handoff_returned`);
 resolving also closes the tickets and asks for the satisfaction score. Both run under the
-conversation's lock (a second click is refused with 409), and both give the chat back to the
-bot even when the buyer cannot be told: the answer then says `"buyer_notified": false` with a
-Chinese `note` for the agent.
+desk's lock of the conversation (a second click is refused with 409), and both give the chat
+back to the bot even when the buyer cannot be told: the answer then says
+`"buyer_notified": false` with a Chinese `note` for the agent.
+
+Conversations are read and written only through Rasa's HTTP API (channels/dialogue_api.py):
+the buyer is told first, then the events are appended; the server appends them after any
+message it is handling in that conversation.
 
 HTTP API (bearer token AFTERSALES_RELAY_TOKEN, or the one generated into var/relay_token):
     POST /webhooks/agent_relay/send     {"conversation_id", "text", "agent"}
@@ -20,6 +24,7 @@ The agent console (channels/console.py) calls the same functions in-process.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import logging
@@ -37,6 +42,7 @@ from rasa.shared.core.events import (
     BotUttered,
     ConversationPaused,
     ConversationResumed,
+    Event,
     SlotSet,
     UserUttered,
 )
@@ -45,15 +51,18 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import bootstrap
 from bot.config import PROJECT_ROOT, get_settings
 from bot.console import commands, leave_message, promises, views, waiting
+from bot.db.engine import reading_engine, session_scope
 from bot.messaging import inbound
 from bot.nlu.reaction import asks_for_a_person
 from bot.secrets import relay_token
 from bot.services import cases, handoffs, tickets
 from bot.services.errors import ServiceError
-from channels import console_live
+from channels import console_live, dialogue_api
 from channels.database import in_database, policy
+from channels.dialogue_api import RelayError
 from channels.http import error_response, json_body, json_response
 
 logger = logging.getLogger(__name__)
@@ -77,15 +86,6 @@ RESPONSE_WIDGET_GREETING = "utter_widget_greeting"
 STALE_SLOTS = ("requested_slot", "pending_task", "awaiting_reply", "last_decision")
 
 
-class RelayError(Exception):
-    """A refused relay request; `message` is Chinese, `status` the HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def output_channel_for(app: Sanic, channel_name: Optional[Text]) -> Optional[OutputChannel]:
     """An output channel that can reach the buyer outside a request, or None."""
     for channel in getattr(app.ctx, "input_channels", None) or []:
@@ -97,8 +97,8 @@ def output_channel_for(app: Sanic, channel_name: Optional[Text]) -> Optional[Out
 
 
 async def _existing_tracker(app: Sanic, conversation_id: Text):
-    tracker = await app.ctx.agent.processor.get_tracker(conversation_id)
-    if not tracker.events:
+    tracker = await dialogue_api.tracker(app, conversation_id)
+    if tracker is None:
         raise RelayError(404, f"找不到会话 {conversation_id}。")
     return tracker
 
@@ -122,8 +122,7 @@ async def send_agent_message(app: Sanic, conversation_id: Text, text: Text, agen
         raise RelayError(400, f"回复太长了（{len(text)} 字），一条最多 {MAX_REPLY_LENGTH} 字。")
     if not (agent or "").strip():
         raise RelayError(400, "缺少客服名字（agent）。")
-    rasa_agent = app.ctx.agent
-    async with rasa_agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _existing_tracker(app, conversation_id)
         output = _reachable_output(app, tracker)
         sender = getattr(output, "send_agent_message", None)
@@ -136,8 +135,7 @@ async def send_agent_message(app: Sanic, conversation_id: Text, text: Text, agen
             logger.exception("agent reply to %s failed", conversation_id)
             raise RelayError(502, f"消息没有送达买家（{type(error).__name__}），请稍后重试。") from error
         event = BotUttered(text, metadata={"agent": agent})
-        tracker.update(event)
-        await rasa_agent.processor.save_tracker(tracker)
+        await dialogue_api.append(app, conversation_id, [event])
     return {"delivered": True, "channel": tracker.get_latest_input_channel(), "at": event.timestamp}
 
 
@@ -158,8 +156,7 @@ async def message_buyer(
         raise RelayError(400, "消息内容不能为空。")
     if len(text) > MAX_REPLY_LENGTH:
         raise RelayError(400, f"消息太长了（{len(text)} 字），一条最多 {MAX_REPLY_LENGTH} 字。")
-    rasa_agent = app.ctx.agent
-    async with rasa_agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _existing_tracker(app, conversation_id)
         channel = tracker.get_latest_input_channel()
         output = output_channel_for(app, channel)
@@ -180,8 +177,7 @@ async def message_buyer(
         if ticket_number:
             metadata["ticket_number"] = ticket_number
         event = BotUttered(text, metadata=metadata)
-        tracker.update(event)
-        await rasa_agent.processor.save_tracker(tracker)
+        await dialogue_api.append(app, conversation_id, [event])
     result = {"delivered": note is None, "channel": channel, "at": event.timestamp}
     if note:
         result["note"] = note
@@ -203,8 +199,7 @@ async def send_agent_image(
     through their own channel, kept in the transcript as the agent's message with the image.
     Where the channel cannot push or cannot carry images, or the platform refuses, it is
     kept marked as not delivered and the answer says so (`delivered: false`, a Chinese `note`)."""
-    rasa_agent = app.ctx.agent
-    async with rasa_agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _existing_tracker(app, conversation_id)
         channel = tracker.get_latest_input_channel()
         shown_channel = views.CHANNEL_LABELS.get(channel or "", channel or "未知")
@@ -222,8 +217,7 @@ async def send_agent_image(
                 logger.exception("agent image to %s failed", conversation_id)
                 note = f"图片没有送达买家（{type(error).__name__}），只记在了会话记录里，请稍后重试。"
         event = BotUttered(None, metadata={"agent": agent, "attachments": [attachment], "delivered": note is None})
-        tracker.update(event)
-        await rasa_agent.processor.save_tracker(tracker)
+        await dialogue_api.append(app, conversation_id, [event])
     result = {"delivered": note is None, "channel": channel, "at": event.timestamp, "attachment": attachment}
     if note:
         result["note"] = note
@@ -245,10 +239,12 @@ async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
             "ticket_number": notice.ticket_number,
             "note": NO_CONVERSATION.format(ticket_number=notice.ticket_number),
         }
-    rasa_agent = app.ctx.agent
-    async with rasa_agent.lock_store.lock(notice.conversation_id):
-        tracker = await rasa_agent.tracker_store.retrieve(notice.conversation_id)
-        if tracker is None or not tracker.events:
+    async with dialogue_api.desk_lock(app, notice.conversation_id):
+        try:
+            tracker = await dialogue_api.tracker(app, notice.conversation_id)
+        except RelayError as error:  # the ticket's change stands; the agent learns the buyer was not told
+            return {"delivered": False, "ticket_number": notice.ticket_number, "note": error.message}
+        if tracker is None:
             return {
                 "delivered": False,
                 "ticket_number": notice.ticket_number,
@@ -268,13 +264,16 @@ async def notify_buyer(app: Sanic, notice: promises.Notice) -> Dict[str, Any]:
             except Exception as error:  # the platform refused (e.g. WeChat after 48 hours)
                 logger.exception("ticket notice to %s failed", notice.conversation_id)
                 note = f"进展通知没有送达买家（{type(error).__name__}），只记在了会话记录里。"
+        delivered = note is None
         event = create_bot_utterance(dict(message))
-        event.metadata = {**(event.metadata or {}), "ticket_number": notice.ticket_number, "delivered": note is None}
-        tracker.update(event)
-        await rasa_agent.processor.save_tracker(tracker)
+        event.metadata = {**(event.metadata or {}), "ticket_number": notice.ticket_number, "delivered": delivered}
+        try:
+            await dialogue_api.append(app, notice.conversation_id, [event])
+        except RelayError as error:  # told, but not in the transcript: the agent is told so
+            note = f"{note} {error.message}" if note else error.message
     await console_live.announce(notice.conversation_id, "notice")
     result = {
-        "delivered": note is None,
+        "delivered": delivered,
         "channel": channel,
         "ticket_number": notice.ticket_number,
         "text": message.get("text"),
@@ -296,8 +295,7 @@ async def tell_buyer(
 ) -> bool:
     """One of the domain's responses to the buyer through their channel (or `output`), kept
     in the transcript; False when it could not be delivered (nothing else depends on it)."""
-    rasa_agent = app.ctx.agent
-    async with rasa_agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _existing_tracker(app, conversation_id)
         output = output or output_channel_for(app, tracker.get_latest_input_channel())
         message = await generate(app, response, tracker, output.name() if output else "", **values)
@@ -310,8 +308,7 @@ async def tell_buyer(
             except Exception:
                 logger.exception("telling buyer %s (%s) failed", conversation_id, response)
                 delivered = False
-        tracker.update(create_bot_utterance(dict(message)))
-        await rasa_agent.processor.save_tracker(tracker)
+        await dialogue_api.append(app, conversation_id, [create_bot_utterance(dict(message))])
     return delivered
 
 
@@ -353,7 +350,11 @@ def waited_before(tracker) -> bool:
 async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
     text = (message.text or "").strip()
     try:
-        tracker = await app.ctx.agent.tracker_store.retrieve(message.sender_id)
+        # every answer below is for a chat waiting in the queue: the database says which, so
+        # that most messages need no round trip through the HTTP API for the tracker
+        if not await asyncio.to_thread(_chat_waits, message.sender_id):
+            return
+        tracker = await dialogue_api.tracker(app, message.sender_id)
         if tracker is None or not waited_before(tracker):
             return  # the bot answered, or this very message handed the chat over
         if waiting.is_ping(text) or asks_for_a_person(text):
@@ -369,7 +370,7 @@ async def _answer_while_waiting(app: Sanic, message: UserMessage) -> None:
 async def take_left_message(app: Sanic, conversation_id: Text, text: Text, output: Optional[OutputChannel]) -> bool:
     """While the buyer waits with nobody to answer (office hours, no agent online), what they
     write becomes a ticket (bot/console/leave_message.py) and they are told its number."""
-    tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+    tracker = await dialogue_api.tracker(app, conversation_id)
     if tracker is None or not tracker.is_paused():
         return False
     order_number = tracker.get_slot("verified_order_number")
@@ -387,7 +388,7 @@ async def take_left_message(app: Sanic, conversation_id: Text, text: Text, outpu
         return await tell_buyer(app, conversation_id, response, output, ticket_number=left.ticket_number)
     # nobody could ever answer in this chat (REST): the bot takes it back, so that the buyer can
     # ask it for the ticket's progress; they are told so in the answer to this very request
-    async with app.ctx.agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _existing_tracker(app, conversation_id)
         delivery = await _resume_and_say(
             app, tracker, [RESPONSE_MESSAGE_LEFT_NO_PUSH], values={"ticket_number": left.ticket_number}, output=output
@@ -398,7 +399,7 @@ async def take_left_message(app: Sanic, conversation_id: Text, text: Text, outpu
 async def answer_ping(app: Sanic, conversation_id: Text, output: Optional[OutputChannel]) -> bool:
     """Answer 「在吗」 from a buyer whose chat waits in the queue (not when an agent has it:
     the agent answers then). Returns whether an answer was sent."""
-    tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+    tracker = await dialogue_api.tracker(app, conversation_id)
     if tracker is None or not tracker.is_paused():
         return False
     estimate = await in_database(lambda session: _wait_for(session, conversation_id))
@@ -427,9 +428,19 @@ async def answer_courtesy(app: Sanic, conversation_id: Text, output: Optional[Ou
     return await tell_buyer(app, conversation_id, RESPONSE_YOU_ARE_WELCOME, output)
 
 
-def _wait_for(session, conversation_id: Text) -> Optional[waiting.WaitEstimate]:
+def _chat_waits(conversation_id: Text) -> bool:
+    """On the reading engine: a check made on every buyer message never queues behind a writer."""
+    with session_scope(reading_engine(bootstrap.current().settings.database_url)) as session:
+        return _waiting(session, conversation_id)
+
+
+def _waiting(session, conversation_id: Text) -> bool:
     handoff = handoffs.active_handoff(session, conversation_id)
-    if handoff is None or handoff.status != handoffs.HandoffStatus.WAITING.value:
+    return handoff is not None and handoff.status == handoffs.HandoffStatus.WAITING.value
+
+
+def _wait_for(session, conversation_id: Text) -> Optional[waiting.WaitEstimate]:
+    if not _waiting(session, conversation_id):
         return None
     return waiting.estimate(session, conversation_id, policy().handoff_minutes_per_waiting_chat)
 
@@ -489,7 +500,7 @@ NOT_NOTIFIED = "已交还机器人，但通知买家的消息没有送达（{rea
 
 async def resume_conversation(app: Sanic, conversation_id: Text, agent: Text) -> Dict[str, Any]:
     """The bot takes the conversation back and tells the buyer so."""
-    async with app.ctx.agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _paused_tracker(app, conversation_id)
         await in_database(lambda session: commands.hand_back(session, conversation_id, agent))
         delivery = await _resume_and_say(app, tracker, [RESPONSE_RETURNED])
@@ -507,7 +518,7 @@ async def resolve_conversation(
     the conversation's ticket on every channel (awaiting_reply=satisfaction, so a typed digit
     is recorded), also where the question cannot be pushed: the buyer's next message is then
     read as the score, and the answer says the buyer was not told."""
-    async with app.ctx.agent.lock_store.lock(conversation_id):
+    async with dialogue_api.desk_lock(app, conversation_id):
         tracker = await _paused_tracker(app, conversation_id)
         slot_ticket = tracker.get_slot("case_ticket_number")
 
@@ -542,8 +553,8 @@ async def resolve_conversation(
 
 
 async def _paused_tracker(app: Sanic, conversation_id: Text):
-    """The tracker of a conversation a person has; called under the conversation's lock, so
-    that a second click on "return"/"resolve" finds it resumed and is refused."""
+    """The tracker of a conversation a person has; called under the desk's lock, so that a
+    second click on "return"/"resolve" finds it resumed and is refused."""
     tracker = await _existing_tracker(app, conversation_id)
     if not tracker.is_paused():
         raise RelayError(409, "这个会话没有转人工，机器人本来就在回复。")
@@ -563,19 +574,24 @@ async def _resume_and_say(
     predicted as in any other turn. The conversation is resumed even when the buyer cannot be
     reached: a failed delivery is logged and reported to the agent (`buyer_notified: false`).
     `output`: the channel of the buyer's current request, else the one that can push."""
-    rasa_agent = app.ctx.agent
     conversation_id = tracker.sender_id
     output = output or output_channel_for(app, tracker.get_latest_input_channel())
     failure = None if output is not None else "买家所在的渠道不支持主动推送消息"
-    tracker.update(ConversationResumed())
+    events: List[Event] = []
+
+    def record(event: Event) -> None:  # also on the local copy, whose slots fill the responses
+        tracker.update(event)
+        events.append(event)
+
+    record(ConversationResumed())
     # the bot resumes clean: no form it was in before the hand-over, no question it was asking
     if tracker.active_loop_name:
-        tracker.update(ActiveLoop(None))
+        record(ActiveLoop(None))
     for name in STALE_SLOTS:
         if tracker.get_slot(name) is not None:
-            tracker.update(SlotSet(name, None))
+            record(SlotSet(name, None))
     for slot in slots:
-        tracker.update(slot)
+        record(slot)
     for name in responses:
         message = await generate(app, name, tracker, output.name() if output else "", **(values or {}))
         if message is None:
@@ -586,13 +602,17 @@ async def _resume_and_say(
             except Exception as error:  # the messaging platform refused; the chat still goes back to the bot
                 logger.exception("telling buyer %s that the bot is back failed", conversation_id)
                 failure = f"发送失败：{type(error).__name__}"
-        tracker.update(create_bot_utterance(dict(message)))
-    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-    await rasa_agent.processor.save_tracker(tracker)
+        record(create_bot_utterance(dict(message)))
+    record(ActionExecuted(ACTION_LISTEN_NAME))
+    await dialogue_api.append(app, conversation_id, events)
     if failure is None:
         return {"buyer_notified": True}
     logger.warning("conversation %s resumed without telling the buyer: %s", conversation_id, failure)
     return {"buyer_notified": False, "note": NOT_NOTIFIED.format(reason=failure)}
+
+
+async def close_dialogue_client(_app: Sanic, _loop: Any) -> None:
+    await dialogue_api.close()
 
 
 def _authorised(request: Request, token: Text) -> bool:
@@ -644,6 +664,8 @@ class AgentRelayInput(InputChannel):
             except ServiceError as error:
                 return error_response(409, error.message)
             return json_response(result)
+
+        relay.listener("after_server_stop")(close_dialogue_client)
 
         @relay.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -1,8 +1,9 @@
 """The human agents' console, served by the Rasa server itself (`/console/`).
 
 Running inside the Rasa server lets an agent's reply go out in-process through the agent
-relay (channels/agent_relay.py) on the buyer's own channel, and lets the console read
-transcripts straight from the tracker store, with no second server to run or secure.
+relay (channels/agent_relay.py) on the buyer's own channel, with no second server to run or
+secure. Transcripts are read through Rasa's HTTP API (channels/dialogue_api.py), like every
+other tracker access of the desk.
 
 The page (web/console/) is static; everything it shows comes from the JSON API below and is
 put on the page as text (never as HTML), so a buyer's `<script>` is shown, not run.
@@ -57,7 +58,7 @@ from bot.services.clock import shop_zone, to_shop_time
 from bot.services.errors import ServiceError
 from bot.services.handoffs import agent_actor
 from bot.services.evidence_store import EvidenceLimits, EvidenceRejected, megabytes, open_evidence, store_agent_image
-from channels import agent_relay, console_live
+from channels import agent_relay, console_live, dialogue_api
 from channels.database import in_database, in_database_handled, policy
 from channels.http import error_response, json_body, json_response, limited_body
 
@@ -141,6 +142,8 @@ class AgentConsoleInput(InputChannel):
                 replace_existing=True,
                 next_run_time=datetime.now(timezone.utc),
             )
+
+        console.listener("after_server_stop")(agent_relay.close_dialogue_client)
 
         @console.middleware("response")
         async def tell_the_other_consoles(request: Request, response: HTTPResponse) -> None:
@@ -249,8 +252,11 @@ class AgentConsoleInput(InputChannel):
         @console.route("/api/conversations/<conversation_id>", methods=["GET"])
         @signed_in
         async def conversation(request: Request, agent: SignedInAgent, conversation_id: str) -> HTTPResponse:
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation_id)
-            if tracker is None or not tracker.events:
+            try:
+                tracker = await dialogue_api.tracker(request.app, conversation_id)
+            except agent_relay.RelayError as refused:
+                return error_response(refused.status, refused.message)
+            if tracker is None:
                 return error_response(404, f"找不到会话 {conversation_id}。")
             since = _line_number(request.args.get("since", "0"))
             if since is None:
@@ -423,7 +429,10 @@ class AgentConsoleInput(InputChannel):
                 return error_response(404, refused.message)
             tracker = None
             if page["conversation_id"]:
-                tracker = await request.app.ctx.agent.tracker_store.retrieve(page["conversation_id"])
+                try:
+                    tracker = await dialogue_api.tracker(request.app, page["conversation_id"])
+                except agent_relay.RelayError as refused:
+                    return error_response(refused.status, refused.message)
             lines = transcript([event.as_dict() for event in tracker.events]) if tracker is not None else []
             page.update(
                 {

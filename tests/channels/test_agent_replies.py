@@ -4,6 +4,8 @@ API, Telegram through sendMessage."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import select
 
@@ -218,3 +220,33 @@ def test_a_status_set_with_the_command_line_or_in_the_console_reaches_the_telegr
     refused = run_cli("tickets", "status", number, "awaiting_evidence", env=env)
     assert refused.returncode == 1 and "不能从" in refused.stderr
     assert len(notices(servers, telegram_user.conversation_id)) == 2
+
+
+def test_a_reply_wechat_is_slow_to_take_holds_up_no_buyer_message_and_is_recorded_after_it(servers, wechat_user):
+    """The desk tells the buyer first and then appends the reply through Rasa's HTTP API, which
+    takes the conversation's lock only for the append (channels/dialogue_api.py): while WeChat
+    is slow with the agent's reply, the buyer's next message is handled, and the reply lands in
+    the transcript after it. (Under the conversation's lock for the whole send, the buyer's
+    message waited for WeChat.)"""
+    wechat_user.say("转人工")
+    reply = "您好，我是客服小周，正在核对您的订单。"
+    with servers.wechat.holding(reply) as held, ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(
+            servers.relay, "send", {"conversation_id": wechat_user.conversation_id, "text": reply, "agent": "小周"}
+        )
+        assert held.reached.wait(30), "the agent's reply never reached WeChat"
+        wechat_user.send("text", {"Content": "我的耳机右边还是没声音"})
+        wechat_user.turns += 1
+        servers.wait_until_answered(wechat_user.conversation_id, wechat_user.turns, timeout=held.longest - 2)
+        assert not sending.done(), "WeChat has not taken the reply yet"
+        held.release()
+        answer = sending.result(60)
+    assert answer.status_code == 200, answer.text
+    assert servers.wechat.texts_to(wechat_user.openid).count(reply) == 1
+    said = [
+        (e["event"], e.get("text"), (e.get("metadata") or {}).get("agent"))
+        for e in servers.tracker(wechat_user.conversation_id)["events"]
+        if e["event"] in ("user", "bot")
+    ]
+    buyer = said.index(("user", "我的耳机右边还是没声音", None))
+    assert said.index(("bot", reply, "小周")) > buyer

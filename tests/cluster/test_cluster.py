@@ -6,7 +6,8 @@ rooms: the production set-up of deploy/, on this machine.
 replicas, and each buyer sends three messages at the same moment once (one straight to each
 replica, one through the balancer). Afterwards: no message is
 lost, no ticket is opened twice, every tracker's events are in order; and an agent reply sent
-through replica B reaches a web-chat buyer connected to replica A.
+through replica B reaches a web-chat buyer connected to replica A and is in the conversation
+there.
 """
 
 from __future__ import annotations
@@ -292,6 +293,13 @@ def test_agent_reply_crosses_replicas(cluster):
         assert response.status_code == 200, response.text
         assert arrived.wait(30), f"the agent's reply sent through replica B never reached replica A: {received}"
         assert [m["text"] for m in received if m.get("from_agent")] == ["您好，我是客服小王，正在为您查看。"]
+        # recorded through the HTTP API of replica B, read back from replica A's
+        recorded = [
+            (e["text"], e["metadata"]["agent"])
+            for e in cluster.tracker(session["id"])["events"]
+            if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")
+        ]
+        assert recorded == [("您好，我是客服小王，正在为您查看。", "小王")]
     finally:
         if client.connected:
             client.eio.disconnect(abort=True)

@@ -33,6 +33,7 @@ class FakeServer:
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+                fake.before_answer(self.command, parts.path, body)  # outside the lock: may wait
                 with fake.lock:
                     answer = fake.answer(self.command, parts.path, query, dict(self.headers), body)
                 self.send_response(answer.status)
@@ -59,6 +60,9 @@ class FakeServer:
 
     def answer(self, method: str, path: str, query: Dict[str, str], headers: Dict[str, str], body: bytes) -> Answer:
         raise NotImplementedError
+
+    def before_answer(self, method: str, path: str, body: bytes) -> None:
+        """A slow platform: a subclass may wait here (other requests are answered meanwhile)."""
 
     def __enter__(self) -> "FakeServer":
         self._thread.start()

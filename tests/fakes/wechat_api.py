@@ -7,10 +7,25 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
-from typing import Any, Dict, List, Tuple
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Tuple
 
 from tests.fakes.http_server import Answer, FakeServer
+
+
+class HeldSend:
+    """A customer-service message WeChat is slow to take: answered once released."""
+
+    def __init__(self, text: str, longest: float) -> None:
+        self.text = text
+        self.longest = longest
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()
 
 
 class FakeWeChatApi(FakeServer):
@@ -24,6 +39,7 @@ class FakeWeChatApi(FakeServer):
         self.media: Dict[str, Tuple[bytes, str, str]] = {}
         self.sent: List[Dict[str, Any]] = []
         self.unreachable: set = set()
+        self.held: List[HeldSend] = []
 
     # test controls
     def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg", filename: str = "") -> None:
@@ -34,6 +50,29 @@ class FakeWeChatApi(FakeServer):
         """As WeChat does 48 hours after the follower's last message (errcode 45015)."""
         with self.lock:
             self.unreachable.add(openid)
+
+    @contextmanager
+    def holding(self, text: str, longest: float = 12.0) -> Iterator[HeldSend]:
+        """While inside, a message with `text` is answered only once released, or after
+        `longest` seconds (under the channel's 15-second timeout): WeChat being slow."""
+        held = HeldSend(text, longest)
+        with self.lock:
+            self.held.append(held)
+        try:
+            yield held
+        finally:
+            held.release()
+            with self.lock:
+                self.held.remove(held)
+
+    def before_answer(self, method: str, path: str, body: bytes) -> None:
+        if path != "/cgi-bin/message/custom/send" or not body:
+            return
+        with self.lock:
+            held = [item for item in self.held if item.text.encode("utf-8") in body]
+        for item in held:  # the channel sends UTF-8 JSON, not \u escapes
+            item.reached.set()
+            item.released.wait(item.longest)
 
     def revoke_tokens(self) -> None:
         with self.lock:
