@@ -219,6 +219,12 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
     if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
         sub_issue = SubIssue.DEFECT
         category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category
+    faults = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.QUALITY]
+    if sub_issue is not None and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON and faults:
+        # "有点小，关键是腋下线都开了": the policy's size rule holds "unless the buyer says the item
+        # itself is faulty"; the fault is the case (and its ticket's problem)
+        sub_issue = SubIssue(most_telling_sub_issue(value.value for value in faults))
+        category = ComplaintCategory.QUALITY
     if category is None:
         category = SUB_ISSUE_CATEGORY[sub_issue] if sub_issue is not None else ComplaintCategory.QUALITY
     return Situation(
