@@ -66,6 +66,19 @@ def typed_text(tracker: Tracker) -> Text:
     return "" if text.startswith("/") else text
 
 
+def reads_a_fresh_answer(tracker: Tracker, form: Text) -> bool:
+    """The form runs right after the buyer's message. Rasa also calls the validation when it comes
+    back to the form after another action answered the message (a policy question, a clarifying
+    question): that run only picks the question to ask, it reads no answer."""
+    actions = []
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "action":
+            actions.append(event.get("name"))
+    return all(name in (form, "action_extract_slots", "action_listen") for name in actions)
+
+
 def slots_before_latest_message(tracker: Tracker) -> Dict[Text, Any]:
     """The slot values set before the buyer's latest message (what this message may change)."""
     values: Dict[Text, Any] = {}
@@ -96,7 +109,12 @@ class RetryingFormValidationAction(FormValidationAction, ABC):
         before = slots_before_latest_message(tracker)
         uttered = len(dispatcher.messages)
         events = await super().run(dispatcher, tracker, domain)
-        if requested and typed_text(tracker) and self._leaves_the_question_open(events, requested, before):
+        if (
+            requested
+            and typed_text(tracker)
+            and reads_a_fresh_answer(tracker, self.form_name())
+            and self._leaves_the_question_open(events, requested, before)
+        ):
             del dispatcher.messages[uttered:]
             return [ActionExecutionRejected(self.form_name())]
         return events

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.case import ActionChooseRemedy, ActionDecideCase
+from actions.case import ActionChooseRemedy, ActionDecideCase, ValidateCaseForm
 from actions.handoff import ActionClarify
 from bot.nlu.entities import extract_entities
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, tickets_of
@@ -99,6 +99,18 @@ def test_an_answer_that_leaves_the_question_open_is_misunderstood_and_the_second
     assert second.event_types()[-1] == "action_execution_rejected"
     handed = chat.run(ActionClarify())
     assert [(event["event"], event.get("name")) for event in handed.events] == [("followup", "action_handoff")]
+
+
+def test_coming_back_to_the_form_after_another_answer_asks_again_and_counts_nothing(conversation):
+    """Rasa calls the validation again when it returns to the form after the rules answered a
+    policy question (or asked again): that run reads no answer, it only picks the question."""
+    chat = conversation()
+    complaint(chat, SHOES_ORDER, SHOES_PHONE, "鞋子小了一码，想退掉", "request_return")
+    chat.user("先问下，退回去的运费谁出？", "ask_policy", response_selector=selected("return_shipping"))
+    chat.action("action_answer_policy_question")
+    back = chat.run(ValidateCaseForm())
+    assert "action_execution_rejected" not in back.event_types()
+    assert back.requested_slot == "item_condition"
 
 
 def test_an_answer_that_changes_the_case_is_taken_although_it_leaves_the_question_open(conversation):

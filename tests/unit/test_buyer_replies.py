@@ -289,3 +289,12 @@ def test_a_remedy_typed_with_other_words_is_read_against_the_offered_ones(text, 
 )
 def test_no_clear_pick_is_left_to_the_rules(text, offered):
     assert remedy_choice_in(text, offered) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["快递显示驿站代收，我去驿站问，老板说压根没见过这个包裹", "物流写着物业代签了，物业翻了登记本说根本没收过"],
+)
+def test_the_place_that_signed_saying_it_never_had_the_parcel_is_not_received(text):
+    """Said of a front desk or a door guard, these are no complaint about the shop's service."""
+    assert sub_issues_named_in_words(text) == ["not_received"]
