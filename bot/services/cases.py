@@ -184,6 +184,18 @@ def order_items(session: Session, order_number: Optional[str]) -> List[ItemChoic
     return [ItemChoice(item.sku, item.name) for item in order.items] if order else []
 
 
+def products_in_order(session: Session, order_number: str) -> set:
+    """The lexicon's product names of the order's items ("波司登…羽绒服" holds 衣服)."""
+    from bot.nlu.lexicon import load_lexicon
+
+    return {
+        match.value
+        for item in order_items(session, order_number)
+        for match in load_lexicon().scan(item.name)
+        if match.entity == "product"
+    }
+
+
 def order_summary(session: Session, order_number: str) -> OrderSummary:
     return OrderSummary(mask_order_number(order_number), tuple(order_items(session, order_number)))
 

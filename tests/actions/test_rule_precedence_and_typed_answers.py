@@ -9,6 +9,8 @@ import pytest
 
 from actions.case import ActionChooseRemedy, ActionDecideCase, ValidateCaseForm
 from actions.handoff import ActionClarify
+from actions.tasks import ActionStartTask
+from actions.verification import ValidateVerifyOrderForm
 from bot.nlu.entities import extract_entities
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, tickets_of
 from tests.actions.flows import answer_case_form, decided_quality_case, photo, start_case_form, verified_case
@@ -172,3 +174,35 @@ def test_a_remedy_picked_together_with_a_question_is_recorded_and_the_question_a
     with db() as session:
         [ticket] = tickets_of(session, chat.sender_id)
         assert ticket.chosen_remedy == "exchange"
+
+
+# ---- a complaint right after an answer about the order ----------------------------------------
+
+
+def tracking_shown(chat):
+    shown = verified_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="帮我看看物流到哪了", intent="ask_order_status")
+    assert shown.responses == ["utter_tracking_status"]
+
+
+def test_a_complaint_right_after_the_tracking_of_the_order_keeps_the_order(conversation):
+    chat = conversation()
+    tracking_shown(chat)
+    text = "上面写着签收了，可门口什么都没有，耳机我根本没拿到"
+    entities, slots = heard(text)
+    chat.user(text, "complain_logistics", entities=entities, slots=slots)
+    started = chat.run(ActionStartTask())
+    assert "order_verified" not in started.slots_set() and "order_number" not in started.slots_set()
+    chat.action("verify_order_form").loop("verify_order_form").slot("order_number", OWN_ORDER)
+    checked = chat.run(ValidateVerifyOrderForm())  # the form validates what it found filled
+    assert checked.messages == []  # neither "请问是哪一笔订单？" nor "已核实订单" again
+    assert checked.requested_slot is None
+
+
+def test_a_complaint_about_another_product_after_the_tracking_names_its_order_again(conversation):
+    chat = conversation()
+    tracking_shown(chat)
+    text = "对了，我另外买的电饭煲也坏了，按键没反应"
+    entities, slots = heard(text)
+    chat.user(text, "complain_quality", entities=entities, slots=slots)
+    started = chat.run(ActionStartTask())
+    assert started.slots_set()["order_verified"] is False
