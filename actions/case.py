@@ -85,6 +85,24 @@ def buyer_text(tracker: Tracker) -> Text:
     return "" if text.startswith("/") else text
 
 
+# answers that end by inviting the buyer to say what is wrong: the next message is that answer
+INVITATIONS_TO_TELL = ("utter_no_tickets_for_order", "utter_no_tickets_offer_person")
+
+
+def answers_an_invitation_to_tell(tracker: Tracker) -> bool:
+    """ "这个订单目前没有售后工单…直接告诉我遇到了什么情况" and the buyer tells it: the message is read
+    as the answer to the problem question (it is not asked again)."""
+    seen_this_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_this_message:
+                return False
+            seen_this_message = True
+        elif seen_this_message and event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") in INVITATIONS_TO_TELL
+    return False
+
+
 def conversation_channel(tracker: Tracker) -> Text:
     return latest_input_channel(tracker) or "rest"
 
@@ -148,7 +166,7 @@ class ValidateCaseForm(RetryingFormValidationAction):
             by_state = cases.problem_of_an_undelivered_order(session, tracker.get_slot("order_number"))
         if by_state:
             return {"sub_issue": by_state, "complaint_category": "logistics"}
-        if tracker.get_slot("requested_slot") != "sub_issue":
+        if tracker.get_slot("requested_slot") != "sub_issue" and not answers_an_invitation_to_tell(tracker):
             return {}
         message = tracker.latest_message
         text = buyer_text(tracker)

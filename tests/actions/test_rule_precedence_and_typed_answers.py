@@ -9,7 +9,7 @@ import pytest
 
 from actions.case import ActionChooseRemedy, ActionDecideCase, ValidateCaseForm
 from actions.handoff import ActionClarify
-from actions.tasks import ActionStartTask
+from actions.tasks import ActionContinueTask, ActionStartTask
 from actions.verification import ValidateVerifyOrderForm
 from bot.nlu.entities import extract_entities
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, tickets_of
@@ -206,3 +206,22 @@ def test_a_complaint_about_another_product_after_the_tracking_names_its_order_ag
     chat.user(text, "complain_quality", entities=entities, slots=slots)
     started = chat.run(ActionStartTask())
     assert started.slots_set()["order_verified"] is False
+
+
+def test_a_problem_told_when_invited_after_no_ticket_is_not_asked_for_again(conversation):
+    """ "这个订单目前没有售后工单…直接告诉我遇到了什么情况": the next message is the answer to the
+    problem question, even in words the lexicon does not know."""
+    chat = conversation()
+    told = verified_case(
+        chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="帮我查下售后单到哪一步了", intent="ask_ticket_status"
+    )
+    assert told.responses == ["utter_no_tickets_for_order"]
+    chat.events.append({"event": "bot", "text": "…", "metadata": {"utter_action": "utter_no_tickets_for_order"}})
+    chat.user("那我重新说一遍：右边耳罩一按就咔咔响，声音时有时无", "complain_quality")
+    chat.run(ActionStartTask())
+    chat.action("verify_order_form").loop("verify_order_form").slot("order_number", OWN_ORDER)
+    assert chat.run(ValidateVerifyOrderForm()).requested_slot is None
+    chat.run(ActionContinueTask())
+    asked = start_case_form(chat)
+    assert asked.slots_set()["sub_issue"] == "defect"
+    assert asked.requested_slot == "evidence"
