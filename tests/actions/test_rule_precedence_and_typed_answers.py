@@ -140,7 +140,7 @@ def test_a_one_word_answer_to_the_negative_question(conversation, typed, intent,
     asked = complaint(chat, SHOES_ORDER, SHOES_PHONE, "鞋子小了一码，想退掉", "request_return")
     assert asked.requested_slot == "item_condition"
     turn = answer_case_form(chat, typed, intent, slots=mapped)
-    assert turn.slots_set().get("item_condition") == condition, (turn.events, turn.messages)
+    assert chat.current_slots()["item_condition"] == condition, (turn.events, turn.messages)
     assert turn.requested_slot is None
     assert chat.run(ActionDecideCase()).slots_set()["last_decision"]["rule"] == rule
 
