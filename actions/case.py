@@ -14,7 +14,13 @@ from actions.forms_base import RetryingFormValidationAction
 from actions.evidence import DECLINED, attachments_of, buyer_declines_evidence, latest_input_channel
 from actions.labels import label
 from bot.domain.vocabulary import SUB_ISSUE_CATEGORY, ComplaintCategory, Remedy, SubIssue
-from bot.nlu.answers import problem_from_answer, sub_issues_in, sub_issues_named_in_words
+from bot.nlu.answers import (
+    condition_from_short_answer,
+    problem_from_answer,
+    remedy_choice_in,
+    sub_issues_in,
+    sub_issues_named_in_words,
+)
 from bot.nlu.entities import most_telling_sub_issue
 from bot.nlu.reaction import address_part, looks_like_address
 from bot.services import cases
@@ -79,6 +85,24 @@ def buyer_text(tracker: Tracker) -> Text:
     return "" if text.startswith("/") else text
 
 
+# answers that end by inviting the buyer to say what is wrong: the next message is that answer
+INVITATIONS_TO_TELL = ("utter_no_tickets_for_order", "utter_no_tickets_offer_person")
+
+
+def answers_an_invitation_to_tell(tracker: Tracker) -> bool:
+    """ "这个订单目前没有售后工单…直接告诉我遇到了什么情况" and the buyer tells it: the message is read
+    as the answer to the problem question (it is not asked again)."""
+    seen_this_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_this_message:
+                return False
+            seen_this_message = True
+        elif seen_this_message and event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") in INVITATIONS_TO_TELL
+    return False
+
+
 def conversation_channel(tracker: Tracker) -> Text:
     return latest_input_channel(tracker) or "rest"
 
@@ -86,6 +110,8 @@ def conversation_channel(tracker: Tracker) -> Text:
 class ValidateCaseForm(RetryingFormValidationAction):
     """Asks only what the policy still needs. Misunderstood answers are counted by
     action_clarify (two in a row go to a person), not here: an unmapped answer is no slot value."""
+
+    bookkeeping_slots = ("description", "parcel_delivered")
 
     def name(self) -> Text:
         return "validate_case_form"
@@ -140,7 +166,7 @@ class ValidateCaseForm(RetryingFormValidationAction):
             by_state = cases.problem_of_an_undelivered_order(session, tracker.get_slot("order_number"))
         if by_state:
             return {"sub_issue": by_state, "complaint_category": "logistics"}
-        if tracker.get_slot("requested_slot") != "sub_issue":
+        if tracker.get_slot("requested_slot") != "sub_issue" and not answers_an_invitation_to_tell(tracker):
             return {}
         message = tracker.latest_message
         text = buyer_text(tracker)
@@ -165,6 +191,19 @@ class ValidateCaseForm(RetryingFormValidationAction):
                 case_category=ComplaintCategory.QUALITY.value,
             )
         return {"sub_issue": sub_issue, "description": text} if sub_issue else {}
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Asked "请问商品还没用过吗？", a typed "没" or "没有" means unused: the intent reads "没有" as a
+        plain no, which the domain's mapping takes for "used". Read before the required slots are
+        worked out, which depend on it."""
+        condition = None
+        if tracker.get_slot("requested_slot") == "item_condition":
+            condition = condition_from_short_answer(buyer_text(tracker))
+        read: List[EventType] = [SlotSet("item_condition", condition)] if condition else []
+        tracker.add_slots(read)
+        return read + await super().get_extraction_events(dispatcher, tracker, domain)
 
     @staticmethod
     def _parcel_delivered(tracker: Tracker) -> bool:
@@ -192,11 +231,13 @@ class ValidateCaseForm(RetryingFormValidationAction):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """rasa_sdk returns only required slots; the buyer's own words (`description`) go too."""
+        """rasa_sdk returns only the slots still required; the buyer's own words (`description`) go
+        too, and the condition read from a short answer (once given, it is no longer required)."""
         events = await super().get_validation_events(dispatcher, tracker, domain)
-        description = tracker.slots_to_validate().get("description")
-        if description and not any(event.get("name") == "description" for event in events):
-            events.append(SlotSet("description", description))
+        for name in ("description", "item_condition"):
+            value = tracker.slots_to_validate().get(name)
+            if value and not any(event.get("name") == name for event in events):
+                events.append(SlotSet(name, value))
         delivered = self._parcel_delivered(tracker)  # picks the problem question's wording
         if bool(tracker.get_slot("parcel_delivered")) != delivered:
             events.append(SlotSet("parcel_delivered", delivered))
@@ -439,7 +480,9 @@ class ActionChooseRemedy(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         offered = tracker.get_slot("offered_remedies") or []
-        chosen: Optional[Text] = tracker.get_slot("requested_remedy")
+        # typed words are read against the buttons ("还是直接退钱吧" under L2 is 仅退款); the slot holds
+        # the first remedy word of the message only
+        chosen: Optional[Text] = remedy_choice_in(buyer_text(tracker), offered) or tracker.get_slot("requested_remedy")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if chosen is None and intent == "affirm" and len(offered) >= 1:
             chosen = offered[0]
@@ -454,6 +497,10 @@ class ActionChooseRemedy(Action):
                 session, tracker.get_slot("case_ticket_number"), chosen, today=runtime.today(), policy=runtime.policy()
             )
         tell_next_steps(dispatcher, domain, steps)
+        if intent == "ask_policy":  # "那就退货退款吧，寄回来的运费是你们出对吧？": the question too
+            from actions.conversation import answer_policy_topic  # actions.conversation imports this module
+
+            answer_policy_topic(dispatcher, tracker, domain)
         return [SlotSet("awaiting_reply", AFTER_DECISION), SlotSet("offered_remedies", None)]
 
 

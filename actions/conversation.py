@@ -24,17 +24,24 @@ def policy_topic(tracker: Tracker) -> Text:
 WHERE_TO_COMPLAIN_TOPIC = "complaint_channel"  # the answer states rule S3
 
 
+def answer_policy_topic(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> bool:
+    """Answers the policy question of the latest message; False when it has no known topic."""
+    response = f"utter_ask_policy/{policy_topic(tracker)}"
+    if not policy_topic(tracker) or response not in (domain.get("responses") or {}):
+        return False
+    dispatcher.utter_message(response=response, **cases.policy_answer_values(runtime.policy()))
+    return True
+
+
 class ActionAnswerPolicyQuestion(Action):
     def name(self) -> Text:
         return "action_answer_policy_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         topic = policy_topic(tracker)
-        response = f"utter_ask_policy/{topic}"
-        if not topic or response not in (domain.get("responses") or {}):
+        if not answer_policy_topic(dispatcher, tracker, domain):
             dispatcher.utter_message(response="utter_clarify")
             return []
-        dispatcher.utter_message(response=response, **cases.policy_answer_values(runtime.policy()))
         if topic == WHERE_TO_COMPLAIN_TOPIC:
             with runtime.database() as session:
                 cases.record_where_to_complain(

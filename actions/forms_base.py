@@ -9,6 +9,12 @@ A message that drops the request ("那不用弄了") or needs a person (an angry
 answer: the form takes nothing from it, so Rasa hands the turn to the policies that cancel or
 hand over (a form that accepts something keeps the turn).
 
+An answer that leaves the question open and adds nothing (the buyer tells the problem again
+when asked whether the item was used) is no answer either, although Rasa re-extracts the
+problem's slot from it: the form is rejected as for a message it cannot map, so action_clarify
+counts it and the second in a row goes to a person (the policy's count), instead of the same
+question coming back until the buyer gives up.
+
 A slot that an earlier action cleared (a `SlotSet(name, None)` just before the form runs) is
 nothing the buyer said: it is never validated, so a fresh task is not met with "that is not an
 order number" for a number nobody typed.
@@ -17,10 +23,10 @@ order number" for a number nobody typed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -54,8 +60,40 @@ def without_cleared_candidates(tracker: Tracker) -> Tracker:
     return copy
 
 
+def typed_text(tracker: Tracker) -> Text:
+    """What the buyer typed this turn; a button payload ("/inform{...}") is no typed text."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def reads_a_fresh_answer(tracker: Tracker, form: Text) -> bool:
+    """The form runs right after the buyer's message. Rasa also calls the validation when it comes
+    back to the form after another action answered the message (a policy question, a clarifying
+    question): that run only picks the question to ask, it reads no answer."""
+    actions = []
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "action":
+            actions.append(event.get("name"))
+    return all(name in (form, "action_extract_slots", "action_listen") for name in actions)
+
+
+def slots_before_latest_message(tracker: Tracker) -> Dict[Text, Any]:
+    """The slot values set before the buyer's latest message (what this message may change)."""
+    values: Dict[Text, Any] = {}
+    events = list(tracker.events)
+    latest = max((index for index, event in enumerate(events) if event.get("event") == "user"), default=len(events))
+    for event in events[:latest]:
+        if event.get("event") == "slot":
+            values[event.get("name")] = event.get("value")
+    return values
+
+
 class RetryingFormValidationAction(FormValidationAction, ABC):
     failure_count_slot: Text = ""
+    # slots the validation sets for its own use (not something the buyer answered)
+    bookkeeping_slots: Tuple[Text, ...] = ()
     gave_up_slot: Text = ""
     max_failures: int = 3
     reset_failures_on_success: bool = True
@@ -67,7 +105,35 @@ class RetryingFormValidationAction(FormValidationAction, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if is_no_answer(tracker):
             return []
-        return await super().run(dispatcher, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        before = slots_before_latest_message(tracker)
+        uttered = len(dispatcher.messages)
+        events = await super().run(dispatcher, tracker, domain)
+        if (
+            requested
+            and typed_text(tracker)
+            and reads_a_fresh_answer(tracker, self.form_name())
+            and self._leaves_the_question_open(events, requested, before)
+        ):
+            del dispatcher.messages[uttered:]
+            return [ActionExecutionRejected(self.form_name())]
+        return events
+
+    def _leaves_the_question_open(self, events: List[EventType], requested: Text, before: Dict[Text, Any]) -> bool:
+        """Nothing for the slot asked about, the same question next, and no other slot changed."""
+        ignored = {REQUESTED_SLOT, self.failure_count_slot, *self.bookkeeping_slots}
+        asked_next = requested
+        for event in events:
+            if event.get("event") != "slot":
+                continue
+            name, value = event.get("name"), event.get("value")
+            if name == REQUESTED_SLOT:
+                asked_next = value
+            elif name == requested:
+                return False
+            elif name not in ignored and (value or None) != (before.get(name) or None):
+                return False
+        return asked_next == requested
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

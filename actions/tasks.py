@@ -132,10 +132,56 @@ def start_task(tracker: Tracker, intent: Text) -> List[EventType]:
         events += reset_case_slots(tracker)
         if intent in CATEGORY_OF_INTENT:
             events.append(SlotSet("complaint_category", CATEGORY_OF_INTENT[intent]))
+    if follows_an_answer_about_the_order(tracker):
+        return events
     # every task names its order again (one tap for an order verified earlier in this chat),
     # so a buyer who moves on to another order is never answered about the previous one
     keep = slots_from_latest_message(tracker)
     return events + [event for event in verification_reset(tracker) if event["name"] not in keep]
+
+
+INFORMATION_TASKS = ("order_status", "ticket_status")
+
+
+def follows_an_answer_about_the_order(tracker: Tracker) -> bool:
+    """ "门卫说压根没见过" right after the tracking of the order, "那我重新说：屏幕一直闪" right after
+    "这个订单目前没有售后工单": the message answers what was just shown about the verified order,
+    so it is about that order, unless it names another one (a number, "另一单", or a product the
+    order does not hold)."""
+    order = tracker.get_slot("verified_order_number")
+    if (
+        tracker.get_slot("last_task") not in INFORMATION_TASKS
+        or not tracker.get_slot("order_verified")
+        or not order
+        or order != tracker.get_slot("order_number")
+        or not answered_just_before(tracker)
+    ):
+        return False
+    message = tracker.latest_message
+    entities = message.get("entities") or []
+    if any(entity.get("entity") == "order_number" and entity.get("value") != order for entity in entities):
+        return False
+    if says_order_was_wrong(message.get("text") or ""):
+        return False
+    named = {entity.get("value") for entity in entities if entity.get("entity") == "product"}
+    if not named:
+        return True
+    with runtime.database() as session:
+        held = cases.products_in_order(session, order)
+    return named <= held
+
+
+def answered_just_before(tracker: Tracker) -> bool:
+    """The assistant's last turn, right before this message, was the answer of a task."""
+    seen_this_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_this_message:
+                return False
+            seen_this_message = True
+        elif seen_this_message and event.get("event") == "action" and event.get("name") == "action_continue_task":
+            return True
+    return False
 
 
 class ActionStartTask(Action):

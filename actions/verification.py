@@ -102,6 +102,8 @@ class ValidateVerifyOrderForm(RetryingFormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         number = normalise_digits(value)
+        if tracker.get_slot("order_verified") and number == tracker.get_slot("verified_order_number"):
+            return {"order_number": number}  # the order a follow-up keeps: verified and announced already
         if not re.fullmatch(get_settings().order_number_pattern, number):
             dispatcher.utter_message(response="utter_order_number_invalid")
             return {"order_number": None}

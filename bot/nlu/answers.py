@@ -129,3 +129,75 @@ def problem_beside_a_question(text: str, entities: Iterable[Mapping]) -> Optiona
     from bot.nlu.entities import most_telling_sub_issue
 
     return most_telling_sub_issue(complaints)
+
+
+# A short typed answer to the condition question, which is asked in the negative ("请问商品还没用
+# 过吗？"): "没" / "没有" / "对" / "嗯" agree that it is unused, "用过" / "不是" say it was used. The
+# intent classifier reads "没有" as a plain "no" (used) and "没" as nothing at all.
+_ANSWER_FILLER = r"(?:的|呢|啊|呀|哦|喔|哈|吧|了|滴)*"
+_UNUSED_ANSWER = re.compile(
+    r"(?:还|都|真|确实|肯定|绝对)?(?:没有?(?:用过?|穿过?|拆过?|动过?|开过?|碰过?)?|没呢|对|是|没错|嗯+|恩+|yes|yep|ok)"
+    + _ANSWER_FILLER
+)
+_USED_ANSWER = re.compile(r"(?:已经)?(?:用|穿|拆|开|洗|戴)(?:过|了)+" + _ANSWER_FILLER + r"|不是(?:的|呢|啊|呀)*")
+_ANSWER_EDGES = re.compile(r"^[\s,.!~，。！～…、]+|[\s,.!~，。！～…、]+$")
+
+
+def condition_from_short_answer(text: str) -> Optional[str]:
+    """ "unused" / "used" for a short typed answer to "还没用过吗？", None for anything longer or
+    else (those are read by the lexicon and the intent)."""
+    answer = _ANSWER_EDGES.sub("", normalize_case_and_width(text or "").text)
+    answer = re.sub(r"([^\W\d_]+?)\1+$", r"\1", answer)  # "没没没", "嗯嗯"
+    if _UNUSED_ANSWER.fullmatch(answer):
+        return "unused"
+    if _USED_ANSWER.fullmatch(answer):
+        return "used"
+    return None
+
+
+# a word that makes the remedy after it the one picked: "还是直接退钱吧", "那就退货退款吧", "算了给我修吧"
+_CHOICE_CUE = re.compile(
+    r"(?:还是|那就|那|就|干脆|索性|算了|我选|选|要|改成|改为|换成|改|给我|帮我|直接)[^,.!?;，。！？；、\s]{0,3}$"
+)
+_CHOICE_CUE_WINDOW = 8
+# an offered remedy the buyer's word stands for, when that word's own remedy is not offered: "退钱"
+# is a refund of either kind, "修" free or paid repair
+_ALSO_MEANS = {
+    "refund": ("refund_only", "return_refund"),
+    "return_refund": ("refund_only",),
+    "repair": ("paid_repair",),
+}
+_QUESTION_WORDS = re.compile(r"[?？]|吗|多久|几天|怎么|为什么|什么时候|谁出|谁付|对吧|是吧")
+
+
+def remedy_choice_in(text: str, offered: Sequence[str]) -> Optional[str]:
+    """The offered remedy a typed message picks among the buttons, in the buyer's own words and
+    with words around it ("算了算了，补发又是半个月，还是直接退钱吧"): the one remedy it names, or of
+    several the last one said as the pick (after 还是 / 那就 / 给我 ...). A question about a remedy
+    ("退款要多久？") picks nothing unless it says the pick too. None when no pick is clear."""
+    from bot.nlu.lexicon import load_lexicon
+
+    if not text or text.startswith("/") or not offered:
+        return None
+    normalized = normalize_case_and_width(text).text
+    named = []  # (offered remedy, said as the pick)
+    for match in load_lexicon().scan(text):
+        if match.entity != "remedy" or match.negated:
+            continue
+        remedy = _offered_reading(match.value, offered)
+        if remedy is None:
+            continue
+        before = normalize_case_and_width(text[max(0, match.start - _CHOICE_CUE_WINDOW) : match.start]).text
+        named.append((remedy, bool(_CHOICE_CUE.search(before))))
+    picks = [remedy for remedy, cued in named if cued]
+    if _QUESTION_WORDS.search(normalized):
+        return picks[-1] if picks else None
+    if len({remedy for remedy, _ in named}) == 1:
+        return named[0][0]
+    return picks[-1] if picks else None
+
+
+def _offered_reading(value: str, offered: Sequence[str]) -> Optional[str]:
+    if value in offered:
+        return value
+    return next((remedy for remedy in _ALSO_MEANS.get(value, ()) if remedy in offered), None)

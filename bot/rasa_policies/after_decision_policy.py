@@ -15,6 +15,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.nlu.answers import remedy_choice_in
 from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction
 from bot.nlu.upset import assess_mood
 from bot.rasa_policies.base import OneActionPolicy
@@ -33,7 +34,10 @@ ACTION_FOR_REACTION = {
 LEFT_TO_THE_RULES_WHILE_CHOOSING = {Reaction.ACKNOWLEDGEMENT, Reaction.REMARK, Reaction.OTHER}
 FACT_ENTITIES = {"item_condition", "product", "remedy"}
 ANSWERS_KEEPING_THE_ORDER = {Reaction.ACKNOWLEDGEMENT, Reaction.REMARK, Reaction.OBJECTION}
+# a remedy picked in words needs no more reading: a new order number or a person asked for still wins
+CHOICE_GIVES_WAY_TO = {Reaction.PERSON, Reaction.ORDER_CORRECTION}
 ANSWERS_THAT_END_THE_TURN = {
+    "action_choose_remedy",
     "action_acknowledge_decision",
     "action_take_new_address",
     "action_add_remark",
@@ -86,14 +90,37 @@ def action_for(tracker: DialogueStateTracker) -> Optional[Text]:
     reaction = reaction_to_decision(tracker)
     if reaction is None:
         return None
-    if tracker.get_slot("awaiting_reply") == CHOOSING_REMEDY and reaction in LEFT_TO_THE_RULES_WHILE_CHOOSING:
-        return None
+    if tracker.get_slot("awaiting_reply") == CHOOSING_REMEDY:
+        if (
+            picks_an_offered_remedy(tracker)
+            and reaction not in CHOICE_GIVES_WAY_TO
+            and not names_another_order(tracker)
+        ):
+            # "算了，还是直接退钱吧" / "那就退货退款吧，运费你们出吧？": a pick in words, whatever the
+            # intent reads (a return request, a question, a service complaint) or other words name
+            return "action_choose_remedy"
+        if reaction in LEFT_TO_THE_RULES_WHILE_CHOOSING:
+            return None
     context = decision_context(tracker)
     if context is not None and context.expects_order_correction and reaction in ANSWERS_KEEPING_THE_ORDER:
         return "action_confirm_order"  # "是的，就是这单" or anything but another number: decide on it
     if reaction is Reaction.REMARK:
         return "action_add_remark"  # onto the ticket; after a "no", a person is offered again
     return ACTION_FOR_REACTION.get(reaction)
+
+
+def picks_an_offered_remedy(tracker: DialogueStateTracker) -> bool:
+    message = tracker.latest_message
+    if message is None or (message.intent or {}).get("name") == "request_human":
+        return False
+    return remedy_choice_in(message.text or "", tracker.get_slot("offered_remedies") or []) is not None
+
+
+def names_another_order(tracker: DialogueStateTracker) -> bool:
+    context = decision_context(tracker)
+    entities = tracker.latest_message.entities if tracker.latest_message is not None else []
+    numbers = [e.get("value") for e in entities or [] if e.get("entity") == "order_number"]
+    return any(number != (context.decided_order if context else None) for number in numbers)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)

@@ -184,6 +184,18 @@ def order_items(session: Session, order_number: Optional[str]) -> List[ItemChoic
     return [ItemChoice(item.sku, item.name) for item in order.items] if order else []
 
 
+def products_in_order(session: Session, order_number: str) -> set:
+    """The lexicon's product names of the order's items ("波司登…羽绒服" holds 衣服)."""
+    from bot.nlu.lexicon import load_lexicon
+
+    return {
+        match.value
+        for item in order_items(session, order_number)
+        for match in load_lexicon().scan(item.name)
+        if match.entity == "product"
+    }
+
+
 def order_summary(session: Session, order_number: str) -> OrderSummary:
     return OrderSummary(mask_order_number(order_number), tuple(order_items(session, order_number)))
 
@@ -219,6 +231,12 @@ def _situation(session: Session, order: Order, facts: CaseFacts, conversation_id
     if sub_issue is SubIssue.SIZE and item is not None and item.category not in SIZED_CATEGORIES:
         sub_issue = SubIssue.DEFECT
         category = ComplaintCategory.QUALITY if category in (None, ComplaintCategory.NO_REASON) else category
+    faults = [value for value in mentioned if SUB_ISSUE_CATEGORY[value] is ComplaintCategory.QUALITY]
+    if sub_issue is not None and SUB_ISSUE_CATEGORY[sub_issue] is ComplaintCategory.NO_REASON and faults:
+        # "有点小，关键是腋下线都开了": the policy's size rule holds "unless the buyer says the item
+        # itself is faulty"; the fault is the case (and its ticket's problem)
+        sub_issue = SubIssue(most_telling_sub_issue(value.value for value in faults))
+        category = ComplaintCategory.QUALITY
     if category is None:
         category = SUB_ISSUE_CATEGORY[sub_issue] if sub_issue is not None else ComplaintCategory.QUALITY
     return Situation(

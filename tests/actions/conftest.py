@@ -260,9 +260,14 @@ class Conversation:
         name = action.name()
         if name.startswith("validate_"):
             form = name[len("validate_") :]
-            self.action(form)  # Rasa records the form, which ran the validation
-            self.apply(events)
-            self._form_requests_next(form, events)
+            if any(event.get("event") == "action_execution_rejected" for event in events):
+                # the form gives the turn up (the answer left its question open): Rasa records the
+                # rejection, the form asks nothing and the other policies answer the message
+                self.apply(events)
+            else:
+                self.action(form)  # Rasa records the form, which ran the validation
+                self.apply(events)
+                self._form_requests_next(form, events)
         else:
             if name != "action_validate_slot_mappings":  # runs inside action_extract_slots: no event
                 self.action(name)

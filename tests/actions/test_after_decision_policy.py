@@ -103,3 +103,31 @@ def test_dropping_the_request_mid_form_cancels_whatever_the_intent_reads():
     exchange = [{"entity": "remedy", "value": "exchange", "start": 4, "end": 6}]
     assert not buyer_withdraws_mid_task(mid_form("不退了，换货吧", "request_exchange", exchange))
     assert not buyer_withdraws_mid_task(mid_form("屏幕有条线", "complain_quality"))
+
+
+LATE_PARCEL = {
+    "rule": "L2",
+    "order": ORDER,
+    "sub_issues": ["delay"],
+    "ticket": "AS202612070002",
+    "wants_address": False,
+}
+
+
+def test_a_remedy_picked_in_words_is_the_pick_whatever_else_the_message_reads_like():
+    """ "这东西不要了" names a no-reason return and the intent reads a return request: while the
+    buttons are shown the words pick 仅退款, they start no second case."""
+    no_reason = [{"entity": "sub_issue", "value": "no_reason", "start": 18, "end": 21}]
+    choosing = dict(awaiting="remedy_choice", offered_remedies=["reship", "refund_only"])
+    text = "补发又要等好久，还是把钱退我吧，这东西不要了"
+    assert after(LATE_PARCEL, text, "request_return", entities=no_reason, **choosing) == "action_choose_remedy"
+    asked = "行，那就补发吧，大概几天能到？"
+    assert after(LATE_PARCEL, asked, "ask_policy", **choosing) == "action_choose_remedy"  # the question comes too
+    assert after(LATE_PARCEL, "补发要几天能到？", "ask_policy", **choosing) is None  # a question only
+    assert after(LATE_PARCEL, "还是退款吧，给我转人工", "inform", **choosing) == "action_handoff"
+
+
+def test_after_recording_a_pick_the_assistant_listens():
+    events = [ActionExecuted("action_listen"), UserUttered("还是退款吧", {"name": "ask_policy"})]
+    events.append(ActionExecuted("action_choose_remedy"))
+    assert action_for(DialogueStateTracker.from_events("buyer", events, DOMAIN.slots)) == "action_listen"

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.answers import problem_beside_a_question, problem_from_answer, score_in_text
+from bot.nlu.answers import (
+    condition_from_short_answer,
+    problem_beside_a_question,
+    problem_from_answer,
+    remedy_choice_in,
+    score_in_text,
+)
+from bot.nlu.answers import sub_issues_named_in_words
 from bot.nlu.reaction import DecisionContext, Reaction, classify_reaction, looks_like_address
 
 DECIDED = DecisionContext(decided_order="6201458839270153", decided_sub_issues=("no_reason",), leaves_work=False)
@@ -208,3 +215,86 @@ def test_giving_up_because_it_is_not_worth_the_trouble_withdraws(text):
 )
 def test_a_problem_told_beside_a_policy_question_is_a_case_of_its_own(text, entities, problem):
     assert problem_beside_a_question(text, entities) == problem
+
+
+# ---- the condition question is asked in the negative: "请问商品还没用过吗？" ----------------------
+
+
+@pytest.mark.parametrize("typed", ["没", "没有", "没有。", "没呢", "还没有", "没没没", "没穿过", "嗯嗯", "对的", "是"])
+def test_a_one_word_yes_to_still_unused_means_unused(typed):
+    assert condition_from_short_answer(typed) == "unused"
+
+
+@pytest.mark.parametrize("typed", ["用过", "用了", "已经用过了", "穿过了", "拆了", "不是"])
+def test_a_one_word_answer_saying_it_was_used(typed):
+    assert condition_from_short_answer(typed) == "used"
+
+
+@pytest.mark.parametrize("typed", ["没坏", "没照片", "没问题", "是不是", "好", "没用过，就是盒子拆了", ""])
+def test_other_words_are_left_to_the_lexicon_and_the_intent(typed):
+    assert condition_from_short_answer(typed) is None
+
+
+# ---- one complaint, two rules: the words that let the policy's precedence apply ------------------
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("音箱上周从书架上掉下来过，今晚插着电冒出一股黑烟", {"human_damage", "safety"}),
+        ("手机摔过一次，这两天充电的时候后盖胀起来了", {"safety"}),
+        ("卫衣码数偏小，关键是帽子那里的缝线都开了", {"size", "defect"}),
+        ("裤子有点紧也就算了，一拉就是一个大口子", {"size", "defect"}),
+    ],
+)
+def test_a_hazard_or_a_fault_told_in_everyday_words_is_heard_beside_the_other_problem(text, named):
+    assert named <= set(sub_issues_named_in_words(text))
+
+
+def test_no_smoke_is_no_hazard():
+    assert "safety" not in sub_issues_named_in_words("没冒烟，也没发烫，就是充不进电")
+
+
+# ---- a remedy picked in words among the buttons -------------------------------------------------
+
+LATE = ("reship", "refund_only")  # L2
+IN_WEEK = ("return_refund", "exchange")  # Q1
+SECOND_WEEK = ("exchange", "repair")  # Q2
+
+
+@pytest.mark.parametrize(
+    "text, offered, picked",
+    [
+        ("唉还是把钱退我吧", LATE, "refund_only"),  # "退钱" under L2: nothing can come back
+        ("重新寄一份要等太久了，算了，还是退款吧", LATE, "refund_only"),  # the reship named first is dropped
+        ("不用补发了，退款", LATE, "refund_only"),
+        ("行，那就换货吧，换回来的邮费也是你们出吧？", IN_WEEK, "exchange"),  # a pick and a question
+        ("换新的话还得寄回去，麻烦，干脆帮我修吧", SECOND_WEEK, "repair"),
+        ("就退货吧", IN_WEEK, "return_refund"),
+    ],
+)
+def test_a_remedy_typed_with_other_words_is_read_against_the_offered_ones(text, offered, picked):
+    assert remedy_choice_in(text, offered) == picked
+
+
+@pytest.mark.parametrize(
+    "text, offered",
+    [
+        ("退款要多久才到？", LATE),  # a question about a remedy picks nothing
+        ("换货的话运费谁出", IN_WEEK),
+        ("换货吧，不过退款也行", IN_WEEK),  # two, none said as the pick
+        ("修一下要多少钱", IN_WEEK),  # not offered
+        ('/inform{"remedy":"exchange"}', IN_WEEK),  # a button is read by the rules
+    ],
+)
+def test_no_clear_pick_is_left_to_the_rules(text, offered):
+    assert remedy_choice_in(text, offered) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["快递显示驿站代收，我去驿站问，老板说压根没见过这个包裹", "物流写着物业代签了，物业翻了登记本说根本没收过"],
+)
+def test_the_place_that_signed_saying_it_never_had_the_parcel_is_not_received(text):
+    """Said of a front desk or a door guard, these are no complaint about the shop's service."""
+    assert sub_issues_named_in_words(text) == ["not_received"]
