@@ -93,7 +93,9 @@ def signed_in(handler: Optional[Callable[..., Awaitable[HTTPResponse]]] = None, 
             return error_response(415, "请求必须是 JSON（Content-Type: application/json）。")
         if "conversation_id" in kwargs:
             try:
-                kwargs["conversation_id"] = inbound.conversation_id(kwargs["conversation_id"], "会话编号")
+                # Sanic hands route parameters over still percent-encoded, and the page encodes the
+                # id (encodeURIComponent): a WeChat id's colons arrive as %3A
+                kwargs["conversation_id"] = inbound.conversation_id(unquote(kwargs["conversation_id"]), "会话编号")
             except inbound.InboundRefused as refused:
                 return error_response(refused.status, refused.message)
         return await handler(request, agent, *args, **kwargs)

@@ -250,3 +250,26 @@ def test_a_reply_wechat_is_slow_to_take_holds_up_no_buyer_message_and_is_recorde
     ]
     buyer = said.index(("user", "我的耳机右边还是没声音", None))
     assert said.index(("bot", reply, "小周")) > buyer
+
+
+def test_the_console_opens_and_answers_a_wechat_conversation_by_the_address_the_page_builds(servers, wechat_user):
+    """The console page puts the conversation id in the address with encodeURIComponent, so a
+    WeChat id (wechat:<appid>:<openid>) arrives with its colons as %3A."""
+    from urllib.parse import quote
+
+    wechat_user.say("转人工")
+    console = console_login(servers, username="zhou")
+    with session_scope(make_engine(servers.database_url)) as session:
+        handoff_id = session.execute(
+            select(Handoff.id).where(Handoff.conversation_id == wechat_user.conversation_id)
+        ).scalar_one()
+    claimed = console.post(f"{servers.rasa_url}/console/api/handoffs/{handoff_id}/claim", json={}, timeout=60)
+    assert claimed.status_code == 200, claimed.text
+    address = f"{servers.rasa_url}/console/api/conversations/{quote(wechat_user.conversation_id, safe='')}"
+    assert "%3A" in address
+    opened = console.get(address, timeout=60)
+    assert opened.status_code == 200, opened.text
+    assert any("转人工" in (line.get("text") or "") for line in opened.json()["lines"])
+    sent = console.post(f"{address}/reply", json={"text": "您好，我来看看您的订单。"}, timeout=60)
+    assert sent.status_code == 200, sent.text
+    assert "您好，我来看看您的订单。" in servers.wechat.texts_to(wechat_user.openid)
