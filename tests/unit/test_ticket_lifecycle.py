@@ -234,7 +234,7 @@ STATUS_WRITERS = {"bot/domain/tickets.py": "self.status", "bot/services/ticket_s
 NOT_TICKETS = {
     ("bot/services/handoffs.py", "handoff.status"),
     ("bot/messaging/inbound.py", "self.status"),
-    ("channels/agent_relay.py", "self.status"),
+    ("channels/dialogue_api.py", "self.status"),
     ("bot/services/order_import.py", "order.status"),
 }
 # a new ticket row gets the status the model chose (bot.domain.tickets.opening_status)
