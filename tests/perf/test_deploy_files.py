@@ -29,7 +29,7 @@ def pins(path):
 
 def test_runtime_requirements_use_the_pinned_versions():
     constraints = pins(PROJECT_ROOT / "constraints.txt")
-    for part in ("rasa.txt", "actions.txt", "dev.txt"):
+    for part in ("rasa.txt", "actions.txt", "dev.txt", "benchmarks.txt"):
         for name, version in pins(PROJECT_ROOT / "requirements" / part).items():
             assert constraints.get(name) == version, f"requirements/{part}: {name}=={version} vs constraints.txt"
     actions = pins(PROJECT_ROOT / "requirements" / "actions.txt")
