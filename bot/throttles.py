@@ -18,6 +18,7 @@ What is limited (settings in bot/config.py, written like "10/hour" or "5/15minut
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from functools import lru_cache
 from typing import Tuple
@@ -27,15 +28,27 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 
+# The action server runs actions on worker threads, so the first throttles of a process can be
+# built at the same moment; `limits` imports the Redis client while building its storage, and
+# two threads importing it at once may get a half-initialised module (an action failed with
+# "partially initialized module 'redis'"). One thread builds at a time.
+_BUILDING = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _storage(redis_url: str):
     return storage_from_string(redis_url or "memory://")
 
 
 @lru_cache(maxsize=4)
-def _limiter(redis_url: str) -> MovingWindowRateLimiter:
+def _built_limiter(redis_url: str) -> MovingWindowRateLimiter:
     # the strategy holds its storage only weakly: the storage is kept by _storage's cache
     return MovingWindowRateLimiter(_storage(redis_url))
+
+
+def _limiter(redis_url: str) -> MovingWindowRateLimiter:
+    with _BUILDING:
+        return _built_limiter(redis_url)
 
 
 class Throttle:

@@ -101,3 +101,39 @@ def test_uploads_are_limited_per_client(secured):
     assert statuses[-1] == 429 and len([status for status in statuses if status != 429]) <= limit, statuses
     first_refused = statuses.index(429)
     assert set(statuses[first_refused:]) == {429}, statuses
+
+
+def test_throttles_built_at_once_on_worker_threads_build_one_storage(monkeypatch):
+    """The action server runs actions on worker threads; the first throttles of a process are
+    built at the same moment, and building a storage imports the Redis client. Two threads doing
+    that together once gave an action "partially initialized module 'redis'" (a cluster run):
+    one thread builds, the others wait and share what it built."""
+    import threading
+    import time
+
+    from bot import throttles
+
+    built = []
+    real_storage = throttles.storage_from_string
+
+    def slow_storage(url):
+        built.append(url)
+        time.sleep(0.2)  # as long as an import of the client can take on a busy machine
+        return real_storage("memory://")
+
+    monkeypatch.setattr(throttles, "storage_from_string", slow_storage)
+    url = f"memory://?test={uuid.uuid4().hex}"
+    start = threading.Barrier(8)
+    made = []
+
+    def build():
+        start.wait()
+        made.append(throttles.Throttle("verify-order", "5/hour", url)._limiter)
+
+    workers = [threading.Thread(target=build) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert built == [url]
+    assert len({id(limiter) for limiter in made}) == 1
