@@ -1,4 +1,4 @@
-"""Four documented patches of Rasa 3.6.21: two take work off every turn, one answers outages,
+"""Five documented patches of Rasa 3.6.21: three take work off every turn, one answers outages,
 one keeps the hand-over pause.
 
 1. Action-server replies checked by a validator compiled once (`install()`).
@@ -9,6 +9,11 @@ one keeps the hand-over pause.
 4. The pause follows the hand-off rows: a conversation with an active hand-off stays paused
    even when its tracker lost the pause, and one whose hand-back was lost is resumed
    (`install_pause_from_handoff()`, see its docstring).
+5. An event's class found once per type name, not by walking the class tree for every event
+   read back (`install_event_class_lookup()`, see its docstring).
+
+The calls to the action server keep their connections: bot/rasa_action_client.py, pinned and
+installed the same way.
 
 All are applied by `bot/rasa_policies/__init__.py` and pinned to Rasa 3.6.21 in the same way.
 
@@ -98,8 +103,11 @@ def _compiled_validation(schema: Dict[str, Any]) -> Callable[[Any, Dict[str, Any
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)  # once, instead of once per reply
     validator = validator_class(schema)
+    is_valid = _valid_by_event_type(schema, validator_class)
 
     def _validate_action_result(self, result: Dict[str, Any]) -> bool:
+        if is_valid(result):
+            return True
         error: Optional[ValidationError] = best_match(validator.iter_errors(result))
         if error is None:
             return True
@@ -114,6 +122,39 @@ def _compiled_validation(schema: Dict[str, Any]) -> Callable[[Any, Dict[str, Any
 
     setattr(_validate_action_result, MARKER, True)
     return _validate_action_result
+
+
+def _valid_by_event_type(schema: Dict[str, Any], validator_class: Any) -> Callable[[Any], bool]:
+    """Whether a reply is valid, checking each event against its own type's schema only.
+
+    Rasa's schema lists the 23 event types under `oneOf`, so a validator checks every event
+    against all of them (half of the remaining validation time). Each of those schemas fixes
+    `event` to its own constant, so an event is valid exactly when the common part and the
+    schema of its own type accept it. A reply this check refuses goes to the full validator,
+    which finds the error Rasa would report."""
+    import copy
+
+    events = schema["properties"]["events"]
+    common = {key: value for key, value in events["items"].items() if key != "oneOf"}
+    by_type = {
+        variant["properties"]["event"]["const"]: validator_class(variant) for variant in events["items"]["oneOf"]
+    }
+    shell_schema = copy.deepcopy(schema)
+    shell_schema["properties"]["events"]["items"] = {}
+    shell, common_validator = validator_class(shell_schema), validator_class(common)
+
+    def is_valid(reply: Any) -> bool:
+        if not shell.is_valid(reply):
+            return False
+        for event in reply.get("events") or []:
+            if not common_validator.is_valid(event):
+                return False
+            own = by_type.get(event["event"])
+            if own is None or not own.is_valid(event):
+                return False
+        return True
+
+    return is_valid
 
 
 # --- patch 2: action_validate_slot_mappings only when the turn carries something for it ------
@@ -323,4 +364,44 @@ def install_pause_from_handoff() -> bool:
     setattr(_handle_message_with_tracker, PAUSE_MARKER, True)
     MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker
     logger.info("The hand-over pause follows the hand-off rows (bot/rasa_patches.py).")
+    return True
+
+
+# --- patch 5: an event's class found once per type name ---------------------------------------
+
+EVENT_CLASS_MARKER = "_aftersales_event_class_by_name"
+
+
+def install_event_class_lookup() -> bool:
+    """Replace `Event.resolve_by_type`. Rasa 3.6 walks every subclass of `Event` (about forty,
+    recursively) for each event it reads back, so rebuilding a tracker of a hundred events
+    walked the class tree a hundred times: a fifth of the tracker store's read time under load
+    here. The class found for a type name is kept; a name not found yet (an old `topic` event,
+    or a class defined later) goes to Rasa's own lookup every time, so the answer is always
+    the one Rasa would give."""
+    from rasa.shared.core.events import Event
+
+    current = Event.__dict__["resolve_by_type"].__func__
+    if getattr(current, EVENT_CLASS_MARKER, False):
+        return True
+    if not _rasa_is_pinned("event classes are looked up by walking the class tree"):
+        return False
+    original = current
+    found: Dict[str, Any] = {}
+
+    class NotFound:
+        pass
+
+    def resolve_by_type(type_name, default=None):
+        cls = found.get(type_name)
+        if cls is None:
+            cls = original(type_name, NotFound)
+            if cls is None or cls is NotFound:
+                return original(type_name, default)
+            found[type_name] = cls
+        return cls
+
+    setattr(resolve_by_type, EVENT_CLASS_MARKER, True)
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    logger.info("Event classes are looked up once per type name (bot/rasa_patches.py).")
     return True

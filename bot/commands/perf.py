@@ -48,6 +48,10 @@ def perf(args) -> int:
 
     if args.model is None:
         args.model = default_model()
+    # each stack runs in its own checkout: a model named relative to here must still be found there
+    args.model = args.model.resolve()
+    if args.old_model is not None:
+        args.old_model = args.old_model.resolve()
     try:
         return _run(args)
     finally:
@@ -59,7 +63,9 @@ def _run(args) -> int:
 
     workdir = turns.temporary_directory()
     concurrency = [int(x) for x in args.concurrency.split(",") if x]
-    buyers = max(concurrency) * args.conversations + args.rounds + 8
+    # an order of its own for every conversation of the run: a reused order already has a
+    # ticket, and its conversation would take the "ticket exists" path instead of the decision
+    buyers = sum(concurrency) * args.conversations + args.rounds + 8
     stacks = [
         turns.prepare_project_stack(
             "current", PROJECT_ROOT, args.model, workdir / "current", args.backend, args.postgres_url, buyers

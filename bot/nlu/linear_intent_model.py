@@ -135,7 +135,23 @@ class LinearIntentModel:
         return np.ascontiguousarray(self.coef.T)
 
     def predict_proba(self, texts: Sequence[str], blocks: Optional[Mapping[str, sparse.spmatrix]] = None) -> np.ndarray:
-        scores = np.asarray(self.features(texts, blocks) @ self._weights_by_feature) + self.intercept
+        # the same product as features(texts, blocks) @ weights, block by block: stacking the
+        # blocks into one sparse matrix first cost more than the product itself (a message at
+        # a time, on every turn)
+        blocks = blocks or {}
+        weights = self._weights_by_feature
+        ngrams = self.vectorizer.transform(texts)
+        offset = ngrams.shape[1]
+        scores = np.asarray(ngrams @ weights[:offset]) + self.intercept
+        for name, width, weight in zip(self.block_names, self.block_widths, self.block_weights):
+            if name in blocks:
+                block = blocks[name]
+                if block.shape != (len(texts), width):
+                    raise ValueError(
+                        f"feature block {name} has shape {block.shape}, the model expects ({len(texts)}, {width})"
+                    )
+                scores += weight * np.asarray(block @ weights[offset : offset + width])
+            offset += width
         scores -= scores.max(axis=1, keepdims=True)
         exponentials = np.exp(scores)
         return exponentials / exponentials.sum(axis=1, keepdims=True)

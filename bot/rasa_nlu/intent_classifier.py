@@ -31,9 +31,7 @@ def _origin_name(origin: Any) -> str:
     return origin if isinstance(origin, str) else "+".join(origin)
 
 
-def sentence_feature_blocks(
-    messages: List[Message], widths: Optional[Dict[str, int]] = None
-) -> Dict[str, sparse.csr_matrix]:
+def sentence_feature_blocks(messages: List[Message], widths: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
     """One (messages × features) matrix per featurizer, from the sentence-level features, sparse
     (the lexicon) or dense (the sentence encoder); a message without them gets a row of zeros."""
     rows: Dict[str, Dict[int, sparse.spmatrix]] = {}
@@ -47,6 +45,9 @@ def sentence_feature_blocks(
     blocks = {}
     for name, width in found_widths.items():
         by_row = rows.get(name, {})
+        if len(messages) == 1 and 0 in by_row:  # a buyer's message at run time: no stacking
+            blocks[name] = by_row[0]
+            continue
         stacked = [
             sparse.csr_matrix(by_row[i]) if i in by_row else sparse.csr_matrix((1, width)) for i in range(len(messages))
         ]
@@ -94,7 +95,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     ) -> "LinearIntentClassifier":
         return cls(config, model_storage, resource)
 
-    def _used_blocks(self, blocks: Dict[str, sparse.csr_matrix]) -> Dict[str, sparse.csr_matrix]:
+    def _used_blocks(self, blocks: Dict[str, sparse.csr_matrix]) -> Dict[str, Any]:
         return {name: m for name, m in blocks.items() if self._weight_of(name) is not None}
 
     def _weight_of(self, block_name: str) -> Optional[float]:

@@ -2,9 +2,12 @@
 
 # The Rasa server imports this package when it loads the model: the place to patch Rasa
 # before the first turn (see bot/rasa_patches.py).
+from bot import rasa_action_client as _rasa_action_client
 from bot import rasa_patches as _rasa_patches
 
 _rasa_patches.install()
 _rasa_patches.install_slot_mapping_skip()
 _rasa_patches.install_outage_message()
 _rasa_patches.install_pause_from_handoff()
+_rasa_patches.install_event_class_lookup()
+_rasa_action_client.install()

@@ -1,6 +1,7 @@
 """The linear intent model without Rasa: fits, predicts, and survives a save/load round trip."""
 
 import numpy as np
+import pytest
 import scipy.sparse as sparse
 
 from bot.nlu.linear_intent_model import CharNgramVectorizer, LinearIntentModel, char_ngrams
@@ -36,3 +37,20 @@ def test_fit_predict_and_round_trip(tmp_path):
 def test_missing_block_counts_as_zeros():
     model = LinearIntentModel.fit(TEXTS, LABELS, blocks={"lexicon": sparse.csr_matrix(np.ones((6, 2)))})
     assert model.predict_proba(["客服不理人"]).shape == (1, 3)
+
+
+def test_block_by_block_scores_equal_the_stacked_product():
+    rng = np.random.default_rng(7)
+    blocks = {"encoder": rng.normal(size=(6, 4)).astype(np.float32), "lexicon": sparse.csr_matrix(np.eye(6)[:, :3])}
+    model = LinearIntentModel.fit(TEXTS, LABELS, blocks=blocks, block_weights={"encoder": 2.0, "lexicon": 0.5})
+    texts = ["快递好慢", "客服不理人"]
+    given = {"encoder": rng.normal(size=(2, 4)).astype(np.float32), "lexicon": sparse.csr_matrix(np.eye(2, 3))}
+    scores = np.asarray(model.features(texts, given) @ model.coef.T) + model.intercept
+    expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.allclose(model.predict_proba(texts, given), expected, atol=1e-12)
+    for dense_row in (given["encoder"][:1], sparse.csr_matrix(given["encoder"][:1])):  # one message, either form
+        one = model.predict_proba(texts[:1], {"encoder": dense_row, "lexicon": given["lexicon"][:1]})
+        assert np.allclose(one, expected[:1], atol=1e-12)
+    with pytest.raises(ValueError, match="encoder"):
+        model.predict_proba(texts, {"encoder": given["encoder"][:, :3]})

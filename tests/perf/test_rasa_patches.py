@@ -79,3 +79,48 @@ def test_installing_twice_keeps_one_patch(monkeypatch):
     patched = RemoteAction._validate_action_result
     assert rasa_patches.install() is True
     assert RemoteAction._validate_action_result is patched
+
+
+def every_event_type_reply():
+    """One valid event of each type in Rasa's schema, built from the fields that type requires."""
+    defaults = {"string": "action_listen", "array": [], "object": {}, "number": 1.5, "integer": 1, "boolean": True}
+    events = []
+    for variant in SPEC["properties"]["events"]["items"]["oneOf"]:
+        sample = {"event": variant["properties"]["event"]["const"], "timestamp": 1.5}
+        for field in variant.get("required", []):
+            kind = variant["properties"].get(field, {}).get("type", "string")
+            sample.setdefault(field, defaults[kind[0] if isinstance(kind, list) else kind])
+        events.append(sample)
+    return {"events": events, "responses": [{"response": "utter_greet"}]}
+
+
+def broken_variants(reply):
+    """The reply with one event broken at a time, in the ways a faulty action server breaks them."""
+    for index, event in enumerate(reply["events"]):
+        for broken in (
+            {**event, "event": "no_such_type"},
+            {**event, "timestamp": "yesterday"},
+            {**event, "metadata": "not an object"},
+            {key: value for key, value in event.items() if key != "event"},
+            {**event, "name": 7},
+            {**event, "text": 7},
+            "not an event",
+        ):
+            events = list(reply["events"])
+            events[index] = broken
+            yield {**reply, "events": events}
+
+
+def test_checking_events_by_their_type_agrees_with_rasa_on_every_type():
+    reply = every_event_type_reply()
+    jsonschema.validate(reply, SPEC)
+    assert RemoteAction("action_x", None)._validate_action_result(reply) is True
+    for variant in broken_variants(reply):
+        try:
+            jsonschema.validate(variant, SPEC)
+        except jsonschema.ValidationError as error:
+            with pytest.raises(jsonschema.ValidationError) as raised:
+                RemoteAction("action_x", None)._validate_action_result(variant)
+            assert raised.value.message.startswith(error.message)
+        else:
+            assert RemoteAction("action_x", None)._validate_action_result(variant) is True

@@ -1,0 +1,145 @@
+"""Rasa's calls to the action server over kept connections (a documented patch of Rasa 3.6.21).
+
+Why. Rasa 3.6's `EndpointConfig.request` opens a new `aiohttp.ClientSession` for every call,
+so every action call of every turn builds a session and a connector, connects, and closes
+again: about a tenth of the Rasa process's time under load here (py-spy, 16 buyers). A
+complaint turn makes two to four such calls.
+
+What changes. `request` keeps one session per event loop and per set of headers and
+credentials, and reuses its connections. Everything else is Rasa's: the URL, the query
+parameters (the action server's token), the headers, the certificate file, the timeout, the
+JSON answer, and `ClientResponseError` for a status of 400 or more.
+
+The request bodies (the whole tracker, often the domain) are written with ujson, which Sanic
+already brings, at about a third of the standard library's time; a value ujson refuses (a
+NaN, say) is written by the standard library as before.
+
+The one new risk of kept connections is a request sent on a connection the server has just
+closed for being idle: aiohttp reports it as a disconnection, and Rasa answers the buyer
+with the technical-problem message. A retry is not safe (the action may have run, and
+actions write tickets), so the client gives up an idle connection first: after
+`IDLE_SECONDS`, below the keep-alive of the action server (Sanic: 5 s) and of HAProxy in
+front of it (deploy/haproxy.cfg: 300 s). tests/perf/test_kept_action_connections.py calls
+the action server again after it closed its side.
+
+Pinned to Rasa 3.6.21 like bot/rasa_patches.py; installed with those patches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import ssl
+import weakref
+from typing import Any, Dict, Optional, Tuple
+
+import aiohttp
+import ujson
+
+logger = logging.getLogger(__name__)
+
+MARKER = "_aftersales_kept_connections"
+IDLE_SECONDS = 2.0
+ORIGINAL_REQUEST: Optional[Any] = None
+
+_SessionKey = Tuple[Tuple[Tuple[str, str], ...], Tuple[str, str]]
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[_SessionKey, aiohttp.ClientSession]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def request_body(value: Any) -> str:
+    try:
+        return ujson.dumps(value)
+    except (TypeError, OverflowError, ValueError):
+        return json.dumps(value)
+
+
+def kept_session(endpoint: Any) -> aiohttp.ClientSession:
+    """The session of this event loop for the endpoint's headers and credentials."""
+    loop = asyncio.get_running_loop()
+    basic_auth = endpoint.basic_auth or {}
+    key: _SessionKey = (
+        tuple(sorted((endpoint.headers or {}).items())),
+        (basic_auth.get("username", ""), basic_auth.get("password", "")),
+    )
+    sessions = _sessions.setdefault(loop, {})
+    session = sessions.get(key)
+    if session is None or session.closed:
+        from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+        auth = aiohttp.BasicAuth(basic_auth["username"], basic_auth["password"]) if basic_auth else None
+        session = aiohttp.ClientSession(
+            headers=endpoint.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
+            json_serialize=request_body,
+        )
+        sessions[key] = session
+    return session
+
+
+async def close_kept_sessions() -> None:
+    """Close this event loop's sessions (the server is stopping)."""
+    for session in _sessions.pop(asyncio.get_running_loop(), {}).values():
+        await session.close()
+
+
+async def _request(
+    self: Any,
+    method: str = "post",
+    subpath: Optional[str] = None,
+    content_type: Optional[str] = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Optional[Any]:
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError, concat_url
+
+    headers: Dict[str, str] = {"Content-Type": content_type} if content_type else {}
+    headers.update(kwargs.pop("headers", None) or {})
+    headers.update(self.headers or {})
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as error:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+            ) from error
+    async with kept_session(self).request(
+        method,
+        concat_url(self.url, subpath),
+        headers=headers,
+        params=self.combine_parameters(kwargs),
+        compress=compress,
+        ssl=sslcontext,
+        **kwargs,
+    ) as response:
+        if response.status >= 400:
+            raise ClientResponseError(response.status, response.reason, await response.content.read())
+        try:
+            return await response.json()
+        except aiohttp.ContentTypeError:
+            return None
+
+
+def install() -> bool:
+    """Replace `EndpointConfig.request`; True when the patch is (already) active."""
+    global ORIGINAL_REQUEST
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.rasa_patches import _rasa_is_pinned
+
+    if getattr(EndpointConfig.request, MARKER, False):
+        return True
+    if not _rasa_is_pinned("every action call opens a new HTTP session"):
+        return False
+    ORIGINAL_REQUEST = EndpointConfig.request
+    setattr(_request, MARKER, True)
+    EndpointConfig.request = _request  # type: ignore[method-assign]
+    logger.info("Calls to the action server keep their connections (bot/rasa_action_client.py).")
+    return True
