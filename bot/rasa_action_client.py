@@ -65,7 +65,10 @@ def kept_session(endpoint: Any) -> aiohttp.ClientSession:
         tuple(sorted((endpoint.headers or {}).items())),
         (basic_auth.get("username", ""), basic_auth.get("password", "")),
     )
-    sessions = _sessions.setdefault(loop, {})
+    sessions = _sessions.get(loop)
+    if sessions is None:
+        sessions = _sessions[loop] = {}
+        weakref.finalize(loop, _close_connectors, sessions)
     session = sessions.get(key)
     if session is None or session.closed:
         from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
@@ -80,6 +83,14 @@ def kept_session(endpoint: Any) -> aiohttp.ClientSession:
         )
         sessions[key] = session
     return session
+
+
+def _close_connectors(sessions: Dict[_SessionKey, aiohttp.ClientSession]) -> None:
+    # the loop is gone (or the interpreter is exiting): close what is left without awaiting,
+    # so no session is reported as unclosed
+    for session in sessions.values():
+        if not session.closed and session.connector is not None:
+            session.connector.close()
 
 
 async def close_kept_sessions() -> None:

@@ -128,3 +128,50 @@ def test_request_bodies_read_back_as_the_standard_library_writes_them():
 
     assert json.loads(rasa_action_client.request_body(state)) == json.loads(json.dumps(state))
     assert json.loads(rasa_action_client.request_body({"score": float("inf")}))["score"] == float("inf")
+
+
+def test_a_finished_event_loop_leaves_no_unclosed_session(tmp_path):
+    """Each asyncio.run (a test, a CLI command) gets its own loop and sessions; when the loop is
+    gone they are closed, so nobody is told of an unclosed session at exit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "two_loops.py"
+    script.write_text(
+        """
+import asyncio, gc
+from aiohttp import web
+import bot.rasa_policies
+from rasa.utils.endpoints import EndpointConfig
+
+async def one_call():
+    app = web.Application()
+    async def webhook(request):
+        return web.json_response({"events": []})
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    print(await EndpointConfig(f"http://127.0.0.1:{port}/webhook").request(json={}, method="post"))
+    await runner.cleanup()
+
+asyncio.run(one_call()); gc.collect()
+asyncio.run(one_call()); gc.collect()
+""",
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        env={"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("{'events': []}") == 2
+    assert "Unclosed" not in done.stderr + done.stdout
