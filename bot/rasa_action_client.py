@@ -94,7 +94,8 @@ def _close_connectors(sessions: Dict[_SessionKey, aiohttp.ClientSession]) -> Non
 
 
 async def close_kept_sessions() -> None:
-    """Close this event loop's sessions (the server is stopping)."""
+    """Close this event loop's sessions now (a caller that ends its loop itself, the tests);
+    otherwise they are closed when their loop is gone."""
     for session in _sessions.pop(asyncio.get_running_loop(), {}).values():
         await session.close()
 

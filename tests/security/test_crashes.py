@@ -58,7 +58,9 @@ POSTGRES_SERVER = os.environ.get(
 
 
 def requests_in_flight(port: int) -> int:
-    """Established TCP connections to `port` on this machine (Rasa opens one per action call)."""
+    """Established TCP connections to `port` on this machine. Rasa keeps a connection to the
+    action server for a while after a call (bot/rasa_action_client.py), so a test first waits
+    for `no_kept_connections`: then a connection means a call of the turn under test."""
     hex_port = f"{port:04X}"
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -71,6 +73,12 @@ def requests_in_flight(port: int) -> int:
             if fields[3] == "01" and fields[2].endswith(":" + hex_port):
                 count += 1
     return count
+
+
+def no_kept_connections(port: int) -> None:
+    from bot.rasa_action_client import IDLE_SECONDS
+
+    assert wait_for(lambda: requests_in_flight(port) == 0, timeout=IDLE_SECONDS + 10), "a connection stays open"
 
 
 @dataclass
@@ -293,6 +301,7 @@ def test_rasa_killed_during_the_handover_turn_comes_back_paused(crashable):
     Rasa is gone, the tracker never saw the pause; after the restart the bot stays silent."""
     sender = "rasa-kill-" + uuid.uuid4().hex[:8]
     assert "售后助手" in texts(crashable.say(sender, "你好"))
+    no_kept_connections(crashable.action_port)
     lock = HeldWriteLock(crashable.database_url)
     try:
         sending = Sending(crashable, sender, "转人工")
@@ -330,6 +339,7 @@ def test_action_server_killed_while_opening_a_ticket_loses_and_duplicates_nothin
     sender = "actions-kill-" + uuid.uuid4().hex[:8]
     crashable.verified_complaint(sender)
     photo = crashable.photo(sender)
+    no_kept_connections(crashable.action_port)
     lock = HeldWriteLock(crashable.database_url)
     try:
         sending = Sending(crashable, sender, "这是照片", photo)
@@ -362,6 +372,7 @@ def test_rasa_killed_after_a_ticket_was_told_keeps_it(crashable):
     reply = texts(crashable.say(sender, "这是照片", crashable.photo(sender)))
     [ticket] = crashable.tickets(sender)
     assert ticket in reply and "换货" in reply  # told, and asked exchange or repair
+    no_kept_connections(crashable.action_port)
     lock = HeldWriteLock(crashable.database_url)
     try:
         sending = Sending(crashable, sender, '/inform{"remedy":"exchange"}')
