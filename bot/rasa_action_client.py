@@ -5,8 +5,9 @@ so every action call of every turn builds a session and a connector, connects, a
 again: about a tenth of the Rasa process's time under load here (py-spy, 16 buyers). A
 complaint turn makes two to four such calls.
 
-What changes. `request` keeps one session per event loop and per set of headers and
-credentials, and reuses its connections. Everything else is Rasa's: the URL, the query
+What changes. `EndpointConfig.session()`, which Rasa's `request` opens and closes around
+every call, now hands out one kept session per event loop and per set of headers and
+credentials, and leaves it open. `request` itself is Rasa's, unchanged: the URL, the query
 parameters (the action server's token), the headers, the certificate file, the timeout, the
 JSON answer, and `ClientResponseError` for a status of 400 or more.
 
@@ -30,8 +31,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import ssl
 import weakref
 from typing import Any, Dict, Optional, Tuple
 
@@ -42,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 MARKER = "_aftersales_kept_connections"
 IDLE_SECONDS = 2.0
-ORIGINAL_REQUEST: Optional[Any] = None
+ORIGINAL_SESSION: Optional[Any] = None
 
 _SessionKey = Tuple[Tuple[Tuple[str, str], ...], Tuple[str, str]]
 _sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[_SessionKey, aiohttp.ClientSession]]" = (
@@ -100,58 +99,37 @@ async def close_kept_sessions() -> None:
         await session.close()
 
 
-async def _request(
-    self: Any,
-    method: str = "post",
-    subpath: Optional[str] = None,
-    content_type: Optional[str] = "application/json",
-    compress: bool = False,
-    **kwargs: Any,
-) -> Optional[Any]:
-    from rasa.shared.exceptions import FileNotFoundException
-    from rasa.utils.endpoints import ClientResponseError, concat_url
+class _KeptSession:
+    """What `EndpointConfig.session()` returns now: Rasa's `request` enters it with
+    `async with` as before, gets the kept session, and leaves it open on exit."""
 
-    headers: Dict[str, str] = {"Content-Type": content_type} if content_type else {}
-    headers.update(kwargs.pop("headers", None) or {})
-    headers.update(self.headers or {})
-    sslcontext = None
-    if self.cafile:
-        try:
-            sslcontext = ssl.create_default_context(cafile=self.cafile)
-        except FileNotFoundError as error:
-            raise FileNotFoundException(
-                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
-            ) from error
-    async with kept_session(self).request(
-        method,
-        concat_url(self.url, subpath),
-        headers=headers,
-        params=self.combine_parameters(kwargs),
-        compress=compress,
-        ssl=sslcontext,
-        **kwargs,
-    ) as response:
-        if response.status >= 400:
-            raise ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except aiohttp.ContentTypeError:
-            return None
+    def __init__(self, endpoint: Any) -> None:
+        self.endpoint = endpoint
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return kept_session(self.endpoint)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+
+def _session(self: Any) -> _KeptSession:
+    return _KeptSession(self)
 
 
 def install() -> bool:
-    """Replace `EndpointConfig.request`; True when the patch is (already) active."""
-    global ORIGINAL_REQUEST
+    """Replace `EndpointConfig.session`; True when the patch is (already) active."""
+    global ORIGINAL_SESSION
     from rasa.utils.endpoints import EndpointConfig
 
     from bot.rasa_patches import _rasa_is_pinned
 
-    if getattr(EndpointConfig.request, MARKER, False):
+    if getattr(EndpointConfig.session, MARKER, False):
         return True
     if not _rasa_is_pinned("every action call opens a new HTTP session"):
         return False
-    ORIGINAL_REQUEST = EndpointConfig.request
-    setattr(_request, MARKER, True)
-    EndpointConfig.request = _request  # type: ignore[method-assign]
+    ORIGINAL_SESSION = EndpointConfig.session
+    setattr(_session, MARKER, True)
+    EndpointConfig.session = _session  # type: ignore[method-assign]
     logger.info("Calls to the action server keep their connections (bot/rasa_action_client.py).")
     return True

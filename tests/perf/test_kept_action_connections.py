@@ -51,7 +51,7 @@ class ActionServer:
 
 
 def test_the_patch_is_in_place_once_the_project_is_imported():
-    assert getattr(EndpointConfig.request, rasa_action_client.MARKER)
+    assert getattr(EndpointConfig.session, rasa_action_client.MARKER)
     assert rasa_action_client.install()
 
 

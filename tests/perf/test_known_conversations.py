@@ -64,6 +64,14 @@ def one_turn(tracker, text: str, order: str) -> None:
     tracker.update(ActionExecuted("action_listen"))
 
 
+def known_conversation(store, sender: str, text: str, order: str):
+    """A conversation with one stored turn, read back once: the store knows it now."""
+    tracker = run(store.get_or_create_tracker(sender))
+    one_turn(tracker, text, order)
+    run(store.save(tracker))
+    return run(store.retrieve(sender))
+
+
 class Statements:
     """The SQL statements an engine runs while the block runs."""
 
@@ -101,10 +109,7 @@ def test_reads_and_saves_agree_with_rasas_store_turn_after_turn(tmp_path):
 
 def test_a_known_conversation_costs_one_select_to_read_and_none_to_save(tmp_path):
     store = store_at(tmp_path / "tracker.db")
-    tracker = run(store.get_or_create_tracker("buyer-2"))
-    one_turn(tracker, "耳机坏了", "6201400000000001")
-    run(store.save(tracker))
-    tracker = run(store.retrieve("buyer-2"))  # now known
+    tracker = known_conversation(store, "buyer-2", "耳机坏了", "6201400000000001")  # now known
     one_turn(tracker, "右边没声音", "6201400000000001")
     with Statements(store.engine) as saving:
         run(store.save(tracker))
@@ -120,10 +125,7 @@ def test_a_known_conversation_costs_one_select_to_read_and_none_to_save(tmp_path
 def test_events_another_replica_adds_are_read(tmp_path):
     path = tmp_path / "tracker.db"
     replica_a, replica_b = store_at(path), store_at(path)
-    tracker = run(replica_a.get_or_create_tracker("buyer-3"))
-    one_turn(tracker, "查物流", "6201400000000003")
-    run(replica_a.save(tracker))
-    run(replica_a.retrieve("buyer-3"))  # replica A knows the conversation
+    known_conversation(replica_a, "buyer-3", "查物流", "6201400000000003")  # replica A knows the conversation
 
     on_b = run(replica_b.retrieve("buyer-3"))
     one_turn(on_b, "还没到", "6201400000000099")
@@ -140,10 +142,7 @@ def test_events_another_replica_adds_are_read(tmp_path):
 def test_rows_deleted_elsewhere_are_not_brought_back(tmp_path):
     path = tmp_path / "tracker.db"
     store = store_at(path)
-    tracker = run(store.get_or_create_tracker("buyer-4"))
-    one_turn(tracker, "假货", "6201400000000004")
-    run(store.save(tracker))
-    run(store.retrieve("buyer-4"))
+    known_conversation(store, "buyer-4", "假货", "6201400000000004")
     eraser = sa.create_engine(f"sqlite:///{path}")
     with eraser.begin() as connection:  # a shop erasing the buyer's data by hand
         connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'buyer-4'"))
@@ -155,10 +154,7 @@ def test_rows_deleted_elsewhere_are_not_brought_back(tmp_path):
 def test_a_new_session_started_elsewhere_moves_the_window(tmp_path):
     path = tmp_path / "tracker.db"
     replica_a, replica_b = store_at(path), store_at(path)
-    tracker = run(replica_a.get_or_create_tracker("buyer-5"))
-    one_turn(tracker, "退货", "6201400000000005")
-    run(replica_a.save(tracker))
-    run(replica_a.retrieve("buyer-5"))
+    known_conversation(replica_a, "buyer-5", "退货", "6201400000000005")
 
     on_b = run(replica_b.retrieve("buyer-5"))
     time.sleep(0.01)
