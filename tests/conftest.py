@@ -47,21 +47,37 @@ def rasa_executable() -> str:
 def trained_model() -> Path:
     """The Rasa model under test, trained at most once per session.
 
-    `rasa train` fingerprints config, domain and data: when nothing changed since the newest
-    model in models/, it returns in seconds. AFTERSALES_TEST_MODEL may name an existing model
-    archive to test instead (used while iterating on the NLU alone).
+    The same model `python -m bot serve` uses (bot/model_store.py): reused when models/ holds
+    the one for the current config, domain, data and components, trained once when not, and
+    no new file per run. AFTERSALES_TEST_MODEL may name an existing model archive to test
+    instead (used while iterating on the NLU alone).
     """
     import os
-    import subprocess
+
+    from bot.commands.serve import train_if_changed
 
     override = os.environ.get("AFTERSALES_TEST_MODEL")
     if override:
         return Path(override)
-    subprocess.run(
-        [rasa_executable(), "train", "--out", "models", "--quiet"],
-        cwd=PROJECT_ROOT,
-        check=True,
-    )
-    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    assert models, "rasa train 没有在 models/ 下生成模型"
-    return models[-1]
+    return train_if_changed()
+
+
+class LoadedModel:
+    """The model under test loaded in this process (Rasa's Agent), with an event loop of its own."""
+
+    def __init__(self, model_path: Path) -> None:
+        import asyncio
+
+        from rasa.core.agent import Agent
+
+        self.loop = asyncio.new_event_loop()
+        self.agent = Agent.load(str(model_path))
+
+    def parse(self, text: str) -> dict:
+        return self.loop.run_until_complete(self.agent.parse_message(text))
+
+
+@pytest.fixture(scope="session")
+def loaded_model(trained_model: Path) -> LoadedModel:
+    """One in-process load of the model per session, shared by the NLU and prediction tests."""
+    return LoadedModel(trained_model)

