@@ -26,6 +26,7 @@ from bot.nlu.reaction import address_part, looks_like_address
 from bot.services import cases
 
 KNOWN_SUB_ISSUES = {sub_issue.value for sub_issue in SubIssue}
+MISSING_FACTS_KEPT = "_aftersales_missing_facts"  # on the run's tracker: (what was asked, the answer)
 SELECTABLE_REMEDIES = {
     Remedy.RETURN_REFUND.value,
     Remedy.EXCHANGE.value,
@@ -122,16 +123,24 @@ class ValidateCaseForm(RetryingFormValidationAction):
         facts = case_facts(tracker)
         if facts.sub_issue not in KNOWN_SUB_ISSUES:  # unset, or a typed payload validate_sub_issue refuses
             return ["sub_issue"]
-        with runtime.database() as session:
-            missing = cases.missing_facts(
-                session,
-                tracker.get_slot("order_number"),
-                tracker.get_slot("item_sku"),
-                facts,
-                conversation_id=tracker.sender_id,
-                today=runtime.today(),
-                policy=runtime.policy(),
-            )
+        asked = (tracker.get_slot("order_number"), tracker.get_slot("item_sku"), facts, runtime.today())
+        # rasa_sdk asks three times a run (extraction, validation, next slot); the answer changes
+        # only when the slots do
+        kept = tracker.__dict__.get(MISSING_FACTS_KEPT)
+        if kept is not None and kept[0] == asked:
+            missing = kept[1]
+        else:
+            with runtime.database() as session:
+                missing = cases.missing_facts(
+                    session,
+                    asked[0],
+                    asked[1],
+                    facts,
+                    conversation_id=tracker.sender_id,
+                    today=asked[3],
+                    policy=runtime.policy(),
+                )
+            tracker.__dict__[MISSING_FACTS_KEPT] = (asked, missing)
         slots = ["sub_issue"]
         if "item_unused" in missing:
             slots.append("item_condition")

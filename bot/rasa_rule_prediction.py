@@ -15,8 +15,8 @@ learned policy here (config.yml). Both give the answers Rasa gives; they only sk
    Where the applied events no longer begin with the ones replayed (a form's next run folds
    the buyer's turns inside it away, a rewind, a restart, a new session), the events they
    still share are replayed again without working their states out a second time, and the
-   rest as new. Every call gets its own copies of the states, because the featurizers edit
-   them. The variant that hides rule-only turns (for policies that learn from
+   rest as new. Every call gets its own copies of the states (see `copy_state`), because the
+   featurizers edit them. The variant that hides rule-only turns (for policies that learn from
    stories, none in this model) and the training's trackers, which keep states of their own,
    are left to Rasa.
 
@@ -86,8 +86,16 @@ class StateHistory:
 
 
 def copy_state(state: Dict[str, Any]) -> Dict[str, Any]:
-    # one level deeper than the state: the featurizers delete keys of its sub-states
-    return {kind: dict(sub_state) for kind, sub_state in state.items()}
+    """A state of its own, with a user part of its own: the featurizers delete the intent or the
+    text from the user part (`_choose_last_user_input`, `_remove_user_text_if_intent`). The
+    slots, the previous action and the loop are shared, read only: copying the slots of every
+    state on every call cost more than the replay it saved."""
+    from rasa.shared.core.constants import USER
+
+    copied = dict(state)
+    if USER in copied:
+        copied[USER] = dict(copied[USER])
+    return copied
 
 
 def _states_for_tracker_history(

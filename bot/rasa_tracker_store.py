@@ -51,6 +51,16 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
             self.engine = pooled_sqlite_engine(url)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.known = KnownConversations()
+        table = self.SQLEvent
+        # built once: for a statement built anew, SQLAlchemy works its cache key out on every read
+        self._rows_since_query = (
+            sa.select(
+                table.id, table.type_name, table.timestamp, sa.case((table.id > sa.bindparam("last"), table.data))
+            )
+            .where(table.sender_id == sa.bindparam("sender_id"), table.id >= sa.bindparam("first"))
+            .order_by(table.id)
+        )
+        self._insert_events = sa.insert(table.__table__)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the conversation's latest session (Rasa's `retrieve`), read through
@@ -74,9 +84,7 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
         if known is not None:
             last = known.ids[-1]
             rows = session.execute(
-                sa.select(table.id, table.type_name, table.timestamp, sa.case((table.id > last, table.data)))
-                .where(table.sender_id == sender_id, table.id >= known.ids[0])
-                .order_by(table.id)
+                self._rows_since_query, {"sender_id": sender_id, "first": known.ids[0], "last": last}
             ).all()
             earlier = [row.id for row in rows if row.id <= last and known.in_session(row.timestamp)]
             later = [row for row in rows if row.id > last]
@@ -117,9 +125,7 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
         if new_events:
             with self.session_scope() as session:
                 # one statement for the turn's events (the ORM would insert them one by one)
-                session.execute(
-                    sa.insert(self.SQLEvent.__table__), [self._event_row(tracker.sender_id, e) for e in new_events]
-                )
+                session.execute(self._insert_events, [self._event_row(tracker.sender_id, e) for e in new_events])
                 session.commit()
         setattr(tracker, STORED_EVENTS, len(tracker.events))
         if any(isinstance(event, SessionStarted) or not known.in_session(event.timestamp) for event in new_events):

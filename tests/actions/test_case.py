@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
-from actions.case import ActionChooseRemedy, ActionConfirmOrder, ActionDecideCase
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.case import ActionChooseRemedy, ActionConfirmOrder, ActionDecideCase, ValidateCaseForm, case_facts
 from bot.services import cases
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, template_values, tickets_of
 from tests.actions.flows import (
@@ -441,3 +445,50 @@ def test_a_fault_of_an_item_never_delivered_asks_whether_the_order_is_right(conv
     assert confirmed.responses[0] == "utter_decision"  # decided on the order after all
     with db() as session:
         assert cases.latest_decision(session, chat.sender_id).rule_id == "L1"
+
+
+def test_one_form_run_assesses_the_case_once_per_set_of_facts(conversation, monkeypatch):
+    """rasa_sdk asks the form for its required slots three times a run (extraction, validation,
+    next slot): the policy is assessed again only when the facts changed in between."""
+    assessed = []
+    real_assess = cases.assess
+
+    def counted(*args, **kwargs):
+        assessed.append(args[3])  # the facts
+        return real_assess(*args, **kwargs)
+
+    monkeypatch.setattr(cases, "assess", counted)
+    asked_for_slots = []
+    real_required_slots = ValidateCaseForm.required_slots
+
+    async def counted_required_slots(self, domain_slots, dispatcher, tracker, domain):
+        asked_for_slots.append(case_facts(tracker))
+        return await real_required_slots(self, domain_slots, dispatcher, tracker, domain)
+
+    monkeypatch.setattr(ValidateCaseForm, "required_slots", counted_required_slots)
+    chat = conversation()
+    verified_case(
+        chat,
+        SHOES_ORDER,
+        SHOES_PHONE,
+        text="鞋子不想要了",
+        intent="request_return",
+        entities=[{"entity": "sub_issue", "value": "no_reason"}],
+        slots={"sub_issue": "no_reason"},
+    )
+    assessed.clear()
+    asked = start_case_form(chat)
+    assert asked.requested_slot == "item_condition"
+    assert len(asked_for_slots) >= 3 and len(assessed) == 1
+
+    # within a run, as rasa_sdk does after extraction and after validation, the slots change
+    assessed.clear()
+    form, tracker, dispatcher = ValidateCaseForm(), chat.tracker(), CollectingDispatcher()
+
+    def required():
+        return asyncio.run(form.required_slots([], dispatcher, tracker, chat.domain))
+
+    assert required() == required() == ["sub_issue", "item_condition"]
+    tracker.add_slots([SlotSet("item_condition", "unused")])
+    assert required() == required() == ["sub_issue"]
+    assert [facts.item_unused for facts in assessed] == [None, True]

@@ -13,6 +13,7 @@ from rasa.core.actions.action import RemoteAction  # noqa: E402
 
 import bot.rasa_policies  # noqa: E402,F401  (the import the Rasa server does when it loads the model)
 from bot import rasa_patches  # noqa: E402
+from tests.conftest import PROJECT_ROOT  # noqa: E402
 
 SPEC = RemoteAction.action_response_format_spec()
 
@@ -124,3 +125,23 @@ def test_checking_events_by_their_type_agrees_with_rasa_on_every_type():
             assert raised.value.message.startswith(error.message)
         else:
             assert RemoteAction("action_x", None)._validate_action_result(variant) is True
+
+
+def test_the_empty_domain_is_built_once_and_answers_as_rasa_does(monkeypatch):
+    from rasa.shared.core.domain import Domain
+
+    assert getattr(Domain.is_empty, rasa_patches.EMPTY_DOMAIN_MARKER, False)
+    project = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    built = []
+    real_empty = Domain.empty.__func__
+
+    def counted_empty(cls):
+        built.append(1)
+        return real_empty(cls)
+
+    monkeypatch.setattr(Domain, "empty", classmethod(counted_empty))
+    for _ in range(5):
+        assert Domain.is_empty(project) is False
+        assert Domain.is_empty(Domain.from_dict({})) is True
+        assert Domain.is_empty(Domain.from_dict({"intents": ["greet"]})) is False
+    assert len(built) <= 1
