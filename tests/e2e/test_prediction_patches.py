@@ -1,8 +1,9 @@
-"""The prediction patches (bot/rasa_rule_prediction.py, bot/rasa_graph_runner.py) against Rasa's
-own code, on conversations the running assistant really had: the events are read back from its
-tracker, replayed into a tracker that grows as a live one does, and at every point where Rasa
-predicted an action, the states, the matching rules and the whole prediction are worked out
-with the patches and without them."""
+"""The prediction patches (bot/rasa_rule_prediction.py, bot/rasa_graph_runner.py) and the copy
+of a tracker by its state (bot/rasa_tracker_copy.py) against Rasa's own code, on conversations
+the running assistant really had: the events are read back from its tracker, replayed into a
+tracker that grows as a live one does, and at every point where Rasa predicted an action, the
+states, the matching rules, the whole prediction and the copy Rasa makes before running the
+action are worked out with the patches and without them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import rasa_graph_runner, rasa_rule_prediction
+from bot import rasa_graph_runner, rasa_rule_prediction, rasa_tracker_copy
 from tests.e2e.test_conversation import HEADPHONES_ORDER, HEADPHONES_PHONE_LAST4, stored_photo
 
 pytestmark = pytest.mark.rasa
@@ -182,3 +183,30 @@ def test_rules_found_by_the_index_are_rasas_on_mixed_rule_states(loaded_model):
             compared += 1
             found += bool(mine)
     assert compared == 400 * len(lookups) and found > 100
+
+
+def tracker_state(tracker) -> Dict[str, Any]:
+    state = dict(vars(tracker))
+    state["events"] = list(tracker.events)
+    state["slots"] = {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()}
+    return state
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_a_tracker_copied_by_its_state_is_the_copy_rasa_replays(conversations, loaded_model, name):
+    from rasa.shared.core.events import ActiveLoop, LoopInterrupted, SlotSet
+
+    assert getattr(DialogueStateTracker.copy, rasa_tracker_copy.MARKER, False)
+    domain = loaded_model.agent.domain
+    events = DialogueStateTracker.from_dict(name, conversations[name], domain.slots).events
+    live = DialogueStateTracker(name, domain.slots)
+    live.model_id, live.assistant_id = "model-of-the-server", "aftersales-zh"  # set by the processor
+    for event in events:
+        live.update(event)
+        live.past_states(domain)  # the project's own attributes on it (kept states)
+        replayed, copied = rasa_tracker_copy.ORIGINAL_COPY(live), live.copy()
+        assert tracker_state(copied) == tracker_state(replayed)
+        before = tracker_state(live)
+        for change in (SlotSet("order_number", "1"), ActiveLoop("case_form"), LoopInterrupted(True)):
+            copied.update(change)
+        assert tracker_state(live) == before  # the copy is the processor's to change

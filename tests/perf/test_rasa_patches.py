@@ -145,3 +145,29 @@ def test_the_empty_domain_is_built_once_and_answers_as_rasa_does(monkeypatch):
         assert Domain.is_empty(Domain.from_dict({})) is True
         assert Domain.is_empty(Domain.from_dict({"intents": ["greet"]})) is False
     assert len(built) <= 1
+
+
+def test_a_loaded_model_is_frozen_for_the_collector_and_a_replaced_one_is_collected(loaded_model):
+    import gc
+    import weakref
+
+    from rasa.core.agent import Agent
+
+    assert getattr(Agent._set_fingerprint, rasa_patches.GC_FREEZE_MARKER, False)
+    assert loaded_model.agent.is_ready()
+    assert gc.get_freeze_count() > 100_000  # Rasa and the model: hundreds of thousands of objects
+
+    class PreviousModel:
+        pass
+
+    previous = PreviousModel()
+    previous.itself = previous  # a cycle: only the collector frees it, and not while frozen
+    collected = []
+    weakref.finalize(previous, collected.append, True)
+    gc.freeze()  # as it was left by an earlier load
+    del previous
+    gc.collect()
+    assert collected == []
+    rasa_patches.freeze_what_is_loaded()  # the next load
+    assert collected == [True]
+    assert gc.get_freeze_count() > 100_000
