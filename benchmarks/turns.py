@@ -54,6 +54,15 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (MB), from /proc."""
     total = 0
@@ -287,11 +296,22 @@ def load(stack: Stack, buyers: int, conversations: int) -> Dict[str, float]:
     def one(_):
         return run(stack, record)
 
+    cpu_before = {process.name: cpu_seconds(process.popen.pid) for process in stack.processes}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=buyers) as pool:
         messages = sum(pool.map(one, range(conversations)))
     elapsed = time.perf_counter() - started
-    return {"messages_per_s": messages / elapsed, "p95_s": percentile(latencies, 0.95), "messages": messages}
+    cpu_ms_per_message = {
+        name: (cpu_seconds(process.popen.pid) - cpu_before[name]) * 1000 / max(messages, 1)
+        for process in stack.processes
+        for name in [process.name]
+    }
+    return {
+        "messages_per_s": messages / elapsed,
+        "p95_s": percentile(latencies, 0.95),
+        "messages": messages,
+        "cpu_ms_per_message": cpu_ms_per_message,
+    }
 
 
 # --- the reference bot ----------------------------------------------------------------------------

@@ -77,13 +77,17 @@ def markdown(results: Results, meta: Dict) -> str:
         "",
         "### Concurrent buyers (whole complaint conversations)",
         "",
-        "| stack | buyers | messages | messages/s | p95 (ms) |",
-        "|---|---|---|---|---|",
+        "CPU per message: the process's CPU time (user + system, /proc) during the level, over its messages.",
+        "",
+        "| stack | buyers | messages | messages/s | p95 (ms) | CPU per message: Rasa server (ms) | action server (ms) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for stack, levels in results.load.items():
         for buyers, figures in levels.items():
+            cpu = figures.get("cpu_ms_per_message", {})
             lines.append(
-                f"| {stack} | {buyers} | {figures['messages']} | {figures['messages_per_s']:.1f} | {_ms(figures['p95_s'])} |"
+                f"| {stack} | {buyers} | {figures['messages']} | {figures['messages_per_s']:.1f} | {_ms(figures['p95_s'])}"
+                f" | {cpu.get('Rasa server', float('nan')):.1f} | {cpu.get('action server', float('nan')):.1f} |"
             )
     if "old" in results.load and "current" in results.load:
         lines += ["", "| buyers | throughput current / old |", "|---|---|"]
