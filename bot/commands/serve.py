@@ -131,7 +131,7 @@ def serve(args) -> int:
             cors_origins=settings.cors_origins,
         )
         processes.append(rasa)
-        print("[serve] 正在启动动作服务器和 Rasa 服务器（加载模型约需 1 分钟）……")
+        print("[serve] 正在启动动作服务器和 Rasa 服务器（加载模型约需 10-20 秒）……")
         started = time.monotonic()
         wait_until_ready(actions, args.startup_timeout)
         wait_until_ready(rasa, args.startup_timeout, accept=rasa_model_loaded)
