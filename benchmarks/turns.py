@@ -302,9 +302,8 @@ def load(stack: Stack, buyers: int, conversations: int) -> Dict[str, float]:
         messages = sum(pool.map(one, range(conversations)))
     elapsed = time.perf_counter() - started
     cpu_ms_per_message = {
-        name: (cpu_seconds(process.popen.pid) - cpu_before[name]) * 1000 / max(messages, 1)
+        process.name: (cpu_seconds(process.popen.pid) - cpu_before[process.name]) * 1000 / max(messages, 1)
         for process in stack.processes
-        for name in [process.name]
     }
     return {
         "messages_per_s": messages / elapsed,

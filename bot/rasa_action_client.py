@@ -122,14 +122,15 @@ def install() -> bool:
     global ORIGINAL_SESSION
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.rasa_patches import _rasa_is_pinned
+    from bot.rasa_patches import replace_pinned
 
-    if getattr(EndpointConfig.session, MARKER, False):
-        return True
-    if not _rasa_is_pinned("every action call opens a new HTTP session"):
-        return False
-    ORIGINAL_SESSION = EndpointConfig.session
-    setattr(_session, MARKER, True)
-    EndpointConfig.session = _session  # type: ignore[method-assign]
-    logger.info("Calls to the action server keep their connections (bot/rasa_action_client.py).")
-    return True
+    original = replace_pinned(
+        EndpointConfig,
+        "session",
+        _session,
+        marker=MARKER,
+        without_patch="every action call opens a new HTTP session",
+        installed="Calls to the action server keep their connections (bot/rasa_action_client.py).",
+    )
+    ORIGINAL_SESSION = original or ORIGINAL_SESSION
+    return original is not None

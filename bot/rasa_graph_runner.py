@@ -98,14 +98,15 @@ def install() -> bool:
     global ORIGINAL_RUN
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    from bot.rasa_patches import _rasa_is_pinned
+    from bot.rasa_patches import replace_pinned
 
-    if getattr(DaskGraphRunner.run, MARKER, False):
-        return True
-    if not _rasa_is_pinned("every graph run is ordered and scheduled by dask"):
-        return False
-    ORIGINAL_RUN = DaskGraphRunner.run
-    setattr(_run, MARKER, True)
-    DaskGraphRunner.run = _run
-    logger.info("The model graph runs in a kept order (bot/rasa_graph_runner.py).")
-    return True
+    original = replace_pinned(
+        DaskGraphRunner,
+        "run",
+        _run,
+        marker=MARKER,
+        without_patch="every graph run is ordered and scheduled by dask",
+        installed="The model graph runs in a kept order (bot/rasa_graph_runner.py).",
+    )
+    ORIGINAL_RUN = original or ORIGINAL_RUN
+    return original is not None

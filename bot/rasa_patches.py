@@ -76,6 +76,27 @@ def _rasa_is_pinned(without_patch: str) -> bool:
     return False
 
 
+ORIGINAL_ATTRIBUTE = "_aftersales_rasa_original"  # on a replacement: the callable it replaced
+
+
+def replace_pinned(
+    owner: Any, name: str, replacement: Callable, *, marker: str, without_patch: str, installed: str
+) -> Optional[Callable]:
+    """Put `replacement` in the place of `owner.name` on the pinned Rasa version, once. Returns
+    Rasa's own callable when the replacement is in place (now or from an earlier call), None
+    when this Rasa is another version and was left alone (`_rasa_is_pinned` logs why)."""
+    current = getattr(owner, name)
+    if getattr(current, marker, False):
+        return getattr(current, ORIGINAL_ATTRIBUTE)
+    if not _rasa_is_pinned(without_patch):
+        return None
+    setattr(replacement, marker, True)
+    setattr(replacement, ORIGINAL_ATTRIBUTE, current)
+    setattr(owner, name, replacement)
+    logger.info("%s", installed)
+    return current
+
+
 def install() -> bool:
     """Replace `RemoteAction._validate_action_result`; True when the patch is (already) active."""
     global ORIGINAL_VALIDATION
@@ -425,10 +446,6 @@ def install_empty_domain_once() -> bool:
     built once, by Rasa's own `Domain.empty()`, and every domain is compared with it."""
     from rasa.shared.core.domain import Domain
 
-    if getattr(Domain.is_empty, EMPTY_DOMAIN_MARKER, False):
-        return True
-    if not _rasa_is_pinned("every parse builds an empty domain to compare with"):
-        return False
     empty: Dict[str, Any] = {}
 
     def is_empty(self) -> bool:
@@ -436,10 +453,17 @@ def install_empty_domain_once() -> bool:
             empty.update(Domain.empty().as_dict())
         return self.as_dict() == empty
 
-    setattr(is_empty, EMPTY_DOMAIN_MARKER, True)
-    Domain.is_empty = is_empty  # type: ignore[method-assign]
-    logger.info("The empty domain is built once (bot/rasa_patches.py).")
-    return True
+    return (
+        replace_pinned(
+            Domain,
+            "is_empty",
+            is_empty,
+            marker=EMPTY_DOMAIN_MARKER,
+            without_patch="every parse builds an empty domain to compare with",
+            installed="The empty domain is built once (bot/rasa_patches.py).",
+        )
+        is not None
+    )
 
 
 # --- patch 7: the loaded model frozen for the garbage collector -----------------------------------
@@ -469,17 +493,20 @@ def install_gc_freeze_on_load() -> bool:
     unfrozen and collected first, so replacing the model does not keep the old one."""
     from rasa.core.agent import Agent
 
-    if getattr(Agent._set_fingerprint, GC_FREEZE_MARKER, False):
-        return True
-    if not _rasa_is_pinned("the loaded model is walked by every full garbage collection"):
-        return False
     original = Agent._set_fingerprint
 
     def _set_fingerprint(self, fingerprint=None) -> None:
         original(self, fingerprint)
         freeze_what_is_loaded()
 
-    setattr(_set_fingerprint, GC_FREEZE_MARKER, True)
-    Agent._set_fingerprint = _set_fingerprint  # type: ignore[method-assign]
-    logger.info("The loaded model is frozen for the garbage collector (bot/rasa_patches.py).")
-    return True
+    return (
+        replace_pinned(
+            Agent,
+            "_set_fingerprint",
+            _set_fingerprint,
+            marker=GC_FREEZE_MARKER,
+            without_patch="the loaded model is walked by every full garbage collection",
+            installed="The loaded model is frozen for the garbage collector (bot/rasa_patches.py).",
+        )
+        is not None
+    )

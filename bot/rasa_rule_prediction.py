@@ -132,17 +132,18 @@ def install_kept_states() -> bool:
     global ORIGINAL_STATES
     from rasa.shared.core.domain import Domain
 
-    from bot.rasa_patches import _rasa_is_pinned
+    from bot.rasa_patches import replace_pinned
 
-    if getattr(Domain.states_for_tracker_history, KEPT_STATES_MARKER, False):
-        return True
-    if not _rasa_is_pinned("the dialogue states are replayed from the start for every prediction"):
-        return False
-    ORIGINAL_STATES = Domain.states_for_tracker_history
-    setattr(_states_for_tracker_history, KEPT_STATES_MARKER, True)
-    Domain.states_for_tracker_history = _states_for_tracker_history
-    logger.info("Dialogue states are kept per tracker (bot/rasa_rule_prediction.py).")
-    return True
+    original = replace_pinned(
+        Domain,
+        "states_for_tracker_history",
+        _states_for_tracker_history,
+        marker=KEPT_STATES_MARKER,
+        without_patch="the dialogue states are replayed from the start for every prediction",
+        installed="Dialogue states are kept per tracker (bot/rasa_rule_prediction.py).",
+    )
+    ORIGINAL_STATES = original or ORIGINAL_STATES
+    return original is not None
 
 
 # --- patch 2: rules looked up by what they ask for ------------------------------------------------
@@ -223,14 +224,15 @@ def install_rule_index() -> bool:
     global ORIGINAL_POSSIBLE_KEYS
     from rasa.core.policies.rule_policy import RulePolicy
 
-    from bot.rasa_patches import _rasa_is_pinned
+    from bot.rasa_patches import replace_pinned
 
-    if getattr(RulePolicy._get_possible_keys, RULE_INDEX_MARKER, False):
-        return True
-    if not _rasa_is_pinned("every rule is compared with every state of the conversation"):
-        return False
-    ORIGINAL_POSSIBLE_KEYS = RulePolicy._get_possible_keys
-    setattr(_get_possible_keys, RULE_INDEX_MARKER, True)
-    RulePolicy._get_possible_keys = _get_possible_keys
-    logger.info("Rules are looked up by what they ask for (bot/rasa_rule_prediction.py).")
-    return True
+    original = replace_pinned(
+        RulePolicy,
+        "_get_possible_keys",
+        _get_possible_keys,
+        marker=RULE_INDEX_MARKER,
+        without_patch="every rule is compared with every state of the conversation",
+        installed="Rules are looked up by what they ask for (bot/rasa_rule_prediction.py).",
+    )
+    ORIGINAL_POSSIBLE_KEYS = original or ORIGINAL_POSSIBLE_KEYS
+    return original is not None

@@ -61,14 +61,15 @@ def install() -> bool:
     global ORIGINAL_COPY
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.rasa_patches import _rasa_is_pinned
+    from bot.rasa_patches import replace_pinned
 
-    if getattr(DialogueStateTracker.copy, MARKER, False):
-        return True
-    if not _rasa_is_pinned("a tracker is copied by replaying all its events"):
-        return False
-    ORIGINAL_COPY = DialogueStateTracker.copy
-    setattr(_copy, MARKER, True)
-    DialogueStateTracker.copy = _copy
-    logger.info("Trackers are copied by their state (bot/rasa_tracker_copy.py).")
-    return True
+    original = replace_pinned(
+        DialogueStateTracker,
+        "copy",
+        _copy,
+        marker=MARKER,
+        without_patch="a tracker is copied by replaying all its events",
+        installed="Trackers are copied by their state (bot/rasa_tracker_copy.py).",
+    )
+    ORIGINAL_COPY = original or ORIGINAL_COPY
+    return original is not None

@@ -224,8 +224,8 @@ def test_a_rejected_request_opens_no_ticket_is_recorded_and_a_person_offered(con
         assert (record.rule_id, record.remedies, record.ticket_id) == ("N2", ["reject"], None)
 
 
-def test_a_return_without_reason_asks_whether_the_item_is_unused(conversation, db):
-    chat = conversation()
+def verified_shoes_return_without_reason(chat):
+    """The buyer wants to send the shoes back for no reason and proves the order."""
     verified_case(
         chat,
         SHOES_ORDER,
@@ -235,6 +235,11 @@ def test_a_return_without_reason_asks_whether_the_item_is_unused(conversation, d
         entities=[{"entity": "sub_issue", "value": "no_reason"}],
         slots={"sub_issue": "no_reason"},
     )
+
+
+def test_a_return_without_reason_asks_whether_the_item_is_unused(conversation, db):
+    chat = conversation()
+    verified_shoes_return_without_reason(chat)
     asked = start_case_form(chat)
     assert asked.requested_slot == "item_condition"
     assert asked.slots_set()["complaint_category"] == "no_reason"
@@ -467,15 +472,7 @@ def test_one_form_run_assesses_the_case_once_per_set_of_facts(conversation, monk
 
     monkeypatch.setattr(ValidateCaseForm, "required_slots", counted_required_slots)
     chat = conversation()
-    verified_case(
-        chat,
-        SHOES_ORDER,
-        SHOES_PHONE,
-        text="鞋子不想要了",
-        intent="request_return",
-        entities=[{"entity": "sub_issue", "value": "no_reason"}],
-        slots={"sub_issue": "no_reason"},
-    )
+    verified_shoes_return_without_reason(chat)
     assessed.clear()
     asked = start_case_form(chat)
     assert asked.requested_slot == "item_condition"
