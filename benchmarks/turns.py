@@ -117,9 +117,11 @@ class Stack:
     _next_order: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def endpoints(self, action_port: int) -> Path:
+    def endpoints(self, action_port: int, actions_token: str = "") -> Path:
         path = self.workdir / "endpoints.yml"
         endpoints: Dict = {"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}}
+        if actions_token:
+            endpoints["action_endpoint"]["token"] = actions_token
         if self.project:
             own_store = (self.root / "bot" / "rasa_tracker_store.py").exists()
             endpoints["tracker_store"] = {
@@ -140,11 +142,28 @@ class Stack:
         if self.database_url:
             env["AFTERSALES_DATABASE_URL"] = self.database_url
         action_port, port = free_port(), free_port()
+        # each code's own action server: the project's (bot/action_server.py, which requires a
+        # token), else the code's `rasa run actions`
+        own_action_server = self.project and (self.root / "bot" / "action_server.py").exists()
+        actions_token = f"perf-{uuid.uuid4().hex}" if own_action_server else ""
+        if own_action_server:
+            env["AFTERSALES_ACTIONS_TOKEN"] = actions_token
+            action_command = [venv_executable("python"), "-m", "bot.action_server", "--port", str(action_port)]
+        else:
+            action_command = [
+                venv_executable("rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(action_port),
+            ]
         started = time.monotonic()
         actions = _start(
             self.root,
             "action server",
-            [venv_executable("rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            action_command,
             f"http://127.0.0.1:{action_port}/health",
             env,
             self.workdir / "actions.log",
@@ -163,7 +182,7 @@ class Stack:
                 "127.0.0.1",
                 "--enable-api",
                 "--endpoints",
-                str(self.endpoints(action_port)),
+                str(self.endpoints(action_port, actions_token)),
                 "--credentials",
                 str(self._credentials()),
             ],

@@ -15,14 +15,16 @@ command first needs it, and the buyer notices asked of the running Rasa server o
 
 A unit of work is one transaction; once it has committed, the domain events its ticket moves
 recorded go to the bus (a rolled-back change tells nobody), and what the handlers answered
-(e.g. whether the buyer was told) is the unit of work's `handled`.
+(e.g. whether the buyer was told) is the unit of work's `handled`. One call of the action
+server is one unit of work (`one_unit_of_work_per_call`): its steps share the transaction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -93,8 +95,12 @@ class Runtime:
     bus: MessageBus = field(default_factory=MessageBus)
 
     def unit_of_work(self) -> ContextManager[UnitOfWork]:
-        """One transaction on the orders/tickets database (see `unit_of_work`)."""
-        return unit_of_work(self.engine, self.bus)
+        """One transaction on the orders/tickets database (see `unit_of_work`); inside
+        `one_unit_of_work_per_call`, the call's own."""
+        call = _call.get()
+        if call is None:
+            return unit_of_work(self.engine, self.bus)
+        return call.shared(lambda: unit_of_work(self.engine, self.bus))
 
     def telling_buyers(self, tell_buyer: promises.TellBuyer) -> "Runtime":
         """This runtime, with the buyer notices told through `tell_buyer`."""
@@ -145,6 +151,39 @@ def command_line(
     over HTTP unless `tell_buyer` says otherwise."""
     settings = settings or get_settings()
     return CommandLine(settings, buyer_notices(tell_buyer or relay_client.ticket_update_over_http(settings)))
+
+
+class _CallsUnitOfWork:
+    """The unit of work of one call, opened when a step first asks for it."""
+
+    def __init__(self) -> None:
+        self.closing = ExitStack()
+        self.unit: Optional[UnitOfWork] = None
+
+    @contextmanager
+    def shared(self, open_unit) -> Iterator[UnitOfWork]:
+        if self.unit is None:
+            self.unit = self.closing.enter_context(open_unit())
+        yield self.unit  # an exception goes on to the call's end, which rolls everything back
+
+
+_call: ContextVar[Optional[_CallsUnitOfWork]] = ContextVar("aftersales_calls_unit_of_work", default=None)
+
+
+@contextmanager
+def one_unit_of_work_per_call() -> Iterator[None]:
+    """Every `Runtime.unit_of_work()` inside the block is the same one, opened at the first and
+    committed when the block ends; an exception rolls all of it back. An action-server call
+    (bot/action_server.py) looks the order up, checks the tickets and writes its decision in
+    several steps: one transaction instead of one per step saves PostgreSQL round trips (the
+    connection check, BEGIN, COMMIT) and the same order read again by each step."""
+    call = _CallsUnitOfWork()
+    token = _call.set(call)
+    try:
+        with call.closing:
+            yield
+    finally:
+        _call.reset(token)
 
 
 _lock = threading.Lock()

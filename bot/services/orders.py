@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from bot.db.tables import Order, OrderItem, TrackingEvent
@@ -25,9 +25,22 @@ def normalize_order_number(order_number: str) -> str:
     return re.sub(r"[\s\-]", "", str(order_number))
 
 
+ORDERS_FOUND = "aftersales_orders_found"  # session.info: order number -> the order found in it
+
+
 def find_order(session: Session, order_number: str) -> Optional[Order]:
+    """The order, read once per session: an action-server call looks its order up in several
+    steps (bot/bootstrap.py `one_unit_of_work_per_call`), and the identity map answers a lookup
+    by number only after a query."""
     number = normalize_order_number(order_number)
-    return session.execute(select(Order).where(Order.order_number == number)).scalar_one_or_none()
+    found = session.info.setdefault(ORDERS_FOUND, {})
+    order = found.get(number)
+    if order is not None and inspect(order).persistent:  # not deleted or expunged since
+        return order
+    order = session.execute(select(Order).where(Order.order_number == number)).scalar_one_or_none()
+    if order is not None:
+        found[number] = order
+    return order
 
 
 def verify_order_owner(session: Session, order_number: str, phone_last4: str) -> Optional[Order]:

@@ -101,7 +101,7 @@ def answer_case_form(
     return Turn(mapped.events + validated.events, mapped.messages + validated.messages, validated.requested_slot)
 
 
-def decided_quality_case(
+def quality_case_ready_to_decide(
     chat,
     order_number: str,
     phone_last4: str,
@@ -109,8 +109,9 @@ def decided_quality_case(
     *,
     evidence: bool = True,
     text: str = "耳机左边没声音了",
-):
-    """A quality complaint taken to the decision: verified, problem named, photo (or none) sent."""
+    photo_name: str = "crack.jpg",
+) -> None:
+    """A quality complaint taken up to the decision: verified, problem named, photo (or none) sent."""
     verified_case(
         chat,
         order_number,
@@ -122,8 +123,13 @@ def decided_quality_case(
     asked = start_case_form(chat)
     assert asked.requested_slot == "evidence", (asked.events, asked.messages)
     if evidence:
-        answered = answer_case_form(chat, "", metadata={"attachments": [photo()]})
+        answered = answer_case_form(chat, "", metadata={"attachments": [photo(photo_name)]})
     else:
         answered = answer_case_form(chat, "没有照片，拍不了")
     assert answered.requested_slot is None and chat.active_loop_name() is None, answered.events
+
+
+def decided_quality_case(chat, order_number: str, phone_last4: str, *args, **details):
+    """The decision on `quality_case_ready_to_decide`'s case (the same arguments)."""
+    quality_case_ready_to_decide(chat, order_number, phone_last4, *args, **details)
     return chat.run(ActionDecideCase())

@@ -15,6 +15,7 @@ from tests.actions.flows import (
     answer_case_form,
     decided_quality_case,
     photo,
+    quality_case_ready_to_decide,
     start_case_form,
     verified_case,
 )
@@ -118,16 +119,9 @@ def test_a_repeated_complaint_from_another_chat_reuses_the_open_ticket(conversat
     choose(first, "exchange")
 
     second = conversation()
-    verified_case(
-        second,
-        OWN_ORDER,
-        OWN_ORDER_PHONE_LAST4,
-        text="耳机还是没声音",
-        entities=[{"entity": "sub_issue", "value": "defect"}],
-        slots={"sub_issue": "defect"},
+    quality_case_ready_to_decide(
+        second, OWN_ORDER, OWN_ORDER_PHONE_LAST4, text="耳机还是没声音", photo_name="second-angle.jpg"
     )
-    start_case_form(second)
-    answer_case_form(second, "", metadata={"attachments": [photo("second-angle.jpg")]})
     turn = second.run(ActionDecideCase())
 
     # a remedy was chosen already: the buyer is reminded of its next steps, not asked again

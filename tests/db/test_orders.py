@@ -170,3 +170,30 @@ def test_an_overdue_ticket_of_the_same_buyer_is_noticed(two_orders):
         assert earlier_ticket_overdue(session, other, NOW + timedelta(days=8))
         change_status(session, ticket, "resolved", "agent:amy", now=NOW + timedelta(days=8))
         assert not earlier_ticket_overdue(session, other, NOW + timedelta(days=9))
+
+
+def test_an_order_is_read_once_per_session_and_a_deleted_one_is_not_found_again(engine, two_orders):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    selects = []
+
+    def executed(connection, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(engine, "before_cursor_execute", executed)
+    session = Session(engine, future=True)
+    try:
+        order = find_order(session, "5555666677778888")
+        again = find_order(session, "5555-6666-7777-8888")  # as typed, with dashes
+        assert again is order and len(selects) == 1
+        session.delete(order)
+        session.flush()
+        assert find_order(session, "5555666677778888") is None
+    finally:
+        session.rollback()
+        session.close()
+        event.remove(engine, "before_cursor_execute", executed)
+    with session_scope(engine) as other:
+        assert find_order(other, "5555666677778888") is not None, "a new session reads it again"
