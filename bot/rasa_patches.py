@@ -52,6 +52,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from bot.long_lived import freeze_long_lived_objects
+
 logger = logging.getLogger(__name__)
 
 PATCHED_RASA_VERSION = "3.6.21"
@@ -313,20 +315,24 @@ def latest_handoff(conversation_id: str) -> "tuple[bool, Optional[float]]":
     from sqlalchemy import select
 
     from bot import bootstrap
-    from bot.db.engine import reading_engine, session_scope
+    from bot.db.engine import one_statement_engine
     from bot.db.tables import Handoff
     from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES
 
     url = bootstrap.current().settings.database_url  # the process's runtime: schema up to date
-    with session_scope(reading_engine(url)) as session:  # never waits for a writer's lock
-        handoff = session.execute(
-            select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
-        ).scalar_one_or_none()
-        if handoff is None:
-            return False, None
-        if handoff.status in ACTIVE_HANDOFF_STATUSES:
-            return True, None
-        return False, handoff.ended_at.timestamp() if handoff.ended_at else None
+    with one_statement_engine(url).connect() as connection:  # never waits for a writer's lock
+        latest = connection.execute(
+            select(Handoff.status, Handoff.ended_at)
+            .where(Handoff.conversation_id == conversation_id)
+            .order_by(Handoff.id.desc())
+            .limit(1)
+        ).one_or_none()
+    if latest is None:
+        return False, None
+    status, ended_at = latest
+    if status in ACTIVE_HANDOFF_STATUSES:
+        return True, None
+    return False, ended_at.timestamp() if ended_at else None
 
 
 def _paused_at(tracker) -> Optional[float]:
@@ -350,7 +356,9 @@ def install_pause_from_handoff() -> bool:
     - paused, and the latest hand-off ended after that pause (the agent's hand-back was
       committed, its tracker save lost): `ConversationResumed` and `action_listen`, as the
       relay's hand-back leaves it, and the bot answers the message.
-    When the database cannot be read within HANDOFF_CHECK_SECONDS the tracker's state stands."""
+    When the database cannot be read within HANDOFF_CHECK_SECONDS the tracker's state stands.
+    The rows are read on a worker thread while the message is parsed on the event loop: the
+    parse does not depend on the pause, and the turn no longer waits for one after the other."""
     import asyncio
 
     from rasa.core.processor import MessageProcessor
@@ -365,11 +373,12 @@ def install_pause_from_handoff() -> bool:
     original = current
 
     async def _handle_message_with_tracker(self, message, tracker):
+        handoffs_read = asyncio.get_running_loop().run_in_executor(None, latest_handoff, tracker.sender_id)
+        handoffs_read.add_done_callback(lambda read: read.cancelled() or read.exception())  # seen if unused
+        if not message.parse_data:  # Rasa's own step, taken first (the original uses what it finds)
+            message.parse_data = await self.parse_message(message, tracker)
         try:
-            active, ended_at = await asyncio.wait_for(
-                asyncio.get_running_loop().run_in_executor(None, latest_handoff, tracker.sender_id),
-                HANDOFF_CHECK_SECONDS,
-            )
+            active, ended_at = await asyncio.wait_for(handoffs_read, HANDOFF_CHECK_SECONDS)
         except Exception as error:
             logger.error(
                 "Could not read the hand-offs of a conversation (%s): its tracker's pause state stands.",
@@ -471,23 +480,14 @@ def install_empty_domain_once() -> bool:
 GC_FREEZE_MARKER = "_aftersales_gc_freeze_on_load"
 
 
-def freeze_what_is_loaded() -> None:
-    import gc
-
-    gc.unfreeze()  # a model loaded before (PUT /model) can be collected now that it is replaced
-    gc.collect()
-    gc.freeze()
-
-
 def install_gc_freeze_on_load() -> bool:
     """Replace `Agent._set_fingerprint`, the first thing `Agent.load_model` does once the model is
     loaded, with one that then collects garbage and freezes every object alive (`gc.freeze()`).
 
-    Why. The model, Rasa and their libraries are millions of Python objects that live as long as
-    the process. Python's full collection walks all of them: 240-270 ms with the server standing
-    still, three times in 17 s under load here (16 buyers), each a pause for every buyer in
-    flight (the sequential p95 of 110-130 ms against a p50 of 16-42 ms). Frozen, they are
-    left out of every collection; what the turns allocate is collected as before.
+    Why (bot/long_lived.py). The model, Rasa and their libraries are millions of Python objects
+    that live as long as the process. Python's full collection walks all of them: 240-270 ms with
+    the server standing still, three times in 17 s under load here (16 buyers), each a pause for
+    every buyer in flight (the sequential p95 of 110-130 ms against a p50 of 16-42 ms).
 
     A model loaded later (`PUT /model`) goes through the same call: the previous one is
     unfrozen and collected first, so replacing the model does not keep the old one."""
@@ -497,7 +497,7 @@ def install_gc_freeze_on_load() -> bool:
 
     def _set_fingerprint(self, fingerprint=None) -> None:
         original(self, fingerprint)
-        freeze_what_is_loaded()
+        freeze_long_lived_objects()
 
     return (
         replace_pinned(

@@ -11,7 +11,9 @@ It also remembers the conversations it read lately (`KnownConversations`): the n
 one asks the database only for the events added since, and a save writes the tracker's new
 events without counting the stored ones first. Rasa's own store reads the whole session on
 every message, as ORM objects, and counts it again on every save: a quarter of the Rasa
-process's time under load here.
+process's time under load here. A conversation it found empty is known too: its first save
+writes the first message's events in one statement (Rasa's counts, then inserts them one by one,
+a round trip each on PostgreSQL), and the next read finds them by their session's start.
 
 endpoints.yml names this class as the tracker store `type`; Rasa passes the `url` as `host`.
 """
@@ -61,13 +63,38 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
             .order_by(table.id)
         )
         self._insert_events = sa.insert(table.__table__)
+        # PostgreSQL: psycopg2 opens every transaction with a BEGIN round trip of its own and a
+        # read ends it with a ROLLBACK. The read and the insert of a known conversation are one
+        # statement each, atomic on their own, so they run outside a transaction, on connections
+        # of their own (switching a pooled one to autocommit and back costs a round trip each way)
+        self._single_statements = (
+            sa.create_engine(self.engine.url, isolation_level="AUTOCOMMIT")
+            if url.get_backend_name() == "postgresql"
+            else None
+        )
+        self._most_rows_in_one_insert = getattr(self.engine.dialect, "executemany_values_page_size", 0)
+
+    def _read_alone(self, query: Any, parameters: dict) -> List[Any]:
+        if self._single_statements is not None:
+            with self._single_statements.connect() as connection:
+                return connection.execute(query, parameters).all()
+        with self.session_scope() as session:
+            return session.execute(query, parameters).all()
+
+    def _insert_alone(self, rows: List[dict]) -> None:
+        if self._single_statements is not None and len(rows) <= self._most_rows_in_one_insert:
+            with self._single_statements.connect() as connection:
+                connection.execute(self._insert_events, rows)  # one INSERT … VALUES (…), (…)
+            return
+        with self.session_scope() as session:
+            session.execute(self._insert_events, rows)
+            session.commit()
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the conversation's latest session (Rasa's `retrieve`), read through
         `KnownConversations`."""
-        with self.session_scope() as session:
-            known = self._session_events(session, sender_id)
-        if known is None or not self.domain:
+        known = self._session_events(sender_id)
+        if known is None or not known.ids or not self.domain:
             return None
         tracker = DialogueStateTracker.from_dict(
             sender_id, [json.loads(data) for data in known.data], self.domain.slots
@@ -75,29 +102,30 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
         setattr(tracker, STORED_EVENTS, len(known.data))
         return tracker
 
-    def _session_events(self, session: sa.orm.Session, sender_id: str) -> Optional["KnownSession"]:
+    def _session_events(self, sender_id: str) -> Optional["KnownSession"]:
         """The stored events of the latest session: the known ones plus those added since, or
         all of them read again when the known ones no longer match the database (rows
         deleted, or added out of order) or a new session started."""
         table = self.SQLEvent
         known = self.known.get(sender_id)
         if known is not None:
-            last = known.ids[-1]
-            rows = session.execute(
-                self._rows_since_query, {"sender_id": sender_id, "first": known.ids[0], "last": last}
-            ).all()
+            first, last = (known.ids[0], known.ids[-1]) if known.ids else (0, 0)
+            parameters = {"sender_id": sender_id, "first": first, "last": last}
+            rows = self._read_alone(self._rows_since_query, parameters)
             earlier = [row.id for row in rows if row.id <= last and known.in_session(row.timestamp)]
             later = [row for row in rows if row.id > last]
-            if earlier == known.ids and not any(row.type_name == SessionStarted.type_name for row in later):
+            if earlier == known.ids and not any(known.starts_a_later_session(row) for row in later):
                 self.known.extend(sender_id, [(row.id, row[3]) for row in later if known.in_session(row.timestamp)])
                 return known
             self.known.forget(sender_id)
-        rows = (
-            self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            .with_entities(table.id, table.type_name, table.timestamp, table.data)
-            .all()
-        )
+        with self.session_scope() as session:
+            rows = (
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                .with_entities(table.id, table.type_name, table.timestamp, table.data)
+                .all()
+            )
         if not rows:
+            self.known.put(sender_id, KnownSession(None, [], []))  # its first save need not count
             return None
         starts = [row.timestamp for row in rows if row.type_name == SessionStarted.type_name]
         known = KnownSession(max(starts) if starts else None, [row.id for row in rows], [row.data for row in rows])
@@ -105,10 +133,13 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
         return known
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's `save`, except that when this store read the tracker and still knows its
-        session, the new events are those after the ones it read: no count."""
+        """Rasa's `save`, except that when this store read the tracker (or found its
+        conversation empty) and still knows its session, the new events are those after the
+        ones it read: no count."""
         stored = getattr(tracker, STORED_EVENTS, None)
         known = self.known.get(tracker.sender_id)
+        if stored is None and known is not None and not known.ids and known.session_start is None:
+            stored = 0  # a conversation this store found empty: the tracker Rasa starts it with
         if (
             stored is None
             or known is None
@@ -122,13 +153,13 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
             return
         await self.stream_events(tracker)
         new_events = list(itertools.islice(tracker.events, stored, None))
-        if new_events:
-            with self.session_scope() as session:
-                # one statement for the turn's events (the ORM would insert them one by one)
-                session.execute(self._insert_events, [self._event_row(tracker.sender_id, e) for e in new_events])
-                session.commit()
+        if new_events:  # one statement for the turn's events (the ORM would insert them one by one)
+            self._insert_alone([self._event_row(tracker.sender_id, event) for event in new_events])
         setattr(tracker, STORED_EVENTS, len(tracker.events))
-        if any(isinstance(event, SessionStarted) or not known.in_session(event.timestamp) for event in new_events):
+        starts = [event.timestamp for event in new_events if isinstance(event, SessionStarted)]
+        if starts and not known.ids:
+            known.session_start = max(starts)  # a new conversation's first session
+        elif starts or any(not known.in_session(event.timestamp) for event in new_events):
             self.known.forget(tracker.sender_id)  # the next read finds the new session's window
         # otherwise the next read of the conversation picks the new rows up with their ids
 
@@ -162,12 +193,20 @@ class KnownSession:
     def in_session(self, timestamp: Optional[float]) -> bool:
         return self.session_start is None or (timestamp is not None and timestamp >= self.session_start)
 
+    def starts_a_later_session(self, row: Any) -> bool:
+        """A stored `session_started` after this session's own start: Rasa's window moves."""
+        if row.type_name != SessionStarted.type_name:
+            return False
+        return self.session_start is None or row.timestamp is None or row.timestamp > self.session_start
+
 
 class KnownConversations:
-    """The sessions read lately, the least recently used given up first past `budget_bytes`."""
+    """The sessions read lately, the least recently used given up first past `budget_bytes` or
+    past `most` sessions (conversations found empty weigh nothing)."""
 
-    def __init__(self, budget_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, budget_bytes: int = 64 * 1024 * 1024, most: int = 50_000) -> None:
         self.budget_bytes = budget_bytes
+        self.most = most
         self.size = 0
         self._sessions: "OrderedDict[str, KnownSession]" = OrderedDict()
 
@@ -204,7 +243,7 @@ class KnownConversations:
         return len(self._sessions)
 
     def _keep_to_budget(self) -> None:
-        while self.size > self.budget_bytes and len(self._sessions) > 1:
+        while (self.size > self.budget_bytes or len(self._sessions) > self.most) and len(self._sessions) > 1:
             _, oldest = self._sessions.popitem(last=False)
             self.size -= oldest.size
 

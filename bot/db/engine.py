@@ -72,6 +72,19 @@ def reading_engine(url: Optional[str] = None) -> Engine:
     return engine
 
 
+@lru_cache(maxsize=4)
+def one_statement_engine(url: Optional[str] = None) -> Engine:
+    """An engine for a read of one statement that must not wait: on PostgreSQL it runs outside a
+    transaction (psycopg2 sends a BEGIN of its own before it, and the ROLLBACK that ends a
+    read is another round trip); elsewhere `reading_engine`."""
+    url = resolve_database_url(url)
+    if make_url(url).get_backend_name() == "postgresql":
+        # a pool of its own: switching a pooled connection to autocommit and back costs a
+        # round trip each way
+        return make_engine(url, isolation_level="AUTOCOMMIT")
+    return reading_engine(url)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: everything inside commits in a single transaction or rolls back.

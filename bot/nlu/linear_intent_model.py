@@ -48,20 +48,24 @@ class CharNgramVectorizer:
         self.idf = np.log((1 + len(texts)) / (1 + counts)) + 1.0
         return self
 
+    def weighted_columns(self, text: str) -> Tuple[List[int], np.ndarray]:
+        """The text's known n-grams (their columns) and their TF-IDF weights."""
+        counts: Dict[int, int] = {}
+        for gram in char_ngrams(text, self.ngram_range):
+            column = self.vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = list(counts)
+        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
+        weights /= np.linalg.norm(weights) or 1.0
+        return columns, weights
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         rows, columns, values = [], [], []
         for row, text in enumerate(texts):
-            counts: Dict[int, int] = {}
-            for gram in char_ngrams(text, self.ngram_range):
-                column = self.vocabulary.get(gram)
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-            if not counts:
-                continue
-            weights = np.array([(1.0 + np.log(c)) * self.idf[col] for col, c in counts.items()])
-            weights /= np.linalg.norm(weights) or 1.0
-            rows.extend([row] * len(counts))
-            columns.extend(counts.keys())
+            text_columns, weights = self.weighted_columns(text)
+            rows.extend([row] * len(text_columns))
+            columns.extend(text_columns)
             values.extend(weights)
         return sparse.csr_matrix((values, (rows, columns)), shape=(len(texts), len(self.vocabulary)))
 
@@ -140,9 +144,11 @@ class LinearIntentModel:
         # a time, on every turn)
         blocks = blocks or {}
         weights = self._weights_by_feature
-        ngrams = self.vectorizer.transform(texts)
-        offset = ngrams.shape[1]
-        scores = np.asarray(ngrams @ weights[:offset]) + self.intercept
+        scores = np.tile(self.intercept, (len(texts), 1))
+        for row, text in enumerate(texts):  # no sparse matrix for a message or two: its set-up costs more
+            columns, tf_idf = self.vectorizer.weighted_columns(text)
+            scores[row] += tf_idf @ weights[columns]
+        offset = len(self.vectorizer.vocabulary)
         for name, width, weight in zip(self.block_names, self.block_widths, self.block_weights):
             if name in blocks:
                 block = blocks[name]

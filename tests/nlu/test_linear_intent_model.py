@@ -52,5 +52,7 @@ def test_block_by_block_scores_equal_the_stacked_product():
     for dense_row in (given["encoder"][:1], sparse.csr_matrix(given["encoder"][:1])):  # one message, either form
         one = model.predict_proba(texts[:1], {"encoder": dense_row, "lexicon": given["lexicon"][:1]})
         assert np.allclose(one, expected[:1], atol=1e-12)
+    unknown = np.exp(model.intercept - model.intercept.max())  # no n-gram the model knows, no blocks
+    assert np.allclose(model.predict_proba(["§"]), unknown / unknown.sum(), atol=1e-12)
     with pytest.raises(ValueError, match="encoder"):
         model.predict_proba(texts, {"encoder": given["encoder"][:, :3]})

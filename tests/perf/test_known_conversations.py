@@ -22,7 +22,12 @@ from rasa.shared.core.events import (  # noqa: E402
     UserUttered,
 )
 
-from bot.rasa_tracker_store import STORED_EVENTS, AfterSalesSQLTrackerStore, KnownConversations  # noqa: E402
+from bot.rasa_tracker_store import (  # noqa: E402
+    STORED_EVENTS,
+    AfterSalesSQLTrackerStore,
+    KnownConversations,
+    LoudTrackerStore,
+)
 
 DOMAIN = Domain.from_yaml(
     """
@@ -122,6 +127,54 @@ def test_a_known_conversation_costs_one_select_to_read_and_none_to_save(tmp_path
     assert getattr(again, STORED_EVENTS) == len(again.events) == len(tracker.events)
 
 
+def first_message(tracker, text: str) -> None:
+    """What the processor adds on a new conversation's first message: the session start (Rasa's
+    window leaves out the `action_session_start` stamped before it), then the turn."""
+    started = time.time() - 1  # the turn that follows is stamped later, as in a real conversation
+    tracker.update(ActionExecuted("action_session_start", timestamp=started))
+    tracker.update(SessionStarted(timestamp=started + 0.001))
+    tracker.update(ActionExecuted("action_listen", timestamp=started + 0.002))
+    one_turn(tracker, text, "6201400000000007")
+
+
+def test_a_new_conversation_is_written_in_one_statement_and_read_back_as_rasa_reads_it(tmp_path):
+    path = tmp_path / "tracker.db"
+    inner = store_at(path)
+    store = LoudTrackerStore(inner)  # as the Rasa server wraps it (bot/rasa_tracker_store.py)
+    with Statements(inner.engine) as creating:
+        tracker = run(store.get_or_create_tracker("buyer-7", append_action_listen=False))  # as the processor asks
+    assert len(tracker.events) == 0
+    assert len(creating.selects()) == 1 and len(creating.seen) == 1, "one read finds it empty; nothing is written"
+    first_message(tracker, "耳机坏了")
+    with Statements(inner.engine) as saving:
+        run(store.save(tracker))
+    assert saving.selects() == [], "nothing is counted"
+    assert [s.split()[0].upper() for s in saving.seen] == ["INSERT"], "the first message's events in one statement"
+    expected = rasa_events(path, "buyer-7")
+    assert [event["event"] for event in expected][0] == "session_started"
+    with Statements(inner.engine) as reading:
+        again = run(store.retrieve("buyer-7"))
+    assert len(reading.selects()) == 1 and "CASE" in reading.selects()[0].upper()
+    assert [event.as_dict() for event in again.events] == expected
+    assert again.get_slot("order_id") == "6201400000000007"
+    assert getattr(again, STORED_EVENTS) == len(again.events)
+    one_turn(again, "右边没声音", "6201400000000007")
+    run(store.save(again))
+    assert [event.as_dict() for event in run(store.retrieve("buyer-7")).events] == rasa_events(path, "buyer-7")
+
+
+def test_a_conversation_found_empty_and_then_written_elsewhere_is_read_whole(tmp_path):
+    path = tmp_path / "tracker.db"
+    replica_a, replica_b = store_at(path), store_at(path)
+    assert run(replica_a.retrieve("buyer-8")) is None  # A knows it as empty
+    on_b = run(replica_b.get_or_create_tracker("buyer-8", append_action_listen=False))
+    first_message(on_b, "查物流")
+    run(replica_b.save(on_b))
+    on_a = run(replica_a.get_or_create_tracker("buyer-8", append_action_listen=False))
+    assert [event.as_dict() for event in on_a.events] == rasa_events(path, "buyer-8")
+    assert on_a.get_slot("order_id") == "6201400000000007"
+
+
 def test_events_another_replica_adds_are_read(tmp_path):
     path = tmp_path / "tracker.db"
     replica_a, replica_b = store_at(path), store_at(path)
@@ -148,7 +201,7 @@ def test_rows_deleted_elsewhere_are_not_brought_back(tmp_path):
         connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'buyer-4'"))
     eraser.dispose()
     assert run(store.retrieve("buyer-4")) is None
-    assert len(store.known) == 0
+    assert store.known.get("buyer-4").ids == [], "known as empty now"
 
 
 def test_a_new_session_started_elsewhere_moves_the_window(tmp_path):
@@ -182,6 +235,15 @@ def test_a_tracker_the_store_never_read_is_saved_rasas_way(tmp_path):
     assert rasa_events(path, "buyer-6") == [event.as_dict() for event in copy.events]
 
 
+def test_conversations_found_empty_are_kept_to_a_number():
+    from bot.rasa_tracker_store import KnownSession
+
+    known = KnownConversations(most=3)
+    for index in range(5):
+        known.put(f"nobody-{index}", KnownSession(None, [], []))
+    assert len(known) == 3 and known.get("nobody-0") is None and known.get("nobody-4") is not None
+
+
 def test_known_conversations_stay_within_their_budget():
     from bot.rasa_tracker_store import KnownSession
 
@@ -193,3 +255,60 @@ def test_known_conversations_stay_within_their_budget():
     known.get("buyer-2")  # used lately: kept when the next one comes
     known.put("buyer-9", KnownSession(None, [9], ["y" * 300]))
     assert known.get("buyer-2") is not None and known.get("buyer-3") is None
+
+
+@pytest.fixture
+def postgres_tracker_url():
+    """A schema of its own on the PostgreSQL server, dropped afterwards."""
+    import uuid
+
+    from tests.db.conftest import ensure_postgres_database, postgres_schema_url, postgres_url
+
+    server_url = postgres_url()
+    try:
+        ensure_postgres_database(server_url)
+    except Exception as error:  # no PostgreSQL here
+        pytest.skip(f"PostgreSQL 不可达（{type(error).__name__}）")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(server_url, schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_known_conversation_is_read_and_saved_outside_a_transaction(postgres_tracker_url):
+    """psycopg2 sends a BEGIN of its own before a transaction's first statement, and a read ends
+    with a ROLLBACK: two more round trips around each single statement."""
+    store = AfterSalesSQLTrackerStore(domain=DOMAIN, host=postgres_tracker_url)
+    try:
+        tracker = run(store.get_or_create_tracker("buyer-pg", append_action_listen=False))
+        first_message(tracker, "耳机坏了")
+        seen = []
+
+        def in_transaction(connection, cursor, statement, *args) -> None:
+            seen.append((statement.split()[0].upper(), not connection.connection.autocommit))
+
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", in_transaction)  # whichever engine runs them
+        run(store.save(tracker))
+        again = run(store.retrieve("buyer-pg"))
+        one_turn(again, "右边没声音", "6201400000000007")
+        run(store.save(again))
+        latest = run(store.retrieve("buyer-pg"))
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", in_transaction)
+
+        assert seen == [("INSERT", False), ("SELECT", False), ("INSERT", False), ("SELECT", False)]
+        rasa_store = SQLTrackerStore(domain=DOMAIN, host=postgres_tracker_url)
+        try:
+            expected = [event.as_dict() for event in run(rasa_store.retrieve("buyer-pg")).events]
+        finally:
+            rasa_store.engine.dispose()
+        assert [event.as_dict() for event in latest.events] == expected
+        assert latest.get_slot("order_id") == "6201400000000007"
+    finally:
+        store.engine.dispose()

@@ -13,6 +13,7 @@ from rasa.core.actions.action import RemoteAction  # noqa: E402
 
 import bot.rasa_policies  # noqa: E402,F401  (the import the Rasa server does when it loads the model)
 from bot import rasa_patches  # noqa: E402
+from bot.long_lived import freeze_long_lived_objects  # noqa: E402
 from tests.conftest import PROJECT_ROOT  # noqa: E402
 
 SPEC = RemoteAction.action_response_format_spec()
@@ -168,6 +169,38 @@ def test_a_loaded_model_is_frozen_for_the_collector_and_a_replaced_one_is_collec
     del previous
     gc.collect()
     assert collected == []
-    rasa_patches.freeze_what_is_loaded()  # the next load
+    freeze_long_lived_objects()  # the next load
     assert collected == [True]
     assert gc.get_freeze_count() > 100_000
+
+
+def test_the_hand_off_rows_are_read_while_the_message_is_parsed(loaded_model, monkeypatch):
+    import time
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = loaded_model.agent.processor
+    timeline = {}
+
+    def slow_latest_handoff(conversation_id):
+        timeline["read starts"] = time.monotonic()
+        time.sleep(0.3)  # a slow database
+        timeline["read ends"] = time.monotonic()
+        return True, None  # a hand-off is waiting for an agent
+
+    real_parse = processor.parse_message
+
+    async def timed_parse(message, tracker=None, only_output_properties=True):
+        timeline["parse starts"] = time.monotonic()
+        return await real_parse(message, tracker, only_output_properties)
+
+    monkeypatch.setattr(rasa_patches, "latest_handoff", slow_latest_handoff)
+    monkeypatch.setattr(processor, "parse_message", timed_parse)
+    tracker = DialogueStateTracker("overlap-1", loaded_model.agent.domain.slots)
+    message = UserMessage("我买的耳机坏了，右边没声音", sender_id="overlap-1")
+    loaded_model.loop.run_until_complete(processor._handle_message_with_tracker(message, tracker))
+
+    assert timeline["read starts"] < timeline["parse starts"] < timeline["read ends"]
+    assert tracker.is_paused(), "the hand-off found paused the conversation before the message was logged"
+    assert tracker.latest_message.text == message.text and tracker.latest_message.intent.get("name")
