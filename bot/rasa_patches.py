@@ -315,21 +315,21 @@ def latest_handoff(conversation_id: str) -> "tuple[bool, Optional[float]]":
     from sqlalchemy import select
 
     from bot import bootstrap
-    from bot.db.engine import one_statement_engine
+    from bot.db.engine import read_alone
     from bot.db.tables import Handoff
     from bot.domain.vocabulary import ACTIVE_HANDOFF_STATUSES
 
     url = bootstrap.current().settings.database_url  # the process's runtime: schema up to date
-    with one_statement_engine(url).connect() as connection:  # never waits for a writer's lock
-        latest = connection.execute(
-            select(Handoff.status, Handoff.ended_at)
-            .where(Handoff.conversation_id == conversation_id)
-            .order_by(Handoff.id.desc())
-            .limit(1)
-        ).one_or_none()
-    if latest is None:
+    latest = read_alone(  # never waits for a writer's lock
+        select(Handoff.status, Handoff.ended_at)
+        .where(Handoff.conversation_id == conversation_id)
+        .order_by(Handoff.id.desc())
+        .limit(1),
+        url,
+    )
+    if not latest:
         return False, None
-    status, ended_at = latest
+    status, ended_at = latest[0]
     if status in ACTIVE_HANDOFF_STATUSES:
         return True, None
     return False, ended_at.timestamp() if ended_at else None

@@ -36,7 +36,7 @@ from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.db.engine import apply_sqlite_pragmas, sqlite_in_memory, sqlite_pool_options
+from bot.db.engine import apply_sqlite_pragmas, read_once_more_if_dropped, sqlite_in_memory, sqlite_pool_options
 
 
 class AfterSalesSQLTrackerStore(SQLTrackerStore):
@@ -76,8 +76,7 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
 
     def _read_alone(self, query: Any, parameters: dict) -> List[Any]:
         if self._single_statements is not None:
-            with self._single_statements.connect() as connection:
-                return connection.execute(query, parameters).all()
+            return read_once_more_if_dropped(self._single_statements, query, parameters)
         with self.session_scope() as session:
             return session.execute(query, parameters).all()
 

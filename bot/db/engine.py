@@ -5,10 +5,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, List, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -74,15 +75,34 @@ def reading_engine(url: Optional[str] = None) -> Engine:
 
 @lru_cache(maxsize=4)
 def one_statement_engine(url: Optional[str] = None) -> Engine:
-    """An engine for a read of one statement that must not wait: on PostgreSQL it runs outside a
-    transaction (psycopg2 sends a BEGIN of its own before it, and the ROLLBACK that ends a
-    read is another round trip); elsewhere `reading_engine`."""
+    """An engine for a read of one statement that must not wait (`read_alone`): on PostgreSQL it
+    runs outside a transaction (psycopg2 sends a BEGIN of its own before it, and the ROLLBACK
+    that ends a read is another round trip); elsewhere `reading_engine`."""
     url = resolve_database_url(url)
     if make_url(url).get_backend_name() == "postgresql":
         # a pool of its own: switching a pooled connection to autocommit and back costs a
-        # round trip each way
-        return make_engine(url, isolation_level="AUTOCOMMIT")
+        # round trip each way; no check before each use, `read_alone` reads again instead
+        return make_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
     return reading_engine(url)
+
+
+def read_alone(statement: Any, url: Optional[str] = None) -> List[Any]:
+    """The rows of one read on `one_statement_engine`."""
+    return read_once_more_if_dropped(one_statement_engine(url), statement)
+
+
+def read_once_more_if_dropped(engine: Engine, statement: Any, parameters: Optional[dict] = None) -> List[Any]:
+    """The rows of one read on `engine`. A connection the server dropped (it was restarted)
+    fails the read, which is then made once more on a new connection: a read can be repeated,
+    and checking every connection before use costs a round trip per read."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(statement, parameters or {}).all()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with engine.connect() as connection:
+        return connection.execute(statement, parameters or {}).all()
 
 
 @contextmanager

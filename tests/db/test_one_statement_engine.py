@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.db.engine import one_statement_engine, reading_engine, shared_engine
+from bot.db.engine import one_statement_engine, read_alone, reading_engine, shared_engine
 
 
 def test_a_one_statement_read_runs_outside_a_transaction_on_postgresql(migrated_url):
@@ -30,3 +30,16 @@ def test_a_one_statement_read_runs_outside_a_transaction_on_postgresql(migrated_
     finally:
         event.remove(Engine, "before_cursor_execute", executed)
     assert in_transaction == [False, False, True]
+
+
+def test_a_read_on_a_connection_the_server_dropped_is_made_again(migrated_url):
+    """Without a check before each use, a pooled connection that PostgreSQL closed (a restart)
+    fails the read; `read_alone` reads once more on a new connection."""
+    if make_url(migrated_url).get_backend_name() != "postgresql":
+        assert read_alone(text("SELECT count(*) FROM handoffs"), migrated_url)[0][0] >= 0
+        return
+    backend = read_alone(text("SELECT pg_backend_pid()"), migrated_url)[0][0]  # the pooled connection
+    with shared_engine(migrated_url).connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar_one()
+    again = read_alone(text("SELECT pg_backend_pid()"), migrated_url)[0][0]
+    assert again != backend
