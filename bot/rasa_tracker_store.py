@@ -29,7 +29,13 @@ from typing import Any, List, Optional
 
 import rasa.shared.utils.common
 import sqlalchemy as sa
-from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    InMemoryTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+    create_engine_kwargs,
+)
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
@@ -47,10 +53,23 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
             if not sqlite_in_memory(database):
                 Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)  # var/ on a fresh clone
         super().__init__(*args, **kwargs)
-        url = make_url(str(self.engine.url))
+        url = self.engine.url
+        # PostgreSQL: psycopg2 opens every transaction with a BEGIN round trip of its own and a
+        # read ends it with a ROLLBACK. The read and the insert of a known conversation are one
+        # statement each, atomic on their own, so they run outside a transaction, on connections
+        # of their own (switching a pooled one to autocommit and back costs a round trip each way)
+        self._single_statements: Optional[sa.engine.Engine] = None
         if url.get_backend_name() == "sqlite" and not sqlite_in_memory(url.database):
             self.engine.dispose()  # the NullPool engine Rasa made; its tables exist now
             self.engine = pooled_sqlite_engine(url)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        elif url.get_backend_name() == "postgresql":
+            options = create_engine_kwargs(url)
+            self._single_statements = sa.create_engine(url, isolation_level="AUTOCOMMIT", **options)
+            # Rasa's engine is left the rarer reads (the HTTP API's, a new conversation's): it
+            # checks a connection before use, so that none left from a database outage fails one
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **options)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.known = KnownConversations()
         table = self.SQLEvent
@@ -63,15 +82,6 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
             .order_by(table.id)
         )
         self._insert_events = sa.insert(table.__table__)
-        # PostgreSQL: psycopg2 opens every transaction with a BEGIN round trip of its own and a
-        # read ends it with a ROLLBACK. The read and the insert of a known conversation are one
-        # statement each, atomic on their own, so they run outside a transaction, on connections
-        # of their own (switching a pooled one to autocommit and back costs a round trip each way)
-        self._single_statements = (
-            sa.create_engine(self.engine.url, isolation_level="AUTOCOMMIT")
-            if url.get_backend_name() == "postgresql"
-            else None
-        )
         self._most_rows_in_one_insert = getattr(self.engine.dialect, "executemany_values_page_size", 0)
 
     def _read_alone(self, query: Any, parameters: dict) -> List[Any]:
