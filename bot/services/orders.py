@@ -30,8 +30,8 @@ ORDERS_FOUND = "aftersales_orders_found"  # session.info: order number -> the or
 
 def find_order(session: Session, order_number: str) -> Optional[Order]:
     """The order, read once per session: an action-server call looks its order up in several
-    steps (bot/bootstrap.py `one_unit_of_work_per_call`), and the identity map answers a lookup
-    by number only after a query."""
+    steps (bot/bootstrap.py `one_unit_of_work_per_call`), and the session's identity map finds
+    objects by primary key only, so each lookup by number would query again."""
     number = normalize_order_number(order_number)
     found = session.info.setdefault(ORDERS_FOUND, {})
     order = found.get(number)
