@@ -64,7 +64,7 @@ class AfterSalesSQLTrackerStore(SQLTrackerStore):
             self.engine = pooled_sqlite_engine(url)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         elif url.get_backend_name() == "postgresql":
-            options = create_engine_kwargs(url)
+            options = create_engine_kwargs(str(url))  # Rasa's pool and schema options, as Rasa reads them
             self._single_statements = sa.create_engine(url, isolation_level="AUTOCOMMIT", **options)
             # Rasa's engine is left the rarer reads (the HTTP API's, a new conversation's): it
             # checks a connection before use, so that none left from a database outage fails one
