@@ -44,8 +44,8 @@ def classifier_intent(result):
 
 
 @pytest.mark.parametrize("text, intent", CLEAR_CASES)
-def test_clear_message_gets_its_intent(nlu_parser, text, intent):
-    assert classifier_intent(nlu_parser.parse(text)) == intent
+def test_clear_message_gets_its_intent(loaded_model, text, intent):
+    assert classifier_intent(loaded_model.parse(text)) == intent
 
 
 @pytest.mark.parametrize(
@@ -56,8 +56,8 @@ def test_clear_message_gets_its_intent(nlu_parser, text, intent):
         ("生鲜能退吗", "exempt_goods"),
     ],
 )
-def test_policy_question_gets_its_topic(nlu_parser, text, topic):
-    result = nlu_parser.parse(text)
+def test_policy_question_gets_its_topic(loaded_model, text, topic):
+    result = loaded_model.parse(text)
     assert result["response_selector"]["ask_policy"]["response"]["intent_response_key"] == f"ask_policy/{topic}"
 
 
@@ -65,11 +65,11 @@ def entities(result):
     return {(e["entity"], e["value"]) for e in result["entities"]}
 
 
-def test_parse_returns_rule_entities_with_canonical_values(nlu_parser):
+def test_parse_returns_rule_entities_with_canonical_values(loaded_model):
     text = (
         "订单号：１２３４ ５６７８ ９０１２ ３４５６，尾号5678，买的AirPods没拆封，不是质量问题，就是不想要了，想退货"
     )
-    result = nlu_parser.parse(text)
+    result = loaded_model.parse(text)
     assert {
         ("order_number", "1234567890123456"),
         ("phone_last4", "5678"),
@@ -85,8 +85,8 @@ def test_parse_returns_rule_entities_with_canonical_values(nlu_parser):
 
 
 @pytest.mark.parametrize("text", ["？？？", "……", "🫠🫠"])
-def test_message_without_words_goes_to_clarification(nlu_parser, text):
-    assert nlu_parser.parse(text)["intent"]["name"] == "nlu_fallback"
+def test_message_without_words_goes_to_clarification(loaded_model, text):
+    assert loaded_model.parse(text)["intent"]["name"] == "nlu_fallback"
 
 
 @pytest.mark.parametrize(
@@ -97,10 +97,10 @@ def test_message_without_words_goes_to_clarification(nlu_parser, text):
         ("５６７８", "inform"),
     ],
 )
-def test_full_width_placeholders_and_terse_messages(nlu_parser, text, intent):
-    assert classifier_intent(nlu_parser.parse(text)) == intent
+def test_full_width_placeholders_and_terse_messages(loaded_model, text, intent):
+    assert classifier_intent(loaded_model.parse(text)) == intent
 
 
-def test_terse_where_is_it_is_about_the_delivery(nlu_parser):
+def test_terse_where_is_it_is_about_the_delivery(loaded_model):
     # a status question or a delay complaint: both lead the dialogue to the order's tracking and L-rules
-    assert classifier_intent(nlu_parser.parse("还没到?")) in {"ask_order_status", "complain_logistics"}
+    assert classifier_intent(loaded_model.parse("还没到?")) in {"ask_order_status", "complain_logistics"}

@@ -21,8 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
         ("退款几天到账", "refund_time"),
     ],
 )
-def test_policy_question_gets_the_topic_that_answers_it(nlu_parser, text, topic):
-    selector = nlu_parser.parse(text)["response_selector"]["ask_policy"]
+def test_policy_question_gets_the_topic_that_answers_it(loaded_model, text, topic):
+    selector = loaded_model.parse(text)["response_selector"]["ask_policy"]
     assert selector["response"]["intent_response_key"] == f"ask_policy/{topic}"
     assert selector["response"]["utter_action"] == f"utter_ask_policy/{topic}"
     assert 0.0 < selector["response"]["confidence"] <= 1.0
@@ -44,7 +44,7 @@ def test_held_out_policy_questions_are_not_in_the_training_data():
     assert (overlap["identical"], overlap["near"]) == (0, 0)
 
 
-def test_most_held_out_policy_questions_get_their_topic(nlu_parser):
+def test_most_held_out_policy_questions_get_their_topic(loaded_model):
     questions = heldout_questions()
-    right = sum(topic_of(nlu_parser.parse(text))[0] == topic for text, topic in questions)
+    right = sum(topic_of(loaded_model.parse(text))[0] == topic for text, topic in questions)
     assert right / len(questions) >= 0.85
