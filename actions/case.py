@@ -551,12 +551,22 @@ class ActionAddRemark(Action):
             dispatcher.utter_message(response="utter_decision_reject_offer_human")
             return [SlotSet("awaiting_reply", AFTER_DECISION)]
         with runtime.database() as session:
-            added = cases.add_remark(session, ticket_number, buyer_text(tracker))
+            added = cases.add_remark(session, ticket_number, remark_words(tracker, domain))
         if not added:
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("awaiting_reply", None)]
         dispatcher.utter_message(response="utter_remark_added_to_ticket", ticket_number=ticket_number)
         return [SlotSet("awaiting_reply", AFTER_DECISION)]
+
+
+def remark_words(tracker: Tracker, domain: DomainDict) -> Text:
+    """What the buyer typed; for a button the buyer clicked (an old remedy button still in the
+    chat), the remedy it names, so the agent reads the wish and not an empty remark."""
+    typed = buyer_text(tracker)
+    if typed:
+        return typed
+    remedies = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "remedy"]
+    return "、".join(label(domain, "remedy", remedy) for remedy in remedies if remedy)
 
 
 class ActionConfirmOrder(Action):

@@ -698,8 +698,10 @@ def take_new_address(
 
 
 def add_remark(session: Session, ticket_number: str, words: str) -> bool:
-    """What the buyer added after the decision goes onto the ticket's audit trail."""
-    ticket = tickets.find_ticket(session, ticket_number)
+    """What the buyer added after the decision goes onto the ticket's audit trail; nothing said,
+    nothing added."""
+    words = words.strip()
+    ticket = tickets.find_ticket(session, ticket_number) if words else None
     if ticket is None or not tickets.is_active(ticket):
         return False
     tickets.update_ticket(session, ticket, "bot", note=f"买家补充：{words[:1000]}")

@@ -8,7 +8,14 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.case import ActionChooseRemedy, ActionConfirmOrder, ActionDecideCase, ValidateCaseForm, case_facts
+from actions.case import (
+    ActionAddRemark,
+    ActionChooseRemedy,
+    ActionConfirmOrder,
+    ActionDecideCase,
+    ValidateCaseForm,
+    case_facts,
+)
 from bot.services import cases
 from tests.actions.conftest import OWN_ORDER, OWN_ORDER_PHONE_LAST4, template_values, tickets_of
 from tests.actions.flows import (
@@ -101,6 +108,26 @@ def test_a_remedy_that_was_not_offered_is_refused_and_nothing_is_recorded(conver
     assert again.responses == ["utter_next_steps_return_refund"]
     with db() as session:
         assert tickets_of(session, chat.sender_id)[0].chosen_remedy == "return_refund"
+
+
+def test_an_old_remedy_button_clicked_after_the_choice_reaches_the_ticket_as_the_wish(conversation, db):
+    """The buttons of an offer stay in the chat: a later click is read after the decision as
+    something the buyer adds. The agent reads the remedy it names; a payload naming nothing adds
+    no empty remark."""
+    chat = conversation()
+    decided_quality_case(chat, OWN_ORDER, OWN_ORDER_PHONE_LAST4)
+    choose(chat, "exchange", text="换货吧")
+
+    chat.user('/inform{"remedy":"return_refund"}', "inform", entities=[{"entity": "remedy", "value": "return_refund"}])
+    turn = chat.run(ActionAddRemark())
+    assert turn.responses == ["utter_remark_added_to_ticket"]
+    chat.user("/inform", "inform")
+    assert chat.run(ActionAddRemark()).responses == ["utter_anything_else"]
+    with db() as session:
+        [ticket] = tickets_of(session, chat.sender_id)
+        remarks = [event.note for event in ticket.events if (event.note or "").startswith("买家补充")]
+        assert remarks == [f"买家补充：{domain_label(chat, 'remedy', 'return_refund')}"]
+        assert ticket.chosen_remedy == "exchange"
 
 
 def test_a_plain_yes_takes_the_first_offered_remedy(conversation, db):

@@ -130,6 +130,21 @@ def test_request_bodies_read_back_as_the_standard_library_writes_them():
     assert json.loads(rasa_action_client.request_body({"score": float("inf")}))["score"] == float("inf")
 
 
+def test_a_domain_written_once_reads_back_whole_in_every_body():
+    """The domain's JSON is kept per domain dict: each body still carries the whole domain, and
+    a new domain (a model replaced) is written anew, not the kept one."""
+    import json
+
+    from rasa.shared.core.domain import Domain
+
+    first = Domain.from_dict({"intents": ["greet"], "responses": {"utter_hi": [{"text": "你好"}]}}).as_dict()
+    second = Domain.from_dict({"intents": ["bye"], "responses": {"utter_bye": [{"text": "再见"}]}}).as_dict()
+    for turn, domain in enumerate((first, first, second, first)):
+        call = {"next_action": "action_decide_case", "sender_id": f"buyer-{turn}", "domain": domain}
+        assert json.loads(rasa_action_client.request_body(call)) == json.loads(json.dumps(call))
+    assert json.loads(rasa_action_client.request_body({"domain": first})) == {"domain": first}
+
+
 def test_a_finished_event_loop_leaves_no_unclosed_session(tmp_path):
     """Each asyncio.run (a test, a CLI command) gets its own loop and sessions; when the loop is
     gone they are closed, so nobody is told of an unclosed session at exit."""
