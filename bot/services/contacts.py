@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import List, Optional
+from typing import Optional
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, func, literal, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,42 +40,39 @@ def record_contact(
 
 
 def earlier_contact_count(session: Session, order: Order, conversation_id: Optional[str] = None) -> int:
-    """Distinct earlier conversations about `order` (contacts and tickets), not counting this one."""
-    conversations = set(
-        session.execute(select(OrderContact.conversation_id).where(OrderContact.order_id == order.id)).scalars()
+    """Distinct earlier conversations about `order` (contacts and tickets), not counting this one.
+    A ticket with no conversation (opened by an agent) counts as one of its own. One statement:
+    the case form asks this on every call."""
+    contact_conversations = select(OrderContact.conversation_id.label("conversation")).where(
+        OrderContact.order_id == order.id
     )
-    ticket_conversations = session.execute(
-        select(Ticket.id, Ticket.conversation_id).where(Ticket.order_id == order.id)
-    ).all()
-    for ticket_id, ticket_conversation in ticket_conversations:
-        conversations.add(ticket_conversation or f"ticket:{ticket_id}")
-    conversations.discard(conversation_id)
-    return len(conversations)
-
-
-def overdue_tickets_of_buyer(session: Session, order: Order, now: Optional[datetime] = None) -> List[Ticket]:
-    """In-progress tickets of the buyer of `order` (same phone or customer id) past their resolution deadline."""
-    now = now or utcnow()
-    same_buyer = [Order.buyer_phone == order.buyer_phone]
-    if order.customer_id:
-        same_buyer.append(Order.customer_id == order.customer_id)
-    return list(
-        session.execute(
-            select(Ticket)
-            .join(Order, Ticket.order_id == Order.id)
-            .where(
-                or_(*same_buyer),
-                Ticket.status.in_(ACTIVE_TICKET_STATUSES),
-                Ticket.resolution_due.is_not(None),
-                Ticket.resolution_due < now,
-            )
-            .order_by(Ticket.resolution_due)
-        ).scalars()
-    )
+    ticket_conversations = select(
+        func.coalesce(Ticket.conversation_id, literal("ticket:") + cast(Ticket.id, String)).label("conversation")
+    ).where(Ticket.order_id == order.id)
+    conversations = union(contact_conversations, ticket_conversations).subquery()
+    count = select(func.count()).select_from(conversations)
+    if conversation_id is not None:
+        count = count.where(conversations.c.conversation != conversation_id)
+    return session.execute(count).scalar_one()
 
 
 def earlier_ticket_overdue(session: Session, order: Order, now: Optional[datetime] = None) -> bool:
-    return bool(overdue_tickets_of_buyer(session, order, now))
+    """Whether the buyer of `order` (same phone or customer id) has an in-progress ticket past its
+    resolution deadline."""
+    same_buyer = [Order.buyer_phone == order.buyer_phone]
+    if order.customer_id:
+        same_buyer.append(Order.customer_id == order.customer_id)
+    overdue = (
+        select(Ticket.id)
+        .join(Order, Ticket.order_id == Order.id)
+        .where(
+            or_(*same_buyer),
+            Ticket.status.in_(ACTIVE_TICKET_STATUSES),
+            Ticket.resolution_due.is_not(None),
+            Ticket.resolution_due < (now or utcnow()),
+        )
+    )
+    return session.execute(select(overdue.exists())).scalar_one()
 
 
 def _contact(session: Session, order: Order, conversation_id: str) -> Optional[OrderContact]:

@@ -156,6 +156,13 @@ def test_contacts_count_distinct_earlier_conversations(two_orders):
         open_ticket(session, order=order, category="logistics", conversation_id="conv-3", now=NOW)
         assert earlier_contact_count(session, order, "conv-4") == 3
         assert earlier_contact_count(session, order, "conv-2") == 2
+        open_ticket(session, order=order, category="quality", conversation_id="conv-1", now=NOW)
+        assert earlier_contact_count(session, order, "conv-1") == 2  # its contact and ticket are one
+        open_ticket(session, order=order, category="service", conversation_id=None, now=NOW)
+        open_ticket(session, order=order, category="no_reason", conversation_id=None, now=NOW)
+        assert earlier_contact_count(session, order, "conv-4") == 5  # each agent-opened ticket is one
+        assert earlier_contact_count(session, order) == 5
+        assert earlier_contact_count(session, find_order(session, "5555666677778888"), "conv-1") == 0
 
 
 def test_an_overdue_ticket_of_the_same_buyer_is_noticed(two_orders):
